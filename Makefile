@@ -1,0 +1,163 @@
+# Makefile for the payout signer appliance.
+#
+# Each layer is a static archive; the link line of each program names the
+# layers it may use, so the privilege split is visible here: signerd never
+# links libpq, orchestratord never links hsm/.
+#
+#   make            build everything into build/
+#   make test       install missing Debian/npm packages, then run every suite
+#                   (plain build and ASan+UBSan build)
+#   make demo       install missing packages, then run the demo
+#   make fuzz       build libFuzzer harnesses and run each for FUZZ_SECONDS
+#   make SANITIZE=address,undefined   sanitizer build into build-san/
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 20
+
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD ?= build
+OPT := -O2 -D_FORTIFY_SOURCE=2
+else
+BUILD ?= build-san
+# FORTIFY and ASan both wrap the libc string functions; keep only ASan.
+OPT := -O1 -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+endif
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security \
+	-Wimplicit-fallthrough -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wvla -Wno-unused-parameter
+HARDEN := -fstack-protector-strong -fstack-clash-protection -fcf-protection \
+	-fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now,-z,noexecstack
+
+# --- libraries ----------------------------------------------------------
+# need_pc: pkg-config module $1 from Debian package $2.  Expanded inside
+# recipes only, so `make test` can install packages before it is checked.
+need_pc = $(if $(shell $(PKG_CONFIG) --exists $1 && echo y),,$(error \
+	library $1 not found: install the Debian package $2 (scripts/deps does))) \
+	$(shell $(PKG_CONFIG) --cflags $1)
+need_hdr = $(if $(wildcard $1),,$(error header $1 not found: install the \
+	Debian package $2 (scripts/deps does)))
+libs_pc = $(shell $(PKG_CONFIG) --libs $1)
+
+# NNG and SoftHSM2 ship no pkg-config file.
+NNG_CHECK = $(call need_hdr,/usr/include/nng/nng.h,libnng-dev)
+DEP_CFLAGS = $(call need_pc,p11-kit-1,libp11-kit-dev) \
+	$(call need_pc,libcrypto,libssl-dev) \
+	$(call need_pc,libsecp256k1,libsecp256k1-dev) \
+	$(call need_pc,nettle,nettle-dev) \
+	$(call need_pc,jansson,libjansson-dev)
+TEST_CFLAGS = $(call need_pc,cmocka,libcmocka-dev)
+
+LIBS_COMMON :=
+LIBS_PROTO :=
+LIBS_EVM = $(call libs_pc,libsecp256k1 nettle)
+LIBS_HSM = $(call libs_pc,p11-kit-1 libcrypto) -ldl -lpthread
+LIBS_JSON = $(call libs_pc,jansson)
+LIBS_CMOCKA = $(call libs_pc,cmocka)
+
+CPPFLAGS += -I. -D_GNU_SOURCE
+CFLAGS_ALL = -std=c11 -g $(OPT) $(WARN) $(HARDEN) $(DEP_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(OPT) $(HARDEN_LD) $(LDFLAGS)
+
+# --- layers -------------------------------------------------------------
+LAYERS := common proto evm hsm
+src_of = $(wildcard $1/*.c)
+obj_of = $(patsubst %.c,$(BUILD)/%.o,$(call src_of,$1))
+lib_of = $(BUILD)/lib$1.a
+
+.SECONDEXPANSION:
+.SECONDARY:
+
+$(BUILD)/lib%.a: $$(call obj_of,$$*)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+# --- programs -----------------------------------------------------------
+SIGNERCTL_LAYERS := hsm evm proto common
+SIGNERCTL_OBJS = $(call obj_of,signerctl)
+$(BUILD)/signerctl: $$(SIGNERCTL_OBJS) $$(foreach l,$$(SIGNERCTL_LAYERS),$$(call lib_of,$$l))
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON)
+
+PROGRAMS = $(BUILD)/signerctl
+
+# Test-only tools (not installed): sign a transaction straight through the
+# HSM, bypassing signerd, to prove interop with an EVM node.
+$(BUILD)/tools/%: tests/tools/%.c $(foreach l,hsm evm proto common,$(call lib_of,$l))
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ \
+		$(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON)
+TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+
+# --- unit tests ---------------------------------------------------------
+# tests/<layer>/test_<file>.c links the layer and everything below it.
+TEST_DEPS_common := common
+TEST_DEPS_proto := proto common
+TEST_DEPS_evm := evm proto common
+TEST_DEPS_hsm := hsm evm proto common
+TEST_SRCS := $(foreach l,$(LAYERS),$(wildcard tests/$l/test_*.c))
+TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
+layer_of_test = $(word 2,$(subst /, ,$1))
+
+$(BUILD)/tests/%: tests/%.c $$(foreach l,$$(TEST_DEPS_$$(call layer_of_test,tests/$$*)),$$(call lib_of,$$l))
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ \
+		$(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) $(LIBS_CMOCKA)
+
+# --- top-level targets --------------------------------------------------
+.PHONY: all deps check test demo fuzz clean
+all: $(PROGRAMS) $(TOOLS) $(TEST_BINS)
+
+deps:
+	scripts/deps
+
+# check: run every suite against an already built tree.
+check: all
+	tests/run.sh $(BUILD)
+
+test: deps
+	$(MAKE) all
+	$(MAKE) SANITIZE=address,undefined all
+	tests/run.sh build build-san
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+# --- fuzzing ------------------------------------------------------------
+# Each fuzz/fuzz_<name>.c is linked against the pure layers, built with
+# clang's libFuzzer and ASan+UBSan, and run for FUZZ_SECONDS.
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS = $(foreach l,common proto evm,$(call src_of,$l))
+build-fuzz/%: fuzz/%.c $$(FUZZ_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -g -O1 -I. -D_GNU_SOURCE $(WARN) $(DEP_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_EVM)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			build-fuzz/corpus/$$n $$(ls -d fuzz/corpus/$$n 2>/dev/null) \
+			2>build-fuzz/$$n.log \
+			|| { tail -40 build-fuzz/$$n.log; exit 1; }; \
+		grep -E '^#[0-9]+.*DONE' build-fuzz/$$n.log || true; \
+	done
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
