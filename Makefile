@@ -53,7 +53,9 @@ DEP_CFLAGS = $(call need_pc,p11-kit-1,libp11-kit-dev) \
 	$(call need_pc,libcrypto,libssl-dev) \
 	$(call need_pc,libsecp256k1,libsecp256k1-dev) \
 	$(call need_pc,nettle,nettle-dev) \
-	$(call need_pc,jansson,libjansson-dev)
+	$(call need_pc,jansson,libjansson-dev) \
+	$(call need_pc,libseccomp,libseccomp-dev) \
+	$(call need_pc,inih,libinih-dev) $(NNG_CHECK)
 TEST_CFLAGS = $(call need_pc,cmocka,libcmocka-dev)
 
 LIBS_COMMON :=
@@ -62,14 +64,20 @@ LIBS_EVM = $(call libs_pc,libsecp256k1 nettle)
 LIBS_HSM = $(call libs_pc,p11-kit-1 libcrypto) -ldl -lpthread
 LIBS_JSON = $(call libs_pc,jansson)
 LIBS_CMOCKA = $(call libs_pc,cmocka)
+LIBS_CRYPTO = $(call libs_pc,libcrypto)
+LIBS_NNG := -lnng -lpthread
+LIBS_SECCOMP = $(call libs_pc,libseccomp)
+LIBS_INIH = $(call libs_pc,inih)
 
 CPPFLAGS += -I. -D_GNU_SOURCE
 CFLAGS_ALL = -std=c11 -g $(OPT) $(WARN) $(HARDEN) $(DEP_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(OPT) $(HARDEN_LD) $(LDFLAGS)
 
 # --- layers -------------------------------------------------------------
-LAYERS := common proto evm hsm
-src_of = $(wildcard $1/*.c)
+LAYERS := common proto evm hsm policy journal sandbox signerd
+# A program folder's archive holds everything but its main.c, so tests can
+# link the program's pieces.
+src_of = $(filter-out $1/main.c,$(wildcard $1/*.c))
 obj_of = $(patsubst %.c,$(BUILD)/%.o,$(call src_of,$1))
 lib_of = $(BUILD)/lib$1.a
 
@@ -85,12 +93,19 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 # --- programs -----------------------------------------------------------
-SIGNERCTL_LAYERS := hsm evm proto common
-SIGNERCTL_OBJS = $(call obj_of,signerctl)
-$(BUILD)/signerctl: $$(SIGNERCTL_OBJS) $$(foreach l,$$(SIGNERCTL_LAYERS),$$(call lib_of,$$l))
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON)
+# signerctl: the security team's tool; talks to the HSM and to signerd.
+SIGNERCTL_LAYERS := signerctl journal policy hsm evm proto common
+$(BUILD)/signerctl: $(BUILD)/signerctl/main.o $$(foreach l,$$(SIGNERCTL_LAYERS),$$(call lib_of,$$l))
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) \
+		$(LIBS_CRYPTO) $(LIBS_NNG)
 
-PROGRAMS = $(BUILD)/signerctl
+# signerd: the trust anchor.  No libpq, no HTTP, no JSON-RPC client.
+SIGNERD_LAYERS := signerd sandbox journal policy hsm evm proto common
+$(BUILD)/signerd: $(BUILD)/signerd/main.o $$(foreach l,$$(SIGNERD_LAYERS),$$(call lib_of,$$l))
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) \
+		$(LIBS_CRYPTO) $(LIBS_NNG) $(LIBS_SECCOMP) $(LIBS_INIH)
+
+PROGRAMS = $(BUILD)/signerctl $(if $(wildcard signerd/main.c),$(BUILD)/signerd)
 
 # Test-only tools (not installed): sign a transaction straight through the
 # HSM, bypassing signerd, to prove interop with an EVM node.
@@ -106,14 +121,20 @@ TEST_DEPS_common := common
 TEST_DEPS_proto := proto common
 TEST_DEPS_evm := evm proto common
 TEST_DEPS_hsm := hsm evm proto common
-TEST_SRCS := $(foreach l,$(LAYERS),$(wildcard tests/$l/test_*.c))
+TEST_DEPS_policy := policy evm proto common
+TEST_DEPS_journal := journal proto common
+TEST_DEPS_sandbox := sandbox hsm evm proto common
+TEST_DEPS_signerd := signerd sandbox journal policy hsm evm proto common
+TEST_DEPS_signerctl := signerctl journal policy hsm evm proto common
+TEST_SRCS := $(foreach l,$(LAYERS) signerctl,$(wildcard tests/$l/test_*.c))
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 layer_of_test = $(word 2,$(subst /, ,$1))
 
 $(BUILD)/tests/%: tests/%.c $$(foreach l,$$(TEST_DEPS_$$(call layer_of_test,tests/$$*)),$$(call lib_of,$$l))
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ \
-		$(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) $(LIBS_CMOCKA)
+		$(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG) \
+		$(LIBS_SECCOMP) $(LIBS_INIH) $(LIBS_CMOCKA)
 
 # --- top-level targets --------------------------------------------------
 .PHONY: all deps check test demo fuzz clean
@@ -140,11 +161,12 @@ demo: deps
 # clang's libFuzzer and ASan+UBSan, and run for FUZZ_SECONDS.
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
-FUZZ_LIB_SRCS = $(foreach l,common proto evm,$(call src_of,$l))
+FUZZ_LIB_SRCS = $(foreach l,common proto evm policy journal,$(call src_of,$l))
 build-fuzz/%: fuzz/%.c $$(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -g -O1 -I. -D_GNU_SOURCE $(WARN) $(DEP_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_EVM)
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_EVM) \
+		$(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG)
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \
