@@ -173,6 +173,7 @@ fuzz: $(FUZZ_BINS)
 		n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-artifact_prefix=build-fuzz/$$n- \
 			build-fuzz/corpus/$$n $$(ls -d fuzz/corpus/$$n 2>/dev/null) \
 			2>build-fuzz/$$n.log \
 			|| { tail -40 build-fuzz/$$n.log; exit 1; }; \

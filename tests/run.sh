@@ -35,7 +35,7 @@ count() {
 
 for build in "$@"; do
 	if [[ "$build" == *san* ]]; then
-		export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:suppressions=$PWD/tests/lsan.supp"
+		export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 		export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 		export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	fi

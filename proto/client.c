@@ -1,0 +1,356 @@
+/* client.c: typed signerd calls over an NNG req socket, a context a call. */
+#include "proto/client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "common/err.h"
+
+struct prt_client {
+	nng_socket sock;
+	nng_duration timeout;
+};
+
+/* Per thread, because calls on one client may run in many threads. */
+static _Thread_local char last_error[256];
+
+const char *
+prt_client_last_error(void)
+{
+	return last_error;
+}
+
+static int
+map_nng(int rv)
+{
+	switch (rv) {
+	case NNG_ETIMEDOUT:
+		return ERR_TIMEOUT;
+	case NNG_ENOMEM:
+		return ERR_NOMEM;
+	case NNG_EMSGSIZE:
+		return ERR_TOO_LARGE;
+	default:
+		return ERR_IO;
+	}
+}
+
+static int
+nng_fail(const char *what, int rv)
+{
+	snprintf(last_error, sizeof(last_error), "%s: %s", what,
+	    nng_strerror(rv));
+	return map_nng(rv);
+}
+
+/* Names a failure that is ours rather than the transport's. */
+static int
+note(const char *what, int ret)
+{
+	if (ret != 0 && last_error[0] == '\0')
+		snprintf(last_error, sizeof(last_error), "%s: %s", what,
+		    err_str(ret));
+	return ret;
+}
+
+int
+prt_client_open(struct prt_client **c, const char *url, int timeout_ms)
+{
+	struct prt_client *cl;
+	int rv, ret = ERR_IO;
+
+	*c = NULL;
+	last_error[0] = '\0';
+	if (url == NULL || timeout_ms <= 0)
+		return note("prt_client_open", ERR_INVALID_ARG);
+	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+		return note("prt_client_open", ERR_NOMEM);
+	cl->timeout = timeout_ms;
+	if ((rv = nng_req0_open(&cl->sock)) != 0) {
+		ret = nng_fail("nng_req0_open", rv);
+		free(cl);
+		return ret;
+	}
+	/*
+	 * The size limit is enforced by the transport as bytes arrive, so an
+	 * oversized reply is dropped before it is buffered.  The socket
+	 * timeouts cover synchronous use; calls set them on each aio.
+	 */
+	if ((rv = nng_socket_set_size(cl->sock, NNG_OPT_RECVMAXSZ,
+	    PRT_MAX_MESSAGE)) != 0) {
+		ret = nng_fail("NNG_OPT_RECVMAXSZ", rv);
+		goto out;
+	}
+	if ((rv = nng_socket_set_ms(cl->sock, NNG_OPT_SENDTIMEO,
+	    cl->timeout)) != 0 ||
+	    (rv = nng_socket_set_ms(cl->sock, NNG_OPT_RECVTIMEO,
+	    cl->timeout)) != 0) {
+		ret = nng_fail("NNG_OPT_SENDTIMEO/RECVTIMEO", rv);
+		goto out;
+	}
+	/*
+	 * NNG redials a lost connection on its own; bound the back-off so a
+	 * restarted signerd is reached again within a second.
+	 */
+	if ((rv = nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMINT, 50)) != 0 ||
+	    (rv = nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT, 1000)) != 0) {
+		ret = nng_fail("NNG_OPT_RECONNMINT/RECONNMAXT", rv);
+		goto out;
+	}
+	if ((rv = nng_dial(cl->sock, url, NULL, 0)) != 0) {
+		snprintf(last_error, sizeof(last_error), "nng_dial %s: %s",
+		    url, nng_strerror(rv));
+		ret = map_nng(rv);
+		goto out;
+	}
+	*c = cl;
+	cl = NULL;
+	ret = 0;
+out:
+	if (cl != NULL) {
+		nng_close(cl->sock);
+		free(cl);
+	}
+	return ret;
+}
+
+void
+prt_client_close(struct prt_client *c)
+{
+	if (c == NULL)
+		return;
+	nng_close(c->sock);
+	free(c);
+}
+
+/* One request/reply on a fresh context: *rep is the reply message. */
+static int
+exchange(struct prt_client *c, const uint8_t *req, size_t len,
+    nng_msg **rep)
+{
+	nng_ctx ctx;
+	nng_aio *aio = NULL;
+	nng_msg *msg = NULL;
+	int rv, ret;
+
+	*rep = NULL;
+	if ((rv = nng_ctx_open(&ctx, c->sock)) != 0)
+		return nng_fail("nng_ctx_open", rv);
+	/*
+	 * No timed resend: a slow signer (fsync, HSM) must not receive the
+	 * same request twice.  The caller's timeout bounds the wait instead.
+	 */
+	if ((rv = nng_ctx_set_ms(ctx, NNG_OPT_REQ_RESENDTIME,
+	    NNG_DURATION_INFINITE)) != 0) {
+		ret = nng_fail("NNG_OPT_REQ_RESENDTIME", rv);
+		goto out;
+	}
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+		ret = nng_fail("nng_aio_alloc", rv);
+		goto out;
+	}
+	nng_aio_set_timeout(aio, c->timeout);
+	if ((rv = nng_msg_alloc(&msg, len)) != 0) {
+		ret = nng_fail("nng_msg_alloc", rv);
+		goto out;
+	}
+	if (len > 0)
+		memcpy(nng_msg_body(msg), req, len);
+	nng_aio_set_msg(aio, msg);
+	msg = NULL;
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		/* A failed send leaves the message with us. */
+		msg = nng_aio_get_msg(aio);
+		ret = nng_fail("send", rv);
+		goto out;
+	}
+	nng_ctx_recv(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		ret = nng_fail("receive", rv);
+		goto out;
+	}
+	msg = nng_aio_get_msg(aio);
+	/* The transport enforces this; a transport that does not is caught. */
+	if (nng_msg_len(msg) > PRT_MAX_MESSAGE) {
+		ret = note("reply", ERR_TOO_LARGE);
+		goto out;
+	}
+	*rep = msg;
+	msg = NULL;
+	ret = 0;
+out:
+	if (msg != NULL)
+		nng_msg_free(msg);
+	if (aio != NULL)
+		nng_aio_free(aio);
+	nng_ctx_close(ctx);
+	return ret;
+}
+
+int
+prt_client_call(struct prt_client *c, const uint8_t *req, size_t len,
+    uint8_t **rep, size_t *replen)
+{
+	nng_msg *msg;
+	size_t n;
+	int ret;
+
+	*rep = NULL;
+	*replen = 0;
+	last_error[0] = '\0';
+	if ((ret = exchange(c, req, len, &msg)) != 0)
+		return ret;
+	n = nng_msg_len(msg);
+	if ((*rep = malloc(n > 0 ? n : 1)) == NULL) {
+		ret = note("reply", ERR_NOMEM);
+	} else {
+		if (n > 0)
+			memcpy(*rep, nng_msg_body(msg), n);
+		*replen = n;
+	}
+	nng_msg_free(msg);
+	return ret;
+}
+
+/*
+ * Sends the frame an encoder built in w (enc is the encoder's result) and
+ * frees w.  On 0, *msg is the reply.
+ */
+static int
+send_frame(struct prt_client *c, struct prt_writer *w, int enc,
+    nng_msg **msg)
+{
+	*msg = NULL;
+	last_error[0] = '\0';
+	if (enc != 0)
+		enc = note("encoding the request", enc);
+	else
+		enc = exchange(c, w->p, w->len, msg);
+	prt_writer_free(w);
+	return enc;
+}
+
+/*
+ * A server that cannot attribute the frame to a request type of its
+ * version answers with ERROR_REP instead of the typed reply.  Returns 1
+ * and its decode result in *ret when msg is one.
+ */
+static int
+error_reply(nng_msg *msg, struct prt_reply_hdr *hdr, int *ret)
+{
+	uint16_t version, type;
+
+	if (prt_peek_header(&version, &type, nng_msg_body(msg),
+	    nng_msg_len(msg)) != 0 || type != PRT_ERROR_REP)
+		return 0;
+	*ret = note("ERROR_REP",
+	    prt_decode_error_rep(hdr, &version, nng_msg_body(msg),
+	    nng_msg_len(msg)));
+	return 1;
+}
+
+int
+prt_client_sign(struct prt_client *c, const struct prt_sign_req *req,
+    struct prt_sign_rep *rep, struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+	nng_msg *msg;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	ret = prt_encode_sign_req(&w, req);
+	if ((ret = send_frame(c, &w, ret, &msg)) != 0)
+		return ret;
+	if (!error_reply(msg, hdr, &ret))
+		ret = note("SIGN_REP", prt_decode_sign_rep(hdr, rep,
+		    nng_msg_body(msg), nng_msg_len(msg)));
+	nng_msg_free(msg);
+	return ret;
+}
+
+int
+prt_client_exposure(struct prt_client *c, const struct prt_exposure_req *req,
+    struct prt_exposure_rep *rep, struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+	nng_msg *msg;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	ret = prt_encode_exposure_req(&w, req);
+	if ((ret = send_frame(c, &w, ret, &msg)) != 0)
+		return ret;
+	if (!error_reply(msg, hdr, &ret))
+		ret = note("EXPOSURE_REP", prt_decode_exposure_rep(hdr, rep,
+		    nng_msg_body(msg), nng_msg_len(msg)));
+	nng_msg_free(msg);
+	return ret;
+}
+
+int
+prt_client_status(struct prt_client *c, struct prt_status_rep *rep,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+	nng_msg *msg;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	ret = prt_encode_status_req(&w);
+	if ((ret = send_frame(c, &w, ret, &msg)) != 0)
+		return ret;
+	if (!error_reply(msg, hdr, &ret))
+		ret = note("STATUS_REP", prt_decode_status_rep(hdr, rep,
+		    nng_msg_body(msg), nng_msg_len(msg)));
+	nng_msg_free(msg);
+	return ret;
+}
+
+int
+prt_client_policy(struct prt_client *c, char **json, size_t *json_len,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_policy_rep rep;
+	struct prt_writer w;
+	nng_msg *msg;
+	int ret;
+
+	*json = NULL;
+	*json_len = 0;
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	ret = prt_encode_policy_req(&w);
+	if ((ret = send_frame(c, &w, ret, &msg)) != 0)
+		return ret;
+	if (error_reply(msg, hdr, &ret))
+		goto out;
+	/* rep.json points into msg: copy it out before msg is freed. */
+	if ((ret = note("POLICY_REP", prt_decode_policy_rep(hdr, &rep,
+	    nng_msg_body(msg), nng_msg_len(msg)))) != 0 || hdr->result != 0)
+		goto out;
+	if ((*json = malloc(rep.json_len + 1)) == NULL) {
+		memset(hdr, 0, sizeof(*hdr));
+		ret = note("POLICY_REP", ERR_NOMEM);
+		goto out;
+	}
+	if (rep.json_len > 0)
+		memcpy(*json, rep.json, rep.json_len);
+	(*json)[rep.json_len] = '\0';
+	*json_len = rep.json_len;
+out:
+	nng_msg_free(msg);
+	return ret;
+}

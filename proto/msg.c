@@ -1,0 +1,801 @@
+/* msg.c: encoders and decoders of the signerd wire protocol (see msg.h). */
+#include "proto/msg.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "common/err.h"
+
+/*
+ * Largest frame of each type, so that PRT_MAX_MESSAGE provably admits every
+ * valid message: a field limit raised past it fails the build here.
+ */
+#define LV(n) (4 + (size_t)(n))
+#define REPLY_HDR_MAX (4 + LV(PRT_MESSAGE_MAX))
+#define SIGN_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + \
+	LV(PRT_ASSET_MAX) + 8 + EVM_ADDR_LEN + 32 + LV(PRT_TX_MAX) + 2 + \
+	PRT_APPROVALS_MAX * (LV(PRT_APPROVER_MAX) + 8 + LV(PRT_APPROVAL_SIG_MAX)))
+#define SIGN_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + LV(PRT_TX_MAX) + \
+	PRT_HASH_LEN)
+#define STATUS_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + \
+	LV(PRT_VERSION_STR_MAX) + LV(PRT_POLICY_ID_MAX) + 2 * PRT_HASH_LEN + \
+	8 + 1 + 2 + PRT_KEYS_MAX * (LV(PRT_KEY_NAME_MAX) + EVM_ADDR_LEN))
+#define POLICY_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + \
+	LV(PRT_POLICY_JSON_MAX))
+_Static_assert(SIGN_REQ_MAX <= PRT_MAX_MESSAGE, "SIGN_REQ can exceed a frame");
+_Static_assert(SIGN_REP_MAX <= PRT_MAX_MESSAGE, "SIGN_REP can exceed a frame");
+_Static_assert(STATUS_REP_MAX <= PRT_MAX_MESSAGE,
+    "STATUS_REP can exceed a frame");
+_Static_assert(POLICY_REP_MAX <= PRT_MAX_MESSAGE,
+    "POLICY_REP can exceed a frame");
+/* The lv readers take a u32 length: every maximum must fit one. */
+_Static_assert(PRT_MAX_MESSAGE <= UINT32_MAX, "frame limit above u32");
+
+/* --- field rules, shared by encoders and decoders ------------------- */
+
+/*
+ * Identifiers (request ids, approver, key and policy names) are restricted
+ * so that they can be journaled, logged and shown on a terminal without
+ * escaping, and compared byte for byte.
+ */
+static int
+is_id_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+	    c == '-';
+}
+
+/* Asset symbols are upper-case so that "usdc" cannot alias "USDC". */
+static int
+is_asset_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Free text (reply messages, version) must not carry terminal controls. */
+static int
+is_text_char(unsigned char c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
+/*
+ * Checks a NUL-terminated string held in cap bytes: length min..cap-1 and
+ * every byte accepted by ok.  The length test comes first so that an
+ * unterminated array is never read past cap.
+ */
+static int
+check_str(const char *s, size_t cap, size_t min, int (*ok)(unsigned char))
+{
+	size_t n = strnlen(s, cap), i;
+
+	if (n == cap)
+		return ERR_TOO_LARGE;
+	if (n < min)
+		return ERR_MALFORMED;
+	for (i = 0; i < n; i++)
+		if (!ok((unsigned char)s[i]))
+			return ERR_MALFORMED;
+	return 0;
+}
+
+/* Reads a string into out[cap] and applies check_str's rule. */
+static int
+get_str(struct prt_reader *r, char *out, size_t cap, size_t min,
+    int (*ok)(unsigned char))
+{
+	size_t start = r->off;
+	int ret;
+
+	if ((ret = prt_get_string(r, out, cap)) != 0)
+		return ret;
+	if ((ret = check_str(out, cap, min, ok)) != 0) {
+		memset(out, 0, cap);
+		r->off = start;
+	}
+	return ret;
+}
+
+static int
+put_str(struct prt_writer *w, const char *s, size_t cap, size_t min,
+    int (*ok)(unsigned char))
+{
+	int ret;
+
+	if ((ret = check_str(s, cap, min, ok)) != 0)
+		return ret;
+	return prt_put_string(w, s);
+}
+
+/* Byte runs copied out of the frame, so results outlive the input. */
+static int
+get_lv_copy(struct prt_reader *r, uint8_t *out, size_t *outlen, size_t max)
+{
+	const uint8_t *v;
+	int ret;
+
+	*outlen = 0;
+	if ((ret = prt_get_lv(r, &v, outlen, max)) != 0)
+		return ret;
+	if (*outlen > 0)
+		memcpy(out, v, *outlen);
+	return 0;
+}
+
+static int
+put_lv_checked(struct prt_writer *w, const uint8_t *p, size_t n, size_t max)
+{
+	if (n > max)
+		return ERR_TOO_LARGE;
+	return prt_put_lv(w, p, n);
+}
+
+/* u256 travels as 32 big-endian bytes; u256 limbs are little-endian. */
+static int
+get_u256(struct prt_reader *r, u256 *v)
+{
+	int i, ret;
+
+	memset(v, 0, sizeof(*v));
+	for (i = 3; i >= 0; i--) {
+		if ((ret = prt_get_u64(r, &v->w[i])) != 0) {
+			memset(v, 0, sizeof(*v));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int
+put_u256(struct prt_writer *w, const u256 *v)
+{
+	int i;
+
+	for (i = 3; i >= 0; i--)
+		(void)prt_put_u64(w, v->w[i]);
+	return prt_writer_error(w);
+}
+
+/* Two's complement without relying on implementation-defined casts. */
+static int
+get_i32(struct prt_reader *r, int32_t *v)
+{
+	uint32_t u;
+	int ret;
+
+	*v = 0;
+	if ((ret = prt_get_u32(r, &u)) != 0)
+		return ret;
+	*v = u <= INT32_MAX ? (int32_t)u : -(int32_t)(UINT32_MAX - u) - 1;
+	return 0;
+}
+
+static int
+put_i32(struct prt_writer *w, int32_t v)
+{
+	return prt_put_u32(w, (uint32_t)v);
+}
+
+/* --- frame header --------------------------------------------------- */
+
+/* Reads magic, version and type; the size limit comes before anything. */
+static int
+get_header(struct prt_reader *r, uint16_t *version, uint16_t *type,
+    const uint8_t *buf, size_t len)
+{
+	const uint8_t *magic;
+	int ret;
+
+	*version = 0;
+	*type = 0;
+	prt_reader_init(r, NULL, 0);
+	if (len > PRT_MAX_MESSAGE)
+		return ERR_TOO_LARGE;
+	prt_reader_init(r, buf, len);
+	if ((ret = prt_get_view(r, &magic, PRT_MAGIC_LEN)) != 0)
+		return ret;
+	if (memcmp(magic, PRT_MAGIC, PRT_MAGIC_LEN) != 0)
+		return ERR_MALFORMED;
+	if ((ret = prt_get_u16(r, version)) != 0 ||
+	    (ret = prt_get_u16(r, type)) != 0) {
+		*version = 0;
+		*type = 0;
+		return ret;
+	}
+	return 0;
+}
+
+/* Opens a frame that must be of this version and this type. */
+static int
+open_frame(struct prt_reader *r, uint16_t want, const uint8_t *buf,
+    size_t len)
+{
+	uint16_t version, type;
+	int ret;
+
+	if ((ret = get_header(r, &version, &type, buf, len)) != 0)
+		return ret;
+	if (version != PRT_VERSION)
+		return ERR_BAD_VERSION;
+	if (type != want)
+		return ERR_MALFORMED;
+	return 0;
+}
+
+static int
+put_header(struct prt_writer *w, uint16_t type)
+{
+	(void)prt_put_bytes(w, PRT_MAGIC, PRT_MAGIC_LEN);
+	(void)prt_put_u16(w, PRT_VERSION);
+	return prt_put_u16(w, type);
+}
+
+/*
+ * An encoder that fails takes back what it appended, so the writer never
+ * holds half a frame that a caller might send.
+ */
+static int
+finish(struct prt_writer *w, size_t start, int ret)
+{
+	if (ret == 0)
+		ret = prt_writer_error(w);
+	if (ret != 0 && w->len > start)
+		w->len = start;
+	return ret;
+}
+
+int
+prt_peek_header(uint16_t *version, uint16_t *type, const uint8_t *buf,
+    size_t len)
+{
+	struct prt_reader r;
+
+	return get_header(&r, version, type, buf, len);
+}
+
+/* --- reply header --------------------------------------------------- */
+
+static int
+get_reply_hdr(struct prt_reader *r, struct prt_reply_hdr *hdr)
+{
+	int ret;
+
+	if ((ret = get_i32(r, &hdr->result)) != 0)
+		return ret;
+	return get_str(r, hdr->message, sizeof(hdr->message), 0,
+	    is_text_char);
+}
+
+static int
+put_reply_hdr(struct prt_writer *w, const struct prt_reply_hdr *hdr)
+{
+	int ret;
+
+	if ((ret = check_str(hdr->message, sizeof(hdr->message), 0,
+	    is_text_char)) != 0)
+		return ret;
+	(void)put_i32(w, hdr->result);
+	return prt_put_string(w, hdr->message);
+}
+
+/*
+ * Opens a reply frame and reads its header.  *payload is set when the
+ * result is 0, i.e. when the type's fields follow.
+ */
+static int
+open_reply(struct prt_reader *r, uint16_t want, struct prt_reply_hdr *hdr,
+    int *payload, const uint8_t *buf, size_t len)
+{
+	int ret;
+
+	*payload = 0;
+	if ((ret = open_frame(r, want, buf, len)) != 0 ||
+	    (ret = get_reply_hdr(r, hdr)) != 0)
+		return ret;
+	*payload = hdr->result == 0;
+	return 0;
+}
+
+void
+prt_reply_hdr_set(struct prt_reply_hdr *hdr, int32_t result,
+    const char *message)
+{
+	size_t i;
+
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->result = result;
+	if (message == NULL)
+		return;
+	for (i = 0; i < PRT_MESSAGE_MAX && message[i] != '\0'; i++)
+		hdr->message[i] = is_text_char((unsigned char)message[i]) ?
+		    message[i] : '?';
+}
+
+/* --- SIGN ------------------------------------------------------------ */
+
+int
+prt_encode_sign_req(struct prt_writer *w, const struct prt_sign_req *req)
+{
+	size_t start = w->len;
+	const struct prt_approval *a;
+	uint16_t i;
+	int ret;
+
+	if ((ret = put_header(w, PRT_SIGN_REQ)) != 0 ||
+	    (ret = put_str(w, req->request_id, sizeof(req->request_id), 1,
+	    is_id_char)) != 0 ||
+	    (ret = put_str(w, req->asset, sizeof(req->asset), 1,
+	    is_asset_char)) != 0)
+		goto out;
+	(void)prt_put_u64(w, req->chain_id);
+	(void)prt_put_bytes(w, req->to, sizeof(req->to));
+	(void)put_u256(w, &req->amount);
+	if ((ret = put_lv_checked(w, req->tx, req->tx_len, PRT_TX_MAX)) != 0)
+		goto out;
+	if (req->napprovals > PRT_APPROVALS_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	(void)prt_put_u16(w, req->napprovals);
+	for (i = 0; i < req->napprovals; i++) {
+		a = &req->approvals[i];
+		if ((ret = put_str(w, a->approver, sizeof(a->approver), 1,
+		    is_id_char)) != 0)
+			goto out;
+		(void)prt_put_u64(w, a->expiry);
+		if ((ret = put_lv_checked(w, a->sig, a->sig_len,
+		    PRT_APPROVAL_SIG_MAX)) != 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_sign_req(struct prt_sign_req *req, const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	struct prt_approval *a;
+	uint16_t i;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if ((ret = open_frame(&r, PRT_SIGN_REQ, buf, len)) != 0 ||
+	    (ret = get_str(&r, req->request_id, sizeof(req->request_id), 1,
+	    is_id_char)) != 0 ||
+	    (ret = get_str(&r, req->asset, sizeof(req->asset), 1,
+	    is_asset_char)) != 0 ||
+	    (ret = prt_get_u64(&r, &req->chain_id)) != 0 ||
+	    (ret = prt_get_bytes(&r, req->to, sizeof(req->to))) != 0 ||
+	    (ret = get_u256(&r, &req->amount)) != 0 ||
+	    (ret = get_lv_copy(&r, req->tx, &req->tx_len, PRT_TX_MAX)) != 0 ||
+	    (ret = prt_get_u16(&r, &req->napprovals)) != 0)
+		goto out;
+	/* Count before entries: no loop runs on an unchecked count. */
+	if (req->napprovals > PRT_APPROVALS_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	for (i = 0; i < req->napprovals; i++) {
+		a = &req->approvals[i];
+		if ((ret = get_str(&r, a->approver, sizeof(a->approver), 1,
+		    is_id_char)) != 0 ||
+		    (ret = prt_get_u64(&r, &a->expiry)) != 0 ||
+		    (ret = get_lv_copy(&r, a->sig, &a->sig_len,
+		    PRT_APPROVAL_SIG_MAX)) != 0)
+			goto out;
+	}
+	ret = prt_end(&r);
+out:
+	if (ret != 0)
+		memset(req, 0, sizeof(*req));
+	return ret;
+}
+
+int
+prt_encode_sign_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr,
+    const struct prt_sign_rep *rep)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, PRT_SIGN_REP)) != 0 ||
+	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+		goto out;
+	if ((ret = put_lv_checked(w, rep->raw, rep->raw_len, PRT_TX_MAX)) != 0)
+		goto out;
+	ret = prt_put_bytes(w, rep->tx_hash, sizeof(rep->tx_hash));
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_sign_rep(struct prt_reply_hdr *hdr, struct prt_sign_rep *rep,
+    const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int payload, ret;
+
+	memset(hdr, 0, sizeof(*hdr));
+	memset(rep, 0, sizeof(*rep));
+	if ((ret = open_reply(&r, PRT_SIGN_REP, hdr, &payload, buf, len)) != 0)
+		goto out;
+	if (payload &&
+	    ((ret = get_lv_copy(&r, rep->raw, &rep->raw_len, PRT_TX_MAX)) != 0 ||
+	    (ret = prt_get_bytes(&r, rep->tx_hash, sizeof(rep->tx_hash))) != 0))
+		goto out;
+	ret = prt_end(&r);
+out:
+	if (ret != 0) {
+		memset(hdr, 0, sizeof(*hdr));
+		memset(rep, 0, sizeof(*rep));
+	}
+	return ret;
+}
+
+/* --- EXPOSURE -------------------------------------------------------- */
+
+int
+prt_encode_exposure_req(struct prt_writer *w,
+    const struct prt_exposure_req *req)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, PRT_EXPOSURE_REQ)) != 0 ||
+	    (ret = put_str(w, req->asset, sizeof(req->asset), 1,
+	    is_asset_char)) != 0)
+		goto out;
+	ret = prt_put_u32(w, req->date);
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_exposure_req(struct prt_exposure_req *req, const uint8_t *buf,
+    size_t len)
+{
+	struct prt_reader r;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if ((ret = open_frame(&r, PRT_EXPOSURE_REQ, buf, len)) != 0 ||
+	    (ret = get_str(&r, req->asset, sizeof(req->asset), 1,
+	    is_asset_char)) != 0 ||
+	    (ret = prt_get_u32(&r, &req->date)) != 0)
+		goto out;
+	ret = prt_end(&r);
+out:
+	if (ret != 0)
+		memset(req, 0, sizeof(*req));
+	return ret;
+}
+
+int
+prt_encode_exposure_rep(struct prt_writer *w,
+    const struct prt_reply_hdr *hdr, const struct prt_exposure_rep *rep)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, PRT_EXPOSURE_REP)) != 0 ||
+	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+		goto out;
+	/* The server resolves "today"; the answer names the day it used. */
+	if (rep->date == PRT_DATE_TODAY) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
+	if ((ret = put_str(w, rep->asset, sizeof(rep->asset), 1,
+	    is_asset_char)) != 0)
+		goto out;
+	(void)prt_put_u32(w, rep->date);
+	(void)put_u256(w, &rep->signed_total);
+	(void)put_u256(w, &rep->limit);
+	ret = put_u256(w, &rep->remaining);
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_exposure_rep(struct prt_reply_hdr *hdr,
+    struct prt_exposure_rep *rep, const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int payload, ret;
+
+	memset(hdr, 0, sizeof(*hdr));
+	memset(rep, 0, sizeof(*rep));
+	if ((ret = open_reply(&r, PRT_EXPOSURE_REP, hdr, &payload, buf,
+	    len)) != 0)
+		goto out;
+	if (payload) {
+		if ((ret = get_str(&r, rep->asset, sizeof(rep->asset), 1,
+		    is_asset_char)) != 0 ||
+		    (ret = prt_get_u32(&r, &rep->date)) != 0)
+			goto out;
+		if (rep->date == PRT_DATE_TODAY) {
+			ret = ERR_MALFORMED;
+			goto out;
+		}
+		if ((ret = get_u256(&r, &rep->signed_total)) != 0 ||
+		    (ret = get_u256(&r, &rep->limit)) != 0 ||
+		    (ret = get_u256(&r, &rep->remaining)) != 0)
+			goto out;
+	}
+	ret = prt_end(&r);
+out:
+	if (ret != 0) {
+		memset(hdr, 0, sizeof(*hdr));
+		memset(rep, 0, sizeof(*rep));
+	}
+	return ret;
+}
+
+/* --- STATUS and POLICY requests (header only) ------------------------ */
+
+static int
+encode_empty(struct prt_writer *w, uint16_t type)
+{
+	size_t start = w->len;
+
+	return finish(w, start, put_header(w, type));
+}
+
+static int
+decode_empty(uint16_t type, const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int ret;
+
+	if ((ret = open_frame(&r, type, buf, len)) != 0)
+		return ret;
+	return prt_end(&r);
+}
+
+int
+prt_encode_status_req(struct prt_writer *w)
+{
+	return encode_empty(w, PRT_STATUS_REQ);
+}
+
+int
+prt_decode_status_req(const uint8_t *buf, size_t len)
+{
+	return decode_empty(PRT_STATUS_REQ, buf, len);
+}
+
+int
+prt_encode_policy_req(struct prt_writer *w)
+{
+	return encode_empty(w, PRT_POLICY_REQ);
+}
+
+int
+prt_decode_policy_req(const uint8_t *buf, size_t len)
+{
+	return decode_empty(PRT_POLICY_REQ, buf, len);
+}
+
+/* --- STATUS reply ---------------------------------------------------- */
+
+int
+prt_encode_status_rep(struct prt_writer *w,
+    const struct prt_reply_hdr *hdr, const struct prt_status_rep *rep)
+{
+	size_t start = w->len;
+	const struct prt_key_info *k;
+	uint16_t i;
+	int ret;
+
+	if ((ret = put_header(w, PRT_STATUS_REP)) != 0 ||
+	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+		goto out;
+	if ((ret = put_str(w, rep->version, sizeof(rep->version), 1,
+	    is_text_char)) != 0 ||
+	    (ret = put_str(w, rep->policy_id, sizeof(rep->policy_id), 1,
+	    is_id_char)) != 0)
+		goto out;
+	if (rep->paused > 1) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
+	if (rep->nkeys > PRT_KEYS_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	(void)prt_put_bytes(w, rep->policy_hash, sizeof(rep->policy_hash));
+	(void)prt_put_u64(w, rep->head_seq);
+	(void)prt_put_bytes(w, rep->head_hash, sizeof(rep->head_hash));
+	(void)prt_put_u8(w, rep->paused);
+	(void)prt_put_u16(w, rep->nkeys);
+	for (i = 0; i < rep->nkeys; i++) {
+		k = &rep->keys[i];
+		if ((ret = put_str(w, k->name, sizeof(k->name), 1,
+		    is_id_char)) != 0)
+			goto out;
+		(void)prt_put_bytes(w, k->address, sizeof(k->address));
+	}
+	ret = 0;
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_status_rep(struct prt_reply_hdr *hdr,
+    struct prt_status_rep *rep, const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	struct prt_key_info *k;
+	uint16_t i;
+	int payload, ret;
+
+	memset(hdr, 0, sizeof(*hdr));
+	memset(rep, 0, sizeof(*rep));
+	if ((ret = open_reply(&r, PRT_STATUS_REP, hdr, &payload, buf,
+	    len)) != 0)
+		goto out;
+	if (!payload)
+		goto end;
+	if ((ret = get_str(&r, rep->version, sizeof(rep->version), 1,
+	    is_text_char)) != 0 ||
+	    (ret = get_str(&r, rep->policy_id, sizeof(rep->policy_id), 1,
+	    is_id_char)) != 0 ||
+	    (ret = prt_get_bytes(&r, rep->policy_hash,
+	    sizeof(rep->policy_hash))) != 0 ||
+	    (ret = prt_get_u64(&r, &rep->head_seq)) != 0 ||
+	    (ret = prt_get_bytes(&r, rep->head_hash,
+	    sizeof(rep->head_hash))) != 0 ||
+	    (ret = prt_get_u8(&r, &rep->paused)) != 0)
+		goto out;
+	/* A flag with one meaning per value keeps re-encoding canonical. */
+	if (rep->paused > 1) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
+	if ((ret = prt_get_u16(&r, &rep->nkeys)) != 0)
+		goto out;
+	if (rep->nkeys > PRT_KEYS_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	for (i = 0; i < rep->nkeys; i++) {
+		k = &rep->keys[i];
+		if ((ret = get_str(&r, k->name, sizeof(k->name), 1,
+		    is_id_char)) != 0 ||
+		    (ret = prt_get_bytes(&r, k->address,
+		    sizeof(k->address))) != 0)
+			goto out;
+	}
+end:
+	ret = prt_end(&r);
+out:
+	if (ret != 0) {
+		memset(hdr, 0, sizeof(*hdr));
+		memset(rep, 0, sizeof(*rep));
+	}
+	return ret;
+}
+
+/* --- POLICY reply ---------------------------------------------------- */
+
+int
+prt_encode_policy_rep(struct prt_writer *w,
+    const struct prt_reply_hdr *hdr, const struct prt_policy_rep *rep)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, PRT_POLICY_REP)) != 0 ||
+	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+		goto out;
+	if (rep->json == NULL && rep->json_len > 0) {
+		ret = ERR_INVALID_ARG;
+		goto out;
+	}
+	if (rep->json_len > PRT_POLICY_JSON_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	if (rep->json_len > 0 && memchr(rep->json, '\0', rep->json_len)) {
+		ret = ERR_EMBEDDED_NUL;
+		goto out;
+	}
+	ret = prt_put_lv(w, rep->json, rep->json_len);
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_policy_rep(struct prt_reply_hdr *hdr,
+    struct prt_policy_rep *rep, const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int payload, ret;
+
+	memset(hdr, 0, sizeof(*hdr));
+	memset(rep, 0, sizeof(*rep));
+	if ((ret = open_reply(&r, PRT_POLICY_REP, hdr, &payload, buf,
+	    len)) != 0)
+		goto out;
+	if (payload) {
+		if ((ret = prt_get_lv(&r, &rep->json, &rep->json_len,
+		    PRT_POLICY_JSON_MAX)) != 0)
+			goto out;
+		/* JSON text has no NUL; one would cut it short in C. */
+		if (rep->json_len > 0 &&
+		    memchr(rep->json, '\0', rep->json_len) != NULL) {
+			ret = ERR_EMBEDDED_NUL;
+			goto out;
+		}
+	}
+	ret = prt_end(&r);
+out:
+	if (ret != 0) {
+		memset(hdr, 0, sizeof(*hdr));
+		memset(rep, 0, sizeof(*rep));
+	}
+	return ret;
+}
+
+/* --- ERROR reply ----------------------------------------------------- */
+
+int
+prt_encode_error_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr)
+{
+	size_t start = w->len;
+	int ret;
+
+	/* A success needs a typed reply: ERROR_REP has no payload. */
+	if (hdr->result == 0)
+		return ERR_INVALID_ARG;
+	if ((ret = put_header(w, PRT_ERROR_REP)) == 0)
+		ret = put_reply_hdr(w, hdr);
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_error_rep(struct prt_reply_hdr *hdr, uint16_t *version,
+    const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	uint16_t type;
+	int ret;
+
+	memset(hdr, 0, sizeof(*hdr));
+	if ((ret = get_header(&r, version, &type, buf, len)) != 0)
+		goto out;
+	/* Any version: this layout is frozen (see PRT_ERROR_REP). */
+	if (type != PRT_ERROR_REP) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
+	if ((ret = get_reply_hdr(&r, hdr)) != 0)
+		goto out;
+	if (hdr->result == 0) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
+	ret = prt_end(&r);
+out:
+	if (ret != 0) {
+		memset(hdr, 0, sizeof(*hdr));
+		*version = 0;
+	}
+	return ret;
+}
+
+/* --- dispatch -------------------------------------------------------- */
+
+const struct prt_handler *
+prt_find_handler(const struct prt_handler *table, size_t n, uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (table[i].type == type)
+			return &table[i];
+	return NULL;
+}

@@ -1,0 +1,276 @@
+/* msg.h: the versioned binary wire protocol between signerd and its clients. */
+#ifndef PROTO_MSG_H
+#define PROTO_MSG_H
+
+/*
+ * Every frame is  "SGNR" | u16 version | u16 type | fields of that type,
+ * all integers big-endian, every string and byte run a u32 length then the
+ * bytes (prt_put_lv / prt_get_lv), never NUL-terminated on the wire.
+ * docs/protocol.md describes each message field by field.
+ *
+ * Decoders read only through the proto/buf.h cursor.  Each decoder:
+ *   - refuses len > PRT_MAX_MESSAGE (ERR_TOO_LARGE) before looking at bytes;
+ *   - clears its outputs first, and again on failure, so a caller never
+ *     sees half a message;
+ *   - returns ERR_MALFORMED for a wrong magic, a wrong type or a field that
+ *     breaks its rule (charset, empty where 1.. is required, flag not 0/1),
+ *     ERR_BAD_VERSION for a version other than PRT_VERSION, ERR_TRUNCATED,
+ *     ERR_TOO_LARGE for a length or count above its maximum,
+ *     ERR_EMBEDDED_NUL for a NUL in a string, ERR_TRAILING for extra bytes.
+ * Encoders apply the same rules to what they are given (and return the same
+ * codes), so nothing is sent that the peer would refuse, and an accepted
+ * frame re-encodes to exactly its own bytes (fuzz/fuzz_wire.c checks this).
+ * Encoders append to the writer; initialise it with PRT_MAX_MESSAGE.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+#include "evm/addr.h"
+#include "evm/u256.h"
+#include "proto/buf.h"
+
+/* Bump on any change a peer of the previous version would misread. */
+#define PRT_VERSION 1
+
+#define PRT_MAGIC "SGNR"
+#define PRT_MAGIC_LEN 4
+#define PRT_HEADER_LEN 8	/* magic, u16 version, u16 type */
+
+/* No frame is larger, in either direction; checked before any allocation. */
+#define PRT_MAX_MESSAGE 65536
+
+/* Field limits: text lengths exclude the NUL the structs add. */
+#define PRT_REQUEST_ID_MAX 64	/* 1..64 of [A-Za-z0-9._:-] */
+#define PRT_ASSET_MAX 16	/* 1..16 of [A-Z0-9] */
+#define PRT_TX_MAX 8192		/* unsigned and signed transaction bytes */
+#define PRT_APPROVALS_MAX 16
+#define PRT_APPROVER_MAX 32	/* 1..32 of [A-Za-z0-9._:-] */
+#define PRT_APPROVAL_SIG_MAX 128
+#define PRT_MESSAGE_MAX 256	/* 0..256 printable ASCII */
+#define PRT_VERSION_STR_MAX 64	/* 1..64 printable ASCII */
+#define PRT_POLICY_ID_MAX 64	/* 1..64 of [A-Za-z0-9._:-] */
+#define PRT_KEY_NAME_MAX 64	/* 1..64 of [A-Za-z0-9._:-] */
+#define PRT_KEYS_MAX 64
+#define PRT_POLICY_JSON_MAX 60000
+#define PRT_HASH_LEN 32
+
+/* EXPOSURE_REQ date meaning "the signer's current UTC day". */
+#define PRT_DATE_TODAY 0xFFFFFFFFu
+
+/*
+ * Message types.  A reply's type is its request's type with PRT_REPLY_BIT
+ * set.  Numbers are part of the protocol: never reuse or renumber one.
+ */
+#define PRT_REPLY_BIT 0x8000u
+enum prt_msg_type {
+	PRT_SIGN_REQ = 0x0001,
+	PRT_EXPOSURE_REQ = 0x0002,
+	PRT_STATUS_REQ = 0x0003,
+	PRT_POLICY_REQ = 0x0004,
+	/* Reserved for the timelock and pause work; no codec yet. */
+	PRT_QUEUE_REQ = 0x0005,
+	PRT_CANCEL_REQ = 0x0006,
+	PRT_PAUSE_REQ = 0x0007,
+	PRT_UNPAUSE_REQ = 0x0008,
+
+	/*
+	 * The answer to a frame the server cannot attribute to a request type
+	 * of its version: bad magic, other version, unknown type.  Its layout
+	 * (header, i32 result, message) is frozen across versions so that a
+	 * client of any version can read why it was refused.
+	 */
+	PRT_ERROR_REP = 0x8000,
+	PRT_SIGN_REP = 0x8001,
+	PRT_EXPOSURE_REP = 0x8002,
+	PRT_STATUS_REP = 0x8003,
+	PRT_POLICY_REP = 0x8004,
+	PRT_QUEUE_REP = 0x8005,
+	PRT_CANCEL_REP = 0x8006,
+	PRT_PAUSE_REP = 0x8007,
+	PRT_UNPAUSE_REP = 0x8008,
+};
+
+/* The reply type answering request type t. */
+#define PRT_REPLY_TYPE(t) ((uint16_t)((t) | PRT_REPLY_BIT))
+
+/*
+ * Every reply carries this right after its frame header.  result is 0 for
+ * success, else a negative ERR_* or a signer refusal reason (policy/'s
+ * codes, opaque here); the type's payload follows only when result is 0.
+ */
+struct prt_reply_hdr {
+	int32_t result;
+	char message[PRT_MESSAGE_MAX + 1];
+};
+
+/* An approver's signature over the payout intent (checked by policy/). */
+struct prt_approval {
+	char approver[PRT_APPROVER_MAX + 1];
+	uint64_t expiry;	/* unix seconds */
+	uint8_t sig[PRT_APPROVAL_SIG_MAX];
+	size_t sig_len;
+};
+
+/*
+ * SIGN_REQ: the caller's stated intent and the unsigned EIP-1559
+ * transaction.  signerd decodes tx itself and signs only if it matches
+ * the intent (invariant 3); the intent is what approvers signed.
+ */
+struct prt_sign_req {
+	char request_id[PRT_REQUEST_ID_MAX + 1];
+	char asset[PRT_ASSET_MAX + 1];
+	uint64_t chain_id;
+	uint8_t to[EVM_ADDR_LEN];
+	u256 amount;
+	uint8_t tx[PRT_TX_MAX];
+	size_t tx_len;
+	uint16_t napprovals;
+	struct prt_approval approvals[PRT_APPROVALS_MAX];
+};
+
+/* SIGN_REP payload: the raw signed transaction and its hash. */
+struct prt_sign_rep {
+	uint8_t raw[PRT_TX_MAX];
+	size_t raw_len;
+	uint8_t tx_hash[PRT_HASH_LEN];
+};
+
+/* EXPOSURE_REQ: the day's exposure of one asset. */
+struct prt_exposure_req {
+	char asset[PRT_ASSET_MAX + 1];
+	uint32_t date;		/* days since 1970-01-01 UTC, or PRT_DATE_TODAY */
+};
+
+/* EXPOSURE_REP payload; date is always an actual day, never TODAY. */
+struct prt_exposure_rep {
+	char asset[PRT_ASSET_MAX + 1];
+	uint32_t date;
+	u256 signed_total;
+	u256 limit;
+	u256 remaining;
+};
+
+struct prt_key_info {
+	char name[PRT_KEY_NAME_MAX + 1];
+	uint8_t address[EVM_ADDR_LEN];
+};
+
+/* STATUS_REP payload. */
+struct prt_status_rep {
+	char version[PRT_VERSION_STR_MAX + 1];
+	char policy_id[PRT_POLICY_ID_MAX + 1];
+	uint8_t policy_hash[PRT_HASH_LEN];
+	uint64_t head_seq;
+	uint8_t head_hash[PRT_HASH_LEN];
+	uint8_t paused;		/* 0 or 1 */
+	uint16_t nkeys;
+	struct prt_key_info keys[PRT_KEYS_MAX];
+};
+
+/*
+ * POLICY_REP payload: the policy JSON, not NUL-terminated.  Decoding makes
+ * json a view into the decoded buffer: valid only while that buffer is.
+ * It holds no NUL byte.
+ */
+struct prt_policy_rep {
+	const uint8_t *json;
+	size_t json_len;
+};
+
+/*
+ * Reads the frame header without judging the version, so a server can
+ * answer a peer of another version.  Returns 0, ERR_TOO_LARGE (len above
+ * PRT_MAX_MESSAGE), ERR_TRUNCATED (shorter than a header) or ERR_MALFORMED
+ * (wrong magic); outputs are 0 on failure.
+ */
+int prt_peek_header(uint16_t *version, uint16_t *type, const uint8_t *buf,
+    size_t len) WARN_UNUSED;
+
+/*
+ * Encoders append one whole frame to w and return 0 or an error (the
+ * writer's sticky error, or the rule the input broke).  Reply encoders
+ * write rep's payload only when hdr->result is 0; rep may be NULL
+ * otherwise.  Decoders fill their outputs from exactly len bytes at buf.
+ */
+int prt_encode_sign_req(struct prt_writer *w, const struct prt_sign_req *req)
+    WARN_UNUSED;
+int prt_decode_sign_req(struct prt_sign_req *req, const uint8_t *buf,
+    size_t len) WARN_UNUSED;
+int prt_encode_sign_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr,
+    const struct prt_sign_rep *rep) WARN_UNUSED;
+int prt_decode_sign_rep(struct prt_reply_hdr *hdr, struct prt_sign_rep *rep,
+    const uint8_t *buf, size_t len) WARN_UNUSED;
+
+int prt_encode_exposure_req(struct prt_writer *w,
+    const struct prt_exposure_req *req) WARN_UNUSED;
+int prt_decode_exposure_req(struct prt_exposure_req *req, const uint8_t *buf,
+    size_t len) WARN_UNUSED;
+int prt_encode_exposure_rep(struct prt_writer *w,
+    const struct prt_reply_hdr *hdr, const struct prt_exposure_rep *rep)
+    WARN_UNUSED;
+int prt_decode_exposure_rep(struct prt_reply_hdr *hdr,
+    struct prt_exposure_rep *rep, const uint8_t *buf, size_t len) WARN_UNUSED;
+
+/* STATUS_REQ and POLICY_REQ carry nothing after the header. */
+int prt_encode_status_req(struct prt_writer *w) WARN_UNUSED;
+int prt_decode_status_req(const uint8_t *buf, size_t len) WARN_UNUSED;
+int prt_encode_status_rep(struct prt_writer *w,
+    const struct prt_reply_hdr *hdr, const struct prt_status_rep *rep)
+    WARN_UNUSED;
+int prt_decode_status_rep(struct prt_reply_hdr *hdr,
+    struct prt_status_rep *rep, const uint8_t *buf, size_t len) WARN_UNUSED;
+
+int prt_encode_policy_req(struct prt_writer *w) WARN_UNUSED;
+int prt_decode_policy_req(const uint8_t *buf, size_t len) WARN_UNUSED;
+int prt_encode_policy_rep(struct prt_writer *w,
+    const struct prt_reply_hdr *hdr, const struct prt_policy_rep *rep)
+    WARN_UNUSED;
+/* rep->json points into buf: see struct prt_policy_rep. */
+int prt_decode_policy_rep(struct prt_reply_hdr *hdr,
+    struct prt_policy_rep *rep, const uint8_t *buf, size_t len) WARN_UNUSED;
+
+/*
+ * ERROR_REP: hdr->result must be non-zero.  The encoder writes
+ * PRT_VERSION; the decoder accepts any version (the layout is frozen) and
+ * returns it in *version so the caller can tell a version refusal apart.
+ */
+int prt_encode_error_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr)
+    WARN_UNUSED;
+int prt_decode_error_rep(struct prt_reply_hdr *hdr, uint16_t *version,
+    const uint8_t *buf, size_t len) WARN_UNUSED;
+
+/*
+ * Fills hdr for an error reply: result, and message truncated to
+ * PRT_MESSAGE_MAX with any byte outside printable ASCII replaced by '?',
+ * so a server can always build a reply that encodes.
+ */
+void prt_reply_hdr_set(struct prt_reply_hdr *hdr, int32_t result,
+    const char *message);
+
+/*
+ * Server dispatch (OpenSSH monitor.c mon_table): one row per request type.
+ * fn gets the whole request frame (header checked by prt_peek_header, type
+ * matching the row) and appends the whole reply frame to rep, a writer
+ * initialised with PRT_MAX_MESSAGE.  A request that does not decode still
+ * gets a reply: the typed reply carrying the decoder's code.  fn returns 0
+ * when rep holds a reply to send, else an error meaning no reply could be
+ * built (the server then drops the connection).  flags are the server's
+ * to interpret (PRT_HF_*).
+ */
+struct prt_handler {
+	uint16_t type;
+	int (*fn)(void *ctx, const uint8_t *req, size_t len,
+	    struct prt_writer *rep);
+	unsigned flags;
+};
+
+#define PRT_HF_ADMIN 0x1u	/* only the operator's peer uid may send it */
+#define PRT_HF_WRITES 0x2u	/* changes state: journaled before replying */
+
+/* Returns the row for type, or NULL when the table has none. */
+const struct prt_handler *prt_find_handler(const struct prt_handler *table,
+    size_t n, uint16_t type);
+
+#endif
