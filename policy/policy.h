@@ -1,0 +1,268 @@
+/* policy.h: the pure policy engine: genesis policy, intents from decoded txs, signing rules. */
+#ifndef POLICY_POLICY_H
+#define POLICY_POLICY_H
+
+/*
+ * Pure: nothing here does I/O, reads a clock or keeps global state.  Time,
+ * today's exposure and every other piece of state are arguments, so each
+ * rule is a unit test and orchestratord can pre-check with the same code
+ * signerd enforces (invariant 3: signerd derives the intent itself).
+ *
+ * Error returns are the negative ERR_* codes of common/err.h; refusals are
+ * the positive pol_reason codes below.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+#include "evm/addr.h"
+#include "evm/u256.h"
+
+struct evm_tx;
+
+/*
+ * Why a request was refused (or POL_OK).  Journaled and sent on the wire:
+ * the numbers are stable.  Never renumber or reuse one; add new codes just
+ * before POL_REASON_COUNT.
+ */
+enum pol_reason {
+	POL_OK = 0,
+	POL_MALFORMED_REQUEST = 1,	/* the request itself does not parse */
+	POL_UNKNOWN_ASSET = 2,		/* no such asset in the policy */
+	POL_CHAIN_MISMATCH = 3,		/* tx chain id is not the asset's */
+	POL_NOT_A_TRANSFER = 4,		/* creation, other calldata, data on native */
+	POL_UNKNOWN_TOKEN_CONTRACT = 5,	/* ERC-20 transfer to an unlisted contract */
+	POL_VALUE_ON_TOKEN_TRANSFER = 6,	/* ERC-20 transfer carrying ETH */
+	POL_INTENT_MISMATCH = 7,	/* stated intent differs from the decoded tx */
+	POL_ACCESS_LIST_NOT_EMPTY = 8,
+	POL_PER_TX_LIMIT = 9,
+	POL_DAILY_LIMIT = 10,
+	POL_ZERO_AMOUNT = 11,
+	POL_REQUEST_ID_CONFLICT = 12,	/* request id seen with other content */
+	POL_PEER_NOT_ALLOWED = 13,
+	POL_BAD_VERSION = 14,
+	POL_HSM_ERROR = 15,
+	POL_JOURNAL_ERROR = 16,
+	POL_INTERNAL = 17,
+	POL_RECIPIENT_NOT_ALLOWED = 18,
+	POL_FEE_CAP_MAX_FEE = 19,
+	POL_FEE_CAP_PRIORITY_FEE = 20,
+	POL_FEE_CAP_GAS_LIMIT = 21,
+	POL_APPROVALS_MISSING = 22,
+	POL_APPROVAL_UNKNOWN_APPROVER = 23,
+	POL_APPROVAL_DUPLICATE = 24,
+	POL_APPROVAL_BAD_SIGNATURE = 25,
+	POL_APPROVAL_EXPIRED = 26,
+	POL_APPROVAL_WRONG_INTENT = 27,
+	POL_TIMELOCK_NOT_QUEUED = 28,
+	POL_TIMELOCK_PENDING = 29,
+	POL_TIMELOCK_CANCELLED = 30,
+	POL_CLOCK_BEHIND_JOURNAL = 31,
+	POL_NONCE_REUSED = 32,
+	POL_FEE_BUMP_INVALID = 33,
+	POL_PAUSED = 34,
+	POL_REASON_COUNT		/* not a reason: one past the last */
+};
+
+/* "DAILY_LIMIT" for POL_DAILY_LIMIT; "UNKNOWN" for a value not in the enum. */
+const char *pol_reason_name(int reason);
+
+/* A short English sentence for operators and clients; never NULL. */
+const char *pol_reason_text(int reason);
+
+/*
+ * Looks up a reason by its name ("DAILY_LIMIT"), e.g. when replaying the
+ * journal.  Returns 0 and *out, or ERR_NOT_FOUND (*out = POL_INTERNAL).
+ */
+int pol_reason_from_name(enum pol_reason *out, const char *name) WARN_UNUSED;
+
+/* ---------------------------------------------------------------------- */
+/* The policy model (read-only once parsed).                              */
+
+#define POL_MAX_FILE (1024 * 1024)	/* larger policy files are refused */
+#define POL_MAX_ASSETS 64
+#define POL_MAX_APPROVERS 32
+#define POL_MAX_ALLOWLIST 4096	/* recipients per asset */
+#define POL_MAX_PEM 4096
+#define POL_ASSET_NAME_MAX 16	/* [A-Z0-9]{1,16} */
+#define POL_APPROVER_NAME_MAX 32	/* [A-Za-z0-9_.-]{1,32} */
+#define POL_KEY_NAME_MAX 64	/* [A-Za-z0-9_.-]{1,64} */
+#define POL_ID_MAX 64		/* [A-Za-z0-9_.:-]{1,64} */
+#define POL_MAX_DECIMALS 77	/* 10^77 < 2^256 < 10^78 */
+#define POL_MAX_CONFIRMATIONS 10000
+#define POL_MAX_DELAY_SECONDS (366 * 86400)
+#define POL_MIN_GAS_LIMIT 21000	/* the cost of a plain transfer */
+#define POL_MAX_GAS_LIMIT 30000000
+
+enum pol_kind { POL_KIND_NATIVE = 1, POL_KIND_ERC20 = 2 };
+
+enum pol_key_alg { POL_KEY_P256 = 1, POL_KEY_ED25519 = 2 };
+
+/* An approver: verification of approvals happens in signerd. */
+struct pol_approver {
+	char name[POL_APPROVER_NAME_MAX + 1];
+	enum pol_key_alg alg;
+	const char *public_key_pem;	/* exactly as in the file */
+	const uint8_t *spki_der;	/* the key as DER SubjectPublicKeyInfo */
+	size_t spki_der_len;
+};
+
+/* One asset's rules.  Fields are read-only for callers. */
+struct pol_asset {
+	char name[POL_ASSET_NAME_MAX + 1];
+	uint64_t chain_id;
+	enum pol_kind kind;
+	uint8_t contract[EVM_ADDR_LEN];	/* POL_KIND_ERC20 only; else zero */
+	unsigned decimals;
+	char key[POL_KEY_NAME_MAX + 1];	/* signing key name in signerd */
+	u256 daily_limit;		/* per UTC day, in base units */
+	u256 per_tx_limit;		/* <= daily_limit */
+
+	int has_approval;		/* 0: no approvals ever needed */
+	u256 approval_threshold;	/* amounts above it need approvals */
+	unsigned approval_m;		/* 1 <= m <= approval_n */
+	size_t approval_n;
+	size_t approval_approvers[POL_MAX_APPROVERS];	/* indexes, see pol_approver() */
+
+	int has_timelock;		/* 0: never queued */
+	u256 timelock_threshold;	/* amounts above it wait delay seconds */
+	uint32_t timelock_delay;
+
+	int has_allowlist;		/* 0: any recipient */
+	size_t allowlist_len;		/* >= 1 when has_allowlist */
+	uint8_t (*allowlist)[EVM_ADDR_LEN];	/* sorted ascending */
+
+	u256 max_fee_per_gas;		/* fee caps on the transaction */
+	u256 max_priority_fee_per_gas;
+	uint64_t gas_limit;
+
+	int finalized;			/* 1: wait for the node's finalized tag */
+	uint32_t confirmations;		/* else this many blocks; >= 1 */
+};
+
+struct pol_policy;
+
+/*
+ * Parses and validates a genesis policy from the file's bytes (the caller
+ * reads the file).  The format is docs/policy-format.md.  On success *out
+ * owns a new policy (free it with pol_free) and its hash is the SHA-256 of
+ * exactly these bytes.  On failure *out is NULL and err (errlen bytes,
+ * always NUL-terminated when errlen > 0) names the JSON path of the first
+ * bad field, e.g. "assets.ETH.daily_limit: not a decimal amount".
+ * Returns 0, ERR_MALFORMED (any validation error), ERR_TOO_LARGE (over
+ * POL_MAX_FILE) or ERR_NOMEM.
+ *
+ * This code does no I/O, but the libraries do on their first use in a
+ * process: jansson reads /dev/urandom to seed its hash tables and OpenSSL
+ * reads openssl.cnf.  A sandboxed caller parses before its seccomp filter.
+ */
+int pol_parse(struct pol_policy **out, const uint8_t *json, size_t len,
+    char *err, size_t errlen) WARN_UNUSED;
+
+/* Frees a policy from pol_parse; NULL is a no-op. */
+void pol_free(struct pol_policy *p);
+
+/* SHA-256 of the file bytes, as `sha256sum` prints it (in binary here). */
+const uint8_t *pol_hash(const struct pol_policy *p);
+
+/* The file's "policy_id". */
+const char *pol_policy_id(const struct pol_policy *p);
+
+/* 1 when the genesis file says "paused": true. */
+int pol_paused(const struct pol_policy *p);
+
+/* Assets in file order; index < pol_asset_count() or the call aborts. */
+size_t pol_asset_count(const struct pol_policy *p);
+const struct pol_asset *pol_asset(const struct pol_policy *p, size_t index);
+
+/* Returns 0 and the asset's index, or ERR_NOT_FOUND (*index = SIZE_MAX). */
+int pol_asset_by_name(const struct pol_policy *p, const char *name,
+    size_t *index) WARN_UNUSED;
+
+/* Approvers in file order; index < pol_approver_count() or the call aborts. */
+size_t pol_approver_count(const struct pol_policy *p);
+const struct pol_approver *pol_approver(const struct pol_policy *p,
+    size_t index);
+
+/* Returns 0 and the approver's index, or ERR_NOT_FOUND (*index = SIZE_MAX). */
+int pol_approver_by_name(const struct pol_policy *p, const char *name,
+    size_t *index) WARN_UNUSED;
+
+/* 1 when addr is on the asset's allowlist or the asset has none. */
+int pol_recipient_allowed(const struct pol_asset *a,
+    const uint8_t addr[EVM_ADDR_LEN]);
+
+/* ---------------------------------------------------------------------- */
+/* Intents: what a transaction does, derived from its decoded bytes.      */
+
+struct pol_intent {
+	size_t asset;			/* index into the policy's assets */
+	char asset_name[POL_ASSET_NAME_MAX + 1];
+	uint64_t chain_id;
+	uint8_t recipient[EVM_ADDR_LEN];	/* tx.to, or the ERC-20 "to" */
+	u256 amount;			/* tx.value, or the ERC-20 amount */
+	u256 max_fee_per_gas;
+	u256 max_priority_fee_per_gas;
+	uint64_t gas_limit;
+	uint64_t nonce;
+};
+
+/* What the requester says the transaction does; checked against the intent. */
+struct pol_stated {
+	char asset[POL_ASSET_NAME_MAX + 1];
+	uint64_t chain_id;
+	uint8_t to[EVM_ADDR_LEN];
+	u256 amount;
+};
+
+/*
+ * Derives the intent from a decoded transaction, never from what a client
+ * states (invariant 3).  Native: tx.to is no registered token contract, the
+ * data is empty, value is the amount.  ERC-20: tx.to is an asset's contract
+ * on tx.chain_id, the data is transfer(address,uint256), value is zero.
+ * Returns 0 with *why = POL_OK and *out filled, or ERR_UNSUPPORTED with
+ * *why = NOT_A_TRANSFER, UNKNOWN_TOKEN_CONTRACT, VALUE_ON_TOKEN_TRANSFER,
+ * CHAIN_MISMATCH, ACCESS_LIST_NOT_EMPTY or UNKNOWN_ASSET (*out zeroed).
+ */
+int pol_derive_intent(struct pol_intent *out, enum pol_reason *why,
+    const struct pol_policy *p, const struct evm_tx *tx) WARN_UNUSED;
+
+/* ---------------------------------------------------------------------- */
+/* Rules.                                                                 */
+
+/*
+ * The per-request signing rules, in this order: PAUSED, UNKNOWN_ASSET (the
+ * stated asset is not in the policy), INTENT_MISMATCH (stated asset, chain,
+ * recipient or amount differ from the derived intent), ZERO_AMOUNT,
+ * PER_TX_LIMIT, RECIPIENT_NOT_ALLOWED (not on the allowlist, the zero
+ * address, or a registered token contract), FEE_CAP_MAX_FEE,
+ * FEE_CAP_PRIORITY_FEE, FEE_CAP_GAS_LIMIT, DAILY_LIMIT (signed_today +
+ * amount above the asset's daily limit; an overflowing sum is over it).
+ * signed_today is what this asset has signed in the current UTC day (see
+ * pol_utc_day).  Returns POL_OK and *new_total = signed_today + amount, or
+ * the refusal and *new_total = *signed_today.  An intent whose asset index
+ * is not in p gives POL_INTERNAL.  Approvals and timelocks are checked by
+ * the caller with pol_needs_approval() and pol_needs_timelock().
+ */
+enum pol_reason pol_check_sign(const struct pol_policy *p,
+    const struct pol_intent *in, const struct pol_stated *stated,
+    const u256 *signed_today, u256 *new_total) WARN_UNUSED;
+
+/*
+ * 1 when the intent's amount is strictly above its asset's approval
+ * threshold, 0 when not or when the asset has no approval rule.  in must
+ * come from pol_derive_intent on p (an unknown asset index aborts).
+ */
+int pol_needs_approval(const struct pol_policy *p, const struct pol_intent *in);
+
+/* Likewise for the timelock threshold. */
+int pol_needs_timelock(const struct pol_policy *p, const struct pol_intent *in);
+
+/*
+ * The UTC day a time falls in: days since 1970-01-01, rounded toward minus
+ * infinity (-1 is day -1).  Limits reset at each UTC midnight.
+ */
+int64_t pol_utc_day(int64_t unix_seconds);
+
+#endif

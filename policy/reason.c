@@ -1,0 +1,83 @@
+/* reason.c: names and texts of the refusal reasons in policy.h. */
+#include "policy/policy.h"
+
+#include <string.h>
+
+#include "common/err.h"
+
+struct reason_entry {
+	const char *name;
+	const char *text;
+};
+
+/* Indexed by the code, so a gap or a swap fails the table test. */
+#define R(c, t) [POL_##c] = { #c, t }
+static const struct reason_entry reason_table[POL_REASON_COUNT] = {
+	R(OK, "allowed"),
+	R(MALFORMED_REQUEST, "the request is malformed"),
+	R(UNKNOWN_ASSET, "the asset is not in the policy"),
+	R(CHAIN_MISMATCH, "the transaction's chain id is not the asset's"),
+	R(NOT_A_TRANSFER, "the transaction is not a plain native or ERC-20 transfer"),
+	R(UNKNOWN_TOKEN_CONTRACT, "the token contract is not in the policy"),
+	R(VALUE_ON_TOKEN_TRANSFER, "an ERC-20 transfer must not carry native value"),
+	R(INTENT_MISMATCH, "the stated intent differs from the decoded transaction"),
+	R(ACCESS_LIST_NOT_EMPTY, "the transaction carries an access list"),
+	R(PER_TX_LIMIT, "the amount exceeds the per-transaction limit"),
+	R(DAILY_LIMIT, "the amount would exceed the daily limit"),
+	R(ZERO_AMOUNT, "the amount is zero"),
+	R(REQUEST_ID_CONFLICT, "the request id was used for a different transaction"),
+	R(PEER_NOT_ALLOWED, "the peer is not allowed to make this request"),
+	R(BAD_VERSION, "unsupported protocol version"),
+	R(HSM_ERROR, "the HSM failed to sign"),
+	R(JOURNAL_ERROR, "the journal could not record the decision"),
+	R(INTERNAL, "internal error"),
+	R(RECIPIENT_NOT_ALLOWED, "the recipient is not allowed"),
+	R(FEE_CAP_MAX_FEE, "max fee per gas exceeds the asset's cap"),
+	R(FEE_CAP_PRIORITY_FEE, "max priority fee per gas exceeds the asset's cap"),
+	R(FEE_CAP_GAS_LIMIT, "gas limit exceeds the asset's cap"),
+	R(APPROVALS_MISSING, "not enough valid approvals"),
+	R(APPROVAL_UNKNOWN_APPROVER, "an approval is from an unknown approver"),
+	R(APPROVAL_DUPLICATE, "an approver signed more than once"),
+	R(APPROVAL_BAD_SIGNATURE, "an approval signature does not verify"),
+	R(APPROVAL_EXPIRED, "an approval has expired"),
+	R(APPROVAL_WRONG_INTENT, "an approval is for a different intent"),
+	R(TIMELOCK_NOT_QUEUED, "the payout must be queued for its timelock first"),
+	R(TIMELOCK_PENDING, "the payout's timelock has not elapsed"),
+	R(TIMELOCK_CANCELLED, "the payout was cancelled while queued"),
+	R(CLOCK_BEHIND_JOURNAL, "the clock is behind the newest journal record"),
+	R(NONCE_REUSED, "the key already signed a payout with this nonce"),
+	R(FEE_BUMP_INVALID, "not a valid fee bump of the earlier transaction"),
+	R(PAUSED, "the policy is paused"),
+};
+#undef R
+
+const char *
+pol_reason_name(int reason)
+{
+	if (reason < 0 || reason >= POL_REASON_COUNT)
+		return "UNKNOWN";
+	return reason_table[reason].name;
+}
+
+const char *
+pol_reason_text(int reason)
+{
+	if (reason < 0 || reason >= POL_REASON_COUNT)
+		return "unknown reason";
+	return reason_table[reason].text;
+}
+
+int
+pol_reason_from_name(enum pol_reason *out, const char *name)
+{
+	int i;
+
+	*out = POL_INTERNAL;
+	for (i = 0; i < POL_REASON_COUNT; i++) {
+		if (strcmp(reason_table[i].name, name) == 0) {
+			*out = (enum pol_reason)i;
+			return 0;
+		}
+	}
+	return ERR_NOT_FOUND;
+}
