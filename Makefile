@@ -78,7 +78,7 @@ LAYERS := common proto evm hsm policy journal sandbox signerd
 # A program folder's archive holds everything but its main.c, so tests can
 # link the program's pieces.
 src_of = $(filter-out $1/main.c,$(wildcard $1/*.c))
-obj_of = $(patsubst %.c,$(BUILD)/%.o,$(call src_of,$1))
+obj_of = $(patsubst %.c,$(BUILD)/obj/%.o,$(call src_of,$1))
 lib_of = $(BUILD)/lib$1.a
 
 .SECONDEXPANSION:
@@ -88,20 +88,20 @@ $(BUILD)/lib%.a: $$(call obj_of,$$*)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 # --- programs -----------------------------------------------------------
 # signerctl: the security team's tool; talks to the HSM and to signerd.
 SIGNERCTL_LAYERS := signerctl journal policy hsm evm proto common
-$(BUILD)/signerctl: $(BUILD)/signerctl/main.o $$(foreach l,$$(SIGNERCTL_LAYERS),$$(call lib_of,$$l))
+$(BUILD)/signerctl: $(BUILD)/obj/signerctl/main.o $$(foreach l,$$(SIGNERCTL_LAYERS),$$(call lib_of,$$l))
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) \
 		$(LIBS_CRYPTO) $(LIBS_NNG)
 
 # signerd: the trust anchor.  No libpq, no HTTP, no JSON-RPC client.
 SIGNERD_LAYERS := signerd sandbox journal policy hsm evm proto common
-$(BUILD)/signerd: $(BUILD)/signerd/main.o $$(foreach l,$$(SIGNERD_LAYERS),$$(call lib_of,$$l))
+$(BUILD)/signerd: $(BUILD)/obj/signerd/main.o $$(foreach l,$$(SIGNERD_LAYERS),$$(call lib_of,$$l))
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) \
 		$(LIBS_CRYPTO) $(LIBS_NNG) $(LIBS_SECCOMP) $(LIBS_INIH)
 
@@ -109,10 +109,12 @@ PROGRAMS = $(BUILD)/signerctl $(if $(wildcard signerd/main.c),$(BUILD)/signerd)
 
 # Test-only tools (not installed): sign a transaction straight through the
 # HSM, bypassing signerd, to prove interop with an EVM node.
-$(BUILD)/tools/%: tests/tools/%.c $(foreach l,hsm evm proto common,$(call lib_of,$l))
+TOOL_LAYERS := sandbox journal policy hsm evm proto common
+$(BUILD)/tools/%: tests/tools/%.c $(foreach l,$(TOOL_LAYERS),$(call lib_of,$l))
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ \
-		$(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON)
+		$(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG) \
+		$(LIBS_SECCOMP)
 TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
 # --- unit tests ---------------------------------------------------------

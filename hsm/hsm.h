@@ -53,7 +53,11 @@ struct hsm;
 int hsm_open(struct hsm **out, const char *module_path, const char *token_uri,
     size_t nsessions) WARN_UNUSED;
 
-/* Logs out, closes sessions, finalises and unloads the module.  NULL is ok. */
+/*
+ * Closes the sessions (PKCS#11 logs the process out with the last one; no
+ * C_Logout, which would log out other handles on the same token too), and
+ * finalises and unloads the module once no other handle uses it.  NULL is ok.
+ */
 void hsm_close(struct hsm *h);
 
 /*
@@ -82,8 +86,10 @@ int hsm_login(struct hsm *h, const char *pin_file, const char *pin_env)
  * Finds the private key matching key_uri ("pkcs11:...;object=LABEL" or
  * id=...), reads its public key from the matching public key object (same
  * CKA_ID) and its attributes.  Refuses a weak key with ERR_HSM_KEY_WEAK
- * (extractable, not sensitive, or allowing decrypt/unwrap/derive); out is
- * still filled in so the caller can say which attribute was wrong.
+ * (extractable, not sensitive, allowing decrypt/unwrap/derive, or once
+ * extractable or not sensitive: CKA_NEVER_EXTRACTABLE or
+ * CKA_ALWAYS_SENSITIVE false, as for any imported key); out is still
+ * filled in and hsm_last_error() names the attributes.
  */
 int hsm_key_find(struct hsm *h, struct hsm_key *out, const char *key_uri)
     WARN_UNUSED;
@@ -92,21 +98,28 @@ int hsm_key_find(struct hsm *h, struct hsm_key *out, const char *key_uri)
  * Generates a key pair on the token with CKA_TOKEN, CKA_PRIVATE,
  * CKA_SENSITIVE, !CKA_EXTRACTABLE, CKA_SIGN and CKA_DECRYPT, CKA_UNWRAP,
  * CKA_DERIVE false, a random CKA_ID and the given label.  ERR_EXISTS if a
- * private key with that label exists already.
+ * private key with that label exists already.  The private key is also
+ * CKA_MODIFIABLE false, so no usage can be switched on later; the public
+ * key verifies only.  The label has 1..HSM_LABEL_MAX printable bytes
+ * (ERR_INVALID_ARG).  Needs hsm_login (ERR_HSM_NOT_LOGGED_IN).
  */
 int hsm_key_generate(struct hsm *h, struct hsm_key *out, const char *label,
     enum hsm_key_type type) WARN_UNUSED;
 
 /*
  * Lists every EC private key on the token, weak ones included (flagged via
- * ->weak).  *keys is malloc'd; free it with free().
+ * ->weak).  *keys is malloc'd; free it with free().  Keys on curves other
+ * than secp256k1 and P-256 are left out; a key whose public key object is
+ * missing or unreadable is listed with pub[0] == 0.
  */
 int hsm_key_list(struct hsm *h, struct hsm_key **keys, size_t *nkeys)
     WARN_UNUSED;
 
 /*
  * Signs a 32-byte digest with CKM_ECDSA using a pooled session (blocks until
- * one is free; safe from many threads) and writes r||s (64 bytes).
+ * one is free; safe from many threads) and writes r||s (64 bytes, as the
+ * HSM made it: not low-S normalised).  A key flagged weak is refused
+ * (ERR_HSM_KEY_WEAK).
  */
 int hsm_sign(struct hsm *h, uint8_t sig[64], const struct hsm_key *key,
     const uint8_t digest[32]) WARN_UNUSED;
@@ -124,7 +137,11 @@ int hsm_token_init(unsigned long *slot_out, const char *module_path,
 
 /*
  * The last PKCS#11 failure on this thread, as "C_Login: CKR_PIN_INCORRECT",
- * or "" if none.  For error messages only.
+ * or the detail of a refusal of hsm/'s own ("PIN file /x has mode 0644;
+ * ...", "key \"k\" is weak: CKA_DECRYPT is true"), or "" if none.  Each
+ * hsm_open, hsm_login, hsm_key_find/generate/list, hsm_sign and
+ * hsm_token_init call starts afresh.  Never holds a PIN.  For error
+ * messages only.
  */
 const char *hsm_last_error(void);
 
@@ -133,5 +150,38 @@ const char *hsm_rv_name(unsigned long rv);
 
 /* "secp256k1" or "p256". */
 const char *hsm_key_type_name(enum hsm_key_type type);
+
+/*
+ * Added with the implementation (not in the first contract):
+ */
+
+/*
+ * Like hsm_token_init, but each PIN comes from its file or, when the file
+ * is NULL, from the environment variable named next to it (read, wiped and
+ * unset as hsm_pin_read_env does).
+ */
+int hsm_token_init_from(unsigned long *slot_out, const char *module_path,
+    const char *label, const char *so_pin_file, const char *so_pin_env,
+    const char *pin_file, const char *pin_env) WARN_UNUSED;
+
+/*
+ * Writes the RFC 7512 URI of key on h's token ("pkcs11:token=..;id=..;
+ * object=..;type=private") into out (cap bytes).  ERR_TOO_LARGE if it does
+ * not fit; HSM_URI_MAX bytes always do (every byte of the token label,
+ * key label and id may need "%XX").
+ */
+#define HSM_URI_MAX 512
+int hsm_key_uri(struct hsm *h, char *out, size_t cap,
+    const struct hsm_key *key) WARN_UNUSED;
+
+/* Writes the URI of the token labelled label ("pkcs11:token=...") into out. */
+int hsm_token_uri(char *out, size_t cap, const char *label) WARN_UNUSED;
+
+/*
+ * Writes what makes key weak as a comma-separated list ("extractable,
+ * decrypt"), or "" if nothing, into out (cap bytes; 128 always fit).
+ * Returns how many problems it found.
+ */
+int hsm_key_weakness(char *out, size_t cap, const struct hsm_key *key);
 
 #endif
