@@ -13,11 +13,13 @@
 void evm_addr_to_str(char out[EVM_ADDR_STR], const uint8_t addr[EVM_ADDR_LEN]);
 
 /*
- * Parses "0x" + 40 hex digits.  A mixed-case string must match its EIP-55
- * checksum (ERR_BAD_CHECKSUM).  All-lowercase or all-uppercase strings carry
- * no checksum: accepted only when allow_unchecksummed is non-zero, else
- * ERR_BAD_CHECKSUM.  ERR_MALFORMED for a wrong length or missing "0x",
- * ERR_BAD_DIGIT for a non-hex character.
+ * Parses "0x" + 40 hex digits.  The exact EIP-55 form is always accepted,
+ * also when it happens to be single-case (EIP-55 lists such addresses).
+ * Any other mixed-case string is ERR_BAD_CHECKSUM.  Any other
+ * all-lowercase or all-uppercase string carries no checksum: accepted only
+ * when allow_unchecksummed is non-zero, else ERR_BAD_CHECKSUM.
+ * ERR_MALFORMED for a wrong length or missing "0x" (lowercase x only),
+ * ERR_BAD_DIGIT for a non-hex character.  out is zeroed on any error.
  */
 int evm_addr_from_str(uint8_t out[EVM_ADDR_LEN], const char *s,
     int allow_unchecksummed) WARN_UNUSED;

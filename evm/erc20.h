@@ -15,9 +15,10 @@ void erc20_transfer_encode(uint8_t out[ERC20_TRANSFER_LEN],
     const uint8_t to[EVM_ADDR_LEN], const u256 *amount);
 
 /*
- * Decodes transfer calldata strictly: exactly 68 bytes (ERR_MALFORMED),
- * selector a9059cbb (ERR_UNSUPPORTED for any other function), and the 12
- * high bytes of the address word zero (ERR_NONCANONICAL).
+ * Decodes transfer calldata strictly: selector a9059cbb (ERR_UNSUPPORTED
+ * for any other function, whatever its length), exactly 68 bytes
+ * (ERR_MALFORMED, also for fewer than 4), and the 12 high bytes of the
+ * address word zero (ERR_NONCANONICAL).  Outputs are zeroed on any error.
  */
 int erc20_transfer_decode(uint8_t to[EVM_ADDR_LEN], u256 *amount,
     const uint8_t *data, size_t len) WARN_UNUSED;

@@ -37,12 +37,15 @@ int rlp_close_list(struct prt_writer *w, size_t start);
 int rlp_get_bytes(struct prt_reader *r, const uint8_t **out, size_t *outlen)
     WARN_UNUSED;
 
-/* Reads a byte-string item of exactly n bytes into out (addresses, r, s). */
+/*
+ * Reads a byte-string item of exactly n bytes into out (addresses, storage
+ * keys); ERR_MALFORMED for any other length.
+ */
 int rlp_get_fixed(struct prt_reader *r, uint8_t *out, size_t n) WARN_UNUSED;
 
 /*
- * Reads an integer item: at most 8 (u64) or 32 (u256) bytes, no leading
- * zero byte (ERR_NONCANONICAL); zero is the empty string.
+ * Reads an integer item: at most 8 (u64) or 32 (u256) bytes (ERR_OVERFLOW),
+ * no leading zero byte (ERR_NONCANONICAL); zero is the empty string.
  */
 int rlp_get_u64(struct prt_reader *r, uint64_t *out) WARN_UNUSED;
 int rlp_get_u256(struct prt_reader *r, u256 *out) WARN_UNUSED;

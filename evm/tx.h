@@ -37,6 +37,8 @@ struct evm_tx {
  * max_fee_per_gas, gas_limit, to, value, data, access_list]) and, when
  * tx->is_signed, y_parity, r, s inside the list.  Only an empty access list
  * is encoded (access_list_items must be 0: ERR_UNSUPPORTED otherwise).
+ * ERR_INVALID_ARG for data_len above EVM_TX_MAX_DATA or (signed) y_parity
+ * above 1; nothing is written on those three errors.
  */
 int evm_tx_encode(struct prt_writer *w, const struct evm_tx *tx) WARN_UNUSED;
 
@@ -46,6 +48,11 @@ int evm_tx_encode(struct prt_writer *w, const struct evm_tx *tx) WARN_UNUSED;
  * y_parity 0 or 1, r and s at most 32 bytes (left-padded into r, s), data at
  * most EVM_TX_MAX_DATA, and a well-formed access list
  * ([[address20, [slot32, ...]], ...]) whose entries are counted.
+ * Codes: ERR_UNSUPPORTED for any first byte but 0x02 (legacy, other types);
+ * ERR_MALFORMED for a wrong kind or size of field and y_parity above 1;
+ * ERR_TOO_LARGE for data above EVM_TX_MAX_DATA; ERR_TRUNCATED for too few
+ * fields; ERR_TRAILING for too many or bytes after the list; the rlp.h codes
+ * otherwise.  *tx is zeroed on any error.
  */
 int evm_tx_decode(struct evm_tx *tx, const uint8_t *in, size_t len)
     WARN_UNUSED;
@@ -53,7 +60,10 @@ int evm_tx_decode(struct evm_tx *tx, const uint8_t *in, size_t len)
 /* keccak256 of the unsigned encoding: the digest the key signs. */
 int evm_tx_signing_hash(uint8_t out[32], const struct evm_tx *tx) WARN_UNUSED;
 
-/* keccak256 of the signed encoding: the transaction hash nodes report. */
+/*
+ * keccak256 of the signed encoding: the transaction hash nodes report.
+ * ERR_INVALID_ARG if tx is not signed.
+ */
 int evm_tx_hash(uint8_t out[32], const struct evm_tx *tx) WARN_UNUSED;
 
 #endif

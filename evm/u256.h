@@ -39,7 +39,10 @@ int u256_to_u64(uint64_t *out, const u256 *a) WARN_UNUSED;
  */
 int u256_from_dec(u256 *out, const char *s) WARN_UNUSED;
 
-/* Writes the decimal form (no leading zeros) into out, cap >= U256_DEC_MAX. */
+/*
+ * Writes the decimal form (no leading zeros) into out, cap >= U256_DEC_MAX.
+ * A smaller cap that cannot hold the value gets "", never a prefix.
+ */
 void u256_to_dec(char *out, size_t cap, const u256 *a);
 
 /*
