@@ -167,7 +167,8 @@ FUZZ_LIB_SRCS = $(foreach l,common proto evm policy journal,$(call src_of,$l))
 build-fuzz/%: fuzz/%.c $$(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -g -O1 -I. -D_GNU_SOURCE $(WARN) $(DEP_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_EVM) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $^ $(LIBS_EVM) \
 		$(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG)
 
 fuzz: $(FUZZ_BINS)

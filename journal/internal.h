@@ -1,0 +1,263 @@
+/*
+ * internal.h: what the journal's files share with each other (and with the
+ * fuzz harness and benchmark); not part of the public API in journal.h.
+ */
+#ifndef JOURNAL_INTERNAL_H
+#define JOURNAL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "common/util.h"
+#include "journal/journal.h"
+#include "proto/buf.h"
+
+/* `{"prev":"` + 64 hex + `","seq":` + at most 20 digits + `,` */
+#define JNL_PREFIX_MAX (9 + 64 + 8 + 20 + 1)
+#define JNL_SEG_NAME_FMT "seg-%08u.jsonl"
+#define JNL_SEG_NUM_MAX 99999999u
+#define JNL_CHECKPOINT_MSG_FMT "signer-journal-checkpoint v1 %llu %s"
+
+/* --- error.c ------------------------------------------------------------ */
+
+/* Fills e (if not NULL) and returns code: `return jnl_err(e, ...)`. */
+int jnl_err(struct jnl_error *e, int code, const char *segment,
+    uint64_t offset, uint64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* --- format.c: line build and parse ------------------------------------ */
+
+/* SHA-256 with a digest fetched once; one per thread. */
+struct jnl_hasher {
+	EVP_MD *md;
+	EVP_MD_CTX *ctx;
+};
+
+int jnl_hasher_init(struct jnl_hasher *h) WARN_UNUSED;
+void jnl_hasher_free(struct jnl_hasher *h);
+int jnl_hash(struct jnl_hasher *h, uint8_t out[32], const void *p, size_t n)
+    WARN_UNUSED;
+
+/*
+ * Checks a caller's body and serialises it compactly with sorted keys.
+ * checkpoint non-zero allows "type":"checkpoint" (jnl_checkpoint only).
+ * Out: *text (free()) of *len bytes "{...}".  Returns 0, ERR_INVALID_ARG,
+ * ERR_TOO_LARGE or ERR_NOMEM.
+ */
+int jnl_fmt_body(char **text, size_t *len, const json_t *body,
+    int checkpoint) WARN_UNUSED;
+
+/*
+ * Appends the line {"prev":"<prev>","seq":<seq>,<body without its '{'>\n
+ * to w and writes its hash (without the '\n') into hash.  body is the
+ * "{...}" text from jnl_fmt_body().  Returns 0 or w's error.
+ */
+int jnl_fmt_line(struct prt_writer *w, uint8_t hash[32], struct jnl_hasher *h,
+    uint64_t seq, const uint8_t prev[32], const char *body, size_t body_len)
+    WARN_UNUSED;
+
+/* The fixed prefix of one line, read without JSON parsing. */
+struct jnl_prefix {
+	uint8_t prev[32];
+	uint64_t seq;
+};
+
+/*
+ * Parses the prefix of line (len bytes, no '\n') and checks the line ends
+ * with '}'.  Out: *reason a static text on failure.  Returns 0,
+ * ERR_MALFORMED, ERR_BAD_DIGIT, ERR_NONCANONICAL or ERR_OVERFLOW.
+ */
+int jnl_fmt_prefix(struct jnl_prefix *out, const char **reason,
+    const uint8_t *line, size_t len) WARN_UNUSED;
+
+/* --- scan.c: hash-chain walk over segment bytes ------------------------- */
+
+/* Chain state carried from line to line and segment to segment. */
+struct jnl_scan {
+	struct jnl_hasher h;
+	uint64_t seq;		/* last good record, 0 before the first */
+	uint8_t hash[32];	/* its hash, zeros before the first */
+	uint32_t seg_no;	/* segment being read, 0 before the first */
+	/* Where the last good record is, to name it when the next one's
+	 * prev does not match its hash. */
+	char last_segment[40];
+	uint64_t last_offset;
+};
+
+/* One segment's bytes being walked. */
+struct jnl_seg_cursor {
+	struct prt_reader r;
+	char name[40];
+	int last;		/* newest segment: a torn tail is allowed */
+	size_t torn;		/* at the end: bytes after the last '\n' */
+};
+
+/* A line that passed the chain checks. */
+struct jnl_line {
+	uint64_t seq;
+	uint8_t hash[32];
+	const uint8_t *p;	/* without the '\n' */
+	size_t len;
+	uint64_t offset;
+};
+
+int jnl_scan_init(struct jnl_scan *s) WARN_UNUSED;
+void jnl_scan_free(struct jnl_scan *s);
+
+/*
+ * Starts walking segment number seg_no (buf, len bytes).  Fails with
+ * ERR_MALFORMED naming the segment if its number does not follow the
+ * previous segment's.
+ */
+int jnl_scan_segment(struct jnl_scan *s, struct jnl_seg_cursor *c,
+    struct jnl_error *err, uint32_t seg_no, const uint8_t *buf, size_t len,
+    int last) WARN_UNUSED;
+
+/*
+ * Reads and checks the next line.  Returns 1 with *out filled, 0 at the end
+ * of the complete lines (c->torn set; a torn tail in a segment that is not
+ * the last is ERR_MALFORMED), or a negative ERR_* with err filled.
+ */
+int jnl_scan_next(struct jnl_scan *s, struct jnl_seg_cursor *c,
+    struct jnl_line *out, struct jnl_error *err) WARN_UNUSED;
+
+/*
+ * Walks a whole segment held in memory (fuzz harness, tests).  Out:
+ * *complete bytes of good lines.  Returns 0 or as jnl_scan_next().
+ */
+int jnl_scan_buffer(struct jnl_scan *s, size_t *complete,
+    struct jnl_error *err, uint32_t seg_no, const uint8_t *buf, size_t len,
+    int last) WARN_UNUSED;
+
+/* --- dir.c: the journal directory -------------------------------------- */
+
+struct jnl_dir {
+	uint32_t *segs;		/* segment numbers, ascending */
+	size_t nsegs;
+	uint64_t *snaps;	/* snapshot seqs, descending */
+	size_t nsnaps;
+};
+
+/*
+ * Lists segments and snapshots in the directory open as dirfd.  A name
+ * that starts like ours but is not exactly ours is ERR_MALFORMED.
+ */
+int jnl_dir_list(struct jnl_dir *d, struct jnl_error *err, int dirfd)
+    WARN_UNUSED;
+void jnl_dir_free(struct jnl_dir *d);
+
+/* Reads the whole file name in dirfd (at most max bytes) into *buf. */
+int jnl_read_file(uint8_t **buf, size_t *len, struct jnl_error *err,
+    int dirfd, const char *name, uint64_t max) WARN_UNUSED;
+
+/* A read buffer reused from segment to segment. */
+struct jnl_filebuf {
+	uint8_t *p;
+	size_t cap;
+};
+
+/* jnl_read_file() into fb, growing it when the file is larger. */
+int jnl_read_into(struct jnl_filebuf *fb, size_t *len, struct jnl_error *err,
+    int dirfd, const char *name, uint64_t max) WARN_UNUSED;
+void jnl_filebuf_free(struct jnl_filebuf *fb);
+
+/* fsync(2) of the directory, so created/renamed/removed names are durable. */
+int jnl_sync_dir(int dirfd) WARN_UNUSED;
+
+/* Opens dir read-only as a directory.  ERR_NOT_FOUND or ERR_IO. */
+int jnl_open_dir(int *dirfd, struct jnl_error *err, const char *dir)
+    WARN_UNUSED;
+
+/* --- snapshot.c ---------------------------------------------------------- */
+
+#define JNL_SNAP_NAME_FMT "snap-%020llu.bin"
+
+struct jnl_snapshot {
+	uint64_t seq;
+	uint8_t hash[32];
+	uint8_t *data;		/* the whole file; blob points into it */
+	const uint8_t *blob;
+	size_t len;
+};
+
+/*
+ * Reads and checks snapshot seq from dirfd.  ERR_BAD_CHECKSUM (or
+ * ERR_MALFORMED, ERR_TRUNCATED) for a damaged file, ERR_IO.
+ */
+int jnl_snapshot_read(struct jnl_snapshot *snap, struct jnl_error *err,
+    int dirfd, uint64_t seq) WARN_UNUSED;
+void jnl_snapshot_free(struct jnl_snapshot *snap);
+
+/* Removes leftover snapshot temp files (a crash mid-write). */
+void jnl_snapshot_cleanup(int dirfd);
+
+/* --- checkpoint.c ------------------------------------------------------- */
+
+/* Remembers the last JNL_CHECKPOINT_WINDOW record hashes for a verifier. */
+struct jnl_ckpt_ring {
+	uint8_t (*hash)[32];
+	uint64_t seq;		/* newest seq pushed */
+};
+
+int jnl_ckpt_ring_init(struct jnl_ckpt_ring *ring) WARN_UNUSED;
+void jnl_ckpt_ring_free(struct jnl_ckpt_ring *ring);
+void jnl_ckpt_ring_push(struct jnl_ckpt_ring *ring, uint64_t seq,
+    const uint8_t hash[32]);
+
+/*
+ * Verifies the checkpoint record rec (seq) against the earlier hashes in
+ * ring and pub.  Out: *head_seq the signed head; *reason a static text on
+ * failure.  Returns 0, ERR_MALFORMED or ERR_BAD_SIGNATURE.
+ */
+int jnl_ckpt_verify(uint64_t *head_seq, const char **reason,
+    const struct jnl_ckpt_ring *ring, uint64_t seq, const json_t *rec,
+    EVP_PKEY *pub) WARN_UNUSED;
+
+/* Checks that pub is an EC P-256 key.  Returns 0 or ERR_UNSUPPORTED. */
+int jnl_ckpt_check_key(EVP_PKEY *pub) WARN_UNUSED;
+
+/* --- verify.c ------------------------------------------------------------ */
+
+/*
+ * The per-record checks of jnl_verify() beyond the chain: parse line as a
+ * JSON object without duplicate keys, "prev"/"seq" equal to the prefix,
+ * string "type".  Out: *json (json_decref) and *reason.  Returns 0 or
+ * ERR_MALFORMED.
+ */
+int jnl_parse_record(json_t **json, const char **reason,
+    const struct jnl_line *l) WARN_UNUSED;
+
+/* --- writer.c ------------------------------------------------------------ */
+
+/* Where open left the chain and the newest segment. */
+struct jnl_writer_init {
+	int dirfd;		/* taken over by the journal */
+	int segfd;		/* newest segment, for append; taken over */
+	uint32_t seg_no;
+	uint64_t seg_size;
+	uint64_t seg_max;
+	uint64_t seq;
+	uint8_t hash[32];
+	EVP_PKEY *audit_pub;	/* may be NULL; the journal takes a ref */
+};
+
+int jnl_writer_new(struct jnl **out, const struct jnl_writer_init *init)
+    WARN_UNUSED;
+
+/* The journal directory, for snapshot files. */
+int jnl_dirfd(struct jnl *j);
+
+/* jnl_config.audit_pub, or NULL. */
+EVP_PKEY *jnl_audit_pub(struct jnl *j);
+
+/*
+ * jnl_append() for a body already serialised by jnl_fmt_body().  max_seq
+ * non-zero: fail with ERR_TIMEOUT rather than take a seq above it.
+ */
+int jnl_append_text(struct jnl *j, uint64_t *seq, uint8_t hash[32],
+    const char *text, size_t len, uint64_t max_seq) WARN_UNUSED;
+
+#endif

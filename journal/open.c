@@ -1,0 +1,324 @@
+/* open.c: jnl_open(): verify the whole chain, drop a torn tail, restore a snapshot, replay. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "journal/internal.h"
+
+/* A segment may pass segment_max by one batch; read back at most this. */
+#define SEG_READ_MAX (2 * JNL_SEGMENT_MAX_LIMIT)
+
+/* What the hash-only pass learnt. */
+struct scan_result {
+	uint64_t seq;		/* head */
+	uint8_t hash[32];
+	size_t last_complete;	/* bytes of whole lines in the last seg. */
+	size_t torn;		/* bytes after them */
+	int replay_seg;		/* segment index and offset of the first */
+	uint64_t replay_off;	/* record to replay; replay_seg -1: none */
+};
+
+/* Newest snapshot whose own checksum holds; older ones are the fallback. */
+static int
+pick_snapshot(struct jnl_snapshot *snap, int *have, struct jnl_error *err,
+    int dirfd, const struct jnl_dir *d)
+{
+	struct jnl_error e;
+	char msg[320];
+	size_t i;
+	int r;
+
+	*have = 0;
+	for (i = 0; i < d->nsnaps; i++) {
+		r = jnl_snapshot_read(snap, &e, dirfd, d->snaps[i]);
+		if (r == 0) {
+			*have = 1;
+			return 0;
+		}
+		if (r == ERR_NOMEM)
+			return jnl_err(err, r, e.segment, 0, 0, "%s", e.reason);
+		log_warn("ignoring snapshot: %s; falling back to %s",
+		    jnl_error_format(msg, sizeof(msg), &e),
+		    i + 1 < d->nsnaps ? "an older snapshot" : "full replay");
+	}
+	return 0;
+}
+
+/* Pass 1: hashes only, every segment; checks the snapshot's position. */
+static int
+scan_all(struct scan_result *res, struct jnl_error *err, int dirfd,
+    const struct jnl_dir *d, const struct jnl_snapshot *snap, int have_snap)
+{
+	struct jnl_seg_cursor c;
+	struct jnl_scan s;
+	struct jnl_line l;
+	char name[40], snapname[48], want[65], got[65];
+	struct jnl_filebuf fb = { NULL, 0 };
+	size_t i, len;
+	int r, last;
+
+	memset(res, 0, sizeof(*res));
+	res->replay_seg = -1;
+	if ((r = jnl_scan_init(&s)) != 0)
+		return r;
+	snprintf(snapname, sizeof(snapname), JNL_SNAP_NAME_FMT,
+	    (unsigned long long)(have_snap ? snap->seq : 0));
+	for (i = 0; i < d->nsegs; i++) {
+		last = i + 1 == d->nsegs;
+		snprintf(name, sizeof(name), JNL_SEG_NAME_FMT, d->segs[i]);
+		if ((r = jnl_read_into(&fb, &len, err, dirfd, name,
+		    SEG_READ_MAX)) != 0 ||
+		    (r = jnl_scan_segment(&s, &c, err, d->segs[i], fb.p, len,
+		    last)) != 0)
+			goto out;
+		while ((r = jnl_scan_next(&s, &c, &l, err)) == 1) {
+			if (have_snap && l.seq == snap->seq &&
+			    memcmp(l.hash, snap->hash, 32) != 0) {
+				util_hex_encode(want, snap->hash, 32);
+				util_hex_encode(got, l.hash, 32);
+				r = jnl_err(err, ERR_MALFORMED, snapname, 0,
+				    l.seq, "snapshot is tied to record hash "
+				    "%s but %s offset %llu hashes to %s", want,
+				    name, (unsigned long long)l.offset, got);
+				goto out;
+			}
+			if (res->replay_seg < 0 &&
+			    l.seq == (have_snap ? snap->seq : 0) + 1) {
+				res->replay_seg = (int)i;
+				res->replay_off = l.offset;
+			}
+		}
+		if (r < 0)
+			goto out;
+		if (last) {
+			res->torn = c.torn;
+			res->last_complete = len - c.torn;
+		}
+	}
+	/* D2: a snapshot of a position the journal lacks means records it
+	 * reflects were cut off the end. */
+	if (have_snap && snap->seq > s.seq) {
+		r = jnl_err(err, ERR_MALFORMED, snapname, 0, snap->seq,
+		    "snapshot is tied to seq %llu but the journal ends at seq "
+		    "%llu: the journal was truncated",
+		    (unsigned long long)snap->seq, (unsigned long long)s.seq);
+		goto out;
+	}
+	res->seq = s.seq;
+	memcpy(res->hash, s.hash, 32);
+	r = 0;
+out:
+	jnl_filebuf_free(&fb);
+	jnl_scan_free(&s);
+	return r;
+}
+
+/* Pass 2: parse and hand over the records after the snapshot. */
+static int
+replay(struct jnl_error *err, int dirfd, const struct jnl_dir *d,
+    const struct scan_result *res, const struct jnl_snapshot *snap,
+    int have_snap, const struct jnl_config *cfg)
+{
+	struct jnl_seg_cursor c;
+	struct jnl_scan s;
+	struct jnl_line l;
+	const uint8_t *skip;
+	const char *reason;
+	struct jnl_filebuf fb = { NULL, 0 };
+	json_t *rec = NULL;
+	char name[40];
+	size_t i, len;
+	int r;
+
+	if (res->replay_seg < 0 || cfg->replay == NULL)
+		return 0;
+	if ((r = jnl_scan_init(&s)) != 0)
+		return r;
+	/* The chain is checked again on the way: the bytes parsed are the
+	 * bytes hashed, even if a file changed since pass 1. */
+	if (have_snap) {
+		s.seq = snap->seq;
+		memcpy(s.hash, snap->hash, 32);
+	}
+	s.seg_no = d->segs[res->replay_seg] - 1;
+	for (i = (size_t)res->replay_seg; i < d->nsegs; i++) {
+		snprintf(name, sizeof(name), JNL_SEG_NAME_FMT, d->segs[i]);
+		if ((r = jnl_read_into(&fb, &len, err, dirfd, name,
+		    SEG_READ_MAX)) != 0 ||
+		    (r = jnl_scan_segment(&s, &c, err, d->segs[i], fb.p, len,
+		    i + 1 == d->nsegs)) != 0)
+			goto out;
+		if (i == (size_t)res->replay_seg &&
+		    (r = prt_get_view(&c.r, &skip, res->replay_off)) != 0) {
+			r = jnl_err(err, ERR_MALFORMED, name, res->replay_off,
+			    0, "segment changed while opening");
+			goto out;
+		}
+		while ((r = jnl_scan_next(&s, &c, &l, err)) == 1) {
+			if ((r = jnl_parse_record(&rec, &reason, &l)) != 0) {
+				r = jnl_err(err, r, name, l.offset, l.seq,
+				    "%s", reason);
+				goto out;
+			}
+			if ((r = cfg->replay(cfg->ctx, l.seq, rec)) != 0) {
+				jnl_err(err, r, name, l.offset, l.seq,
+				    "replay callback refused the record");
+				goto out;
+			}
+			json_decref(rec);
+			rec = NULL;
+		}
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	json_decref(rec);
+	jnl_filebuf_free(&fb);
+	jnl_scan_free(&s);
+	return r;
+}
+
+/* Opens the newest segment for appending, first dropping a torn tail. */
+static int
+open_tail(int *segfd, uint32_t *seg_no, struct jnl_error *err, int dirfd,
+    const struct jnl_dir *d, const struct scan_result *res)
+{
+	char name[40];
+	int fd = -1, r = ERR_IO;
+
+	*segfd = -1;
+	*seg_no = d->nsegs > 0 ? d->segs[d->nsegs - 1] : 1;
+	snprintf(name, sizeof(name), JNL_SEG_NAME_FMT, *seg_no);
+	if (d->nsegs == 0) {
+		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (fd < 0 || jnl_sync_dir(dirfd) != 0) {
+			r = jnl_err(err, ERR_IO, name, 0, 0, "create: %s",
+			    strerror(errno));
+			goto out;
+		}
+	} else {
+		fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC |
+		    O_NOFOLLOW);
+		if (fd < 0) {
+			r = jnl_err(err, ERR_IO, name, 0, 0, "open: %s",
+			    strerror(errno));
+			goto out;
+		}
+	}
+	if (res->torn > 0) {
+		/* Never acknowledged: its writer was still waiting for the
+		 * fdatasync when the process or machine stopped. */
+		if (ftruncate(fd, (off_t)res->last_complete) != 0 ||
+		    fsync(fd) != 0) {
+			r = jnl_err(err, ERR_IO, name, res->last_complete, 0,
+			    "truncating a torn tail: %s", strerror(errno));
+			goto out;
+		}
+		log_warn("%s: dropped a torn final line of %zu bytes at offset "
+		    "%zu (a crash mid-write; it was never acknowledged)", name,
+		    res->torn, res->last_complete);
+	}
+	*segfd = fd;
+	fd = -1;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int
+jnl_open(struct jnl **out, struct jnl_error *err, const char *dir,
+    const struct jnl_config *cfg)
+{
+	static const struct jnl_config defaults;
+	struct jnl_writer_init init;
+	struct jnl_snapshot snap;
+	struct scan_result res;
+	struct jnl_dir d;
+	int dirfd = -1, segfd = -1, have_snap = 0, r;
+	uint32_t seg_no;
+
+	*out = NULL;
+	memset(&d, 0, sizeof(d));
+	memset(&snap, 0, sizeof(snap));
+	jnl_err(err, 0, NULL, 0, 0, "%s", "");
+	if (cfg == NULL)
+		cfg = &defaults;
+	if (cfg->segment_max > JNL_SEGMENT_MAX_LIMIT) {
+		r = jnl_err(err, ERR_INVALID_ARG, NULL, 0, 0,
+		    "segment_max above %llu", JNL_SEGMENT_MAX_LIMIT);
+		goto out;
+	}
+	if (cfg->audit_pub != NULL && jnl_ckpt_check_key(cfg->audit_pub) != 0) {
+		r = jnl_err(err, ERR_UNSUPPORTED, NULL, 0, 0,
+		    "the audit key is not an EC P-256 key");
+		goto out;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		r = jnl_err(err, ERR_IO, NULL, 0, 0, "create %s: %s", dir,
+		    strerror(errno));
+		goto out;
+	}
+	if ((r = jnl_open_dir(&dirfd, err, dir)) != 0)
+		goto out;
+	/* Two writers would fork the chain. */
+	if (flock(dirfd, LOCK_EX | LOCK_NB) != 0) {
+		r = jnl_err(err, errno == EWOULDBLOCK ? ERR_EXISTS : ERR_IO,
+		    NULL, 0, 0, "journal %s is locked by another process: %s",
+		    dir, strerror(errno));
+		goto out;
+	}
+	jnl_snapshot_cleanup(dirfd);
+	if ((r = jnl_dir_list(&d, err, dirfd)) != 0 ||
+	    (r = pick_snapshot(&snap, &have_snap, err, dirfd, &d)) != 0 ||
+	    (r = scan_all(&res, err, dirfd, &d, &snap, have_snap)) != 0 ||
+	    (r = open_tail(&segfd, &seg_no, err, dirfd, &d, &res)) != 0)
+		goto out;
+	if (have_snap && cfg->restore != NULL &&
+	    (r = cfg->restore(cfg->ctx, snap.seq, snap.blob, snap.len)) != 0) {
+		char name[48];
+
+		snprintf(name, sizeof(name), JNL_SNAP_NAME_FMT,
+		    (unsigned long long)snap.seq);
+		jnl_err(err, r, name, 0, snap.seq,
+		    "restore callback refused the snapshot");
+		goto out;
+	}
+	if ((r = replay(err, dirfd, &d, &res, &snap, have_snap, cfg)) != 0)
+		goto out;
+
+	memset(&init, 0, sizeof(init));
+	init.dirfd = dirfd;
+	init.segfd = segfd;
+	init.seg_no = seg_no;
+	init.seg_size = res.last_complete;
+	init.seg_max = cfg->segment_max != 0 ? cfg->segment_max :
+	    JNL_SEGMENT_MAX_DEFAULT;
+	init.seq = res.seq;
+	memcpy(init.hash, res.hash, 32);
+	init.audit_pub = cfg->audit_pub;
+	if ((r = jnl_writer_new(out, &init)) != 0) {
+		jnl_err(err, r, NULL, 0, 0, "out of memory");
+		goto out;
+	}
+	dirfd = segfd = -1;	/* the journal owns them now */
+	r = 0;
+out:
+	if (segfd >= 0)
+		close(segfd);
+	if (dirfd >= 0)
+		close(dirfd);
+	jnl_snapshot_free(&snap);
+	jnl_dir_free(&d);
+	return r;
+}

@@ -1,0 +1,342 @@
+/* writer.c: group commit: concurrent appends share one write(2) and one fdatasync(2). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "journal/internal.h"
+
+/*
+ * Leader, not writer thread: the first appender to find no write in
+ * progress takes the whole queue and does the I/O itself.  A lone appender
+ * then pays no thread hand-off (two context switches on the signing hot
+ * path), appenders that arrive during a leader's fdatasync form the next
+ * batch on their own, and signerd has no extra thread to create before its
+ * seccomp filter goes on or to stop at shutdown.
+ */
+struct jnl_waiter {
+	struct jnl_waiter *next;
+	const char *text;	/* "{...}" from jnl_fmt_body() */
+	size_t len;
+	uint64_t max_seq;	/* 0, or the highest seq it may take */
+	pthread_cond_t cv;	/* one per waiter: wake exactly who is done */
+	int done;
+	int result;
+	uint64_t seq;
+	uint8_t hash[32];
+};
+
+struct jnl {
+	pthread_mutex_t mu;
+	/* Under mu. */
+	struct jnl_waiter *qhead, *qtail;
+	int writing;		/* a leader owns the "Leader." fields */
+	int failed;		/* a write or sync failed: no more appends */
+	struct jnl_stats st;
+	/* Durable head.  Written by the leader under mu; read by the leader
+	 * without it (it is the only writer) and by others under it. */
+	uint64_t seq;
+	uint8_t hash[32];
+	/* Leader. */
+	int dirfd;
+	int segfd;
+	uint32_t seg_no;
+	uint64_t seg_size;
+	uint64_t seg_max;
+	struct jnl_hasher h;
+	/* Immutable after open. */
+	EVP_PKEY *audit_pub;
+};
+
+int
+jnl_writer_new(struct jnl **out, const struct jnl_writer_init *init)
+{
+	struct jnl *j;
+	int r;
+
+	*out = NULL;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return ERR_NOMEM;
+	if ((r = jnl_hasher_init(&j->h)) != 0) {
+		free(j);
+		return r;
+	}
+	pthread_mutex_init(&j->mu, NULL);
+	j->dirfd = init->dirfd;
+	j->segfd = init->segfd;
+	j->seg_no = init->seg_no;
+	j->seg_size = init->seg_size;
+	j->seg_max = init->seg_max;
+	j->seq = init->seq;
+	memcpy(j->hash, init->hash, 32);
+	if (init->audit_pub != NULL && EVP_PKEY_up_ref(init->audit_pub) == 1)
+		j->audit_pub = init->audit_pub;
+	*out = j;
+	return 0;
+}
+
+void
+jnl_close(struct jnl *j)
+{
+	if (j == NULL)
+		return;
+	if (j->segfd >= 0)
+		close(j->segfd);
+	if (j->dirfd >= 0)
+		close(j->dirfd);	/* also drops the flock */
+	jnl_hasher_free(&j->h);
+	EVP_PKEY_free(j->audit_pub);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+}
+
+int
+jnl_dirfd(struct jnl *j)
+{
+	return j->dirfd;
+}
+
+EVP_PKEY *
+jnl_audit_pub(struct jnl *j)
+{
+	return j->audit_pub;
+}
+
+void
+jnl_head(struct jnl *j, uint64_t *seq, uint8_t hash[32])
+{
+	pthread_mutex_lock(&j->mu);
+	if (seq != NULL)
+		*seq = j->seq;
+	if (hash != NULL)
+		memcpy(hash, j->hash, 32);
+	pthread_mutex_unlock(&j->mu);
+}
+
+void
+jnl_stats(struct jnl *j, struct jnl_stats *st)
+{
+	pthread_mutex_lock(&j->mu);
+	*st = j->st;
+	pthread_mutex_unlock(&j->mu);
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return ERR_IO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Starts the next segment.  Leader only. */
+static int
+rotate(struct jnl *j)
+{
+	char name[40];
+	int fd;
+
+	if (j->seg_no >= JNL_SEG_NUM_MAX)
+		return ERR_OVERFLOW;
+	snprintf(name, sizeof(name), JNL_SEG_NAME_FMT, j->seg_no + 1);
+	fd = openat(j->dirfd, name,
+	    O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_error("create %s: %s", name, strerror(errno));
+		return ERR_IO;
+	}
+	/* The new name must be durable before a record acknowledged from it
+	 * is: otherwise a crash could lose the whole segment. */
+	if (jnl_sync_dir(j->dirfd) != 0) {
+		log_error("fsync of the journal directory: %s",
+		    strerror(errno));
+		close(fd);
+		return ERR_IO;
+	}
+	close(j->segfd);
+	j->segfd = fd;
+	j->seg_no++;
+	j->seg_size = 0;
+	return 0;
+}
+
+/*
+ * Writes the queue as one batch.  Called and returns with mu held; drops it
+ * for the I/O while j->writing keeps other leaders out.
+ */
+static void
+lead(struct jnl *j)
+{
+	struct jnl_waiter *batch = j->qhead, *w, *next;
+	struct prt_writer buf;
+	uint64_t seq, count = 0;
+	uint8_t prev[32];
+	int r = 0, io = 0, rotated = 0;
+
+	j->qhead = j->qtail = NULL;
+	j->writing = 1;
+	pthread_mutex_unlock(&j->mu);
+
+	/* Seqs and prevs are assigned here, in queue order, so the chain
+	 * order is the order the records reach the disk. */
+	prt_writer_init(&buf, SIZE_MAX);
+	seq = j->seq;
+	memcpy(prev, j->hash, 32);
+	for (w = batch; w != NULL && r == 0; w = w->next) {
+		if (w->max_seq != 0 && seq + 1 > w->max_seq) {
+			w->result = ERR_TIMEOUT;
+			continue;
+		}
+		if ((r = jnl_fmt_line(&buf, w->hash, &j->h, seq + 1, prev,
+		    w->text, w->len)) != 0)
+			break;
+		w->seq = ++seq;
+		memcpy(prev, w->hash, 32);
+		count++;
+	}
+	if (r == 0 && count > 0) {
+		/* A batch goes whole into one segment; a segment exceeds
+		 * seg_max only when one batch alone does. */
+		if (j->seg_size > 0 && j->seg_size + buf.len > j->seg_max) {
+			if ((r = rotate(j)) != 0)
+				io = 1;
+			else
+				rotated = 1;
+		}
+		if (r == 0 && write_all(j->segfd, buf.p, buf.len) != 0) {
+			log_error("journal write: %s", strerror(errno));
+			r = ERR_IO;
+			io = 1;
+		}
+		if (r == 0 && fdatasync(j->segfd) != 0) {
+			/* After a failed fdatasync the page cache may claim
+			 * data the disk lost; only a reopen can tell. */
+			log_error("journal fdatasync: %s", strerror(errno));
+			r = ERR_IO;
+			io = 1;
+		}
+	}
+
+	pthread_mutex_lock(&j->mu);
+	if (io) {
+		j->failed = 1;
+		j->st.failed = 1;
+		log_error("journal is read-only from now on: every append "
+		    "fails until it is reopened");
+	}
+	if (r == 0 && count > 0) {
+		j->seq = seq;
+		memcpy(j->hash, prev, 32);
+		j->seg_size += buf.len;
+		j->st.appends += count;
+		j->st.batches++;
+		j->st.fdatasyncs++;
+		j->st.bytes += buf.len;
+		j->st.rotations += (uint64_t)rotated;
+		if (count > j->st.max_batch)
+			j->st.max_batch = count;
+	}
+	for (w = batch; w != NULL; w = next) {
+		next = w->next;
+		if (r != 0 && w->result == 0) {
+			w->result = io ? ERR_IO : r;
+			w->seq = 0;
+			memset(w->hash, 0, 32);
+		}
+		w->done = 1;
+		pthread_cond_signal(&w->cv);
+	}
+	j->writing = 0;
+	if (j->failed) {
+		for (w = j->qhead; w != NULL; w = next) {
+			next = w->next;
+			w->result = ERR_IO;
+			w->done = 1;
+			pthread_cond_signal(&w->cv);
+		}
+		j->qhead = j->qtail = NULL;
+	} else if (j->qhead != NULL) {
+		/* Hand over: the oldest waiter leads the next batch. */
+		pthread_cond_signal(&j->qhead->cv);
+	}
+	prt_writer_free(&buf);
+}
+
+int
+jnl_append_text(struct jnl *j, uint64_t *seq, uint8_t hash[32],
+    const char *text, size_t len, uint64_t max_seq)
+{
+	struct jnl_waiter w;
+	int r;
+
+	if (seq != NULL)
+		*seq = 0;
+	if (hash != NULL)
+		memset(hash, 0, 32);
+	memset(&w, 0, sizeof(w));
+	w.text = text;
+	w.len = len;
+	w.max_seq = max_seq;
+	pthread_cond_init(&w.cv, NULL);
+
+	pthread_mutex_lock(&j->mu);
+	if (j->failed) {
+		r = ERR_IO;
+		goto out;
+	}
+	if (j->qtail != NULL)
+		j->qtail->next = &w;
+	else
+		j->qhead = &w;
+	j->qtail = &w;
+	while (!w.done) {
+		if (!j->writing)
+			lead(j);
+		else
+			pthread_cond_wait(&w.cv, &j->mu);
+	}
+	r = w.result;
+out:
+	pthread_mutex_unlock(&j->mu);
+	pthread_cond_destroy(&w.cv);
+	if (r == 0) {
+		if (seq != NULL)
+			*seq = w.seq;
+		if (hash != NULL)
+			memcpy(hash, w.hash, 32);
+	}
+	return r;
+}
+
+int
+jnl_append(struct jnl *j, uint64_t *seq, uint8_t hash[32], const json_t *body)
+{
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	if (seq != NULL)
+		*seq = 0;
+	if (hash != NULL)
+		memset(hash, 0, 32);
+	if ((r = jnl_fmt_body(&text, &len, body, 0)) != 0)
+		goto out;
+	r = jnl_append_text(j, seq, hash, text, len, 0);
+out:
+	free(text);
+	return r;
+}
