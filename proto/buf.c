@@ -32,6 +32,9 @@ prt_get_view(struct prt_reader *r, const uint8_t **out, size_t n)
 	*out = NULL;
 	if (n > prt_remaining(r))
 		return ERR_TRUNCATED;
+	/* A reader over nothing has a NULL base: no arithmetic on it. */
+	if (r->p == NULL)
+		return 0;
 	*out = r->p + r->off;
 	r->off += n;
 	return 0;
@@ -43,7 +46,8 @@ prt_get_bytes(struct prt_reader *r, void *out, size_t n)
 	const uint8_t *v;
 	int ret;
 
-	memset(out, 0, n);
+	if (n > 0)
+		memset(out, 0, n);
 	if ((ret = prt_get_view(r, &v, n)) != 0)
 		return ret;
 	if (n > 0)
@@ -222,7 +226,9 @@ prt_put_reserve(struct prt_writer *w, size_t n)
 {
 	uint8_t *at;
 
-	if (grow(w, n) != 0)
+	/* n == 0 still allocates, so the result is never a NULL + 0 and
+	 * NULL keeps meaning failure. */
+	if (grow(w, n) != 0 || (w->p == NULL && grow(w, 1) != 0))
 		return NULL;
 	at = w->p + w->len;
 	w->len += n;

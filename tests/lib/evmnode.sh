@@ -1,0 +1,175 @@
+# evmnode.sh: a throwaway local EVM node (ganache from tests/evmnode) on
+# 127.0.0.1, plus JSON-RPC helpers (source it; needs curl, jq, node).
+#   evmnode_start            start ganache on a free port, chain id 1337,
+#                            deterministic dev accounts, instamine; wait until
+#                            it answers; export EVM_RPC; stop it on exit
+#   evmnode_stop             stop that one process (by pid), idempotent
+#   rpc METHOD [PARAMS]      print .result (strings raw, the rest as JSON);
+#                            non-zero and the error on stderr if it failed
+#   fund ADDR WEI            send WEI (decimal) from the first dev account
+#   balance ADDR             print ADDR's balance in wei (decimal)
+#   wait_receipt HASH [S]    print the receipt once mined, at most S seconds
+#   evm_hex DEC, evm_dec HEX arbitrary-size number conversions
+. "$(dirname "${BASH_SOURCE[0]}")/onexit.sh"
+
+EVMNODE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+EVMNODE_BIN=${EVMNODE_BIN:-$EVMNODE_ROOT/tests/evmnode/node_modules/.bin/ganache}
+EVMNODE_CHAIN_ID=1337
+EVMNODE_START_TIMEOUT=${EVMNODE_START_TIMEOUT:-30}
+EVMNODE_PID=""
+EVMNODE_PORT=""
+EVMNODE_DIR=""
+EVMNODE_LOG=""
+_EVMNODE_CLEANUP=""
+
+# Alive and not a zombie: the node is our child, so after it dies it stays
+# in the process table until reaped and `kill -0` alone would still succeed.
+_evmnode_alive() {
+	local st
+	[ -n "$1" ] && read -r st 2>/dev/null <"/proc/$1/stat" || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+
+# Something already accepts connections there (a bash /dev/tcp connect).
+_evmnode_port_busy() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+evmnode_stop() {
+	local pid=$EVMNODE_PID i
+	[ -n "$pid" ] || return 0
+	EVMNODE_PID=""
+	kill -TERM "$pid" 2>/dev/null
+	# ganache closes its server on TERM; give it 5 s, then make sure.
+	for ((i = 0; i < 50; i++)); do
+		_evmnode_alive "$pid" || break
+		sleep 0.1
+	done
+	if _evmnode_alive "$pid"; then
+		echo "evmnode: pid $pid ignored SIGTERM; sending SIGKILL" >&2
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+evmnode_start() {
+	local attempt port deadline got want tool
+	want=$(printf '0x%x' "$EVMNODE_CHAIN_ID")
+	if [ ! -x "$EVMNODE_BIN" ]; then
+		echo "evmnode: $EVMNODE_BIN not found; run scripts/deps" >&2
+		return 1
+	fi
+	for tool in curl jq node; do
+		command -v "$tool" >/dev/null ||
+			{ echo "evmnode: $tool not found; run scripts/deps" >&2; return 1; }
+	done
+	if [ -n "$EVMNODE_PID" ]; then
+		echo "evmnode: already running (pid $EVMNODE_PID)" >&2
+		return 1
+	fi
+	if [ -z "$_EVMNODE_CLEANUP" ]; then
+		EVMNODE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/signer-evmnode.XXXXXX") || return 1
+		EVMNODE_LOG=$EVMNODE_DIR/ganache.log
+		# Registered in this order so the node stops before its dir goes.
+		on_exit "rm -rf $(printf '%q' "$EVMNODE_DIR")"
+		on_exit evmnode_stop
+		_EVMNODE_CLEANUP=1
+	fi
+	# A random port, checked, and retried if ganache still cannot bind
+	# (someone took it in between).
+	for attempt in 1 2 3 4 5 6 7 8; do
+		port=$((20000 + RANDOM % 40000))
+		_evmnode_port_busy "$port" && continue
+		"$EVMNODE_BIN" --server.host 127.0.0.1 --server.port "$port" \
+			--chain.chainId "$EVMNODE_CHAIN_ID" --wallet.deterministic \
+			--logging.quiet --miner.blockTime 0 \
+			--miner.instamine eager \
+			</dev/null >"$EVMNODE_LOG" 2>&1 &
+		EVMNODE_PID=$!
+		EVMNODE_PORT=$port
+		export EVM_RPC="http://127.0.0.1:$port"
+		deadline=$((SECONDS + EVMNODE_START_TIMEOUT))
+		while _evmnode_alive "$EVMNODE_PID"; do
+			got=$(RPC_TIMEOUT=2 rpc eth_chainId '[]' 2>/dev/null) || got=""
+			if [ "$got" = "$want" ] && _evmnode_alive "$EVMNODE_PID"; then
+				return 0
+			fi
+			if [ "$SECONDS" -ge "$deadline" ]; then
+				echo "evmnode: no answer on $EVM_RPC within" \
+					"${EVMNODE_START_TIMEOUT}s" >&2
+				tail -5 "$EVMNODE_LOG" >&2
+				evmnode_stop
+				return 1
+			fi
+			sleep 0.2
+		done
+		wait "$EVMNODE_PID" 2>/dev/null
+		EVMNODE_PID=""
+		if ! grep -q EADDRINUSE "$EVMNODE_LOG"; then
+			echo "evmnode: ganache exited during start:" >&2
+			tail -5 "$EVMNODE_LOG" >&2
+			return 1
+		fi
+	done
+	echo "evmnode: no free port found" >&2
+	return 1
+}
+
+rpc() {
+	local method=$1 params=${2:-[]} body out
+	body=$(jq -cn --arg m "$method" --argjson p "$params" \
+		'{jsonrpc: "2.0", id: 1, method: $m, params: $p}') || return 2
+	out=$(curl -sS --noproxy '*' --max-time "${RPC_TIMEOUT:-10}" \
+		-H 'Content-Type: application/json' --data-binary "$body" \
+		"$EVM_RPC") || return 1
+	if ! jq -e 'type == "object" and has("result")' >/dev/null 2>&1 <<<"$out"; then
+		# The node's message without ganache's JavaScript stack.
+		printf 'rpc %s: %s\n' "$method" \
+			"$(jq -c '.error | del(.stack)' 2>/dev/null <<<"$out" || printf '%s' "$out")" >&2
+		return 1
+	fi
+	jq -r '.result | if type == "string" then . else tojson end' <<<"$out"
+}
+
+# Wei amounts exceed 64 bits (10 ETH > 2^63 wei), past bash arithmetic.
+evm_hex() {
+	node -e 'process.stdout.write("0x" + BigInt(process.argv[1]).toString(16))' "$1"
+}
+evm_dec() {
+	node -e 'process.stdout.write(BigInt(process.argv[1]).toString())' "$1"
+}
+
+balance() {
+	local b
+	b=$(rpc eth_getBalance "$(jq -cn --arg a "$1" '[$a, "latest"]')") &&
+		evm_dec "$b"
+}
+
+wait_receipt() {
+	local hash=$1 deadline=$((SECONDS + ${2:-30})) out
+	while :; do
+		out=$(rpc eth_getTransactionReceipt "$(jq -cn --arg h "$hash" '[$h]')") ||
+			return 1
+		if [ "$out" != null ]; then
+			printf '%s\n' "$out"
+			return 0
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "wait_receipt $hash: not mined within ${2:-30}s" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+fund() {
+	local from value hash receipt
+	from=$(rpc eth_accounts '[]' | jq -r '.[0]') || return 1
+	value=$(evm_hex "$2") || return 1
+	hash=$(rpc eth_sendTransaction "$(jq -cn --arg f "$from" --arg t "$1" \
+		--arg v "$value" '[{from: $f, to: $t, value: $v}]')") || return 1
+	receipt=$(wait_receipt "$hash" 30) || return 1
+	[ "$(jq -r .status <<<"$receipt")" = 0x1 ]
+}

@@ -1,0 +1,322 @@
+/*
+ * sdclient.c: test and benchmark client for signerd (not shipped).
+ *   sdclient mktx  --chain-id N --nonce N --to ADDR (--value WEI |
+ *                  --token CONTRACT --token-amount N) [--max-fee W]
+ *                  [--prio-fee W] [--gas N]            unsigned tx hex
+ *   sdclient raw   --socket URL HEX                    send raw frame
+ *   sdclient load  --socket URL --threads T --count N --asset A
+ *                  --chain-id C --to ADDR --amount X [--token CONTRACT]
+ *                  [--id-prefix P] [--nonce-base B] [--first-id K]
+ * load prints "SIGNED <request_id> <tx_hash>" the moment each signature
+ * arrives (so a crash test knows what clients received), "REFUSED <id>
+ * <reason>" for refusals, and a summary line with latency percentiles.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "evm/addr.h"
+#include "evm/erc20.h"
+#include "evm/tx.h"
+#include "policy/policy.h"
+#include "proto/client.h"
+#include "proto/msg.h"
+
+struct args {
+	const char *socket, *to, *token, *id_prefix, *asset, *value,
+	    *token_amount, *amount, *max_fee, *prio_fee;
+	uint64_t chain_id, nonce, gas, nonce_base, first_id;
+	int threads, count;
+};
+
+static struct args A = {
+	.id_prefix = "req", .max_fee = "2000000000", .prio_fee = "1000000000",
+	.gas = 21000, .threads = 1, .count = 1, .chain_id = 1337,
+};
+static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int next_job;
+static atomic_int n_ok, n_refused, n_error;
+static double *latencies;
+
+static void
+die(const char *what, int r)
+{
+	fprintf(stderr, "sdclient: %s: %s %s\n", what, err_str(r),
+	    prt_client_last_error());
+	exit(1);
+}
+
+static void
+parse_addr(uint8_t out[20], const char *s)
+{
+	if (s == NULL || evm_addr_from_str(out, s, 1) != 0)
+		die("bad address", ERR_MALFORMED);
+}
+
+static void
+parse_u256(u256 *out, const char *s)
+{
+	if (s == NULL || u256_from_dec(out, s) != 0)
+		die("bad amount", ERR_MALFORMED);
+}
+
+/* Builds the unsigned tx for (nonce, recipient, amount) into w. */
+static void
+build_tx(struct prt_writer *w, uint64_t nonce, const uint8_t to[20],
+    const u256 *amount)
+{
+	struct evm_tx tx;
+
+	memset(&tx, 0, sizeof(tx));
+	tx.chain_id = A.chain_id;
+	tx.nonce = nonce;
+	parse_u256(&tx.max_fee_per_gas, A.max_fee);
+	parse_u256(&tx.max_priority_fee_per_gas, A.prio_fee);
+	tx.gas_limit = A.gas;
+	tx.has_to = 1;
+	if (A.token != NULL) {
+		parse_addr(tx.to, A.token);
+		erc20_transfer_encode(tx.data, to, amount);
+		tx.data_len = ERC20_TRANSFER_LEN;
+	} else {
+		memcpy(tx.to, to, 20);
+		tx.value = *amount;
+	}
+	if (evm_tx_encode(w, &tx) != 0)
+		die("encode", ERR_INTERNAL);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void *
+load_worker(void *arg)
+{
+	struct prt_client *c = arg;
+	struct prt_sign_req *req = calloc(1, sizeof(*req));
+	struct prt_sign_rep *rep = calloc(1, sizeof(*rep));
+	struct prt_reply_hdr hdr;
+	struct prt_writer w;
+	char hash[67];
+	uint8_t to[20];
+	u256 amount;
+	double t0;
+	int i, r;
+
+	if (req == NULL || rep == NULL)
+		die("calloc", ERR_NOMEM);
+	parse_addr(to, A.to);
+	parse_u256(&amount, A.amount);
+	while ((i = atomic_fetch_add(&next_job, 1)) < A.count) {
+		memset(req, 0, sizeof(*req));
+		snprintf(req->request_id, sizeof(req->request_id), "%s-%llu",
+		    A.id_prefix, (unsigned long long)(A.first_id + (uint64_t)i));
+		snprintf(req->asset, sizeof(req->asset), "%s", A.asset);
+		req->chain_id = A.chain_id;
+		memcpy(req->to, to, 20);
+		req->amount = amount;
+		prt_writer_init(&w, PRT_TX_MAX);
+		build_tx(&w, A.nonce_base + (uint64_t)i, to, &amount);
+		memcpy(req->tx, w.p, w.len);
+		req->tx_len = w.len;
+		prt_writer_free(&w);
+
+		t0 = now_ms();
+		r = prt_client_sign(c, req, rep, &hdr);
+		latencies[i] = now_ms() - t0;
+		pthread_mutex_lock(&out_mu);
+		if (r != 0) {
+			atomic_fetch_add(&n_error, 1);
+			printf("ERROR %s %s\n", req->request_id, err_str(r));
+		} else if (hdr.result != 0) {
+			atomic_fetch_add(&n_refused, 1);
+			printf("REFUSED %s %s\n", req->request_id,
+			    pol_reason_name(hdr.result));
+		} else {
+			atomic_fetch_add(&n_ok, 1);
+			hash[0] = '0';
+			hash[1] = 'x';
+			util_hex_encode(hash + 2, rep->tx_hash, 32);
+			printf("SIGNED %s %s\n", req->request_id, hash);
+		}
+		fflush(stdout);
+		pthread_mutex_unlock(&out_mu);
+	}
+	free(req);
+	free(rep);
+	return NULL;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+run_load(void)
+{
+	struct prt_client *c;
+	pthread_t *th;
+	double t0, secs;
+	int i, r;
+
+	if (A.socket == NULL || A.asset == NULL || A.to == NULL ||
+	    A.amount == NULL || A.threads < 1 || A.count < 1)
+		die("load needs --socket --asset --to --amount", ERR_INVALID_ARG);
+	if ((r = prt_client_open(&c, A.socket, 30000)) != 0)
+		die("connect", r);
+	th = calloc((size_t)A.threads, sizeof(*th));
+	latencies = calloc((size_t)A.count, sizeof(*latencies));
+	if (th == NULL || latencies == NULL)
+		die("calloc", ERR_NOMEM);
+	t0 = now_ms();
+	for (i = 0; i < A.threads; i++)
+		pthread_create(&th[i], NULL, load_worker, c);
+	for (i = 0; i < A.threads; i++)
+		pthread_join(th[i], NULL);
+	secs = (now_ms() - t0) / 1e3;
+	qsort(latencies, (size_t)A.count, sizeof(double), cmp_double);
+	printf("SUMMARY ok=%d refused=%d errors=%d seconds=%.3f rate=%.1f "
+	    "p50_ms=%.3f p99_ms=%.3f\n", atomic_load(&n_ok),
+	    atomic_load(&n_refused), atomic_load(&n_error), secs,
+	    A.count / secs, latencies[A.count / 2],
+	    latencies[(A.count * 99) / 100 < A.count ?
+	    (A.count * 99) / 100 : A.count - 1]);
+	prt_client_close(c);
+	free(th);
+	free(latencies);
+	return atomic_load(&n_error) == 0 ? 0 : 1;
+}
+
+static int
+run_raw(const char *hex)
+{
+	struct prt_client *c;
+	uint8_t *buf, *rep = NULL;
+	struct prt_reply_hdr hdr;
+	uint16_t version;
+	size_t len, rlen;
+	int r;
+
+	if ((buf = malloc(strlen(hex) / 2 + 1)) == NULL)
+		die("malloc", ERR_NOMEM);
+	if (util_hex_decode_var(buf, strlen(hex) / 2 + 1, &len, hex) != 0)
+		die("bad hex", ERR_BAD_DIGIT);
+	if ((r = prt_client_open(&c, A.socket, 5000)) != 0)
+		die("connect", r);
+	if ((r = prt_client_call(c, buf, len, &rep, &rlen)) != 0)
+		die("call", r);
+	/* Every refusal of a frame is an ERROR_REP or a typed reply with a
+	 * non-zero result; print the result either way. */
+	if (prt_decode_error_rep(&hdr, &version, rep, rlen) == 0)
+		printf("result=%d reason=%s message=%s\n", hdr.result,
+		    pol_reason_name(hdr.result), hdr.message);
+	else {
+		char *h = malloc(rlen * 2 + 1);
+
+		util_hex_encode(h, rep, rlen);
+		printf("reply=%s\n", h);
+		free(h);
+	}
+	free(rep);
+	free(buf);
+	prt_client_close(c);
+	return 0;
+}
+
+static int
+run_mktx(void)
+{
+	struct prt_writer w;
+	uint8_t to[20];
+	u256 amount;
+	char *hex;
+
+	parse_addr(to, A.to);
+	parse_u256(&amount, A.token != NULL ? A.token_amount : A.value);
+	prt_writer_init(&w, PRT_TX_MAX);
+	build_tx(&w, A.nonce, to, &amount);
+	if ((hex = malloc(w.len * 2 + 1)) == NULL)
+		die("malloc", ERR_NOMEM);
+	util_hex_encode(hex, w.p, w.len);
+	printf("0x%s\n", hex);
+	free(hex);
+	prt_writer_free(&w);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "chain-id", required_argument, NULL, 'c' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "to", required_argument, NULL, 't' },
+		{ "value", required_argument, NULL, 'v' },
+		{ "token", required_argument, NULL, 'k' },
+		{ "token-amount", required_argument, NULL, 'K' },
+		{ "max-fee", required_argument, NULL, 'f' },
+		{ "prio-fee", required_argument, NULL, 'p' },
+		{ "gas", required_argument, NULL, 'g' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "count", required_argument, NULL, 'N' },
+		{ "asset", required_argument, NULL, 'a' },
+		{ "amount", required_argument, NULL, 'A' },
+		{ "id-prefix", required_argument, NULL, 'i' },
+		{ "nonce-base", required_argument, NULL, 'b' },
+		{ "first-id", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mode;
+	int ch;
+
+	if (argc < 2)
+		die("usage: sdclient mktx|raw|load ...", ERR_INVALID_ARG);
+	mode = argv[1];
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': A.socket = optarg; break;
+		case 'c': A.chain_id = strtoull(optarg, NULL, 10); break;
+		case 'n': A.nonce = strtoull(optarg, NULL, 10); break;
+		case 't': A.to = optarg; break;
+		case 'v': A.value = optarg; break;
+		case 'k': A.token = optarg; break;
+		case 'K': A.token_amount = optarg; break;
+		case 'f': A.max_fee = optarg; break;
+		case 'p': A.prio_fee = optarg; break;
+		case 'g': A.gas = strtoull(optarg, NULL, 10); break;
+		case 'T': A.threads = atoi(optarg); break;
+		case 'N': A.count = atoi(optarg); break;
+		case 'a': A.asset = optarg; break;
+		case 'A': A.amount = optarg; break;
+		case 'i': A.id_prefix = optarg; break;
+		case 'b': A.nonce_base = strtoull(optarg, NULL, 10); break;
+		case 'F': A.first_id = strtoull(optarg, NULL, 10); break;
+		default: die("bad option", ERR_INVALID_ARG);
+		}
+	}
+	if (strcmp(mode, "mktx") == 0)
+		return run_mktx();
+	if (strcmp(mode, "raw") == 0 && optind == argc - 1 && A.socket)
+		return run_raw(argv[optind]);
+	if (strcmp(mode, "load") == 0)
+		return run_load();
+	die("usage: sdclient mktx|raw|load ...", ERR_INVALID_ARG);
+	return 2;
+}
