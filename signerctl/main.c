@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "signerctl/cmd_audit.h"
+#include "signerctl/cmd_signer.h"
 #include "signerctl/ctl.h"
 
 #define COMMON (OPT_MODULE | OPT_JSON)
@@ -35,6 +36,18 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *synopsis;
 } own_parsers[] = {
+	{ "sign", cmd_signer,
+	    "signerctl sign [--socket URL] --request FILE\n"
+	    "      ask signerd to sign a payout; prints its reply as JSON" },
+	{ "exposure", cmd_signer,
+	    "signerctl exposure [--socket URL] --asset A [--date YYYY-MM-DD]\n"
+	    "      signed total, daily limit and remainder for a UTC day" },
+	{ "status", cmd_signer,
+	    "signerctl status [--socket URL] [--json]\n"
+	    "      signerd's version, policy, journal head and keys" },
+	{ "policy", cmd_signer,
+	    "signerctl policy [--socket URL]\n"
+	    "      print the policy signerd enforces" },
 	{ "audit", cmd_audit,
 	    "signerctl audit verify|show --journal DIR ...\n"
 	    "      check or list the signed-action journal offline "

@@ -1,0 +1,438 @@
+/*
+ * cmd_signer.c: signerctl commands that talk to a running signerd over its
+ * socket: sign, exposure, status, policy.
+ */
+#include "signerctl/cmd_signer.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "evm/addr.h"
+#include "policy/policy.h"
+#include "proto/client.h"
+#include "proto/msg.h"
+#include "signerctl/ctl.h"
+
+#define DEFAULT_SOCKET "ipc:///run/signer/signerd.sock"
+#define TIMEOUT_MS 30000
+
+struct sopts {
+	const char *socket;
+	const char *request;
+	const char *asset;
+	const char *date;
+	int json;
+};
+
+static int
+fail(const char *cmd, const char *what, int r)
+{
+	fprintf(stderr, "signerctl %s: %s: %s%s%s\n", cmd, what, err_str(r),
+	    prt_client_last_error()[0] ? ": " : "", prt_client_last_error());
+	return CTL_EXIT_FAIL;
+}
+
+static int
+usage(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "signerctl %s: %s\nTry 'signerctl %s --help'.\n", cmd,
+	    msg, cmd);
+	return CTL_EXIT_USAGE;
+}
+
+static void
+help(const char *cmd)
+{
+	if (strcmp(cmd, "sign") == 0)
+		printf("usage: signerctl sign [--socket URL] --request FILE\n\n"
+		    "Sends a sign request to signerd and prints its reply as "
+		    "JSON.\nFILE is JSON: {\"request_id\", \"asset\", "
+		    "\"chain_id\", \"to\", \"amount\" (decimal string),\n"
+		    "\"tx\" (unsigned EIP-1559 hex), \"approvals\" (optional "
+		    "list of {\"approver\", \"expiry\", \"signature\"})}.\n"
+		    "Exit status: 0 signed, 1 refused or failed, 2 usage.\n");
+	else if (strcmp(cmd, "exposure") == 0)
+		printf("usage: signerctl exposure [--socket URL] --asset A "
+		    "[--date YYYY-MM-DD] [--json]\n\nShows what signerd "
+		    "signed for asset A on a UTC day (default today), the "
+		    "daily limit and what remains.\n");
+	else
+		printf("usage: signerctl %s [--socket URL] [--json]\n", cmd);
+	printf("\n  --socket URL  signerd's socket (default $SIGNERD_SOCKET "
+	    "or %s)\n", DEFAULT_SOCKET);
+}
+
+/* Parses argv (argv[0] is the command); 0, CTL_EXIT_USAGE or -1 (help). */
+static int
+parse(struct sopts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "request", required_argument, NULL, 'r' },
+		{ "asset", required_argument, NULL, 'a' },
+		{ "date", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->socket = getenv("SIGNERD_SOCKET") ? getenv("SIGNERD_SOCKET") :
+	    DEFAULT_SOCKET;
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': o->socket = optarg; break;
+		case 'r': o->request = optarg; break;
+		case 'a': o->asset = optarg; break;
+		case 'd': o->date = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'h': help(argv[0]); return -1;
+		case ':': return usage(argv[0], "an option needs a value");
+		default: return usage(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc)
+		return usage(argv[0], "unexpected argument");
+	return 0;
+}
+
+static int
+connect_to(struct prt_client **c, const char *cmd, const char *url)
+{
+	int r;
+
+	if ((r = prt_client_open(c, url, TIMEOUT_MS)) != 0)
+		return fail(cmd, url, r);
+	return 0;
+}
+
+/* Copies a JSON string member into out; names the field when it is bad. */
+static int
+get_str(char *out, size_t cap, const json_t *o, const char *key,
+    const char **bad)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || strlen(json_string_value(v)) >= cap) {
+		*bad = key;
+		return -1;
+	}
+	snprintf(out, cap, "%s", json_string_value(v));
+	return 0;
+}
+
+static int
+load_request(struct prt_sign_req *req, const char *path, char *err,
+    size_t errlen)
+{
+	char buf[2 * PRT_TX_MAX + 8], amount[U256_DEC_MAX], to[EVM_ADDR_STR + 1];
+	const json_t *chain, *aps, *ap;
+	const char *bad = NULL;
+	json_error_t jerr;
+	json_t *root;
+	size_t i;
+	int r = -1;
+
+	memset(req, 0, sizeof(*req));
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		return -1;
+	}
+	chain = json_object_get(root, "chain_id");
+	if (get_str(req->request_id, sizeof(req->request_id), root,
+	    "request_id", &bad) != 0 ||
+	    get_str(req->asset, sizeof(req->asset), root, "asset", &bad) != 0 ||
+	    get_str(to, sizeof(to), root, "to", &bad) != 0 ||
+	    get_str(amount, sizeof(amount), root, "amount", &bad) != 0 ||
+	    get_str(buf, sizeof(buf), root, "tx", &bad) != 0)
+		goto out;
+	if (!json_is_integer(chain) || json_integer_value(chain) <= 0) {
+		bad = "chain_id";
+		goto out;
+	}
+	req->chain_id = (uint64_t)json_integer_value(chain);
+	if (evm_addr_from_str(req->to, to, 0) != 0) {
+		bad = "to (an EIP-55 checksummed address)";
+		goto out;
+	}
+	if (u256_from_dec(&req->amount, amount) != 0) {
+		bad = "amount (a decimal string)";
+		goto out;
+	}
+	if (util_hex_decode_var(req->tx, sizeof(req->tx), &req->tx_len,
+	    buf) != 0) {
+		bad = "tx (hex)";
+		goto out;
+	}
+	aps = json_object_get(root, "approvals");
+	if (aps != NULL && (!json_is_array(aps) ||
+	    json_array_size(aps) > PRT_APPROVALS_MAX)) {
+		bad = "approvals";
+		goto out;
+	}
+	json_array_foreach(aps, i, ap) {
+		struct prt_approval *a = &req->approvals[i];
+
+		if (get_str(a->approver, sizeof(a->approver), ap, "approver",
+		    &bad) != 0 || get_str(buf, sizeof(buf), ap, "signature",
+		    &bad) != 0 ||
+		    !json_is_integer(json_object_get(ap, "expiry")) ||
+		    util_hex_decode_var(a->sig, sizeof(a->sig), &a->sig_len,
+		    buf) != 0) {
+			bad = "approvals[]";
+			goto out;
+		}
+		a->expiry = (uint64_t)json_integer_value(
+		    json_object_get(ap, "expiry"));
+		req->napprovals++;
+	}
+	r = 0;
+ out:
+	if (r != 0)
+		snprintf(err, errlen, "%s: field %s is missing or invalid",
+		    path, bad ? bad : "?");
+	json_decref(root);
+	return r;
+}
+
+static int
+cmd_sign(int argc, char **argv)
+{
+	struct prt_sign_req *req = calloc(1, sizeof(*req));
+	struct prt_sign_rep *rep = calloc(1, sizeof(*rep));
+	struct prt_client *c = NULL;
+	struct prt_reply_hdr hdr;
+	char err[512], *hex = NULL;
+	struct sopts o;
+	json_t *out = NULL;
+	int r;
+
+	if (req == NULL || rep == NULL) {
+		r = fail("sign", "memory", ERR_NOMEM);
+		goto done;
+	}
+	if ((r = parse(&o, argc, argv)) != 0) {
+		r = r < 0 ? CTL_EXIT_OK : r;
+		goto done;
+	}
+	if (o.request == NULL) {
+		r = usage("sign", "missing --request FILE");
+		goto done;
+	}
+	if (load_request(req, o.request, err, sizeof(err)) != 0) {
+		fprintf(stderr, "signerctl sign: %s\n", err);
+		r = CTL_EXIT_FAIL;
+		goto done;
+	}
+	if ((r = connect_to(&c, "sign", o.socket)) != 0)
+		goto done;
+	if ((r = prt_client_sign(c, req, rep, &hdr)) != 0) {
+		r = fail("sign", "request", r);
+		goto done;
+	}
+	out = json_pack("{s:s, s:i, s:s, s:s}", "request_id", req->request_id,
+	    "result", hdr.result, "reason", pol_reason_name(hdr.result),
+	    "message", hdr.message);
+	if (out != NULL && hdr.result == 0 &&
+	    (hex = malloc(2 * rep->raw_len + 3)) != NULL) {
+		hex[0] = '0';
+		hex[1] = 'x';
+		util_hex_encode(hex + 2, rep->raw, rep->raw_len);
+		json_object_set_new(out, "raw", json_string(hex));
+		util_hex_encode(hex + 2, rep->tx_hash, 32);
+		json_object_set_new(out, "tx_hash", json_string(hex));
+	}
+	json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	r = hdr.result == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+ done:
+	free(hex);
+	json_decref(out);
+	prt_client_close(c);
+	free(req);
+	free(rep);
+	return r;
+}
+
+/* "YYYY-MM-DD" to days since 1970-01-01; -1 when it is not a date. */
+static int64_t
+parse_date(const char *s)
+{
+	struct tm tm;
+	char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0')
+		return -1;
+	return (int64_t)timegm(&tm) / 86400;
+}
+
+static void
+format_date(char *out, size_t cap, uint32_t days)
+{
+	time_t t = (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, cap, "%Y-%m-%d", &tm);
+}
+
+static int
+cmd_exposure(int argc, char **argv)
+{
+	struct prt_client *c = NULL;
+	struct prt_exposure_req req;
+	struct prt_exposure_rep rep;
+	struct prt_reply_hdr hdr;
+	char date[16], total[U256_DEC_MAX], limit[U256_DEC_MAX],
+	    left[U256_DEC_MAX];
+	struct sopts o;
+	int64_t day;
+	int r;
+
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r < 0 ? CTL_EXIT_OK : r;
+	if (o.asset == NULL)
+		return usage("exposure", "missing --asset A");
+	memset(&req, 0, sizeof(req));
+	snprintf(req.asset, sizeof(req.asset), "%s", o.asset);
+	req.date = PRT_DATE_TODAY;
+	if (o.date != NULL) {
+		if ((day = parse_date(o.date)) < 0)
+			return usage("exposure", "--date must be YYYY-MM-DD "
+			    "on or after 1970-01-01");
+		req.date = (uint32_t)day;
+	}
+	if ((r = connect_to(&c, "exposure", o.socket)) != 0)
+		return r;
+	r = prt_client_exposure(c, &req, &rep, &hdr);
+	prt_client_close(c);
+	if (r != 0)
+		return fail("exposure", "request", r);
+	if (hdr.result != 0) {
+		fprintf(stderr, "signerctl exposure: %s\n", hdr.message);
+		return CTL_EXIT_FAIL;
+	}
+	format_date(date, sizeof(date), rep.date);
+	u256_to_dec(total, sizeof(total), &rep.signed_total);
+	u256_to_dec(limit, sizeof(limit), &rep.limit);
+	u256_to_dec(left, sizeof(left), &rep.remaining);
+	if (o.json)
+		printf("{\"asset\":\"%s\",\"date\":\"%s\",\"signed\":\"%s\","
+		    "\"limit\":\"%s\",\"remaining\":\"%s\"}\n", rep.asset,
+		    date, total, limit, left);
+	else
+		printf("asset      %s\ndate       %s (UTC)\nsigned     %s\n"
+		    "limit      %s\nremaining  %s\n", rep.asset, date, total,
+		    limit, left);
+	return CTL_EXIT_OK;
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	struct prt_status_rep *rep = calloc(1, sizeof(*rep));
+	struct prt_client *c = NULL;
+	struct prt_reply_hdr hdr;
+	char phash[65], head[65], addr[EVM_ADDR_STR];
+	struct sopts o;
+	json_t *out, *keys;
+	size_t i;
+	int r;
+
+	if (rep == NULL)
+		return fail("status", "memory", ERR_NOMEM);
+	if ((r = parse(&o, argc, argv)) != 0 ||
+	    (r = connect_to(&c, "status", o.socket)) != 0) {
+		free(rep);
+		return r < 0 ? CTL_EXIT_OK : r;
+	}
+	r = prt_client_status(c, rep, &hdr);
+	prt_client_close(c);
+	if (r != 0 || hdr.result != 0) {
+		free(rep);
+		if (r != 0)
+			return fail("status", "request", r);
+		fprintf(stderr, "signerctl status: %s\n", hdr.message);
+		return CTL_EXIT_FAIL;
+	}
+	util_hex_encode(phash, rep->policy_hash, 32);
+	util_hex_encode(head, rep->head_hash, 32);
+	out = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b}", "version",
+	    rep->version, "policy_id", rep->policy_id, "policy_hash", phash,
+	    "journal_seq", (json_int_t)rep->head_seq, "journal_head", head,
+	    "paused", rep->paused);
+	keys = json_array();
+	for (i = 0; i < rep->nkeys; i++) {
+		evm_addr_to_str(addr, rep->keys[i].address);
+		json_array_append_new(keys, json_pack("{s:s, s:s}", "name",
+		    rep->keys[i].name, "address", addr));
+	}
+	json_object_set_new(out, "keys", keys);
+	if (o.json) {
+		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("\n");
+	} else {
+		printf("version       %s\npolicy        %s\npolicy hash   %s\n"
+		    "journal head  %llu %s\npaused        %s\nkeys:\n",
+		    rep->version, rep->policy_id, phash,
+		    (unsigned long long)rep->head_seq, head,
+		    rep->paused ? "YES: every sign is refused" : "no");
+		for (i = 0; i < rep->nkeys; i++) {
+			evm_addr_to_str(addr, rep->keys[i].address);
+			printf("  %-16s %s\n", rep->keys[i].name, addr);
+		}
+	}
+	json_decref(out);
+	free(rep);
+	return CTL_EXIT_OK;
+}
+
+static int
+cmd_policy(int argc, char **argv)
+{
+	struct prt_client *c = NULL;
+	struct prt_reply_hdr hdr;
+	struct sopts o;
+	char *json = NULL;
+	size_t len;
+	int r;
+
+	if ((r = parse(&o, argc, argv)) != 0)
+		return r < 0 ? CTL_EXIT_OK : r;
+	if ((r = connect_to(&c, "policy", o.socket)) != 0)
+		return r;
+	r = prt_client_policy(c, &json, &len, &hdr);
+	prt_client_close(c);
+	if (r != 0)
+		return fail("policy", "request", r);
+	if (hdr.result != 0) {
+		fprintf(stderr, "signerctl policy: %s\n", hdr.message);
+		return CTL_EXIT_FAIL;
+	}
+	fwrite(json, 1, len, stdout);
+	free(json);
+	return CTL_EXIT_OK;
+}
+
+int
+cmd_signer(int argc, char **argv)
+{
+	if (strcmp(argv[0], "sign") == 0)
+		return cmd_sign(argc, argv);
+	if (strcmp(argv[0], "exposure") == 0)
+		return cmd_exposure(argc, argv);
+	if (strcmp(argv[0], "status") == 0)
+		return cmd_status(argc, argv);
+	return cmd_policy(argc, argv);
+}

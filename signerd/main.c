@@ -1,0 +1,215 @@
+/*
+ * main.c: signerd start-up and shutdown.  Order matters: everything that
+ * needs privileges or the file system (config, policy, HSM login, keys,
+ * journal replay, the listening socket) happens first; then privileges are
+ * dropped and the seccomp filter goes on; only then are requests served.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "sandbox/sandbox.h"
+#include "signerd/config.h"
+#include "signerd/server.h"
+#include "signerd/setup.h"
+#include "signerd/signerd.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: signerd -c FILE [-f]\n"
+	    "  -c FILE  configuration file (INI)\n"
+	    "  -f       stay in the foreground (default: detach)\n");
+	exit(2);
+}
+
+static void
+fatal(const char *what)
+{
+	log_error("%s", what);
+	fprintf(stderr, "signerd: %s\n", what);
+	exit(1);
+}
+
+static void
+journal_lifecycle(struct sd_ctx *sd, const char *type)
+{
+	json_t *o;
+	int r = ERR_NOMEM;
+
+	if ((o = sd_record_new(sd, type)) != NULL &&
+	    json_object_set_new(o, "version", json_string(SD_VERSION)) == 0 &&
+	    json_object_set_new(o, "pid", json_integer(getpid())) == 0)
+		r = jnl_append(sd->journal, NULL, NULL, o);
+	json_decref(o);
+	if (r != 0)
+		log_error("could not journal %s: %s", type, err_str(r));
+}
+
+static void
+checkpoint(struct sd_ctx *sd)
+{
+	int r;
+
+	if ((r = jnl_checkpoint(sd->journal, sd_audit_sign, sd)) != 0)
+		log_error("checkpoint failed: %s (%s)", err_str(r),
+		    hsm_last_error());
+}
+
+/* Runs every privileged step; on return the process is ready to sandbox. */
+static void
+setup(struct sd_ctx *sd, const struct sd_config *cfg, struct sd_server **srv)
+{
+	char err[512];
+	EVP_PKEY *audit_pub = NULL;
+	size_t i;
+	int r;
+
+	if (sd_setup_policy(sd, cfg->genesis, err, sizeof(err)) != 0)
+		fatal(err);
+	if ((r = hsm_open(&sd->hsm, cfg->module, cfg->token, cfg->sessions)) !=
+	    0) {
+		snprintf(err, sizeof(err), "HSM %s token %s: %s %s",
+		    cfg->module, cfg->token, err_str(r), hsm_last_error());
+		fatal(err);
+	}
+	if ((r = hsm_login(sd->hsm, cfg->pin_file, NULL)) != 0) {
+		snprintf(err, sizeof(err), "HSM login with PIN file %s: %s %s",
+		    cfg->pin_file, err_str(r), hsm_last_error());
+		fatal(err);
+	}
+	for (i = 0; i < cfg->nkeys; i++)
+		if (sd_setup_key(sd, cfg->keys[i].name, cfg->keys[i].uri, err,
+		    sizeof(err)) != 0)
+			fatal(err);
+	for (i = 0; i < pol_asset_count(sd->policy); i++)
+		if (sd_key_index(sd, pol_asset(sd->policy, i)->key) < 0) {
+			snprintf(err, sizeof(err), "policy asset %s uses key "
+			    "'%s', which is not in [keys] of the config",
+			    pol_asset(sd->policy, i)->name,
+			    pol_asset(sd->policy, i)->key);
+			fatal(err);
+		}
+	if (sd_setup_audit_key(sd, cfg->audit_key, &audit_pub, err,
+	    sizeof(err)) != 0)
+		fatal(err);
+	if (sd_state_new(&sd->state) != 0)
+		fatal("out of memory");
+	if (sd_setup_journal(sd, cfg->journal_dir, cfg->segment_size,
+	    audit_pub, err, sizeof(err)) != 0)
+		fatal(err);
+	EVP_PKEY_free(audit_pub);
+	for (i = 0; i < cfg->nuids && i < SD_MAX_UIDS; i++)
+		sd->allowed_uids[i] = cfg->uids[i];
+	sd->nallowed = i;
+	sd->snapshot_interval = cfg->snapshot_interval;
+	if (sd_server_listen(srv, sd, cfg->listen, cfg->socket_mode,
+	    cfg->workers) != 0)
+		fatal("cannot listen; see the previous line");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sd_config cfg;
+	struct sd_ctx sd;
+	struct sd_server *srv = NULL;
+	struct timespec tick = { 1, 0 };
+	const char *conf = NULL;
+	char err[512];
+	sigset_t sigs;
+	time_t last_checkpoint;
+	int ch, foreground = 0, sig;
+
+	while ((ch = getopt(argc, argv, "c:f")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (conf == NULL || optind != argc)
+		usage();
+	log_init("signerd", LOG_LEVEL_INFO);
+	if (sbx_harden_early() != 0)
+		fatal("early hardening failed");
+	memset(&cfg, 0, sizeof(cfg));
+	if (sd_config_load(&cfg, conf, err, sizeof(err)) != 0)
+		fatal(err);
+	/* Detach before any thread exists: fork() and threads do not mix. */
+	if (!foreground && daemon(0, 1) != 0)
+		fatal("cannot detach");
+
+	/* Every thread inherits this mask; the main thread takes the signals
+	 * synchronously with sigtimedwait(). */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&sd, 0, sizeof(sd));
+	{
+		pthread_rwlockattr_t attr;
+
+		/* Writer preference: a snapshot must not starve under load. */
+		pthread_rwlockattr_init(&attr);
+		pthread_rwlockattr_setkind_np(&attr,
+		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&sd.commit_lock, &attr);
+		pthread_rwlockattr_destroy(&attr);
+	}
+	setup(&sd, &cfg, &srv);
+	journal_lifecycle(&sd, "started");
+
+	if (sbx_drop_privileges(cfg.user) != 0)
+		fatal("dropping privileges failed");
+	if (sbx_apply_seccomp() != 0)
+		fatal("installing the seccomp filter failed");
+	if (sd_server_start(srv) != 0)
+		fatal("cannot start workers");
+	log_info("ready: policy %s, %zu keys, %zu workers, journal %s",
+	    pol_policy_id(sd.policy), sd.nkeys, cfg.workers, cfg.journal_dir);
+
+	last_checkpoint = time(NULL);
+	for (;;) {
+		sig = sigtimedwait(&sigs, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig < 0 && errno != EAGAIN && errno != EINTR)
+			fatal("sigtimedwait failed");
+		if (cfg.checkpoint_interval > 0 &&
+		    time(NULL) - last_checkpoint >=
+		    (time_t)cfg.checkpoint_interval) {
+			checkpoint(&sd);
+			last_checkpoint = time(NULL);
+		}
+		sd_maybe_snapshot(&sd, 0);
+	}
+
+	log_info("stopping: finishing in-flight requests");
+	sd_server_stop(srv);
+	journal_lifecycle(&sd, "stopped");
+	checkpoint(&sd);
+	sd_maybe_snapshot(&sd, 1);
+	jnl_close(sd.journal);
+	hsm_close(sd.hsm);
+	sd_state_free(sd.state);
+	pol_free(sd.policy);
+	free(sd.policy_text);
+	sd_config_free(&cfg);
+	log_info("stopped");
+	return 0;
+}

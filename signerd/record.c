@@ -1,0 +1,102 @@
+/* record.c: journal record bodies and snapshots shared by every handler. */
+#include "signerd/signerd.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+json_t *
+sd_record_new(struct sd_ctx *sd, const char *type)
+{
+	struct timespec now;
+	struct tm tm;
+	char ts[40];
+	json_t *o;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "type", json_string(type)) != 0 ||
+	    json_object_set_new(o, "ts", json_string(ts)) != 0 ||
+	    json_object_set_new(o, "unix", json_integer(now.tv_sec)) != 0 ||
+	    json_object_set_new(o, "policy", json_string(sd->policy_hex)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+void
+sd_journal_refusal(struct sd_ctx *sd, const char *request_id,
+    unsigned peer_uid, int reason, const char *detail)
+{
+	json_t *o;
+	int r = ERR_NOMEM;
+
+	if ((o = sd_record_new(sd, "refused")) == NULL)
+		goto out;
+	if ((request_id != NULL && request_id[0] != '\0' &&
+	    json_object_set_new(o, "request_id", json_string(request_id)) != 0) ||
+	    json_object_set_new(o, "reason", json_string(
+	    pol_reason_name(reason))) != 0 ||
+	    json_object_set_new(o, "reason_code", json_integer(reason)) != 0 ||
+	    json_object_set_new(o, "peer_uid", json_integer(peer_uid)) != 0 ||
+	    json_object_set_new(o, "detail", json_string(detail)) != 0)
+		goto out;
+	r = jnl_append(sd->journal, NULL, NULL, o);
+	atomic_fetch_add(&sd->appended_since_snapshot, 1);
+ out:
+	if (r != 0)
+		log_error("could not journal refusal %s of request %s: %s",
+		    pol_reason_name(reason), request_id ? request_id : "-",
+		    err_str(r));
+	json_decref(o);
+}
+
+int
+sd_key_index(const struct sd_ctx *sd, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sd->nkeys; i++)
+		if (strcmp(sd->keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The snapshot blob is the policy hash followed by the state, so that a
+ * restart from a snapshot still proves which policy the state was built
+ * under.
+ */
+void
+sd_maybe_snapshot(struct sd_ctx *sd, int force)
+{
+	struct prt_writer w;
+	int r;
+
+	if (!force && (sd->snapshot_interval == 0 ||
+	    atomic_load(&sd->appended_since_snapshot) < sd->snapshot_interval))
+		return;
+	prt_writer_init(&w, JNL_SNAPSHOT_MAX);
+	pthread_rwlock_wrlock(&sd->commit_lock);
+	sd_state_lock(sd->state);
+	prt_put_bytes(&w, pol_hash(sd->policy), 32);
+	r = sd_state_serialize(sd->state, &w);
+	sd_state_unlock(sd->state);
+	if (r == 0)
+		r = jnl_snapshot_write(sd->journal, w.p, w.len);
+	if (r == 0)
+		atomic_store(&sd->appended_since_snapshot, 0);
+	pthread_rwlock_unlock(&sd->commit_lock);
+	if (r != 0)
+		log_warn("snapshot not written: %s", err_str(r));
+	else
+		log_info("snapshot written: %zu bytes, %zu requests", w.len,
+		    sd_state_count(sd->state));
+	prt_writer_free(&w);
+}

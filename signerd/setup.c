@@ -1,0 +1,328 @@
+/*
+ * setup.c: signerd's privileged start-up steps: the genesis policy, the
+ * keys, and the journal replay that rebuilds exposure and idempotency
+ * (invariant 2 across restarts).
+ */
+#include "signerd/setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "evm/addr.h"
+
+/* Reads a whole regular file of at most max bytes. */
+static int
+read_file(uint8_t **out, size_t *outlen, const char *path, size_t max)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd, r = ERR_IO;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return ERR_IO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto out;
+	if ((size_t)st.st_size > max) {
+		r = ERR_TOO_LARGE;
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		r = ERR_NOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*outlen = got;
+	buf = NULL;
+	r = 0;
+ out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int
+sd_setup_policy(struct sd_ctx *sd, const char *path, char *err, size_t errlen)
+{
+	char perr[256];
+	int r;
+
+	if ((r = read_file(&sd->policy_text, &sd->policy_len, path,
+	    POL_MAX_FILE)) != 0) {
+		snprintf(err, errlen, "%s: cannot read the genesis policy: %s",
+		    path, r == ERR_IO ? strerror(errno) : err_str(r));
+		return r;
+	}
+	if ((r = pol_parse(&sd->policy, sd->policy_text, sd->policy_len,
+	    perr, sizeof(perr))) != 0) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		return r;
+	}
+	util_hex_encode(sd->policy_hex, pol_hash(sd->policy), 32);
+	return 0;
+}
+
+int
+sd_setup_key(struct sd_ctx *sd, const char *name, const char *uri, char *err,
+    size_t errlen)
+{
+	struct sd_key *k;
+	char weak[128];
+	int r;
+
+	if (sd->nkeys >= SD_MAX_KEYS) {
+		snprintf(err, errlen, "too many keys (at most %d)",
+		    SD_MAX_KEYS);
+		return ERR_TOO_LARGE;
+	}
+	k = &sd->keys[sd->nkeys];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	if ((r = hsm_key_find(sd->hsm, &k->key, uri)) != 0) {
+		if (r == ERR_HSM_KEY_WEAK &&
+		    hsm_key_weakness(weak, sizeof(weak), &k->key) == 0)
+			snprintf(err, errlen, "key %s (%s): refused: %s", name,
+			    uri, weak);
+		else
+			snprintf(err, errlen, "key %s (%s): %s %s", name, uri,
+			    err_str(r), hsm_last_error());
+		return r;
+	}
+	if (k->key.type != HSM_KEY_SECP256K1) {
+		snprintf(err, errlen, "key %s (%s): a payout key must be "
+		    "secp256k1, this one is %s", name, uri,
+		    hsm_key_type_name(k->key.type));
+		return ERR_HSM_KEY_TYPE;
+	}
+	if ((r = evm_addr_from_pubkey(k->address, k->key.pub)) != 0) {
+		snprintf(err, errlen, "key %s: bad public key", name);
+		return r;
+	}
+	sd->nkeys++;
+	return 0;
+}
+
+int
+sd_setup_audit_key(struct sd_ctx *sd, const char *uri, EVP_PKEY **pub,
+    char *err, size_t errlen)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	int r;
+
+	*pub = NULL;
+	if ((r = hsm_key_find(sd->hsm, &sd->audit_key, uri)) != 0) {
+		snprintf(err, errlen, "audit key %s: %s %s", uri, err_str(r),
+		    hsm_last_error());
+		return r;
+	}
+	if (sd->audit_key.type != HSM_KEY_P256) {
+		snprintf(err, errlen, "audit key %s must be P-256", uri);
+		return ERR_HSM_KEY_TYPE;
+	}
+	/* The journal checks each checkpoint signature against this public
+	 * key before appending it. */
+	r = ERR_INTERNAL;
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    "prime256v1", 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+	    sd->audit_key.pub, sizeof(sd->audit_key.pub)) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(pctx) != 1 ||
+	    EVP_PKEY_fromdata(pctx, pub, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		snprintf(err, errlen, "audit key %s: public key not usable",
+		    uri);
+		goto out;
+	}
+	r = 0;
+ out:
+	EVP_PKEY_CTX_free(pctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	return r;
+}
+
+/* --- journal replay ------------------------------------------------- */
+
+static const char *
+str_of(const json_t *rec, const char *key)
+{
+	const json_t *v = json_object_get(rec, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Every record names the policy it was decided under; a journal written
+ * under another policy than the file given is refused, never mixed. */
+static int
+check_policy(struct sd_ctx *sd, uint64_t seq, const char *policy)
+{
+	if (policy != NULL && strcmp(policy, sd->policy_hex) == 0)
+		return 0;
+	log_error("journal record %llu was written under policy %s, but the "
+	    "genesis file has hash %s; policy changes only through "
+	    "governance", (unsigned long long)seq, policy ? policy : "(none)",
+	    sd->policy_hex);
+	return ERR_MALFORMED;
+}
+
+static int
+replay_signed(struct sd_ctx *sd, uint64_t seq, const json_t *rec)
+{
+	const char *id = str_of(rec, "request_id"), *asset = str_of(rec, "asset");
+	const char *content_hex = str_of(rec, "content");
+	const char *amount_dec = str_of(rec, "amount");
+	const char *hash_hex = str_of(rec, "tx_hash"), *raw_hex = str_of(rec, "raw");
+	const json_t *day = json_object_get(rec, "day");
+	uint8_t content[32], tx_hash[32], *raw = NULL;
+	size_t raw_len;
+	u256 amount;
+	int r = ERR_MALFORMED;
+
+	if (id == NULL || asset == NULL || content_hex == NULL ||
+	    amount_dec == NULL || hash_hex == NULL || raw_hex == NULL ||
+	    !json_is_integer(day) ||
+	    util_hex_decode(content, 32, content_hex) != 0 ||
+	    util_hex_decode(tx_hash, 32, hash_hex) != 0 ||
+	    u256_from_dec(&amount, amount_dec) != 0)
+		goto out;
+	if ((raw = malloc(SD_RAW_TX_MAX)) == NULL) {
+		r = ERR_NOMEM;
+		goto out;
+	}
+	if (util_hex_decode_var(raw, SD_RAW_TX_MAX, &raw_len, raw_hex) != 0)
+		goto out;
+	r = sd_state_replay_signed(sd->state, id, content, asset,
+	    json_integer_value(day), &amount, tx_hash, raw, raw_len);
+ out:
+	if (r != 0)
+		log_error("journal record %llu: signed record does not "
+		    "replay: %s", (unsigned long long)seq, err_str(r));
+	free(raw);
+	return r;
+}
+
+static int
+on_replay(void *ctx, uint64_t seq, const json_t *rec)
+{
+	struct sd_ctx *sd = ctx;
+	const char *type = str_of(rec, "type");
+	int r;
+
+	if (type == NULL)
+		return ERR_MALFORMED;
+	/* Checkpoints are signed by the journal itself, with no policy. */
+	if (strcmp(type, "checkpoint") == 0)
+		return 0;
+	if ((r = check_policy(sd, seq, str_of(rec, "policy"))) != 0)
+		return r;
+	if (strcmp(type, "signed") == 0)
+		return replay_signed(sd, seq, rec);
+	return 0;
+}
+
+static int
+on_restore(void *ctx, uint64_t seq, const void *blob, size_t len)
+{
+	struct sd_ctx *sd = ctx;
+	char hex[65];
+	int r;
+
+	if (len < 32)
+		return ERR_MALFORMED;
+	util_hex_encode(hex, blob, 32);
+	if ((r = check_policy(sd, seq, hex)) != 0)
+		return r;
+	if ((r = sd_state_deserialize(sd->state, (const uint8_t *)blob + 32,
+	    len - 32)) != 0)
+		log_error("snapshot at record %llu does not load: %s",
+		    (unsigned long long)seq, err_str(r));
+	return r;
+}
+
+int
+sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
+    EVP_PKEY *audit_pub, char *err, size_t errlen)
+{
+	struct jnl_config cfg;
+	struct jnl_error jerr;
+	char where[320];
+	uint64_t seq;
+	uint8_t head[32];
+	json_t *genesis = NULL;
+	int r;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.segment_max = segment_max;
+	cfg.restore = on_restore;
+	cfg.replay = on_replay;
+	cfg.ctx = sd;
+	cfg.audit_pub = audit_pub;
+	memset(&jerr, 0, sizeof(jerr));
+	if ((r = jnl_open(&sd->journal, &jerr, dir, &cfg)) != 0) {
+		snprintf(err, errlen, "journal %s: %s", dir,
+		    jerr.reason[0] ? jnl_error_format(where, sizeof(where),
+		    &jerr) : err_str(r));
+		return r;
+	}
+	jnl_head(sd->journal, &seq, head);
+	if (seq != 0) {
+		log_info("journal replayed: head %llu, %zu signed requests",
+		    (unsigned long long)seq, sd_state_count(sd->state));
+		return 0;
+	}
+	/* A new journal starts with the genesis policy, whole, so auditors
+	 * see exactly which rules were in force. */
+	if ((genesis = sd_record_new(sd, "genesis")) == NULL ||
+	    json_object_set_new(genesis, "policy_id",
+	    json_string(pol_policy_id(sd->policy))) != 0 ||
+	    json_object_set_new(genesis, "policy_text",
+	    json_stringn((const char *)sd->policy_text, sd->policy_len)) != 0) {
+		r = ERR_NOMEM;
+		goto out;
+	}
+	if ((r = jnl_append(sd->journal, NULL, NULL, genesis)) != 0) {
+		snprintf(err, errlen, "journal %s: genesis record: %s", dir,
+		    err_str(r));
+		goto out;
+	}
+	log_info("new journal: genesis policy %s (%s)",
+	    pol_policy_id(sd->policy), sd->policy_hex);
+ out:
+	json_decref(genesis);
+	return r;
+}
+
+int
+sd_audit_sign(void *ctx, uint8_t rs[64], const uint8_t digest[32])
+{
+	struct sd_ctx *sd = ctx;
+
+	return hsm_sign(sd->hsm, rs, &sd->audit_key, digest);
+}

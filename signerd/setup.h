@@ -1,0 +1,31 @@
+/* setup.h: signerd's start-up steps, run before the sandbox. */
+#ifndef SIGNERD_SETUP_H
+#define SIGNERD_SETUP_H
+
+#include <openssl/evp.h>
+
+#include "signerd/signerd.h"
+
+/* Reads and parses the genesis policy file; err says what was wrong. */
+int sd_setup_policy(struct sd_ctx *sd, const char *path, char *err,
+    size_t errlen) WARN_UNUSED;
+
+/* Loads one named secp256k1 signing key; refuses weak keys. */
+int sd_setup_key(struct sd_ctx *sd, const char *name, const char *uri,
+    char *err, size_t errlen) WARN_UNUSED;
+
+/* Loads the P-256 audit key and makes an OpenSSL copy of its public key. */
+int sd_setup_audit_key(struct sd_ctx *sd, const char *uri, EVP_PKEY **pub,
+    char *err, size_t errlen) WARN_UNUSED;
+
+/*
+ * Opens the journal, verifying it and rebuilding the state from its newest
+ * snapshot and the records after it; a new journal gets the genesis record.
+ */
+int sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
+    EVP_PKEY *audit_pub, char *err, size_t errlen) WARN_UNUSED;
+
+/* jnl_signer_fn for checkpoints: signs with the audit key in the HSM. */
+int sd_audit_sign(void *ctx, uint8_t rs[64], const uint8_t digest[32]);
+
+#endif
