@@ -7,6 +7,7 @@
  *   sdclient load  --socket URL --threads T --count N --asset A
  *                  --chain-id C --to ADDR --amount X [--token CONTRACT]
  *                  [--id-prefix P] [--nonce-base B] [--first-id K]
+ *                  [--stated-amount X] [--stated-to ADDR]
  * load prints "SIGNED <request_id> <tx_hash>" the moment each signature
  * arrives (so a crash test knows what clients received), "REFUSED <id>
  * <reason>" for refusals, and a summary line with latency percentiles.
@@ -30,6 +31,9 @@
 struct args {
 	const char *socket, *to, *token, *id_prefix, *asset, *value,
 	    *token_amount, *amount, *max_fee, *prio_fee;
+	/* What the request claims, when a test wants it to disagree with
+	 * the transaction. */
+	const char *stated_amount, *stated_to;
 	uint64_t chain_id, nonce, gas, nonce_base, first_id;
 	int threads, count;
 };
@@ -126,6 +130,10 @@ load_worker(void *arg)
 		req->chain_id = A.chain_id;
 		memcpy(req->to, to, 20);
 		req->amount = amount;
+		if (A.stated_to != NULL)
+			parse_addr(req->to, A.stated_to);
+		if (A.stated_amount != NULL)
+			parse_u256(&req->amount, A.stated_amount);
 		prt_writer_init(&w, PRT_TX_MAX);
 		build_tx(&w, A.nonce_base + (uint64_t)i, to, &amount);
 		memcpy(req->tx, w.p, w.len);
@@ -202,17 +210,39 @@ run_load(void)
 	return atomic_load(&n_error) == 0 ? 0 : 1;
 }
 
-static int
-run_raw(const char *hex)
+/* "@FILE" reads the hex from FILE: frames too large for one argv string. */
+static char *
+load_hex(const char *arg)
 {
+	FILE *f;
+	char *buf;
+	long n;
+
+	if (arg[0] != '@')
+		return strdup(arg);
+	if ((f = fopen(arg + 1, "r")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
+	    (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = calloc(1, (size_t)n + 1)) == NULL ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n)
+		die("cannot read hex file", ERR_IO);
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+static int
+run_raw(const char *arg)
+{
+	char *hex = load_hex(arg), msg[PRT_MESSAGE_MAX + 1];
 	struct prt_client *c;
+	struct prt_reader rd;
 	uint8_t *buf, *rep = NULL;
-	struct prt_reply_hdr hdr;
-	uint16_t version;
+	const uint8_t *skip;
+	uint32_t result;
 	size_t len, rlen;
 	int r;
 
-	if ((buf = malloc(strlen(hex) / 2 + 1)) == NULL)
+	if (hex == NULL || (buf = malloc(strlen(hex) / 2 + 1)) == NULL)
 		die("malloc", ERR_NOMEM);
 	if (util_hex_decode_var(buf, strlen(hex) / 2 + 1, &len, hex) != 0)
 		die("bad hex", ERR_BAD_DIGIT);
@@ -220,20 +250,18 @@ run_raw(const char *hex)
 		die("connect", r);
 	if ((r = prt_client_call(c, buf, len, &rep, &rlen)) != 0)
 		die("call", r);
-	/* Every refusal of a frame is an ERROR_REP or a typed reply with a
-	 * non-zero result; print the result either way. */
-	if (prt_decode_error_rep(&hdr, &version, rep, rlen) == 0)
-		printf("result=%d reason=%s message=%s\n", hdr.result,
-		    pol_reason_name(hdr.result), hdr.message);
-	else {
-		char *h = malloc(rlen * 2 + 1);
-
-		util_hex_encode(h, rep, rlen);
-		printf("reply=%s\n", h);
-		free(h);
-	}
+	/* Every reply, typed or ERROR_REP, starts with the 8-byte frame
+	 * header, the i32 result and the message. */
+	prt_reader_init(&rd, rep, rlen);
+	if (prt_get_view(&rd, &skip, PRT_HEADER_LEN) != 0 ||
+	    prt_get_u32(&rd, &result) != 0 ||
+	    prt_get_string(&rd, msg, sizeof(msg)) != 0)
+		die("reply does not parse", ERR_MALFORMED);
+	printf("result=%d reason=%s message=%s\n", (int32_t)result,
+	    pol_reason_name((int32_t)result), msg);
 	free(rep);
 	free(buf);
+	free(hex);
 	prt_client_close(c);
 	return 0;
 }
@@ -280,6 +308,8 @@ main(int argc, char **argv)
 		{ "id-prefix", required_argument, NULL, 'i' },
 		{ "nonce-base", required_argument, NULL, 'b' },
 		{ "first-id", required_argument, NULL, 'F' },
+		{ "stated-amount", required_argument, NULL, 'S' },
+		{ "stated-to", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode;
@@ -308,6 +338,8 @@ main(int argc, char **argv)
 		case 'i': A.id_prefix = optarg; break;
 		case 'b': A.nonce_base = strtoull(optarg, NULL, 10); break;
 		case 'F': A.first_id = strtoull(optarg, NULL, 10); break;
+		case 'S': A.stated_amount = optarg; break;
+		case 'O': A.stated_to = optarg; break;
 		default: die("bad option", ERR_INVALID_ARG);
 		}
 	}
