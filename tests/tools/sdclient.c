@@ -7,7 +7,7 @@
  *   sdclient load  --socket URL --threads T --count N --asset A
  *                  --chain-id C --to ADDR --amount X [--token CONTRACT]
  *                  [--id-prefix P] [--nonce-base B] [--first-id K]
- *                  [--stated-amount X] [--stated-to ADDR]
+ *                  [--stated-amount X] [--stated-to ADDR] [--timeout-ms N]
  * load prints "SIGNED <request_id> <tx_hash>" the moment each signature
  * arrives (so a crash test knows what clients received), "REFUSED <id>
  * <reason>" for refusals, and a summary line with latency percentiles.
@@ -35,12 +35,13 @@ struct args {
 	 * the transaction. */
 	const char *stated_amount, *stated_to;
 	uint64_t chain_id, nonce, gas, nonce_base, first_id;
-	int threads, count;
+	int threads, count, timeout_ms;
 };
 
 static struct args A = {
 	.id_prefix = "req", .max_fee = "2000000000", .prio_fee = "1000000000",
 	.gas = 21000, .threads = 1, .count = 1, .chain_id = 1337,
+	.timeout_ms = 30000,
 };
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int next_job;
@@ -185,7 +186,7 @@ run_load(void)
 	if (A.socket == NULL || A.asset == NULL || A.to == NULL ||
 	    A.amount == NULL || A.threads < 1 || A.count < 1)
 		die("load needs --socket --asset --to --amount", ERR_INVALID_ARG);
-	if ((r = prt_client_open(&c, A.socket, 30000)) != 0)
+	if ((r = prt_client_open(&c, A.socket, A.timeout_ms)) != 0)
 		die("connect", r);
 	th = calloc((size_t)A.threads, sizeof(*th));
 	latencies = calloc((size_t)A.count, sizeof(*latencies));
@@ -310,6 +311,7 @@ main(int argc, char **argv)
 		{ "first-id", required_argument, NULL, 'F' },
 		{ "stated-amount", required_argument, NULL, 'S' },
 		{ "stated-to", required_argument, NULL, 'O' },
+		{ "timeout-ms", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode;
@@ -340,6 +342,7 @@ main(int argc, char **argv)
 		case 'F': A.first_id = strtoull(optarg, NULL, 10); break;
 		case 'S': A.stated_amount = optarg; break;
 		case 'O': A.stated_to = optarg; break;
+		case 'M': A.timeout_ms = atoi(optarg); break;
 		default: die("bad option", ERR_INVALID_ARG);
 		}
 	}
