@@ -2,18 +2,18 @@
 #include "sandbox/sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <sys/ioctl.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -41,11 +41,13 @@ struct sbx_rule {
  * Everything signerd does once the sandbox is up: NNG I/O on the socket it
  * already listens on, PKCS#11 signing in SoftHSM2 (whose file backend
  * re-reads and locks the token's object files on every operation), journal
- * appends and snapshots, malloc and threads.  The evidence is
- * tests/tools/seccomp_trace.sh: strace -f of tests/tools/sandboxed_signer
- * (which does all of that) after the point where the filter goes on.
- * Calls marked "by construction" are not in that trace but are reached by
- * paths it does not take; each says which.
+ * appends, rotation, snapshots and checkpoints, malloc and threads.  The
+ * evidence is tests/tools/seccomp_trace.sh: strace -f of
+ * tests/tools/sandboxed_signer (which does all of that, with the real
+ * journal and hsm layers) after the point where the filter goes on, and
+ * the same cut of an strace of signerd itself under load, snapshots and a
+ * SIGTERM stop.  Calls marked "by construction" are in neither trace but
+ * are reached by paths they do not take; each says which.
  */
 static const struct sbx_rule allowlist[] = {
 	/* I/O on descriptors opened before the sandbox, or by openat below. */
@@ -64,7 +66,6 @@ static const struct sbx_rule allowlist[] = {
 	ALLOW(dup, "journal snapshots: a private copy of the directory fd "
 	    "to list it (fdopendir) when pruning old snapshots"),
 	ALLOW(getdents64, "journal snapshots: readdir() of that listing"),
-	ALLOW(lseek, "glibc fdopendir/rewinddir on the directory copy"),
 	ALLOW(unlink, "NNG removes the ipc socket path when the listener closes"),
 
 	/* NNG's poller and the connections it accepts. */
@@ -97,8 +98,9 @@ static const struct sbx_rule allowlist[] = {
 	/* Identity, time and randomness. */
 	ALLOW(getpid, "SoftHSM and OpenSSL's RNG check for fork on each call"),
 	ALLOW(getrandom, "OpenSSL reseeds its DRBG (ECDSA nonces); NNG ids"),
-	ALLOW(clock_gettime, "by construction: glibc's fallback when the vDSO "
-	    "clock is unusable (NNG timers, log timestamps)"),
+	ALLOW(clock_gettime, "by construction: the vDSO falls back to the "
+	    "syscall when the clocksource cannot be read from user space (some "
+	    "VMs); NNG timers, log timestamps"),
 };
 
 #ifdef SBX_ASAN
@@ -180,17 +182,18 @@ static const struct sbx_arg_rule arg_rules[] = {
 	    { { 1, INT_ARG, SOL_SOCKET }, { 2, INT_ARG, SO_KEEPALIVE } },
 	    "NNG tcp listener: each accepted connection" },
 	/*
-	 * SoftHSM logs its errors with syslog(), which opens a datagram
-	 * socket to /dev/log; refusing it keeps an HSM failure an error
-	 * reply instead of a SIGSYS crash.  Every other socket() kills.
-	 */
-	/*
 	 * glibc stdio asks whether a character device (stdout on /dev/null
 	 * or a terminal) is a terminal before it picks a buffering mode;
 	 * "no" is a safe answer, a kill is not.
 	 */
 	{ SCMP_SYS(ioctl), "ioctl", SCMP_ACT_ERRNO(ENOTTY), 1,
 	    { { 1, INT_ARG, TCGETS } }, "isatty() in glibc stdio" },
+	/*
+	 * SoftHSM logs its errors with syslog(), which opens a datagram
+	 * socket to /dev/log (seen with a wrong PIN); refusing it keeps an
+	 * HSM failure an error reply instead of a SIGSYS crash.  Every other
+	 * socket() kills.
+	 */
 	{ SCMP_SYS(socket), "socket", SCMP_ACT_ERRNO(EACCES), 2,
 	    { { 0, INT_ARG, AF_UNIX }, { 1, SOCK_TYPE_MASK, SOCK_DGRAM } },
 	    "syslog() in SoftHSM's error paths" },
@@ -238,7 +241,8 @@ build(scmp_filter_ctx *out)
 	 * Architecture check first: seccomp_init put exactly the native ABI
 	 * in the filter, and a call made through another ABI (int 0x80, x32)
 	 * numbers syscalls differently, so it must die rather than be
-	 * matched against this table.
+	 * matched against this table.  With only x86_64 in the filter,
+	 * libseccomp also sends x32 numbers (bit 30) to the bad-arch action.
 	 */
 	if (seccomp_arch_exist(ctx, seccomp_arch_native()) != 0 ||
 	    (e = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,

@@ -10,15 +10,19 @@ cd "$(dirname "$0")/.."
 
 passed=0
 failed=0
+skipped=0
 failures=()
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/signer-tests.XXXXXX")
 
 # Counts TAP lines of one suite's output; a suite that exits non-zero with
 # no "not ok" line still counts as one failure (a crash, a sanitizer report).
 count() {
-	local name=$1 log=$2 rc=$3 ok notok
-	ok=$(grep -cE '^ok ' "$log" || true)
-	notok=$(grep -cE '^not ok ' "$log" || true)
+	local name=$1 log=$2 rc=$3 ok notok skip
+	ok=$(grep -E '^ok ' "$log" | grep -cv '# SKIP' || true)
+	# cmocka reports a skipped test as "not ok N - name # SKIP".
+	skip=$(grep -cE '^(not )?ok .*# SKIP' "$log" || true)
+	notok=$(grep -E '^not ok ' "$log" | grep -cv '# SKIP' || true)
+	skipped=$((skipped + skip))
 	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
 		notok=1
 	fi
@@ -60,5 +64,5 @@ echo
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed suites: ${failures[*]}"
 fi
-echo "make test: $passed passed, $failed failed"
+echo "make test: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -64,6 +64,8 @@ check "the journal rotated segments under the sandbox" \
 	[ -e "$RUN/journal/seg-00000002.jsonl" ]
 check "two snapshots kept, the oldest pruned" \
 	[ "$(ls "$RUN"/journal/snap-*.bin 2>/dev/null | wc -l)" -eq 2 ]
+check "a checkpoint was signed under the sandbox" \
+	grep -q '"type":"checkpoint"' "$RUN"/journal/seg-*.jsonl
 ok "the journal written under the sandbox verifies, checkpoint included" \
 	"$CTL" audit verify --journal "$RUN/journal" --pubkey "$WORK/audit.pem"
 check "100 signature records in the journal" [ "$(cat "$RUN"/journal/seg-*.jsonl |

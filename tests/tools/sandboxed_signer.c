@@ -11,9 +11,8 @@
  * commit: write + fdatasync) before replying.  Then a thread started under
  * the filter writes three snapshots at three heads (the third prunes the
  * first: directory listing, unlinkat) and, with --audit-key, an HSM-signed
- * checkpoint; the
- * process reports its own /proc/self/status seccomp line and closes
- * everything.  Exit 0 only if all count signatures were made and
+ * checkpoint; the process prints its own /proc/self/status Seccomp,
+ * NoNewPrivs and Uid lines and closes everything.  Exit 0 only if all count signatures were made and
  * journaled and the client got every reply.
  *
  * Regenerating the allowlist: tests/tools/seccomp_trace.sh runs this with
@@ -613,6 +612,12 @@ main(int argc, char **argv)
 	rep_open = 1;
 	if (server_open(&sv, &o, url) != 0)
 		goto out;
+	/*
+	 * jansson seeds its hash on the first json_object(), from
+	 * /dev/urandom, with other threads spinning in sched_yield meanwhile.
+	 * signerd has built JSON (policy, replay) long before its sandbox.
+	 */
+	json_object_seed(0);
 	for (nw = 0; nw < NWORKERS; nw++) {
 		workers[nw].sv = &sv;
 		workers[nw].idx = nw;
