@@ -94,6 +94,8 @@ CONF
 
 signerd_start() {
 	local i
+	# Never lose track of a running daemon: only one per test at a time.
+	signerd_kill9
 	rm -f "$SD_SOCK"
 	${SD_WRAP:-} "$SIGNERD" -c "$SD_CONF" -f 2>>"$WORK/signerd.log" &
 	SD_PID=$!
