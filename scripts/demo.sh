@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# demo.sh: a key generated inside a throwaway SoftHSM2 token signs an EIP-1559 transfer that a local EVM node accepts (`make demo`).
-# Everything it starts (token store, ganache) lives in temp dirs and is
-# stopped by pid and removed on exit, Ctrl-C or failure; runs are
-# independent.  The signing goes straight through the HSM with a test-only
-# tool: this version of the demo shows HSM/EVM interop, not signerd policy.
+# demo.sh: payouts signed by a sandboxed signerd through a throwaway SoftHSM2
+# token, under a genesis policy, sent to a local EVM node, and an audit log
+# that verifies (`make demo`).
+# Everything it starts (token store, ganache, signerd) lives in temp dirs and
+# is stopped by pid and removed on exit, Ctrl-C or failure; runs are
+# independent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SIGNERCTL=$BUILD/signerctl
-TXSIGN=$BUILD/tools/hsm_txsign
+SIGNERD=$BUILD/signerd
+SDCLIENT=$BUILD/tools/sdclient
 CHAIN_ID=1337
 FUND_WEI=1000000000000000000		# 1 ETH
-VALUE_WEI=10000000000000000		# 0.01 ETH
 MAX_FEE=50000000000			# 50 gwei
 PRIO_FEE=1000000000			# 1 gwei
 GAS=21000
 TOKEN_LABEL=demo
-KEY_LABEL=payout-eth
+KEY_LABEL=payout
+SD_PID=
 STEP=0
-NSTEPS=6
+NSTEPS=9
 
 step() {
 	STEP=$((STEP + 1))
@@ -51,7 +53,7 @@ finish() {
 }
 on_exit finish
 
-for b in "$SIGNERCTL" "$TXSIGN"; do
+for b in "$SIGNERCTL" "$SIGNERD" "$SDCLIENT"; do
 	[ -x "$b" ] || die "$b is not built: run make (or make demo)"
 done
 [ -x tests/evmnode/node_modules/.bin/ganache ] ||
@@ -69,80 +71,152 @@ timeout 60 "$SIGNERCTL" token init --module "$SOFTHSM_MODULE" \
 	--label "$TOKEN_LABEL" --so-pin-file "$WORK/so.pin" \
 	--pin-file "$WORK/user.pin" | sed 's/^/      /'
 TOKEN_URI="pkcs11:token=$TOKEN_LABEL"
-say "token: $TOKEN_URI"
 
 # -------------------------------------------------------------------------
-step "Generating a secp256k1 signing key inside the token"
+step "Generating the payout key (secp256k1) and the audit key (P-256) inside the token"
 keyjson=$(timeout 60 "$SIGNERCTL" key generate --module "$SOFTHSM_MODULE" \
 	--token "$TOKEN_URI" --pin-file "$WORK/user.pin" --label "$KEY_LABEL" \
 	--type secp256k1 --json)
 ADDR=$(jq -r '.address // empty' <<<"$keyjson")
-KEY_URI=$(jq -r '.uri // empty' <<<"$keyjson")
-[ -n "$KEY_URI" ] || KEY_URI="$TOKEN_URI;object=$KEY_LABEL;type=private"
 [ -n "$ADDR" ] || die "signerctl printed no address: $keyjson"
-say "key:     $KEY_URI"
-say "address: $ADDR (EIP-55)"
-say "the private key was generated on the token and cannot be exported:"
-timeout 60 "$SIGNERCTL" key show "$KEY_URI" --module "$SOFTHSM_MODULE" \
+auditjson=$(timeout 60 "$SIGNERCTL" key generate --module "$SOFTHSM_MODULE" \
+	--token "$TOKEN_URI" --pin-file "$WORK/user.pin" --label audit \
+	--type p256 --json)
+# The auditor's copy of the audit public key, as PEM (SPKI prefix + point).
+echo "3059301306072a8648ce3d020106082a8648ce3d030107034200$(jq -r .public_key <<<"$auditjson" | sed 's/^0x//')" |
+	xxd -r -p | openssl pkey -pubin -inform DER -out "$WORK/audit.pem"
+say "payout address: $ADDR (EIP-55)"
+say "the keys are sensitive, non-extractable and sign-only:"
+timeout 60 "$SIGNERCTL" key list --module "$SOFTHSM_MODULE" --token "$TOKEN_URI" \
 	--pin-file "$WORK/user.pin" | sed 's/^/        /'
 
 # -------------------------------------------------------------------------
-step "Starting a local EVM node (ganache, chain id $CHAIN_ID) on 127.0.0.1"
+step "Starting a local EVM node (ganache, chain id $CHAIN_ID) on 127.0.0.1 and funding the payout address"
 evmnode_start || die "the EVM node did not start"
-say "node: $EVM_RPC (pid $EVMNODE_PID, $(rpc web3_clientVersion | cut -d/ -f1-2))"
-
-# -------------------------------------------------------------------------
-step "Funding the HSM key's address with $(eth "$FUND_WEI") from a node dev account"
 fund "$ADDR" "$FUND_WEI" || die "funding failed"
-say "balance of $ADDR: $(eth "$(balance "$ADDR")")"
+say "node: $EVM_RPC (pid $EVMNODE_PID); balance of $ADDR: $(eth "$(balance "$ADDR")")"
 
 # -------------------------------------------------------------------------
-TO=0x$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
+step "Writing the genesis policy and starting signerd (sandboxed, as user nobody)"
+cat >"$WORK/policy.json" <<JSON
+{
+  "policy_id": "demo-genesis",
+  "assets": {
+    "ETH": {
+      "chain_id": $CHAIN_ID, "kind": "native", "decimals": 18, "key": "$KEY_LABEL",
+      "daily_limit": "50000000000000000", "per_tx_limit": "20000000000000000",
+      "fee_caps": {"max_fee_per_gas": "$MAX_FEE", "max_priority_fee_per_gas": "$PRIO_FEE",
+                   "gas_limit": 100000},
+      "confirmations": 1
+    }
+  }
+}
+JSON
+say "ETH: at most 0.02 ETH per payout, 0.05 ETH per UTC day; fees capped"
+mkdir -p "$WORK/journal" "$WORK/run"
+chown -R nobody "$WORK/tokens" "$WORK/journal" "$WORK/run"
+chmod 0755 "$WORK"
+cat >"$WORK/signerd.conf" <<CONF
+[hsm]
+module = $SOFTHSM_MODULE
+token = $TOKEN_URI
+pin_file = $WORK/user.pin
+sessions = 2
+audit_key = $TOKEN_URI;object=audit
+[keys]
+$KEY_LABEL = $TOKEN_URI;object=$KEY_LABEL
+[journal]
+dir = $WORK/journal
+checkpoint_interval = 60
+[policy]
+genesis = $WORK/policy.json
+[server]
+listen = ipc://$WORK/run/signerd.sock
+socket_mode = 0660
+allowed_uids = 0
+user = nobody
+workers = 4
+CONF
+chmod 0600 "$WORK/signerd.conf"
+SOCK="ipc://$WORK/run/signerd.sock"
+"$SIGNERD" -c "$WORK/signerd.conf" -f 2>"$WORK/signerd.log" &
+SD_PID=$!
+on_exit '[ -n "$SD_PID" ] && kill -KILL "$SD_PID" 2>/dev/null'
+for _ in $(seq 1 100); do
+	grep -q '"ready' "$WORK/signerd.log" 2>/dev/null && break
+	kill -0 "$SD_PID" 2>/dev/null || { cat "$WORK/signerd.log" >&2; die "signerd did not start"; }
+	sleep 0.1
+done
+grep -q '"ready' "$WORK/signerd.log" || die "signerd did not become ready"
+say "signerd pid $SD_PID: uid $(awk '/^Uid:/ {print $2}' /proc/$SD_PID/status), \
+Seccomp $(awk '/^Seccomp:/ {print $2}' /proc/$SD_PID/status), NoNewPrivs $(awk '/^NoNewPrivs:/ {print $2}' /proc/$SD_PID/status)"
+timeout 30 "$SIGNERCTL" status --socket "$SOCK" | sed 's/^/      /'
+
+# -------------------------------------------------------------------------
+# payout ID AMOUNT_WEI [TO] [STATED_AMOUNT]: ask signerd; on success send it.
+ROWS=()
 NONCE=$(evm_dec "$(rpc eth_getTransactionCount "[\"$ADDR\",\"latest\"]")")
-step "Signing an EIP-1559 transfer of $(eth "$VALUE_WEI") through the HSM"
-say "chain $CHAIN_ID, nonce $NONCE, to $TO (a fresh address),"
-say "max fee $MAX_FEE wei/gas, priority fee $PRIO_FEE wei/gas, gas $GAS"
-out=$(timeout 60 "$TXSIGN" --module "$SOFTHSM_MODULE" --token "$TOKEN_URI" \
-	--key "$KEY_URI" --pin-file "$WORK/user.pin" --chain-id "$CHAIN_ID" \
-	--nonce "$NONCE" --to "$TO" --value "$VALUE_WEI" --max-fee "$MAX_FEE" \
-	--max-priority-fee "$PRIO_FEE" --gas "$GAS" --verbose \
-	2>"$WORK/txsign.log") || { cat "$WORK/txsign.log" >&2; die "signing failed"; }
-sed -n 's/^hsm_txsign: //p' "$WORK/txsign.log" |
-	grep -E '^(signing hash|hsm s was|self-check)' | sed 's/^/      /'
-RAW=$(jq -r .raw <<<"$out")
-HASH=$(jq -r .hash <<<"$out")
-FROM=$(jq -r .from <<<"$out")
-say "signed tx (${#RAW} hex chars): ${RAW:0:42}..."
-say "tx hash: $HASH"
+payout() {
+	local id=$1 amount=$2 to=${3:-$RECIPIENT} stated=${4:-$2} tx reason hash
+	tx=$("$SDCLIENT" mktx --chain-id $CHAIN_ID --nonce "$NONCE" --to "$to" \
+		--value "$amount" --max-fee "$MAX_FEE" --prio-fee "$PRIO_FEE" --gas $GAS)
+	jq -n --arg id "$id" --arg to "$to" --arg amount "$stated" --arg tx "$tx" \
+		--argjson chain $CHAIN_ID \
+		'{request_id:$id, asset:"ETH", chain_id:$chain, to:$to, amount:$amount, tx:$tx}' \
+		>"$WORK/$id.json"
+	timeout 30 "$SIGNERCTL" sign --socket "$SOCK" --request "$WORK/$id.json" \
+		>"$WORK/$id.reply" || true
+	reason=$(jq -r .reason "$WORK/$id.reply")
+	if [ "$reason" != OK ]; then
+		say "$id: $(eth "$amount") REFUSED by signerd: $(jq -r .message "$WORK/$id.reply")"
+		ROWS+=("$id|$(eth "$amount")|refused|-|$reason")
+		return 0
+	fi
+	hash=$(rpc eth_sendRawTransaction "[\"$(jq -r .raw "$WORK/$id.reply")\"]") ||
+		die "the node refused $id"
+	receipt=$(wait_receipt "$hash" 30) || die "no receipt for $id"
+	[ "$(jq -r .status <<<"$receipt")" = 0x1 ] || die "$id failed on chain"
+	[ "$(jq -r .from <<<"$receipt")" = "${ADDR,,}" ] || die "$id: wrong sender"
+	say "$id: $(eth "$amount") signed (nonce $NONCE) and mined in block $(evm_dec "$(jq -r .blockNumber <<<"$receipt")")"
+	ROWS+=("$id|$(eth "$amount")|confirmed|${hash:0:18}...|-")
+	NONCE=$((NONCE + 1))
+}
+RECIPIENT=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+
+step "Paying out through signerd: each payout decoded, checked, signed in the HSM, journaled"
+payout payout-1 10000000000000000
+payout payout-2 15000000000000000
+payout payout-3 20000000000000000
 
 # -------------------------------------------------------------------------
-step "Sending it to the node and waiting for the receipt"
-node_hash=$(rpc eth_sendRawTransaction "[\"$RAW\"]") || die "the node refused the transaction"
-say "node accepted it as $node_hash"
-[ "${node_hash,,}" = "${HASH,,}" ] || die "node's hash $node_hash differs from ours $HASH"
-receipt=$(wait_receipt "$HASH" 30) || die "no receipt within 30 s"
-status=$(jq -r .status <<<"$receipt")
-block=$(evm_dec "$(jq -r .blockNumber <<<"$receipt")")
-nfrom=$(jq -r .from <<<"$receipt")
-say "mined in block $block, status $status, gas used $(evm_dec "$(jq -r .gasUsed <<<"$receipt")")"
-say "sender recovered by the node: $nfrom"
-say "HSM key's address:            $ADDR"
-[ "$status" = 0x1 ] || die "transaction failed on chain (status $status)"
-[ "${nfrom,,}" = "${ADDR,,}" ] || die "the node recovered a different sender"
-[ "$FROM" = "$ADDR" ] || die "hsm_txsign's address $FROM differs from signerctl's $ADDR"
-got=$(balance "$TO")
-[ "$got" = "$VALUE_WEI" ] || die "recipient balance $got, expected $VALUE_WEI"
+step "Trying payouts the policy forbids"
+payout too-big 30000000000000000
+payout over-day 10000000000000000
+payout lie-1 1000000000000000 "$RECIPIENT" 1
+say "and the same request again: signerd returns the same signature, counted once"
+again=$(timeout 30 "$SIGNERCTL" sign --socket "$SOCK" --request "$WORK/payout-1.json" | jq -r .tx_hash)
+say "payout-1 again -> ${again:0:18}... (same transaction, not re-signed)"
 
 # -------------------------------------------------------------------------
-cat <<SUMMARY
+step "Today's exposure, as signerd counts it"
+timeout 30 "$SIGNERCTL" exposure --socket "$SOCK" --asset ETH | sed 's/^/      /'
 
-Summary
-  token     $TOKEN_URI (SoftHSM2, in $WORK)
-  key       secp256k1, generated on the token, address $ADDR
-  node      ganache on $EVM_RPC, chain id $CHAIN_ID
-  transfer  $(eth "$VALUE_WEI") to $TO, nonce $NONCE
-  tx        $HASH, block $block, status $status
-  check     the node recovered the sender as the HSM key's address: OK
-            recipient balance is now $(eth "$got"): OK
-Cleaning up: stopping the node (pid $EVMNODE_PID) and removing $WORK.
-SUMMARY
+# -------------------------------------------------------------------------
+step "Stopping signerd (SIGTERM: final checkpoint signed by the audit key)"
+kill -TERM "$SD_PID"
+wait "$SD_PID" || die "signerd exited with an error"
+SD_PID=
+say "signerd stopped cleanly"
+
+# -------------------------------------------------------------------------
+step "Verifying the signed-action log as an auditor would"
+timeout 60 "$SIGNERCTL" audit verify --journal "$WORK/journal" --pubkey "$WORK/audit.pem" |
+	sed 's/^/      /'
+timeout 60 "$SIGNERCTL" audit show --journal "$WORK/journal" | sed 's/^/      /' | tail -15
+
+printf '\n%-10s  %-12s  %-10s  %-22s  %s\n' payout amount status "tx hash" reason
+for row in "${ROWS[@]}"; do
+	IFS='|' read -r a b c d e <<<"$row"
+	printf '%-10s  %-12s  %-10s  %-22s  %s\n' "$a" "$b" "$c" "$d" "$e"
+done
+printf '\nCleaning up: stopping the node (pid %s) and removing %s.\n' "$EVMNODE_PID" "$WORK"

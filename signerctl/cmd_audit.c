@@ -362,6 +362,11 @@ add_detail(char *out, size_t cap, const char *key, const json_t *v)
 		snprintf(val, sizeof(val), "%s", json_string_value(v));
 		if (json_string_length(v) > CELL_MAX)
 			memcpy(val + CELL_MAX - 3, "...", 4);
+		/* One record, one line: a journaled string may hold newlines
+		 * or terminal controls (the genesis policy text does). */
+		for (s = val; *s != '\0'; s++)
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				*s = ' ';
 		break;
 	case JSON_INTEGER:
 	case JSON_REAL:
