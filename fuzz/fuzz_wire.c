@@ -26,6 +26,8 @@ check_same(struct prt_writer *w, int enc, const uint8_t *data, size_t size)
 static struct prt_sign_req sign_req;
 static struct prt_sign_rep sign_rep;
 static struct prt_status_rep status_rep;
+static struct prt_sign_req queue_req;
+static struct prt_unpause_req unpause_req;
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -33,6 +35,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct prt_exposure_req exposure_req;
 	struct prt_exposure_rep exposure_rep;
 	struct prt_policy_rep policy_rep;
+	struct prt_queue_rep queue_rep;
+	struct prt_cancel_req cancel_req;
+	struct prt_pause_req pause_req;
+	static const uint16_t ack_types[] = {
+		PRT_CANCEL_REP, PRT_PAUSE_REP, PRT_UNPAUSE_REP,
+	};
+	size_t i;
 	struct prt_reply_hdr hdr;
 	struct prt_writer w;
 	uint16_t version, type;
@@ -62,6 +71,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (prt_decode_policy_rep(&hdr, &policy_rep, data, size) == 0)
 		check_same(&w, prt_encode_policy_rep(&w, &hdr, &policy_rep),
 		    data, size);
+	if (prt_decode_queue_req(&queue_req, data, size) == 0)
+		check_same(&w, prt_encode_queue_req(&w, &queue_req), data, size);
+	if (prt_decode_queue_rep(&hdr, &queue_rep, data, size) == 0)
+		check_same(&w, prt_encode_queue_rep(&w, &hdr, &queue_rep), data,
+		    size);
+	if (prt_decode_cancel_req(&cancel_req, data, size) == 0)
+		check_same(&w, prt_encode_cancel_req(&w, &cancel_req), data,
+		    size);
+	if (prt_decode_pause_req(&pause_req, data, size) == 0)
+		check_same(&w, prt_encode_pause_req(&w, &pause_req), data, size);
+	if (prt_decode_unpause_req(&unpause_req, data, size) == 0)
+		check_same(&w, prt_encode_unpause_req(&w, &unpause_req), data,
+		    size);
+	for (i = 0; i < sizeof(ack_types) / sizeof(ack_types[0]); i++)
+		if (prt_decode_ack_rep(&hdr, ack_types[i], data, size) == 0)
+			check_same(&w, prt_encode_ack_rep(&w, ack_types[i],
+			    &hdr), data, size);
 	if (prt_decode_error_rep(&hdr, &version, data, size) == 0) {
 		/* Any version decodes; ours is what gets written back. */
 		if ((copy = malloc(size)) == NULL)

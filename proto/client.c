@@ -320,6 +320,81 @@ prt_client_status(struct prt_client *c, struct prt_status_rep *rep,
 }
 
 int
+prt_client_queue(struct prt_client *c, const struct prt_sign_req *req,
+    struct prt_queue_rep *rep, struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+	nng_msg *msg;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	ret = prt_encode_queue_req(&w, req);
+	if ((ret = send_frame(c, &w, ret, &msg)) != 0)
+		return ret;
+	if (!error_reply(msg, hdr, &ret))
+		ret = note("QUEUE_REP", prt_decode_queue_rep(hdr, rep,
+		    nng_msg_body(msg), nng_msg_len(msg)));
+	nng_msg_free(msg);
+	return ret;
+}
+
+/* Sends a frame already encoded into w (enc: the encoder's result) and
+ * reads the header-only reply of type. */
+static int
+ack_call(struct prt_client *c, struct prt_writer *w, int enc, uint16_t type,
+    const char *what, struct prt_reply_hdr *hdr)
+{
+	nng_msg *msg;
+	int ret;
+
+	if ((ret = send_frame(c, w, enc, &msg)) != 0)
+		return ret;
+	if (!error_reply(msg, hdr, &ret))
+		ret = note(what, prt_decode_ack_rep(hdr, type,
+		    nng_msg_body(msg), nng_msg_len(msg)));
+	nng_msg_free(msg);
+	return ret;
+}
+
+int
+prt_client_cancel(struct prt_client *c, const struct prt_cancel_req *req,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	return ack_call(c, &w, prt_encode_cancel_req(&w, req), PRT_CANCEL_REP,
+	    "CANCEL_REP", hdr);
+}
+
+int
+prt_client_pause(struct prt_client *c, const struct prt_pause_req *req,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	return ack_call(c, &w, prt_encode_pause_req(&w, req), PRT_PAUSE_REP,
+	    "PAUSE_REP", hdr);
+}
+
+int
+prt_client_unpause(struct prt_client *c, const struct prt_unpause_req *req,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	return ack_call(c, &w, prt_encode_unpause_req(&w, req),
+	    PRT_UNPAUSE_REP, "UNPAUSE_REP", hdr);
+}
+
+int
 prt_client_policy(struct prt_client *c, char **json, size_t *json_len,
     struct prt_reply_hdr *hdr)
 {

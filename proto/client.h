@@ -49,6 +49,18 @@ int prt_client_exposure(struct prt_client *c,
 int prt_client_status(struct prt_client *c, struct prt_status_rep *rep,
     struct prt_reply_hdr *hdr) WARN_UNUSED;
 
+/* QUEUE_REQ: req has the SIGN_REQ fields; rep->earliest on success. */
+int prt_client_queue(struct prt_client *c, const struct prt_sign_req *req,
+    struct prt_queue_rep *rep, struct prt_reply_hdr *hdr) WARN_UNUSED;
+
+/* CANCEL_REQ, PAUSE_REQ, UNPAUSE_REQ: the outcome is hdr alone. */
+int prt_client_cancel(struct prt_client *c, const struct prt_cancel_req *req,
+    struct prt_reply_hdr *hdr) WARN_UNUSED;
+int prt_client_pause(struct prt_client *c, const struct prt_pause_req *req,
+    struct prt_reply_hdr *hdr) WARN_UNUSED;
+int prt_client_unpause(struct prt_client *c,
+    const struct prt_unpause_req *req, struct prt_reply_hdr *hdr) WARN_UNUSED;
+
 /*
  * On success with hdr->result 0, *json is a malloc'd NUL-terminated copy
  * of the policy text (free() it) and *json_len its length; else NULL, 0.

@@ -15,6 +15,10 @@
 #define SIGN_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + \
 	LV(PRT_ASSET_MAX) + 8 + EVM_ADDR_LEN + 32 + LV(PRT_TX_MAX) + 2 + \
 	PRT_APPROVALS_MAX * (LV(PRT_APPROVER_MAX) + 8 + LV(PRT_APPROVAL_SIG_MAX)))
+#define APPROVAL_MAX (LV(PRT_APPROVER_MAX) + 8 + LV(PRT_APPROVAL_SIG_MAX))
+#define CANCEL_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + APPROVAL_MAX)
+#define UNPAUSE_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + 2 + \
+	PRT_APPROVALS_MAX * APPROVAL_MAX)
 #define SIGN_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + LV(PRT_TX_MAX) + \
 	PRT_HASH_LEN)
 #define STATUS_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + \
@@ -28,6 +32,10 @@ _Static_assert(STATUS_REP_MAX <= PRT_MAX_MESSAGE,
     "STATUS_REP can exceed a frame");
 _Static_assert(POLICY_REP_MAX <= PRT_MAX_MESSAGE,
     "POLICY_REP can exceed a frame");
+_Static_assert(CANCEL_REQ_MAX <= PRT_MAX_MESSAGE,
+    "CANCEL_REQ can exceed a frame");
+_Static_assert(UNPAUSE_REQ_MAX <= PRT_MAX_MESSAGE,
+    "UNPAUSE_REQ can exceed a frame");
 /* The lv readers take a u32 length: every maximum must fit one. */
 _Static_assert(PRT_MAX_MESSAGE <= UINT32_MAX, "frame limit above u32");
 
@@ -312,17 +320,76 @@ prt_reply_hdr_set(struct prt_reply_hdr *hdr, int32_t result,
 		    message[i] : '?';
 }
 
-/* --- SIGN ------------------------------------------------------------ */
+/* --- approvals -------------------------------------------------------- */
 
-int
-prt_encode_sign_req(struct prt_writer *w, const struct prt_sign_req *req)
+static int
+put_approval(struct prt_writer *w, const struct prt_approval *a)
 {
-	size_t start = w->len;
-	const struct prt_approval *a;
+	int ret;
+
+	if ((ret = put_str(w, a->approver, sizeof(a->approver), 1,
+	    is_id_char)) != 0)
+		return ret;
+	(void)prt_put_u64(w, a->expiry);
+	return put_lv_checked(w, a->sig, a->sig_len, PRT_APPROVAL_SIG_MAX);
+}
+
+static int
+get_approval(struct prt_reader *r, struct prt_approval *a)
+{
+	int ret;
+
+	if ((ret = get_str(r, a->approver, sizeof(a->approver), 1,
+	    is_id_char)) != 0 ||
+	    (ret = prt_get_u64(r, &a->expiry)) != 0)
+		return ret;
+	return get_lv_copy(r, a->sig, &a->sig_len, PRT_APPROVAL_SIG_MAX);
+}
+
+/* A u16 count (0..PRT_APPROVALS_MAX), then the entries. */
+static int
+put_approvals(struct prt_writer *w, const struct prt_approval *ap,
+    uint16_t n)
+{
 	uint16_t i;
 	int ret;
 
-	if ((ret = put_header(w, PRT_SIGN_REQ)) != 0 ||
+	if (n > PRT_APPROVALS_MAX)
+		return ERR_TOO_LARGE;
+	(void)prt_put_u16(w, n);
+	for (i = 0; i < n; i++)
+		if ((ret = put_approval(w, &ap[i])) != 0)
+			return ret;
+	return 0;
+}
+
+static int
+get_approvals(struct prt_reader *r, struct prt_approval *ap, uint16_t *n)
+{
+	uint16_t i;
+	int ret;
+
+	if ((ret = prt_get_u16(r, n)) != 0)
+		return ret;
+	/* Count before entries: no loop runs on an unchecked count. */
+	if (*n > PRT_APPROVALS_MAX)
+		return ERR_TOO_LARGE;
+	for (i = 0; i < *n; i++)
+		if ((ret = get_approval(r, &ap[i])) != 0)
+			return ret;
+	return 0;
+}
+
+/* --- SIGN and QUEUE requests (one layout) ----------------------------- */
+
+static int
+encode_payout_req(struct prt_writer *w, uint16_t type,
+    const struct prt_sign_req *req)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, type)) != 0 ||
 	    (ret = put_str(w, req->request_id, sizeof(req->request_id), 1,
 	    is_id_char)) != 0 ||
 	    (ret = put_str(w, req->asset, sizeof(req->asset), 1,
@@ -333,36 +400,20 @@ prt_encode_sign_req(struct prt_writer *w, const struct prt_sign_req *req)
 	(void)put_u256(w, &req->amount);
 	if ((ret = put_lv_checked(w, req->tx, req->tx_len, PRT_TX_MAX)) != 0)
 		goto out;
-	if (req->napprovals > PRT_APPROVALS_MAX) {
-		ret = ERR_TOO_LARGE;
-		goto out;
-	}
-	(void)prt_put_u16(w, req->napprovals);
-	for (i = 0; i < req->napprovals; i++) {
-		a = &req->approvals[i];
-		if ((ret = put_str(w, a->approver, sizeof(a->approver), 1,
-		    is_id_char)) != 0)
-			goto out;
-		(void)prt_put_u64(w, a->expiry);
-		if ((ret = put_lv_checked(w, a->sig, a->sig_len,
-		    PRT_APPROVAL_SIG_MAX)) != 0)
-			goto out;
-	}
-	ret = 0;
+	ret = put_approvals(w, req->approvals, req->napprovals);
 out:
 	return finish(w, start, ret);
 }
 
-int
-prt_decode_sign_req(struct prt_sign_req *req, const uint8_t *buf, size_t len)
+static int
+decode_payout_req(struct prt_sign_req *req, uint16_t type,
+    const uint8_t *buf, size_t len)
 {
 	struct prt_reader r;
-	struct prt_approval *a;
-	uint16_t i;
 	int ret;
 
 	memset(req, 0, sizeof(*req));
-	if ((ret = open_frame(&r, PRT_SIGN_REQ, buf, len)) != 0 ||
+	if ((ret = open_frame(&r, type, buf, len)) != 0 ||
 	    (ret = get_str(&r, req->request_id, sizeof(req->request_id), 1,
 	    is_id_char)) != 0 ||
 	    (ret = get_str(&r, req->asset, sizeof(req->asset), 1,
@@ -371,27 +422,38 @@ prt_decode_sign_req(struct prt_sign_req *req, const uint8_t *buf, size_t len)
 	    (ret = prt_get_bytes(&r, req->to, sizeof(req->to))) != 0 ||
 	    (ret = get_u256(&r, &req->amount)) != 0 ||
 	    (ret = get_lv_copy(&r, req->tx, &req->tx_len, PRT_TX_MAX)) != 0 ||
-	    (ret = prt_get_u16(&r, &req->napprovals)) != 0)
+	    (ret = get_approvals(&r, req->approvals, &req->napprovals)) != 0)
 		goto out;
-	/* Count before entries: no loop runs on an unchecked count. */
-	if (req->napprovals > PRT_APPROVALS_MAX) {
-		ret = ERR_TOO_LARGE;
-		goto out;
-	}
-	for (i = 0; i < req->napprovals; i++) {
-		a = &req->approvals[i];
-		if ((ret = get_str(&r, a->approver, sizeof(a->approver), 1,
-		    is_id_char)) != 0 ||
-		    (ret = prt_get_u64(&r, &a->expiry)) != 0 ||
-		    (ret = get_lv_copy(&r, a->sig, &a->sig_len,
-		    PRT_APPROVAL_SIG_MAX)) != 0)
-			goto out;
-	}
 	ret = prt_end(&r);
 out:
 	if (ret != 0)
 		memset(req, 0, sizeof(*req));
 	return ret;
+}
+
+int
+prt_encode_sign_req(struct prt_writer *w, const struct prt_sign_req *req)
+{
+	return encode_payout_req(w, PRT_SIGN_REQ, req);
+}
+
+int
+prt_decode_sign_req(struct prt_sign_req *req, const uint8_t *buf, size_t len)
+{
+	return decode_payout_req(req, PRT_SIGN_REQ, buf, len);
+}
+
+int
+prt_encode_queue_req(struct prt_writer *w, const struct prt_sign_req *req)
+{
+	return encode_payout_req(w, PRT_QUEUE_REQ, req);
+}
+
+int
+prt_decode_queue_req(struct prt_sign_req *req, const uint8_t *buf,
+    size_t len)
+{
+	return decode_payout_req(req, PRT_QUEUE_REQ, buf, len);
 }
 
 int
@@ -737,6 +799,199 @@ out:
 		memset(hdr, 0, sizeof(*hdr));
 		memset(rep, 0, sizeof(*rep));
 	}
+	return ret;
+}
+
+/* --- QUEUE reply ------------------------------------------------------ */
+
+int
+prt_encode_queue_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr,
+    const struct prt_queue_rep *rep)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, PRT_QUEUE_REP)) != 0 ||
+	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+		goto out;
+	ret = prt_put_u64(w, rep->earliest);
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_queue_rep(struct prt_reply_hdr *hdr, struct prt_queue_rep *rep,
+    const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int payload, ret;
+
+	memset(hdr, 0, sizeof(*hdr));
+	memset(rep, 0, sizeof(*rep));
+	if ((ret = open_reply(&r, PRT_QUEUE_REP, hdr, &payload, buf,
+	    len)) != 0)
+		goto out;
+	if (payload && (ret = prt_get_u64(&r, &rep->earliest)) != 0)
+		goto out;
+	ret = prt_end(&r);
+out:
+	if (ret != 0) {
+		memset(hdr, 0, sizeof(*hdr));
+		memset(rep, 0, sizeof(*rep));
+	}
+	return ret;
+}
+
+/* --- CANCEL and PAUSE requests (an id and one approval) ---------------- */
+
+static int
+encode_one_approval(struct prt_writer *w, uint16_t type, const char *id,
+    size_t idcap, const struct prt_approval *a)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, type)) != 0 ||
+	    (ret = put_str(w, id, idcap, 1, is_id_char)) != 0)
+		goto out;
+	ret = put_approval(w, a);
+out:
+	return finish(w, start, ret);
+}
+
+static int
+decode_one_approval(uint16_t type, char *id, size_t idcap,
+    struct prt_approval *a, const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int ret;
+
+	if ((ret = open_frame(&r, type, buf, len)) != 0 ||
+	    (ret = get_str(&r, id, idcap, 1, is_id_char)) != 0 ||
+	    (ret = get_approval(&r, a)) != 0)
+		return ret;
+	return prt_end(&r);
+}
+
+int
+prt_encode_cancel_req(struct prt_writer *w, const struct prt_cancel_req *req)
+{
+	return encode_one_approval(w, PRT_CANCEL_REQ, req->request_id,
+	    sizeof(req->request_id), &req->approval);
+}
+
+int
+prt_decode_cancel_req(struct prt_cancel_req *req, const uint8_t *buf,
+    size_t len)
+{
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if ((ret = decode_one_approval(PRT_CANCEL_REQ, req->request_id,
+	    sizeof(req->request_id), &req->approval, buf, len)) != 0)
+		memset(req, 0, sizeof(*req));
+	return ret;
+}
+
+int
+prt_encode_pause_req(struct prt_writer *w, const struct prt_pause_req *req)
+{
+	return encode_one_approval(w, PRT_PAUSE_REQ, req->pause_id,
+	    sizeof(req->pause_id), &req->approval);
+}
+
+int
+prt_decode_pause_req(struct prt_pause_req *req, const uint8_t *buf,
+    size_t len)
+{
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if ((ret = decode_one_approval(PRT_PAUSE_REQ, req->pause_id,
+	    sizeof(req->pause_id), &req->approval, buf, len)) != 0)
+		memset(req, 0, sizeof(*req));
+	return ret;
+}
+
+/* --- UNPAUSE request --------------------------------------------------- */
+
+int
+prt_encode_unpause_req(struct prt_writer *w,
+    const struct prt_unpause_req *req)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, PRT_UNPAUSE_REQ)) != 0 ||
+	    (ret = put_str(w, req->pause_id, sizeof(req->pause_id), 1,
+	    is_id_char)) != 0)
+		goto out;
+	ret = put_approvals(w, req->approvals, req->napprovals);
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_unpause_req(struct prt_unpause_req *req, const uint8_t *buf,
+    size_t len)
+{
+	struct prt_reader r;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if ((ret = open_frame(&r, PRT_UNPAUSE_REQ, buf, len)) != 0 ||
+	    (ret = get_str(&r, req->pause_id, sizeof(req->pause_id), 1,
+	    is_id_char)) != 0 ||
+	    (ret = get_approvals(&r, req->approvals, &req->napprovals)) != 0)
+		goto out;
+	ret = prt_end(&r);
+out:
+	if (ret != 0)
+		memset(req, 0, sizeof(*req));
+	return ret;
+}
+
+/* --- CANCEL, PAUSE and UNPAUSE replies (header only) ------------------- */
+
+static int
+is_ack_type(uint16_t type)
+{
+	return type == PRT_CANCEL_REP || type == PRT_PAUSE_REP ||
+	    type == PRT_UNPAUSE_REP;
+}
+
+int
+prt_encode_ack_rep(struct prt_writer *w, uint16_t type,
+    const struct prt_reply_hdr *hdr)
+{
+	size_t start = w->len;
+	int ret;
+
+	if (!is_ack_type(type))
+		return ERR_INVALID_ARG;
+	if ((ret = put_header(w, type)) == 0)
+		ret = put_reply_hdr(w, hdr);
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_ack_rep(struct prt_reply_hdr *hdr, uint16_t type,
+    const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int payload, ret;
+
+	memset(hdr, 0, sizeof(*hdr));
+	if (!is_ack_type(type)) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
+	if ((ret = open_reply(&r, type, hdr, &payload, buf, len)) != 0)
+		goto out;
+	ret = prt_end(&r);
+out:
+	if (ret != 0)
+		memset(hdr, 0, sizeof(*hdr));
 	return ret;
 }
 

@@ -69,7 +69,7 @@ enum prt_msg_type {
 	PRT_EXPOSURE_REQ = 0x0002,
 	PRT_STATUS_REQ = 0x0003,
 	PRT_POLICY_REQ = 0x0004,
-	/* Reserved for the timelock and pause work; no codec yet. */
+	/* Timelock queue, cancel, break-glass pause, governance unpause. */
 	PRT_QUEUE_REQ = 0x0005,
 	PRT_CANCEL_REQ = 0x0006,
 	PRT_PAUSE_REQ = 0x0007,
@@ -105,7 +105,11 @@ struct prt_reply_hdr {
 	char message[PRT_MESSAGE_MAX + 1];
 };
 
-/* An approver's signature over the payout intent (checked by policy/). */
+/*
+ * An approver's signature over the approval text of policy/policy.h
+ * (pol_approval_text) with this expiry; signerd builds the text itself
+ * from what it decoded and checks the signature against it.
+ */
 struct prt_approval {
 	char approver[PRT_APPROVER_MAX + 1];
 	uint64_t expiry;	/* unix seconds */
@@ -126,6 +130,34 @@ struct prt_sign_req {
 	u256 amount;
 	uint8_t tx[PRT_TX_MAX];
 	size_t tx_len;
+	uint16_t napprovals;
+	struct prt_approval approvals[PRT_APPROVALS_MAX];
+};
+
+/*
+ * QUEUE_REQ carries exactly the fields of a SIGN_REQ (struct prt_sign_req):
+ * the payout is decoded and checked as for signing, then waits out its
+ * timelock.  QUEUE_REP's payload is the earliest time it may be signed.
+ */
+struct prt_queue_rep {
+	uint64_t earliest;	/* unix seconds, signer's clock */
+};
+
+/* CANCEL_REQ: one approver makes a queued payout unsignable for good. */
+struct prt_cancel_req {
+	char request_id[PRT_REQUEST_ID_MAX + 1];
+	struct prt_approval approval;
+};
+
+/* PAUSE_REQ: one approver stops every payout (break-glass). */
+struct prt_pause_req {
+	char pause_id[PRT_REQUEST_ID_MAX + 1];	/* names this pause */
+	struct prt_approval approval;
+};
+
+/* UNPAUSE_REQ: m of the governance set lift the pause named pause_id. */
+struct prt_unpause_req {
+	char pause_id[PRT_REQUEST_ID_MAX + 1];
 	uint16_t napprovals;
 	struct prt_approval approvals[PRT_APPROVALS_MAX];
 };
@@ -230,6 +262,39 @@ int prt_encode_policy_rep(struct prt_writer *w,
 /* rep->json points into buf: see struct prt_policy_rep. */
 int prt_decode_policy_rep(struct prt_reply_hdr *hdr,
     struct prt_policy_rep *rep, const uint8_t *buf, size_t len) WARN_UNUSED;
+
+/* QUEUE: the request is a SIGN_REQ's fields under another type. */
+int prt_encode_queue_req(struct prt_writer *w, const struct prt_sign_req *req)
+    WARN_UNUSED;
+int prt_decode_queue_req(struct prt_sign_req *req, const uint8_t *buf,
+    size_t len) WARN_UNUSED;
+int prt_encode_queue_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr,
+    const struct prt_queue_rep *rep) WARN_UNUSED;
+int prt_decode_queue_rep(struct prt_reply_hdr *hdr, struct prt_queue_rep *rep,
+    const uint8_t *buf, size_t len) WARN_UNUSED;
+
+int prt_encode_cancel_req(struct prt_writer *w,
+    const struct prt_cancel_req *req) WARN_UNUSED;
+int prt_decode_cancel_req(struct prt_cancel_req *req, const uint8_t *buf,
+    size_t len) WARN_UNUSED;
+int prt_encode_pause_req(struct prt_writer *w,
+    const struct prt_pause_req *req) WARN_UNUSED;
+int prt_decode_pause_req(struct prt_pause_req *req, const uint8_t *buf,
+    size_t len) WARN_UNUSED;
+int prt_encode_unpause_req(struct prt_writer *w,
+    const struct prt_unpause_req *req) WARN_UNUSED;
+int prt_decode_unpause_req(struct prt_unpause_req *req, const uint8_t *buf,
+    size_t len) WARN_UNUSED;
+
+/*
+ * CANCEL_REP, PAUSE_REP and UNPAUSE_REP are the reply header alone, on
+ * success too: type is one of those three (else ERR_INVALID_ARG from the
+ * encoder, ERR_MALFORMED from the decoder).
+ */
+int prt_encode_ack_rep(struct prt_writer *w, uint16_t type,
+    const struct prt_reply_hdr *hdr) WARN_UNUSED;
+int prt_decode_ack_rep(struct prt_reply_hdr *hdr, uint16_t type,
+    const uint8_t *buf, size_t len) WARN_UNUSED;
 
 /*
  * ERROR_REP: hdr->result must be non-zero.  The encoder writes

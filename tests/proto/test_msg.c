@@ -313,6 +313,104 @@ dec_error_rep(const uint8_t *b, size_t n)
 	return r;
 }
 
+static int
+dec_queue_req(const uint8_t *b, size_t n)
+{
+	struct prt_sign_req *q = malloc(sizeof(*q));
+	int r;
+
+	assert_non_null(q);
+	memset(q, JUNK, sizeof(*q));
+	if ((r = prt_decode_queue_req(q, b, n)) != 0)
+		assert_zero(q, sizeof(*q));
+	free(q);
+	return r;
+}
+
+static int
+dec_queue_rep(const uint8_t *b, size_t n)
+{
+	struct prt_queue_rep p;
+	struct prt_reply_hdr h;
+	int r;
+
+	memset(&p, JUNK, sizeof(p));
+	memset(&h, JUNK, sizeof(h));
+	if ((r = prt_decode_queue_rep(&h, &p, b, n)) != 0) {
+		assert_zero(&p, sizeof(p));
+		assert_zero(&h, sizeof(h));
+	}
+	return r;
+}
+
+static int
+dec_cancel_req(const uint8_t *b, size_t n)
+{
+	struct prt_cancel_req q;
+	int r;
+
+	memset(&q, JUNK, sizeof(q));
+	if ((r = prt_decode_cancel_req(&q, b, n)) != 0)
+		assert_zero(&q, sizeof(q));
+	return r;
+}
+
+static int
+dec_pause_req(const uint8_t *b, size_t n)
+{
+	struct prt_pause_req q;
+	int r;
+
+	memset(&q, JUNK, sizeof(q));
+	if ((r = prt_decode_pause_req(&q, b, n)) != 0)
+		assert_zero(&q, sizeof(q));
+	return r;
+}
+
+static int
+dec_unpause_req(const uint8_t *b, size_t n)
+{
+	struct prt_unpause_req *q = malloc(sizeof(*q));
+	int r;
+
+	assert_non_null(q);
+	memset(q, JUNK, sizeof(*q));
+	if ((r = prt_decode_unpause_req(q, b, n)) != 0)
+		assert_zero(q, sizeof(*q));
+	free(q);
+	return r;
+}
+
+static int
+dec_ack(uint16_t type, const uint8_t *b, size_t n)
+{
+	struct prt_reply_hdr h;
+	int r;
+
+	memset(&h, JUNK, sizeof(h));
+	if ((r = prt_decode_ack_rep(&h, type, b, n)) != 0)
+		assert_zero(&h, sizeof(h));
+	return r;
+}
+
+static int
+dec_cancel_rep(const uint8_t *b, size_t n)
+{
+	return dec_ack(PRT_CANCEL_REP, b, n);
+}
+
+static int
+dec_pause_rep(const uint8_t *b, size_t n)
+{
+	return dec_ack(PRT_PAUSE_REP, b, n);
+}
+
+static int
+dec_unpause_rep(const uint8_t *b, size_t n)
+{
+	return dec_ack(PRT_UNPAUSE_REP, b, n);
+}
+
 struct codec {
 	const char *name;
 	uint16_t type;
@@ -424,6 +522,129 @@ enc_status_rep_refused(struct prt_writer *w)
 	assert_int_equal(prt_encode_status_rep(w, &h, NULL), 0);
 }
 
+static void
+sample_approval(struct prt_approval *a, const char *who, uint8_t fill,
+    size_t len)
+{
+	memset(a, 0, sizeof(*a));
+	strcpy(a->approver, who);
+	a->expiry = 1795000000;
+	a->sig_len = len;
+	memset(a->sig, fill, len);
+}
+
+static void
+sample_cancel_req(struct prt_cancel_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	strcpy(q->request_id, SAMPLE_ID);
+	sample_approval(&q->approval, "carol", 0xcc, 71);
+}
+
+static void
+sample_pause_req(struct prt_pause_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	strcpy(q->pause_id, "incident-7");
+	sample_approval(&q->approval, "erin", 0xee, 64);
+}
+
+static void
+sample_unpause_req(struct prt_unpause_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	strcpy(q->pause_id, "incident-7");
+	q->napprovals = 2;
+	sample_approval(&q->approvals[0], "alice", 0xaa, 70);
+	sample_approval(&q->approvals[1], "bob", 0xbb, 72);
+}
+
+static void
+enc_queue_req(struct prt_writer *w)
+{
+	struct prt_sign_req *q = malloc(sizeof(*q));
+
+	assert_non_null(q);
+	sample_sign_req(q);
+	assert_int_equal(prt_encode_queue_req(w, q), 0);
+	free(q);
+}
+
+static void
+enc_queue_rep(struct prt_writer *w)
+{
+	struct prt_queue_rep p = { 1795000030 };
+	struct prt_reply_hdr h;
+
+	ok_hdr(&h);
+	assert_int_equal(prt_encode_queue_rep(w, &h, &p), 0);
+}
+
+static void
+enc_queue_rep_refused(struct prt_writer *w)
+{
+	struct prt_reply_hdr h;
+
+	prt_reply_hdr_set(&h, 22, "APPROVALS_MISSING: 1 of 2");
+	assert_int_equal(prt_encode_queue_rep(w, &h, NULL), 0);
+}
+
+static void
+enc_cancel_req(struct prt_writer *w)
+{
+	struct prt_cancel_req q;
+
+	sample_cancel_req(&q);
+	assert_int_equal(prt_encode_cancel_req(w, &q), 0);
+}
+
+static void
+enc_pause_req(struct prt_writer *w)
+{
+	struct prt_pause_req q;
+
+	sample_pause_req(&q);
+	assert_int_equal(prt_encode_pause_req(w, &q), 0);
+}
+
+static void
+enc_unpause_req(struct prt_writer *w)
+{
+	struct prt_unpause_req *q = malloc(sizeof(*q));
+
+	assert_non_null(q);
+	sample_unpause_req(q);
+	assert_int_equal(prt_encode_unpause_req(w, q), 0);
+	free(q);
+}
+
+static void
+enc_cancel_rep(struct prt_writer *w)
+{
+	struct prt_reply_hdr h;
+
+	ok_hdr(&h);
+	assert_int_equal(prt_encode_ack_rep(w, PRT_CANCEL_REP, &h), 0);
+}
+
+static void
+enc_pause_rep(struct prt_writer *w)
+{
+	struct prt_reply_hdr h;
+
+	ok_hdr(&h);
+	assert_int_equal(prt_encode_ack_rep(w, PRT_PAUSE_REP, &h), 0);
+}
+
+static void
+enc_unpause_rep_refused(struct prt_writer *w)
+{
+	struct prt_reply_hdr h;
+
+	prt_reply_hdr_set(&h, 22, "APPROVALS_MISSING: 1 of 2 governance");
+	assert_int_equal(prt_encode_ack_rep(w, PRT_UNPAUSE_REP, &h), 0);
+}
+
 static const struct codec codecs[] = {
 	{ "SIGN_REQ", PRT_SIGN_REQ, dec_sign_req, enc_sign_req },
 	{ "SIGN_REP", PRT_SIGN_REP, dec_sign_rep, enc_sign_rep },
@@ -439,6 +660,17 @@ static const struct codec codecs[] = {
 	{ "POLICY_REQ", PRT_POLICY_REQ, dec_policy_req, enc_policy_req },
 	{ "POLICY_REP", PRT_POLICY_REP, dec_policy_rep, enc_policy_rep },
 	{ "ERROR_REP", PRT_ERROR_REP, dec_error_rep, enc_error_rep },
+	{ "QUEUE_REQ", PRT_QUEUE_REQ, dec_queue_req, enc_queue_req },
+	{ "QUEUE_REP", PRT_QUEUE_REP, dec_queue_rep, enc_queue_rep },
+	{ "QUEUE_REP refused", PRT_QUEUE_REP, dec_queue_rep,
+	    enc_queue_rep_refused },
+	{ "CANCEL_REQ", PRT_CANCEL_REQ, dec_cancel_req, enc_cancel_req },
+	{ "CANCEL_REP", PRT_CANCEL_REP, dec_cancel_rep, enc_cancel_rep },
+	{ "PAUSE_REQ", PRT_PAUSE_REQ, dec_pause_req, enc_pause_req },
+	{ "PAUSE_REP", PRT_PAUSE_REP, dec_pause_rep, enc_pause_rep },
+	{ "UNPAUSE_REQ", PRT_UNPAUSE_REQ, dec_unpause_req, enc_unpause_req },
+	{ "UNPAUSE_REP refused", PRT_UNPAUSE_REP, dec_unpause_rep,
+	    enc_unpause_rep_refused },
 };
 
 /* Encodes codec c's sample into a fresh heap buffer of exact size. */
@@ -594,8 +826,8 @@ test_all_type_mismatch(void **state)
 				fail_msg("%s decoder took a %s frame",
 				    codecs[j].name, codecs[i].name);
 		}
-		/* Reserved and unknown type numbers too. */
-		put_be16(b + 6, PRT_QUEUE_REQ);
+		/* Unused and unknown type numbers too. */
+		put_be16(b + 6, 0x0009);
 		assert_int_equal(decode_copy(&codecs[i], b, len), ERR_MALFORMED);
 		put_be16(b + 6, 0x7fff);
 		assert_int_equal(decode_copy(&codecs[i], b, len), ERR_MALFORMED);
@@ -1391,6 +1623,189 @@ test_find_handler(void **state)
 	assert_null(prt_find_handler(NULL, 0, PRT_STATUS_REQ));
 }
 
+/* --- QUEUE, CANCEL, PAUSE, UNPAUSE ------------------------------------ */
+
+static void
+test_queue_round_trip(void **state)
+{
+	struct prt_sign_req *q = malloc(sizeof(*q)), *d = malloc(sizeof(*d));
+	struct prt_queue_rep p = { 1795000030 }, dp;
+	struct prt_reply_hdr h, dh;
+	struct prt_writer w, ws;
+
+	assert_non_null(q);
+	assert_non_null(d);
+	sample_sign_req(q);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	prt_writer_init(&ws, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_queue_req(&w, q), 0);
+	assert_int_equal(prt_encode_sign_req(&ws, q), 0);
+	/* Same layout as SIGN_REQ: only the type differs. */
+	assert_int_equal(w.len, ws.len);
+	assert_memory_equal(w.p + 8, ws.p + 8, w.len - 8);
+	assert_int_equal(w.p[7], PRT_QUEUE_REQ);
+	assert_int_equal(prt_decode_queue_req(d, w.p, w.len), 0);
+	assert_memory_equal(d, q, sizeof(*q));
+	assert_int_equal(prt_decode_sign_req(d, w.p, w.len), ERR_MALFORMED);
+	prt_writer_free(&w);
+	prt_writer_free(&ws);
+
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	ok_hdr(&h);
+	assert_int_equal(prt_encode_queue_rep(&w, &h, &p), 0);
+	assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 + 2 + 8);
+	assert_int_equal(prt_decode_queue_rep(&dh, &dp, w.p, w.len), 0);
+	assert_int_equal(dp.earliest, 1795000030);
+	assert_string_equal(dh.message, "ok");
+	prt_writer_free(&w);
+	free(q);
+	free(d);
+}
+
+static void
+test_cancel_pause_round_trip(void **state)
+{
+	struct prt_cancel_req c, dc;
+	struct prt_pause_req pz, dpz;
+	struct prt_writer w;
+	size_t want;
+
+	sample_cancel_req(&c);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_cancel_req(&w, &c), 0);
+	want = PRT_HEADER_LEN + 4 + strlen(SAMPLE_ID) + 4 + 5 + 8 + 4 + 71;
+	assert_int_equal(w.len, want);
+	assert_int_equal(prt_decode_cancel_req(&dc, w.p, w.len), 0);
+	assert_memory_equal(&dc, &c, sizeof(c));
+	/* A cancel frame is not a pause, though the fields look alike. */
+	assert_int_equal(prt_decode_pause_req(&dpz, w.p, w.len), ERR_MALFORMED);
+	prt_writer_free(&w);
+
+	sample_pause_req(&pz);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_pause_req(&w, &pz), 0);
+	assert_int_equal(prt_decode_pause_req(&dpz, w.p, w.len), 0);
+	assert_memory_equal(&dpz, &pz, sizeof(pz));
+	prt_writer_free(&w);
+}
+
+static void
+test_unpause_round_trip_and_limits(void **state)
+{
+	struct prt_unpause_req *q = malloc(sizeof(*q)), *d = malloc(sizeof(*d));
+	struct prt_writer w;
+	size_t i;
+
+	assert_non_null(q);
+	assert_non_null(d);
+	sample_unpause_req(q);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_unpause_req(&w, q), 0);
+	assert_int_equal(prt_decode_unpause_req(d, w.p, w.len), 0);
+	assert_memory_equal(d, q, sizeof(*q));
+	prt_writer_free(&w);
+
+	/* The most approvals, each at its limits, still fit a frame. */
+	q->napprovals = PRT_APPROVALS_MAX;
+	memset(q->pause_id, 'p', PRT_REQUEST_ID_MAX);
+	q->pause_id[PRT_REQUEST_ID_MAX] = '\0';
+	for (i = 0; i < PRT_APPROVALS_MAX; i++) {
+		sample_approval(&q->approvals[i], "a", (uint8_t)i,
+		    PRT_APPROVAL_SIG_MAX);
+		memset(q->approvals[i].approver, 'z', PRT_APPROVER_MAX);
+		q->approvals[i].approver[PRT_APPROVER_MAX] = '\0';
+		q->approvals[i].expiry = UINT64_MAX;
+	}
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_unpause_req(&w, q), 0);
+	assert_int_equal(prt_decode_unpause_req(d, w.p, w.len), 0);
+	assert_memory_equal(d, q, sizeof(*q));
+	/* One more approval in the count: refused before any entry. */
+	put_be16(w.p + PRT_HEADER_LEN + 4 + PRT_REQUEST_ID_MAX,
+	    PRT_APPROVALS_MAX + 1);
+	assert_int_equal(dec_unpause_req(w.p, w.len), ERR_TOO_LARGE);
+	prt_writer_free(&w);
+
+	/* No approvals at all decodes: signerd says how many are missing. */
+	sample_unpause_req(q);
+	q->napprovals = 0;
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_unpause_req(&w, q), 0);
+	assert_int_equal(prt_decode_unpause_req(d, w.p, w.len), 0);
+	assert_int_equal(d->napprovals, 0);
+	prt_writer_free(&w);
+	free(q);
+	free(d);
+}
+
+static void
+test_op_requests_malformed(void **state)
+{
+	struct prt_cancel_req c;
+	struct prt_pause_req pz;
+	struct prt_writer w;
+	uint8_t *b;
+	size_t id_off = PRT_HEADER_LEN + 4, name_off;
+
+	sample_cancel_req(&c);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_cancel_req(&w, &c), 0);
+	b = dup_exact(w.p, w.len);
+	name_off = id_off + strlen(SAMPLE_ID) + 4;
+	b[id_off] = '/';
+	assert_int_equal(dec_cancel_req(b, w.len), ERR_MALFORMED);
+	b[id_off] = '\0';
+	assert_int_equal(dec_cancel_req(b, w.len), ERR_EMBEDDED_NUL);
+	memcpy(b, w.p, w.len);
+	b[name_off] = ' ';
+	assert_int_equal(dec_cancel_req(b, w.len), ERR_MALFORMED);
+	memcpy(b, w.p, w.len);
+	put_be32(b + name_off + 5 + 8, PRT_APPROVAL_SIG_MAX + 1);
+	assert_int_equal(dec_cancel_req(b, w.len), ERR_TOO_LARGE);
+	free(b);
+	prt_writer_free(&w);
+
+	/* Empty ids and approver names are refused on both sides. */
+	sample_pause_req(&pz);
+	pz.pause_id[0] = '\0';
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_pause_req(&w, &pz), ERR_MALFORMED);
+	assert_int_equal(w.len, 0);
+	sample_pause_req(&pz);
+	pz.approval.approver[0] = '\0';
+	assert_int_equal(prt_encode_pause_req(&w, &pz), ERR_MALFORMED);
+	sample_pause_req(&pz);
+	pz.approval.sig_len = PRT_APPROVAL_SIG_MAX + 1;
+	assert_int_equal(prt_encode_pause_req(&w, &pz), ERR_TOO_LARGE);
+	assert_int_equal(w.len, 0);
+	prt_writer_free(&w);
+}
+
+static void
+test_ack_reps(void **state)
+{
+	struct prt_reply_hdr h, dh;
+	struct prt_writer w;
+
+	ok_hdr(&h);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	/* Only the three header-only reply types. */
+	assert_int_equal(prt_encode_ack_rep(&w, PRT_SIGN_REP, &h),
+	    ERR_INVALID_ARG);
+	assert_int_equal(prt_encode_ack_rep(&w, PRT_CANCEL_REQ, &h),
+	    ERR_INVALID_ARG);
+	assert_int_equal(w.len, 0);
+	assert_int_equal(prt_encode_ack_rep(&w, PRT_UNPAUSE_REP, &h), 0);
+	assert_int_equal(prt_decode_ack_rep(&dh, PRT_UNPAUSE_REP, w.p, w.len),
+	    0);
+	assert_string_equal(dh.message, "ok");
+	assert_int_equal(prt_decode_ack_rep(&dh, PRT_PAUSE_REP, w.p, w.len),
+	    ERR_MALFORMED);
+	assert_int_equal(prt_decode_ack_rep(&dh, PRT_STATUS_REP, w.p, w.len),
+	    ERR_MALFORMED);
+	prt_writer_free(&w);
+}
+
 /* Type numbers are protocol: a renumbering must fail here. */
 static void
 test_type_numbers(void **state)
@@ -1445,6 +1860,11 @@ main(void)
 		cmocka_unit_test(test_peek_header),
 		cmocka_unit_test(test_reply_hdr_set),
 		cmocka_unit_test(test_find_handler),
+		cmocka_unit_test(test_queue_round_trip),
+		cmocka_unit_test(test_cancel_pause_round_trip),
+		cmocka_unit_test(test_unpause_round_trip_and_limits),
+		cmocka_unit_test(test_op_requests_malformed),
+		cmocka_unit_test(test_ack_reps),
 		cmocka_unit_test(test_type_numbers),
 	};
 
