@@ -49,7 +49,8 @@ exercise(const struct pol_policy *p)
 		memcpy(st.to, in.recipient, EVM_ADDR_LEN);
 		st.amount = in.amount;
 		u256_from_u64(&today, 0);
-		why = pol_check_sign(p, &in, &st, &today, &total);
+		why = pol_check_sign(p, pol_paused(p), &in, &st, &today,
+		    &total);
 		/* The per-tx limit never exceeds the daily limit. */
 		if (why == POL_DAILY_LIMIT)
 			__builtin_trap();

@@ -56,9 +56,9 @@ intent_asset(const struct pol_policy *p, const struct pol_intent *in)
 }
 
 enum pol_reason
-pol_check_sign(const struct pol_policy *p, const struct pol_intent *in,
-    const struct pol_stated *stated, const u256 *signed_today,
-    u256 *new_total)
+pol_check_sign(const struct pol_policy *p, int paused,
+    const struct pol_intent *in, const struct pol_stated *stated,
+    const u256 *signed_today, u256 *new_total)
 {
 	const struct pol_asset *a;
 	enum pol_reason why;
@@ -66,7 +66,7 @@ pol_check_sign(const struct pol_policy *p, const struct pol_intent *in,
 	u256 total;
 
 	*new_total = *signed_today;
-	if (p->paused) {
+	if (paused) {
 		why = POL_PAUSED;
 		goto out;
 	}

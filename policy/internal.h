@@ -10,6 +10,8 @@ struct pol_policy {
 	int paused;
 	size_t n_approvers;
 	struct pol_approver approvers[POL_MAX_APPROVERS];
+	int has_governance;
+	struct pol_governance governance;
 	size_t n_assets;
 	struct pol_asset assets[POL_MAX_ASSETS];
 };

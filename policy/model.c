@@ -40,6 +40,12 @@ pol_paused(const struct pol_policy *p)
 	return p->paused;
 }
 
+const struct pol_governance *
+pol_governance(const struct pol_policy *p)
+{
+	return p->has_governance ? &p->governance : NULL;
+}
+
 size_t
 pol_asset_count(const struct pol_policy *p)
 {

@@ -446,22 +446,23 @@ parse_approvers(struct pctx *c, json_t *obj)
 	return 0;
 }
 
+/*
+ * An approver set: "m" and "approvers" (1..32 distinct known names), with
+ * 1 <= m <= the number listed.  Used by asset approvals and governance.
+ */
 static int
-parse_approval(struct pctx *c, const char *path, json_t *v,
-    struct pol_asset *a)
+parse_approver_set(struct pctx *c, const char *path, json_t *v,
+    unsigned *m_out, size_t *n_out, size_t idx_out[POL_MAX_APPROVERS])
 {
-	static const char *const fields[] = { "threshold", "m", "approvers" };
 	char sub[PATH_LEN], item[PATH_LEN], show[SHOWN_LEN];
 	json_t *list, *e, *m;
 	size_t i, j, idx;
 	json_int_t mv;
 	int r;
 
-	if ((r = need_object(c, path, v)) != 0 ||
-	    (r = check_fields(c, path, v, fields, ARRAY_LEN(fields))) != 0 ||
-	    (r = amount_field(c, path, v, "threshold",
-	    &a->approval_threshold)) != 0 ||
-	    (r = need(c, path, v, "m", &m)) != 0 ||
+	*m_out = 0;
+	*n_out = 0;
+	if ((r = need(c, path, v, "m", &m)) != 0 ||
 	    (r = need(c, path, v, "approvers", &list)) != 0)
 		return r;
 	subpath(sub, path, "approvers");
@@ -476,12 +477,13 @@ parse_approval(struct pctx *c, const char *path, json_t *v,
 		if (pol_approver_by_name(c->p, json_string_value(e), &idx) != 0)
 			return fail(c, item, "unknown approver '%s'",
 			    shown(show, json_string_value(e)));
+		/* One person, one vote (invariant 4: M distinct approvers). */
 		for (j = 0; j < i; j++)
-			if (a->approval_approvers[j] == idx)
+			if (idx_out[j] == idx)
 				return fail(c, item, "duplicate approver '%s'",
 				    c->p->approvers[idx].name);
-		a->approval_approvers[i] = idx;
-		a->approval_n = i + 1;
+		idx_out[i] = idx;
+		*n_out = i + 1;
 	}
 	subpath(sub, path, "m");
 	if (!json_is_integer(m))
@@ -489,11 +491,56 @@ parse_approval(struct pctx *c, const char *path, json_t *v,
 	mv = json_integer_value(m);
 	if (mv < 1)
 		return fail(c, sub, "must be at least 1");
-	if ((uint64_t)mv > a->approval_n)
+	if ((uint64_t)mv > *n_out)
 		return fail(c, sub, "%lld exceeds the %zu approvers",
-		    (long long)mv, a->approval_n);
-	a->approval_m = (unsigned)mv;
+		    (long long)mv, *n_out);
+	*m_out = (unsigned)mv;
+	return 0;
+}
+
+static int
+parse_approval(struct pctx *c, const char *path, json_t *v,
+    struct pol_asset *a)
+{
+	static const char *const fields[] = { "threshold", "m", "approvers" };
+	int r;
+
+	if ((r = need_object(c, path, v)) != 0 ||
+	    (r = check_fields(c, path, v, fields, ARRAY_LEN(fields))) != 0 ||
+	    (r = amount_field(c, path, v, "threshold",
+	    &a->approval_threshold)) != 0 ||
+	    (r = parse_approver_set(c, path, v, &a->approval_m,
+	    &a->approval_n, a->approval_approvers)) != 0)
+		return r;
 	a->has_approval = 1;
+	return 0;
+}
+
+/*
+ * Any one approver may pause signerd (break-glass); only m of the
+ * governance set may lift a pause.  So a policy that lists approvers must
+ * say who governs, or a single approver could stop payouts for good.
+ */
+static int
+parse_governance(struct pctx *c, json_t *v)
+{
+	static const char *const fields[] = { "m", "approvers" };
+	struct pol_governance *g = &c->p->governance;
+	int r;
+
+	if (v == NULL) {
+		if (c->p->n_approvers == 0)
+			return 0;
+		return fail(c, "governance", "missing (required when approvers "
+		    "are listed: any approver can pause, governance unpauses)");
+	}
+	if ((r = need_object(c, "governance", v)) != 0 ||
+	    (r = check_fields(c, "governance", v, fields,
+	    ARRAY_LEN(fields))) != 0 ||
+	    (r = parse_approver_set(c, "governance", v, &g->m, &g->n,
+	    g->approvers)) != 0)
+		return r;
+	c->p->has_governance = 1;
 	return 0;
 }
 
@@ -787,7 +834,7 @@ static int
 parse_root(struct pctx *c, json_t *root)
 {
 	static const char *const fields[] = {
-		"policy_id", "paused", "approvers", "assets",
+		"policy_id", "paused", "approvers", "governance", "assets",
 	};
 	json_t *v;
 	int r;
@@ -802,11 +849,12 @@ parse_root(struct pctx *c, json_t *root)
 			return fail(c, "paused", "must be true or false");
 		c->p->paused = json_is_true(v);
 	}
-	/* Approvers first: assets refer to them by name. */
+	/* Approvers first: assets and governance refer to them by name. */
 	if ((r = parse_approvers(c, json_object_get(root, "approvers"))) != 0 ||
-	    (r = need(c, "", root, "assets", &v)) != 0)
+	    (r = need(c, "", root, "assets", &v)) != 0 ||
+	    (r = parse_assets(c, v)) != 0)
 		return r;
-	return parse_assets(c, v);
+	return parse_governance(c, json_object_get(root, "governance"));
 }
 
 int

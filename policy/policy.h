@@ -169,8 +169,29 @@ const uint8_t *pol_hash(const struct pol_policy *p);
 /* The file's "policy_id". */
 const char *pol_policy_id(const struct pol_policy *p);
 
-/* 1 when the genesis file says "paused": true. */
+/*
+ * 1 when the genesis file says "paused": true.  This is only where signerd
+ * starts: a pause or unpause later is signerd's state, passed to
+ * pol_check_sign() as an argument.
+ */
 int pol_paused(const struct pol_policy *p);
+
+/*
+ * Who may lift a pause: m of the named approvers (indexes, see
+ * pol_approver()).  Any approver may pause; governance unpauses.
+ */
+struct pol_governance {
+	unsigned m;			/* 1 <= m <= n */
+	size_t n;
+	size_t approvers[POL_MAX_APPROVERS];
+};
+
+/*
+ * The policy's governance set, or NULL when it has none (then it has no
+ * approvers either: the parser requires governance whenever approvers are
+ * listed, because any of them can pause).
+ */
+const struct pol_governance *pol_governance(const struct pol_policy *p);
 
 /* Assets in file order; index < pol_asset_count() or the call aborts. */
 size_t pol_asset_count(const struct pol_policy *p);
@@ -232,7 +253,8 @@ int pol_derive_intent(struct pol_intent *out, enum pol_reason *why,
 /* Rules.                                                                 */
 
 /*
- * The per-request signing rules, in this order: PAUSED, UNKNOWN_ASSET (the
+ * The per-request signing rules, in this order: PAUSED (paused is the
+ * caller's current pause state, not the file's flag), UNKNOWN_ASSET (the
  * stated asset is not in the policy), INTENT_MISMATCH (stated asset, chain,
  * recipient or amount differ from the derived intent), ZERO_AMOUNT,
  * PER_TX_LIMIT, RECIPIENT_NOT_ALLOWED (not on the allowlist, the zero
@@ -245,7 +267,7 @@ int pol_derive_intent(struct pol_intent *out, enum pol_reason *why,
  * is not in p gives POL_INTERNAL.  Approvals and timelocks are checked by
  * the caller with pol_needs_approval() and pol_needs_timelock().
  */
-enum pol_reason pol_check_sign(const struct pol_policy *p,
+enum pol_reason pol_check_sign(const struct pol_policy *p, int paused,
     const struct pol_intent *in, const struct pol_stated *stated,
     const u256 *signed_today, u256 *new_total) WARN_UNUSED;
 
@@ -258,6 +280,94 @@ int pol_needs_approval(const struct pol_policy *p, const struct pol_intent *in);
 
 /* Likewise for the timelock threshold. */
 int pol_needs_timelock(const struct pol_policy *p, const struct pol_intent *in);
+
+/* ---------------------------------------------------------------------- */
+/* Approval messages (docs/approvals.md).                                 */
+
+/*
+ * An approval is an approver's signature over a short ASCII text naming
+ * what is approved.  The text is canonical: one text per message and one
+ * message per text, so an approver (with openssl alone), signerd and an
+ * auditor all sign and check the same bytes.  For a payout:
+ *
+ *   signer-approval v1\n
+ *   action: sign\n
+ *   policy: <policy id>\n
+ *   request: <request id>\n
+ *   chain: <chain id, decimal>\n
+ *   asset: <asset name>\n
+ *   to: <recipient, EIP-55>\n
+ *   amount: <base units, decimal>\n
+ *   expires: <unix seconds, decimal>\n
+ *
+ * For cancel, pause and unpause only the header, action, policy, request
+ * and expires lines.  Decimals have no sign and no leading zero; ids are
+ * 1..64 of [A-Za-z0-9._:-].  P-256 approvers sign SHA-256 of the text
+ * (ECDSA, DER signature); Ed25519 approvers sign the text itself.
+ */
+enum pol_action {
+	POL_ACTION_SIGN = 1,	/* a payout, with its intent */
+	POL_ACTION_CANCEL = 2,	/* a queued payout, by request id */
+	POL_ACTION_PAUSE = 3,	/* refuse every payout; id names the pause */
+	POL_ACTION_UNPAUSE = 4,	/* lift the pause with that id */
+};
+
+#define POL_REQUEST_ID_MAX 64	/* 1..64 of [A-Za-z0-9._:-], as on the wire */
+#define POL_APPROVAL_TEXT_MAX 512	/* the longest text fits with room */
+
+struct pol_approval_msg {
+	enum pol_action action;
+	char policy_id[POL_ID_MAX + 1];
+	char request_id[POL_REQUEST_ID_MAX + 1];
+	/* POL_ACTION_SIGN only; zero otherwise. */
+	uint64_t chain_id;
+	char asset[POL_ASSET_NAME_MAX + 1];
+	uint8_t to[EVM_ADDR_LEN];
+	u256 amount;
+	uint64_t expires;	/* valid up to and including this second */
+};
+
+/* "sign", "cancel", "pause", "unpause"; "?" for anything else. */
+const char *pol_action_name(int action);
+
+/*
+ * Fills *out for approving the payout request_id whose intent in was
+ * derived from its transaction on p (invariant 4: approvals are checked
+ * against what signerd decoded, never what a client states).  Returns 0,
+ * or ERR_MALFORMED when request_id is not 1..64 of the id charset (*out
+ * zeroed).
+ */
+int pol_approval_msg_sign(struct pol_approval_msg *out,
+    const struct pol_policy *p, const char *request_id,
+    const struct pol_intent *in, uint64_t expires) WARN_UNUSED;
+
+/*
+ * Fills *out for a cancel, pause or unpause of id under p.  Returns 0,
+ * ERR_INVALID_ARG for another action, or ERR_MALFORMED for a bad id.
+ */
+int pol_approval_msg_op(struct pol_approval_msg *out,
+    const struct pol_policy *p, enum pol_action action, const char *id,
+    uint64_t expires) WARN_UNUSED;
+
+/*
+ * Writes the canonical text of m into out (cap bytes; the text plus a NUL
+ * always fit in POL_APPROVAL_TEXT_MAX) and its length, without the NUL,
+ * into *len.  Returns 0, ERR_MALFORMED for a field that breaks its rule
+ * (then *len = 0 and out is ""), or ERR_TOO_LARGE when cap is too small.
+ */
+int pol_approval_text(char *out, size_t cap, size_t *len,
+    const struct pol_approval_msg *m) WARN_UNUSED;
+
+/*
+ * Parses exactly len bytes of approval text, accepting only the canonical
+ * form pol_approval_text() writes (so a parsed text re-encodes to the same
+ * bytes).  Returns 0, ERR_TOO_LARGE above POL_APPROVAL_TEXT_MAX,
+ * ERR_MALFORMED (wrong header, line, order, charset, an address without
+ * its EIP-55 checksum, a missing final newline or anything after it), or
+ * ERR_NONCANONICAL (a number with a leading zero); *out is zeroed on error.
+ */
+int pol_approval_parse(struct pol_approval_msg *out, const uint8_t *text,
+    size_t len) WARN_UNUSED;
 
 /*
  * The UTC day a time falls in: days since 1970-01-01, rounded toward minus

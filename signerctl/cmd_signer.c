@@ -1,6 +1,7 @@
 /*
  * cmd_signer.c: signerctl commands that talk to a running signerd over its
- * socket: sign, exposure, status, policy.
+ * socket: sign, queue, exposure, status, policy; and the option parsing
+ * and request files every such command shares.
  */
 #include "signerctl/cmd_signer.h"
 
@@ -19,44 +20,54 @@
 #include "proto/msg.h"
 #include "signerctl/ctl.h"
 
-#define DEFAULT_SOCKET "ipc:///run/signer/signerd.sock"
-#define TIMEOUT_MS 30000
+#define DEFAULT_SOCKET CTL_DEFAULT_SOCKET
+#define TIMEOUT_MS CTL_TIMEOUT_MS
 
-struct sopts {
-	const char *socket;
-	const char *request;
-	const char *asset;
-	const char *date;
-	int json;
-};
-
-static int
-fail(const char *cmd, const char *what, int r)
+int
+ctl_signer_fail(const char *cmd, const char *what, int r)
 {
 	fprintf(stderr, "signerctl %s: %s: %s%s%s\n", cmd, what, err_str(r),
 	    prt_client_last_error()[0] ? ": " : "", prt_client_last_error());
 	return CTL_EXIT_FAIL;
 }
 
-static int
-usage(const char *cmd, const char *msg)
+int
+ctl_signer_usage(const char *cmd, const char *msg)
 {
 	fprintf(stderr, "signerctl %s: %s\nTry 'signerctl %s --help'.\n", cmd,
 	    msg, cmd);
 	return CTL_EXIT_USAGE;
 }
 
+static int
+fail(const char *cmd, const char *what, int r)
+{
+	return ctl_signer_fail(cmd, what, r);
+}
+
+static int
+usage(const char *cmd, const char *msg)
+{
+	return ctl_signer_usage(cmd, msg);
+}
+
 static void
 help(const char *cmd)
 {
-	if (strcmp(cmd, "sign") == 0)
-		printf("usage: signerctl sign [--socket URL] --request FILE\n\n"
-		    "Sends a sign request to signerd and prints its reply as "
-		    "JSON.\nFILE is JSON: {\"request_id\", \"asset\", "
+	if (strcmp(cmd, "sign") == 0 || strcmp(cmd, "queue") == 0)
+		printf("usage: signerctl %s [--socket URL] --request FILE\n\n"
+		    "%s\nFILE is JSON: {\"request_id\", \"asset\", "
 		    "\"chain_id\", \"to\", \"amount\" (decimal string),\n"
 		    "\"tx\" (unsigned EIP-1559 hex), \"approvals\" (optional "
-		    "list of {\"approver\", \"expiry\", \"signature\"})}.\n"
-		    "Exit status: 0 signed, 1 refused or failed, 2 usage.\n");
+		    "list of {\"approver\", \"expiry\", \"signature\"},\n"
+		    "as `signerctl approve` prints them)}.  The reply's reason "
+		    "names any refusal.\nExit status: 0 %s, 1 refused or failed, "
+		    "2 usage.\n", cmd, strcmp(cmd, "sign") == 0 ?
+		    "Sends a sign request to signerd and prints its reply as "
+		    "JSON." : "Queues a payout above its timelock threshold; "
+		    "prints the earliest time\nit may be signed (unix "
+		    "seconds, signer's clock).", strcmp(cmd, "sign") == 0 ?
+		    "signed" : "queued");
 	else if (strcmp(cmd, "exposure") == 0)
 		printf("usage: signerctl exposure [--socket URL] --asset A "
 		    "[--date YYYY-MM-DD] [--json]\n\nShows what signerd "
@@ -68,15 +79,18 @@ help(const char *cmd)
 	    "or %s)\n", DEFAULT_SOCKET);
 }
 
-/* Parses argv (argv[0] is the command); 0, CTL_EXIT_USAGE or -1 (help). */
-static int
-parse(struct sopts *o, int argc, char **argv)
+int
+ctl_signer_parse(struct sopts *o, int argc, char **argv,
+    void (*help_fn)(const char *cmd))
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "request", required_argument, NULL, 'r' },
 		{ "asset", required_argument, NULL, 'a' },
 		{ "date", required_argument, NULL, 'd' },
+		{ "request-id", required_argument, NULL, 'i' },
+		{ "pause-id", required_argument, NULL, 'p' },
+		{ "approval", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -94,8 +108,15 @@ parse(struct sopts *o, int argc, char **argv)
 		case 'r': o->request = optarg; break;
 		case 'a': o->asset = optarg; break;
 		case 'd': o->date = optarg; break;
+		case 'i': o->request_id = optarg; break;
+		case 'p': o->pause_id = optarg; break;
+		case 'A':
+			if (o->napprovals >= PRT_APPROVALS_MAX)
+				return usage(argv[0], "too many --approval");
+			o->approvals[o->napprovals++] = optarg;
+			break;
 		case 'j': o->json = 1; break;
-		case 'h': help(argv[0]); return -1;
+		case 'h': help_fn(argv[0]); return -1;
 		case ':': return usage(argv[0], "an option needs a value");
 		default: return usage(argv[0], "unknown option");
 		}
@@ -105,14 +126,98 @@ parse(struct sopts *o, int argc, char **argv)
 	return 0;
 }
 
+/* Parses argv with the help of this file's commands. */
 static int
-connect_to(struct prt_client **c, const char *cmd, const char *url)
+parse(struct sopts *o, int argc, char **argv)
+{
+	return ctl_signer_parse(o, argc, argv, help);
+}
+
+int
+ctl_signer_connect(struct prt_client **c, const char *cmd, const char *url)
 {
 	int r;
 
 	if ((r = prt_client_open(c, url, TIMEOUT_MS)) != 0)
 		return fail(cmd, url, r);
 	return 0;
+}
+
+static int
+connect_to(struct prt_client **c, const char *cmd, const char *url)
+{
+	return ctl_signer_connect(c, cmd, url);
+}
+
+int
+ctl_approval_from_json(struct prt_approval *a, const json_t *o,
+    const char **bad)
+{
+	char buf[2 * PRT_APPROVAL_SIG_MAX + 8];
+	const json_t *name = json_object_get(o, "approver");
+	const json_t *exp = json_object_get(o, "expiry");
+	const json_t *sig = json_object_get(o, "signature");
+
+	memset(a, 0, sizeof(*a));
+	if (!json_is_string(name) ||
+	    strlen(json_string_value(name)) >= sizeof(a->approver)) {
+		*bad = "approver";
+		return -1;
+	}
+	if (!json_is_integer(exp) || json_integer_value(exp) < 0) {
+		*bad = "expiry";
+		return -1;
+	}
+	if (!json_is_string(sig) || strlen(json_string_value(sig)) >=
+	    sizeof(buf) || util_hex_decode_var(a->sig, sizeof(a->sig),
+	    &a->sig_len, json_string_value(sig)) != 0) {
+		*bad = "signature (hex)";
+		return -1;
+	}
+	snprintf(a->approver, sizeof(a->approver), "%s",
+	    json_string_value(name));
+	a->expiry = (uint64_t)json_integer_value(exp);
+	return 0;
+}
+
+int
+ctl_approval_load(struct prt_approval *a, const char *path, char *err,
+    size_t errlen)
+{
+	const char *bad = NULL;
+	json_error_t jerr;
+	json_t *root;
+	int r = 0;
+
+	memset(a, 0, sizeof(*a));
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		return -1;
+	}
+	if (ctl_approval_from_json(a, root, &bad) != 0) {
+		snprintf(err, errlen, "%s: field %s is missing or invalid",
+		    path, bad);
+		r = -1;
+	}
+	json_decref(root);
+	return r;
+}
+
+int
+ctl_print_result(const char *id_key, const char *id,
+    const struct prt_reply_hdr *hdr)
+{
+	json_t *out = json_pack("{s:s, s:i, s:s, s:s}", id_key, id, "result",
+	    hdr->result, "reason", pol_reason_name(hdr->result), "message",
+	    hdr->message);
+
+	if (out == NULL)
+		return CTL_EXIT_FAIL;
+	json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(out);
+	return hdr->result == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 }
 
 /* Copies a JSON string member into out; names the field when it is bad. */
@@ -181,19 +286,10 @@ load_request(struct prt_sign_req *req, const char *path, char *err,
 		goto out;
 	}
 	json_array_foreach(aps, i, ap) {
-		struct prt_approval *a = &req->approvals[i];
-
-		if (get_str(a->approver, sizeof(a->approver), ap, "approver",
-		    &bad) != 0 || get_str(buf, sizeof(buf), ap, "signature",
-		    &bad) != 0 ||
-		    !json_is_integer(json_object_get(ap, "expiry")) ||
-		    util_hex_decode_var(a->sig, sizeof(a->sig), &a->sig_len,
-		    buf) != 0) {
+		if (ctl_approval_from_json(&req->approvals[i], ap, &bad) != 0) {
 			bad = "approvals[]";
 			goto out;
 		}
-		a->expiry = (uint64_t)json_integer_value(
-		    json_object_get(ap, "expiry"));
 		req->napprovals++;
 	}
 	r = 0;
@@ -205,20 +301,24 @@ load_request(struct prt_sign_req *req, const char *path, char *err,
 	return r;
 }
 
+/* sign and queue: the same request file, another message type. */
 static int
 cmd_sign(int argc, char **argv)
 {
 	struct prt_sign_req *req = calloc(1, sizeof(*req));
 	struct prt_sign_rep *rep = calloc(1, sizeof(*rep));
 	struct prt_client *c = NULL;
+	struct prt_queue_rep qrep;
 	struct prt_reply_hdr hdr;
+	const char *cmd = argv[0];
+	int queue = strcmp(cmd, "queue") == 0;
 	char err[512], *hex = NULL;
 	struct sopts o;
 	json_t *out = NULL;
 	int r;
 
 	if (req == NULL || rep == NULL) {
-		r = fail("sign", "memory", ERR_NOMEM);
+		r = fail(cmd, "memory", ERR_NOMEM);
 		goto done;
 	}
 	if ((r = parse(&o, argc, argv)) != 0) {
@@ -226,24 +326,29 @@ cmd_sign(int argc, char **argv)
 		goto done;
 	}
 	if (o.request == NULL) {
-		r = usage("sign", "missing --request FILE");
+		r = usage(cmd, "missing --request FILE");
 		goto done;
 	}
 	if (load_request(req, o.request, err, sizeof(err)) != 0) {
-		fprintf(stderr, "signerctl sign: %s\n", err);
+		fprintf(stderr, "signerctl %s: %s\n", cmd, err);
 		r = CTL_EXIT_FAIL;
 		goto done;
 	}
-	if ((r = connect_to(&c, "sign", o.socket)) != 0)
+	if ((r = connect_to(&c, cmd, o.socket)) != 0)
 		goto done;
-	if ((r = prt_client_sign(c, req, rep, &hdr)) != 0) {
-		r = fail("sign", "request", r);
+	r = queue ? prt_client_queue(c, req, &qrep, &hdr) :
+	    prt_client_sign(c, req, rep, &hdr);
+	if (r != 0) {
+		r = fail(cmd, "request", r);
 		goto done;
 	}
 	out = json_pack("{s:s, s:i, s:s, s:s}", "request_id", req->request_id,
 	    "result", hdr.result, "reason", pol_reason_name(hdr.result),
 	    "message", hdr.message);
-	if (out != NULL && hdr.result == 0 &&
+	if (out != NULL && queue && hdr.result == 0)
+		json_object_set_new(out, "earliest",
+		    json_integer((json_int_t)qrep.earliest));
+	if (out != NULL && !queue && hdr.result == 0 &&
 	    (hex = malloc(2 * rep->raw_len + 3)) != NULL) {
 		hex[0] = '0';
 		hex[1] = 'x';
@@ -428,7 +533,7 @@ cmd_policy(int argc, char **argv)
 int
 cmd_signer(int argc, char **argv)
 {
-	if (strcmp(argv[0], "sign") == 0)
+	if (strcmp(argv[0], "sign") == 0 || strcmp(argv[0], "queue") == 0)
 		return cmd_sign(argc, argv);
 	if (strcmp(argv[0], "exposure") == 0)
 		return cmd_exposure(argc, argv);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "signerctl/cmd_approve.h"
 #include "signerctl/cmd_audit.h"
 #include "signerctl/cmd_signer.h"
 #include "signerctl/ctl.h"
@@ -39,6 +40,26 @@ static const struct {
 	{ "sign", cmd_signer,
 	    "signerctl sign [--socket URL] --request FILE\n"
 	    "      ask signerd to sign a payout; prints its reply as JSON" },
+	{ "queue", cmd_signer,
+	    "signerctl queue [--socket URL] --request FILE\n"
+	    "      queue a payout above its timelock threshold; prints the "
+	    "earliest signing time" },
+	{ "cancel", cmd_govern,
+	    "signerctl cancel [--socket URL] --request-id ID --approval FILE\n"
+	    "      cancel a queued payout for good (one approver's signature)" },
+	{ "pause", cmd_govern,
+	    "signerctl pause [--socket URL] --pause-id ID --approval FILE\n"
+	    "      stop every payout now (break-glass: one approver's "
+	    "signature)" },
+	{ "unpause", cmd_govern,
+	    "signerctl unpause [--socket URL] --pause-id ID --approval FILE "
+	    "...\n"
+	    "      lift the pause ID (m signatures of the governance set)" },
+	{ "approve", cmd_approve,
+	    "signerctl approve --key PEM|PKCS11-URI --intent FILE "
+	    "[--approver NAME] [--pin-file F]\n"
+	    "      sign an approval text (docs/approvals.md); prints the "
+	    "approval as JSON" },
 	{ "exposure", cmd_signer,
 	    "signerctl exposure [--socket URL] --asset A [--date YYYY-MM-DD]\n"
 	    "      signed total, daily limit and remainder for a UTC day" },

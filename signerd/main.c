@@ -99,7 +99,7 @@ setup(struct sd_ctx *sd, const struct sd_config *cfg, struct sd_server **srv)
 	if (sd_setup_audit_key(sd, cfg->audit_key, &audit_pub, err,
 	    sizeof(err)) != 0)
 		fatal(err);
-	if (sd_state_new(&sd->state) != 0)
+	if (sd_state_new(&sd->state, pol_paused(sd->policy)) != 0)
 		fatal("out of memory");
 	if (sd_setup_journal(sd, cfg->journal_dir, cfg->segment_size,
 	    audit_pub, err, sizeof(err)) != 0)
@@ -171,6 +171,7 @@ main(int argc, char **argv)
 		pthread_rwlock_init(&sd.commit_lock, &attr);
 		pthread_rwlockattr_destroy(&attr);
 	}
+	pthread_mutex_init(&sd.ops_mu, NULL);
 	setup(&sd, &cfg, &srv);
 	journal_lifecycle(&sd, "started");
 
@@ -207,6 +208,7 @@ main(int argc, char **argv)
 	jnl_close(sd.journal);
 	hsm_close(sd.hsm);
 	sd_state_free(sd.state);
+	sd_approvers_free(sd.approvers);
 	pol_free(sd.policy);
 	free(sd.policy_text);
 	sd_config_free(&cfg);

@@ -17,7 +17,7 @@ query_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t type,
 	char msg[PRT_MESSAGE_MAX + 1];
 
 	snprintf(msg, sizeof(msg), "%s: %s", pol_reason_name(reason), detail);
-	sd_journal_refusal(sd, NULL, peer_uid, reason, detail);
+	sd_journal_refusal(sd, NULL, NULL, peer_uid, reason, detail);
 	prt_reply_hdr_set(&hdr, reason, msg);
 	switch (type) {
 	case PRT_EXPOSURE_REP:
@@ -72,6 +72,8 @@ sd_handle_status(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 {
 	struct prt_status_rep *out;
 	struct prt_reply_hdr hdr;
+	struct sd_pause_state pause;
+	char msg[PRT_MESSAGE_MAX + 1];
 	size_t i;
 	int r;
 
@@ -85,14 +87,24 @@ sd_handle_status(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	    pol_policy_id(sd->policy));
 	memcpy(out->policy_hash, pol_hash(sd->policy), 32);
 	jnl_head(sd->journal, &out->head_seq, out->head_hash);
-	out->paused = (uint8_t)pol_paused(sd->policy);
+	/* The pause in force is signerd's state, not the file's flag. */
+	sd_state_lock(sd->state);
+	sd_pause_get(sd_state_pause(sd->state), &pause);
+	sd_state_unlock(sd->state);
+	out->paused = (uint8_t)(pause.paused != 0);
 	for (i = 0; i < sd->nkeys && i < PRT_KEYS_MAX; i++) {
 		snprintf(out->keys[i].name, sizeof(out->keys[i].name), "%s",
 		    sd->keys[i].name);
 		memcpy(out->keys[i].address, sd->keys[i].address, 20);
 	}
 	out->nkeys = (uint16_t)i;
-	prt_reply_hdr_set(&hdr, POL_OK, "ok");
+	/* Approvers need the pause's id to sign its unpause. */
+	if (pause.paused)
+		snprintf(msg, sizeof(msg), "paused: pause %s%s%s", pause.id,
+		    pause.by[0] ? " by " : "", pause.by);
+	else
+		snprintf(msg, sizeof(msg), "ok");
+	prt_reply_hdr_set(&hdr, POL_OK, msg);
 	r = prt_encode_status_rep(rep, &hdr, out);
 	free(out);
 	return r;

@@ -1,6 +1,7 @@
-/* record.c: journal record bodies and snapshots shared by every handler. */
+/* record.c: journal record bodies, refusals, time and snapshots shared by every handler. */
 #include "signerd/signerd.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,6 +17,10 @@ sd_record_new(struct sd_ctx *sd, const char *type)
 	json_t *o;
 
 	clock_gettime(CLOCK_REALTIME, &now);
+	/* Invariant 4: the newest time journaled bounds how far back the
+	 * clock may seem to go before timelocks stop (CLOCK_BEHIND_JOURNAL). */
+	if (sd->state != NULL)
+		sd_state_note_time(sd->state, (int64_t)now.tv_sec);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if ((o = json_object()) == NULL)
@@ -31,8 +36,9 @@ sd_record_new(struct sd_ctx *sd, const char *type)
 }
 
 void
-sd_journal_refusal(struct sd_ctx *sd, const char *request_id,
-    unsigned peer_uid, int reason, const char *detail)
+sd_journal_refusal(struct sd_ctx *sd, const char *action,
+    const char *request_id, unsigned peer_uid, int reason,
+    const char *detail)
 {
 	json_t *o;
 	int r = ERR_NOMEM;
@@ -41,6 +47,8 @@ sd_journal_refusal(struct sd_ctx *sd, const char *request_id,
 		goto out;
 	if ((request_id != NULL && request_id[0] != '\0' &&
 	    json_object_set_new(o, "request_id", json_string(request_id)) != 0) ||
+	    (action != NULL &&
+	    json_object_set_new(o, "action", json_string(action)) != 0) ||
 	    json_object_set_new(o, "reason", json_string(
 	    pol_reason_name(reason))) != 0 ||
 	    json_object_set_new(o, "reason_code", json_integer(reason)) != 0 ||
@@ -55,6 +63,86 @@ sd_journal_refusal(struct sd_ctx *sd, const char *request_id,
 		    pol_reason_name(reason), request_id ? request_id : "-",
 		    err_str(r));
 	json_decref(o);
+}
+
+int
+sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
+    const char *action, const char *request_id, unsigned peer_uid,
+    int reason, const char *detail)
+{
+	static const struct prt_sign_rep no_sign;
+	struct prt_reply_hdr hdr;
+	char msg[PRT_MESSAGE_MAX + 1];
+
+	snprintf(msg, sizeof(msg), "%s: %s", pol_reason_name(reason), detail);
+	log_info("%s %s refused: %s", action, request_id != NULL &&
+	    request_id[0] != '\0' ? request_id : "-", msg);
+	sd_journal_refusal(sd, action, request_id, peer_uid, reason, detail);
+	prt_reply_hdr_set(&hdr, reason, msg);
+	switch (reply_type) {
+	case PRT_SIGN_REP:
+		return prt_encode_sign_rep(rep, &hdr, &no_sign);
+	case PRT_QUEUE_REP:
+		return prt_encode_queue_rep(rep, &hdr, NULL);
+	case PRT_CANCEL_REP:
+	case PRT_PAUSE_REP:
+	case PRT_UNPAUSE_REP:
+		return prt_encode_ack_rep(rep, reply_type, &hdr);
+	default:
+		return prt_encode_error_rep(rep, &hdr);
+	}
+}
+
+void
+sd_clock(struct sd_ctx *sd, int64_t *now, int64_t *newest)
+{
+	struct timespec ts;
+
+	*newest = sd_state_newest_time(sd->state);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*now = (int64_t)ts.tv_sec;
+}
+
+json_t *
+sd_approvals_json(const struct prt_approval *ap, size_t n)
+{
+	char hex[2 * PRT_APPROVAL_SIG_MAX + 1];
+	json_t *arr, *o;
+	size_t i;
+
+	if ((arr = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		util_hex_encode(hex, ap[i].sig, ap[i].sig_len);
+		o = json_pack("{s:s, s:s}", "approver", ap[i].approver, "sig",
+		    hex);
+		/* JSON integers stop at 2^63-1; a later expiry is a string. */
+		if (o != NULL && json_object_set_new(o, "expiry",
+		    ap[i].expiry <= INT64_MAX ?
+		    json_integer((json_int_t)ap[i].expiry) :
+		    json_sprintf("%llu", (unsigned long long)ap[i].expiry)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+void
+sd_remember_approvals(struct sd_ctx *sd, const struct prt_approval *ap,
+    size_t n, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (sd_seen_add(sd_state_seen(sd->state), ap[i].sig,
+		    ap[i].sig_len, label) != 0)
+			log_warn("approval of %s by %s not remembered", label,
+			    ap[i].approver);
 }
 
 int

@@ -49,6 +49,10 @@ static const struct {
 	{ PRT_EXPOSURE_REQ, sd_handle_exposure, "exposure" },
 	{ PRT_STATUS_REQ, sd_handle_status, "status" },
 	{ PRT_POLICY_REQ, sd_handle_policy, "policy" },
+	{ PRT_QUEUE_REQ, sd_handle_queue, "queue" },
+	{ PRT_CANCEL_REQ, sd_handle_cancel, "cancel" },
+	{ PRT_PAUSE_REQ, sd_handle_pause, "pause" },
+	{ PRT_UNPAUSE_REQ, sd_handle_unpause, "unpause" },
 };
 
 static int
@@ -92,7 +96,7 @@ dispatch(struct sd_server *srv, nng_msg *msg, struct prt_writer *rep)
 		snprintf(detail, sizeof(detail), "peer uid %d is not allowed "
 		    "to use signerd", uid);
 		log_warn("%s", detail);
-		sd_journal_refusal(sd, NULL, (unsigned)uid,
+		sd_journal_refusal(sd, NULL, NULL, (unsigned)uid,
 		    POL_PEER_NOT_ALLOWED, detail);
 		(void)error_reply(rep, POL_PEER_NOT_ALLOWED, detail);
 		return;
@@ -103,7 +107,7 @@ dispatch(struct sd_server *srv, nng_msg *msg, struct prt_writer *rep)
 		    "(this signerd speaks version %d)", r != 0 ? err_str(r) :
 		    "unsupported protocol version", PRT_VERSION);
 		log_warn("%s", detail);
-		sd_journal_refusal(sd, NULL, (unsigned)uid, r != 0 ?
+		sd_journal_refusal(sd, NULL, NULL, (unsigned)uid, r != 0 ?
 		    POL_MALFORMED_REQUEST : POL_BAD_VERSION, detail);
 		(void)error_reply(rep, r != 0 ? POL_MALFORMED_REQUEST :
 		    POL_BAD_VERSION, detail);
@@ -129,7 +133,7 @@ dispatch(struct sd_server *srv, nng_msg *msg, struct prt_writer *rep)
 	}
 	snprintf(detail, sizeof(detail), "unknown request type 0x%04x", type);
 	log_warn("%s", detail);
-	sd_journal_refusal(sd, NULL, (unsigned)uid, POL_MALFORMED_REQUEST,
+	sd_journal_refusal(sd, NULL, NULL, (unsigned)uid, POL_MALFORMED_REQUEST,
 	    detail);
 	(void)error_reply(rep, POL_MALFORMED_REQUEST, detail);
 }

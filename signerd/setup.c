@@ -1,7 +1,7 @@
 /*
- * setup.c: signerd's privileged start-up steps: the genesis policy, the
- * keys, and the journal replay that rebuilds exposure and idempotency
- * (invariant 2 across restarts).
+ * setup.c: signerd's privileged start-up steps: the genesis policy and its
+ * approver keys, the signing keys, and opening the journal, whose replay
+ * (replay.c) rebuilds the state (invariants 2, 4 and 5 across restarts).
  */
 #include "signerd/setup.h"
 
@@ -82,6 +82,12 @@ sd_setup_policy(struct sd_ctx *sd, const char *path, char *err, size_t errlen)
 		return r;
 	}
 	util_hex_encode(sd->policy_hex, pol_hash(sd->policy), 32);
+	/* OpenSSL's first use happens here, before the sandbox. */
+	if ((r = sd_approvers_new(&sd->approvers, sd->policy, perr,
+	    sizeof(perr))) != 0) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		return r;
+	}
 	return 0;
 }
 
@@ -168,104 +174,6 @@ sd_setup_audit_key(struct sd_ctx *sd, const char *uri, EVP_PKEY **pub,
 	return r;
 }
 
-/* --- journal replay ------------------------------------------------- */
-
-static const char *
-str_of(const json_t *rec, const char *key)
-{
-	const json_t *v = json_object_get(rec, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* Every record names the policy it was decided under; a journal written
- * under another policy than the file given is refused, never mixed. */
-static int
-check_policy(struct sd_ctx *sd, uint64_t seq, const char *policy)
-{
-	if (policy != NULL && strcmp(policy, sd->policy_hex) == 0)
-		return 0;
-	log_error("journal record %llu was written under policy %s, but the "
-	    "genesis file has hash %s; policy changes only through "
-	    "governance", (unsigned long long)seq, policy ? policy : "(none)",
-	    sd->policy_hex);
-	return ERR_MALFORMED;
-}
-
-static int
-replay_signed(struct sd_ctx *sd, uint64_t seq, const json_t *rec)
-{
-	const char *id = str_of(rec, "request_id"), *asset = str_of(rec, "asset");
-	const char *content_hex = str_of(rec, "content");
-	const char *amount_dec = str_of(rec, "amount");
-	const char *hash_hex = str_of(rec, "tx_hash"), *raw_hex = str_of(rec, "raw");
-	const json_t *day = json_object_get(rec, "day");
-	uint8_t content[32], tx_hash[32], *raw = NULL;
-	size_t raw_len;
-	u256 amount;
-	int r = ERR_MALFORMED;
-
-	if (id == NULL || asset == NULL || content_hex == NULL ||
-	    amount_dec == NULL || hash_hex == NULL || raw_hex == NULL ||
-	    !json_is_integer(day) ||
-	    util_hex_decode(content, 32, content_hex) != 0 ||
-	    util_hex_decode(tx_hash, 32, hash_hex) != 0 ||
-	    u256_from_dec(&amount, amount_dec) != 0)
-		goto out;
-	if ((raw = malloc(SD_RAW_TX_MAX)) == NULL) {
-		r = ERR_NOMEM;
-		goto out;
-	}
-	if (util_hex_decode_var(raw, SD_RAW_TX_MAX, &raw_len, raw_hex) != 0)
-		goto out;
-	r = sd_state_replay_signed(sd->state, id, content, asset,
-	    json_integer_value(day), &amount, tx_hash, raw, raw_len);
- out:
-	if (r != 0)
-		log_error("journal record %llu: signed record does not "
-		    "replay: %s", (unsigned long long)seq, err_str(r));
-	free(raw);
-	return r;
-}
-
-static int
-on_replay(void *ctx, uint64_t seq, const json_t *rec)
-{
-	struct sd_ctx *sd = ctx;
-	const char *type = str_of(rec, "type");
-	int r;
-
-	if (type == NULL)
-		return ERR_MALFORMED;
-	/* Checkpoints are signed by the journal itself, with no policy. */
-	if (strcmp(type, "checkpoint") == 0)
-		return 0;
-	if ((r = check_policy(sd, seq, str_of(rec, "policy"))) != 0)
-		return r;
-	if (strcmp(type, "signed") == 0)
-		return replay_signed(sd, seq, rec);
-	return 0;
-}
-
-static int
-on_restore(void *ctx, uint64_t seq, const void *blob, size_t len)
-{
-	struct sd_ctx *sd = ctx;
-	char hex[65];
-	int r;
-
-	if (len < 32)
-		return ERR_MALFORMED;
-	util_hex_encode(hex, blob, 32);
-	if ((r = check_policy(sd, seq, hex)) != 0)
-		return r;
-	if ((r = sd_state_deserialize(sd->state, (const uint8_t *)blob + 32,
-	    len - 32)) != 0)
-		log_error("snapshot at record %llu does not load: %s",
-		    (unsigned long long)seq, err_str(r));
-	return r;
-}
-
 int
 sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
     EVP_PKEY *audit_pub, char *err, size_t errlen)
@@ -280,8 +188,8 @@ sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.segment_max = segment_max;
-	cfg.restore = on_restore;
-	cfg.replay = on_replay;
+	cfg.restore = sd_replay_snapshot;
+	cfg.replay = sd_replay_record;
 	cfg.ctx = sd;
 	cfg.audit_pub = audit_pub;
 	memset(&jerr, 0, sizeof(jerr));
@@ -292,9 +200,15 @@ sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
 		return r;
 	}
 	jnl_head(sd->journal, &seq, head);
+	if (sd->replay_nonce_conflicts > 0)
+		log_warn("journal replay: %zu signed records reuse a nonce an "
+		    "earlier request holds", sd->replay_nonce_conflicts);
 	if (seq != 0) {
-		log_info("journal replayed: head %llu, %zu signed requests",
-		    (unsigned long long)seq, sd_state_count(sd->state));
+		log_info("journal replayed: head %llu, %zu signed requests, "
+		    "%zu queue entries%s", (unsigned long long)seq,
+		    sd_state_count(sd->state),
+		    sd_queue_count(sd_state_queue(sd->state)),
+		    sd_pause_active(sd_state_pause(sd->state)) ? ", PAUSED" : "");
 		return 0;
 	}
 	/* A new journal starts with the genesis policy, whole, so auditors

@@ -6,7 +6,10 @@
 
 #include "signerd/signerd.h"
 
-/* Reads and parses the genesis policy file; err says what was wrong. */
+/*
+ * Reads and parses the genesis policy file and loads its approver keys
+ * (sd_approvers_new); err says what was wrong.
+ */
 int sd_setup_policy(struct sd_ctx *sd, const char *path, char *err,
     size_t errlen) WARN_UNUSED;
 
@@ -24,6 +27,14 @@ int sd_setup_audit_key(struct sd_ctx *sd, const char *uri, EVP_PKEY **pub,
  */
 int sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
     EVP_PKEY *audit_pub, char *err, size_t errlen) WARN_UNUSED;
+
+/*
+ * Journal replay callbacks (replay.c), ctx being the struct sd_ctx: the
+ * newest snapshot's blob, then every record after it.  Every record must
+ * name the genesis policy's hash.
+ */
+int sd_replay_snapshot(void *ctx, uint64_t seq, const void *blob, size_t len);
+int sd_replay_record(void *ctx, uint64_t seq, const json_t *rec);
 
 /* jnl_signer_fn for checkpoints: signs with the audit key in the HSM. */
 int sd_audit_sign(void *ctx, uint8_t rs[64], const uint8_t digest[32]);

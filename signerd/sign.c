@@ -1,74 +1,63 @@
 /*
  * sign.c: the sign path.  Decode the transaction, derive what it does,
- * check it against the policy and today's exposure, reserve, sign in the
- * HSM, make the record durable, and only then reply (invariants 1, 2, 3, 5).
+ * check it against the pause, the policy, approvals, the timelock queue,
+ * nonces and today's exposure, reserve, sign in the HSM, make the record
+ * durable, and only then reply (invariants 1-5).  A fee bump of a signed
+ * payout is the one re-sign allowed.
  */
 #include "signerd/signerd.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-#include <openssl/evp.h>
 
 #include "common/err.h"
 #include "common/log.h"
 #include "evm/ecsig.h"
 #include "evm/tx.h"
 #include "proto/msg.h"
+#include "signerd/payout.h"
+
+/* What the request id tells us before any rule is applied. */
+enum kind {
+	K_NEW,		/* never seen: the full path */
+	K_SAME,		/* signed with this very content: hand it back */
+	K_BUSY,		/* being signed or bumped right now */
+	K_OTHER,	/* signed with other content: a fee bump, or a conflict */
+	K_PAUSED,	/* every signature is refused */
+};
 
 struct sign_job {
-	struct prt_sign_req req;
-	struct evm_tx tx;
-	struct pol_intent intent;
-	uint8_t content[32];
+	struct sd_payout p;
+	int64_t now, newest;
 	int64_t day;
 	u256 exposure_after;
-	int key;
+	int queued;		/* authorized by its queue entry */
+	struct sd_queued q;	/* that entry, copied */
+	int approvals_used;	/* its approvals were checked: journal them */
+	struct sd_pause_state pause;
+	/* K_OTHER: the transaction signed before, for a fee bump. */
+	uint8_t prev_content[32];
+	uint8_t prev_hash[32];
+	uint8_t prev_raw[SD_RAW_TX_MAX];
+	size_t prev_raw_len;
+	struct evm_tx prev_tx;
+	int bump;
+	/* The result. */
 	uint8_t raw[PRT_TX_MAX];
 	size_t raw_len;
 	uint8_t tx_hash[32];
 };
 
-/*
- * What "the same request" means for idempotency: everything the client
- * asked for.  The same id with any other content is a conflict (invariant 5).
- */
 static int
-content_hash(uint8_t out[32], const struct prt_sign_req *req)
-{
-	uint8_t chain[8], amount[32];
-	EVP_MD_CTX *md;
-	int i, ok;
-
-	for (i = 0; i < 8; i++)
-		chain[i] = (uint8_t)(req->chain_id >> (56 - 8 * i));
-	u256_to_be32(amount, &req->amount);
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		return ERR_NOMEM;
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(md, req->asset, strlen(req->asset) + 1) == 1 &&
-	    EVP_DigestUpdate(md, chain, sizeof(chain)) == 1 &&
-	    EVP_DigestUpdate(md, req->to, sizeof(req->to)) == 1 &&
-	    EVP_DigestUpdate(md, amount, sizeof(amount)) == 1 &&
-	    EVP_DigestUpdate(md, req->tx, req->tx_len) == 1 &&
-	    EVP_DigestFinal_ex(md, out, NULL) == 1;
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : ERR_INTERNAL;
-}
-
-static int
-reply(struct prt_writer *rep, int reason, const char *msg,
-    const struct sign_job *job)
+reply(struct prt_writer *rep, const char *msg, const struct sign_job *job)
 {
 	struct prt_reply_hdr hdr;
-	struct prt_sign_rep *out = NULL;
-	static const struct prt_sign_rep empty;
+	struct prt_sign_rep *out;
 	int r;
 
-	prt_reply_hdr_set(&hdr, reason, msg);
-	if (reason != POL_OK)
-		return prt_encode_sign_rep(rep, &hdr, &empty);
+	prt_reply_hdr_set(&hdr, POL_OK, msg);
 	if ((out = calloc(1, sizeof(*out))) == NULL)
 		return ERR_NOMEM;
 	memcpy(out->raw, job->raw, job->raw_len);
@@ -81,15 +70,10 @@ reply(struct prt_writer *rep, int reason, const char *msg,
 
 static int
 refuse(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
-    const char *request_id, int reason, const char *detail)
+    const struct sign_job *job, int reason, const char *detail)
 {
-	char msg[PRT_MESSAGE_MAX + 1];
-
-	snprintf(msg, sizeof(msg), "%s: %s", pol_reason_name(reason), detail);
-	log_info("request %s refused: %s", request_id[0] ? request_id : "-",
-	    msg);
-	sd_journal_refusal(sd, request_id, peer_uid, reason, detail);
-	return reply(rep, reason, msg, NULL);
+	return sd_refuse(sd, rep, PRT_SIGN_REP, "sign",
+	    job->p.req.request_id, peer_uid, reason, detail);
 }
 
 static int
@@ -118,39 +102,53 @@ dec_field(json_t *o, const char *key, const u256 *v)
 static int
 journal_signed(struct sd_ctx *sd, const struct sign_job *job)
 {
-	const struct sd_key *k = &sd->keys[job->key];
+	const struct sd_key *k = &sd->keys[job->p.key];
+	const struct pol_intent *in = &job->p.intent;
 	char addr[EVM_ADDR_STR];
-	json_t *o;
+	json_t *o, *aps;
 	int r = ERR_NOMEM;
 
 	if ((o = sd_record_new(sd, "signed")) == NULL)
 		return ERR_NOMEM;
 	if (json_object_set_new(o, "request_id",
-	    json_string(job->req.request_id)) != 0 ||
-	    json_object_set_new(o, "asset",
-	    json_string(job->intent.asset_name)) != 0 ||
+	    json_string(job->p.req.request_id)) != 0 ||
+	    json_object_set_new(o, "asset", json_string(in->asset_name)) != 0 ||
 	    json_object_set_new(o, "chain_id",
-	    json_integer((json_int_t)job->intent.chain_id)) != 0 ||
+	    json_integer((json_int_t)in->chain_id)) != 0 ||
 	    json_object_set_new(o, "key", json_string(k->name)) != 0 ||
 	    json_object_set_new(o, "nonce",
-	    json_integer((json_int_t)job->intent.nonce)) != 0 ||
+	    json_integer((json_int_t)in->nonce)) != 0 ||
 	    json_object_set_new(o, "day", json_integer(job->day)) != 0 ||
-	    dec_field(o, "amount", &job->intent.amount) != 0 ||
+	    dec_field(o, "amount", &in->amount) != 0 ||
 	    dec_field(o, "exposure", &job->exposure_after) != 0 ||
-	    dec_field(o, "max_fee_per_gas", &job->intent.max_fee_per_gas) != 0 ||
+	    dec_field(o, "max_fee_per_gas", &in->max_fee_per_gas) != 0 ||
 	    dec_field(o, "max_priority_fee_per_gas",
-	    &job->intent.max_priority_fee_per_gas) != 0 ||
+	    &in->max_priority_fee_per_gas) != 0 ||
 	    json_object_set_new(o, "gas_limit",
-	    json_integer((json_int_t)job->intent.gas_limit)) != 0 ||
-	    hex_field(o, "content", job->content, 32, 0) != 0 ||
+	    json_integer((json_int_t)in->gas_limit)) != 0 ||
+	    hex_field(o, "content", job->p.content, 32, 0) != 0 ||
 	    hex_field(o, "tx_hash", job->tx_hash, 32, 1) != 0 ||
 	    hex_field(o, "raw", job->raw, job->raw_len, 1) != 0)
 		goto out;
 	evm_addr_to_str(addr, k->address);
 	if (json_object_set_new(o, "from", json_string(addr)) != 0)
 		goto out;
-	evm_addr_to_str(addr, job->intent.recipient);
+	evm_addr_to_str(addr, in->recipient);
 	if (json_object_set_new(o, "to", json_string(addr)) != 0)
+		goto out;
+	/* The authority for it: approvals used, or its queue entry. */
+	if (job->approvals_used &&
+	    ((aps = sd_approvals_json(job->p.req.approvals,
+	    job->p.req.napprovals)) == NULL ||
+	    json_object_set_new(o, "approvals", aps) != 0))
+		goto out;
+	if (job->queued && (json_object_set_new(o, "queued", json_true()) != 0 ||
+	    json_object_set_new(o, "earliest",
+	    json_integer(job->q.earliest)) != 0))
+		goto out;
+	/* invariant 5: the one re-sign, counted once, named as such. */
+	if (job->bump && (json_object_set_new(o, "fee_bump", json_true()) != 0 ||
+	    hex_field(o, "replaces", job->prev_hash, 32, 1) != 0))
 		goto out;
 	r = jnl_append(sd->journal, NULL, NULL, o);
  out:
@@ -162,25 +160,25 @@ journal_signed(struct sd_ctx *sd, const struct sign_job *job)
 static int
 hsm_sign_tx(struct sd_ctx *sd, struct sign_job *job)
 {
-	const struct sd_key *k = &sd->keys[job->key];
+	const struct sd_key *k = &sd->keys[job->p.key];
 	uint8_t digest[32], rs[64];
 	struct prt_writer w;
 	int r;
 
-	if ((r = evm_tx_signing_hash(digest, &job->tx)) != 0)
+	if ((r = evm_tx_signing_hash(digest, &job->p.tx)) != 0)
 		return r;
 	if ((r = hsm_sign(sd->hsm, rs, &k->key, digest)) != 0) {
 		log_error("C_Sign with key %s failed: %s (%s)", k->name,
 		    err_str(r), hsm_last_error());
 		return r;
 	}
-	if ((r = evm_sig_finish(job->tx.r, job->tx.s, &job->tx.y_parity,
-	    digest, rs, k->key.pub)) != 0)
+	if ((r = evm_sig_finish(job->p.tx.r, job->p.tx.s,
+	    &job->p.tx.y_parity, digest, rs, k->key.pub)) != 0)
 		return r;
-	job->tx.is_signed = 1;
+	job->p.tx.is_signed = 1;
 	prt_writer_init(&w, PRT_TX_MAX);
-	if ((r = evm_tx_encode(&w, &job->tx)) == 0 &&
-	    (r = evm_tx_hash(job->tx_hash, &job->tx)) == 0) {
+	if ((r = evm_tx_encode(&w, &job->p.tx)) == 0 &&
+	    (r = evm_tx_hash(job->tx_hash, &job->p.tx)) == 0) {
 		memcpy(job->raw, w.p, w.len);
 		job->raw_len = w.len;
 	}
@@ -188,147 +186,78 @@ hsm_sign_tx(struct sd_ctx *sd, struct sign_job *job)
 	return r;
 }
 
-/* Under the state lock: idempotency, then policy with today's exposure. */
-static int
-check_and_reserve(struct sd_ctx *sd, struct sign_job *job, char *detail,
-    size_t cap)
+/* Under the state lock: the pause, then what the request id already is. */
+static enum kind
+classify(struct sd_ctx *sd, struct sign_job *job)
 {
 	const struct sd_request *prev;
-	struct pol_stated stated;
-	u256 exposure;
-	int reason;
 
-	memset(&stated, 0, sizeof(stated));
-	snprintf(stated.asset, sizeof(stated.asset), "%s", job->req.asset);
-	stated.chain_id = job->req.chain_id;
-	memcpy(stated.to, job->req.to, sizeof(stated.to));
-	stated.amount = job->req.amount;
-
-	if ((prev = sd_state_find(sd->state, job->req.request_id)) != NULL) {
-		if (memcmp(prev->content, job->content, 32) != 0) {
-			snprintf(detail, cap, "request id was used for "
-			    "different content");
-			return POL_REQUEST_ID_CONFLICT;
-		}
-		if (prev->status != SD_REQ_SIGNED) {
-			snprintf(detail, cap, "request id is being signed "
-			    "right now; retry");
-			return POL_REQUEST_ID_CONFLICT;
-		}
-		/* Same request, same content: hand back the same signature,
-		 * counted once (invariant 5). */
+	sd_pause_get(sd_state_pause(sd->state), &job->pause);
+	if (job->pause.paused)
+		return K_PAUSED;
+	if ((prev = sd_state_find(sd->state, job->p.req.request_id)) == NULL)
+		return K_NEW;
+	if (prev->status == SD_REQ_SIGNED &&
+	    memcmp(prev->content, job->p.content, 32) == 0) {
+		/* Same request, same content: the same signature, counted
+		 * once (invariant 5). */
 		memcpy(job->raw, prev->raw, prev->raw_len);
 		job->raw_len = prev->raw_len;
 		memcpy(job->tx_hash, prev->tx_hash, 32);
-		return -1;
+		return K_SAME;
 	}
-	sd_state_exposure(sd->state, &exposure, job->intent.asset_name,
-	    job->day);
-	reason = pol_check_sign(sd->policy, &job->intent, &stated, &exposure,
-	    &job->exposure_after);
-	if (reason != POL_OK) {
-		snprintf(detail, cap, "%s", pol_reason_text(reason));
-		return reason;
-	}
-	if (sd_state_begin(sd->state, job->req.request_id, job->content,
-	    job->intent.asset_name, job->day, &job->intent.amount) != 0) {
-		snprintf(detail, cap, "exposure reservation failed");
-		return POL_INTERNAL;
-	}
-	return POL_OK;
+	if (prev->status != SD_REQ_SIGNED || prev->bumping)
+		return K_BUSY;
+	memcpy(job->prev_content, prev->content, 32);
+	memcpy(job->prev_hash, prev->tx_hash, 32);
+	memcpy(job->prev_raw, prev->raw, prev->raw_len);
+	job->prev_raw_len = prev->raw_len;
+	job->day = prev->day;
+	return K_OTHER;
 }
 
-int
-sd_handle_sign(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
-    size_t len, struct prt_writer *rep)
+static void
+paused_detail(char *detail, size_t cap, const struct sd_pause_state *s)
 {
-	struct sign_job *job;
-	enum pol_reason why = POL_OK;
-	char detail[200] = "";
-	const struct pol_asset *asset;
-	int r, reason;
+	snprintf(detail, cap, "signerd is paused (pause %s%s%s); m of the "
+	    "governance set must unpause it", s->id, s->by[0] ? " by " : "",
+	    s->by);
+}
 
-	if ((job = calloc(1, sizeof(*job))) == NULL)
-		return ERR_NOMEM;
-	if ((r = prt_decode_sign_req(&job->req, buf, len)) != 0) {
-		snprintf(detail, sizeof(detail), "sign request does not "
-		    "decode: %s", err_str(r));
-		r = refuse(sd, rep, peer_uid, "", POL_MALFORMED_REQUEST,
-		    detail);
-		goto out;
-	}
-	/* Invariant 3: never an opaque digest; what we sign is what we
-	 * decoded, and what it does comes from the bytes, not the client. */
-	if ((r = evm_tx_decode(&job->tx, job->req.tx, job->req.tx_len)) != 0 ||
-	    job->tx.is_signed) {
-		snprintf(detail, sizeof(detail), "transaction is not an "
-		    "unsigned EIP-1559 transaction: %s",
-		    r != 0 ? err_str(r) : "it is already signed");
-		r = refuse(sd, rep, peer_uid, job->req.request_id,
-		    POL_MALFORMED_REQUEST, detail);
-		goto out;
-	}
-	if (pol_derive_intent(&job->intent, &why, sd->policy, &job->tx) != 0 ||
-	    why != POL_OK) {
-		r = refuse(sd, rep, peer_uid, job->req.request_id,
-		    why != POL_OK ? why : POL_INTERNAL, pol_reason_text(why));
-		goto out;
-	}
-	asset = pol_asset(sd->policy, job->intent.asset);
-	if ((job->key = sd_key_index(sd, asset->key)) < 0) {
-		snprintf(detail, sizeof(detail), "asset %s names key %s, "
-		    "which signerd does not hold", asset->name, asset->key);
-		r = refuse(sd, rep, peer_uid, job->req.request_id,
-		    POL_INTERNAL, detail);
-		goto out;
-	}
-	if ((r = content_hash(job->content, &job->req)) != 0)
-		goto out;
-	job->day = pol_utc_day((int64_t)time(NULL));
+/* Makes the signature durable and remembers it (invariant 1). */
+static int
+journal_and_commit(struct sd_ctx *sd, struct sign_job *job)
+{
+	char label[SD_SEEN_LABEL_MAX + 1];
+	int r;
 
-	sd_state_lock(sd->state);
-	reason = check_and_reserve(sd, job, detail, sizeof(detail));
-	sd_state_unlock(sd->state);
-	if (reason == -1) {
-		log_info("request %s: same content again, same signature",
-		    job->req.request_id);
-		r = reply(rep, POL_OK, "already signed", job);
-		goto out;
-	}
-	if (reason != POL_OK) {
-		r = refuse(sd, rep, peer_uid, job->req.request_id, reason,
-		    detail);
-		goto out;
-	}
-
-	if ((r = hsm_sign_tx(sd, job)) != 0) {
-		sd_state_lock(sd->state);
-		sd_state_abort(sd->state, job->req.request_id);
-		sd_state_unlock(sd->state);
-		snprintf(detail, sizeof(detail), "HSM signing failed: %s",
-		    err_str(r));
-		r = refuse(sd, rep, peer_uid, job->req.request_id,
-		    POL_HSM_ERROR, detail);
-		goto out;
-	}
-
-	/* Invariant 1: durable before the signature leaves this process. */
 	pthread_rwlock_rdlock(&sd->commit_lock);
 	if ((r = journal_signed(sd, job)) != 0) {
 		pthread_rwlock_unlock(&sd->commit_lock);
 		sd_state_lock(sd->state);
-		sd_state_abort(sd->state, job->req.request_id);
+		if (job->bump)
+			sd_state_bump_abort(sd->state, job->p.req.request_id);
+		else
+			sd_state_abort(sd->state, job->p.req.request_id);
 		sd_state_unlock(sd->state);
 		util_wipe(job->raw, sizeof(job->raw));
 		log_error("request %s: journal append failed (%s); signature "
-		    "discarded", job->req.request_id, err_str(r));
-		r = reply(rep, POL_JOURNAL_ERROR, "JOURNAL_ERROR: the decision "
-		    "could not be made durable; nothing was signed", NULL);
-		goto out;
+		    "discarded", job->p.req.request_id, err_str(r));
+		return POL_JOURNAL_ERROR;
 	}
 	sd_state_lock(sd->state);
-	r = sd_state_commit(sd->state, job->req.request_id, job->tx_hash,
-	    job->raw, job->raw_len);
+	if (job->bump)
+		r = sd_state_bump_commit(sd->state, job->p.req.request_id,
+		    job->p.content, job->tx_hash, job->raw, job->raw_len);
+	else
+		r = sd_state_commit(sd->state, job->p.req.request_id,
+		    job->tx_hash, job->raw, job->raw_len);
+	if (r == 0 && job->approvals_used) {
+		snprintf(label, sizeof(label), "sign %s",
+		    job->p.req.request_id);
+		sd_remember_approvals(sd, job->p.req.approvals,
+		    job->p.req.napprovals, label);
+	}
 	sd_state_unlock(sd->state);
 	atomic_fetch_add(&sd->appended_since_snapshot, 1);
 	pthread_rwlock_unlock(&sd->commit_lock);
@@ -336,14 +265,294 @@ sd_handle_sign(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		/* Durable but not remembered: only memory exhaustion gets
 		 * here; a restart replays it.  Do not hand it out twice. */
 		log_error("request %s: state commit failed: %s",
-		    job->req.request_id, err_str(r));
-		r = reply(rep, POL_INTERNAL, "INTERNAL: state commit failed",
-		    NULL);
+		    job->p.req.request_id, err_str(r));
+		return POL_INTERNAL;
+	}
+	return POL_OK;
+}
+
+/* HSM, journal, state, reply: shared by new payouts and fee bumps. */
+static int
+sign_and_reply(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
+    struct sign_job *job, char *detail, size_t cap)
+{
+	int r, why;
+
+	if ((r = hsm_sign_tx(sd, job)) != 0) {
+		sd_state_lock(sd->state);
+		if (job->bump)
+			sd_state_bump_abort(sd->state, job->p.req.request_id);
+		else
+			sd_state_abort(sd->state, job->p.req.request_id);
+		sd_state_unlock(sd->state);
+		snprintf(detail, cap, "HSM signing failed: %s", err_str(r));
+		return refuse(sd, rep, peer_uid, job, POL_HSM_ERROR, detail);
+	}
+	/* Invariant 1: durable before the signature leaves this process. */
+	if ((why = journal_and_commit(sd, job)) != POL_OK) {
+		struct prt_reply_hdr hdr;
+
+		prt_reply_hdr_set(&hdr, why, why == POL_JOURNAL_ERROR ?
+		    "JOURNAL_ERROR: the decision could not be made durable; "
+		    "nothing was signed" : "INTERNAL: state commit failed");
+		return prt_encode_sign_rep(rep, &hdr, NULL);
+	}
+	log_info("request %s %s: asset %s nonce %" PRIu64,
+	    job->p.req.request_id, job->bump ? "fee-bumped" : "signed",
+	    job->p.intent.asset_name, job->p.intent.nonce);
+	return reply(rep, job->bump ? "fee bump signed" : "signed", job);
+}
+
+/*
+ * The request id signed another transaction: a fee bump of it, or a
+ * conflict (invariant 5).  Exposure is not counted again.
+ */
+static int
+sign_bump(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
+    struct sign_job *job, char *detail, size_t cap)
+{
+	enum pol_reason why;
+	int r;
+
+	if (evm_tx_decode(&job->prev_tx, job->prev_raw, job->prev_raw_len) !=
+	    0) {
+		snprintf(detail, cap, "the stored transaction does not decode");
+		return refuse(sd, rep, peer_uid, job, POL_INTERNAL, detail);
+	}
+	switch (sd_bump_classify(&job->prev_tx, &job->p.tx, detail, cap)) {
+	case SD_BUMP_OK:
+		break;
+	case SD_BUMP_FEES_NOT_HIGHER:
+		return refuse(sd, rep, peer_uid, job, POL_FEE_BUMP_INVALID,
+		    detail);
+	default:
+		return refuse(sd, rep, peer_uid, job, POL_REQUEST_ID_CONFLICT,
+		    detail);
+	}
+	why = sd_payout_check_rules(sd, &job->p, detail, cap);
+	if (why == POL_FEE_CAP_MAX_FEE || why == POL_FEE_CAP_PRIORITY_FEE ||
+	    why == POL_FEE_CAP_GAS_LIMIT) {
+		snprintf(detail, cap, "the bumped fees break the fee caps: %s",
+		    pol_reason_text(why));
+		return refuse(sd, rep, peer_uid, job, POL_FEE_BUMP_INVALID,
+		    detail);
+	}
+	if (why != POL_OK)
+		return refuse(sd, rep, peer_uid, job, why, detail);
+
+	sd_state_lock(sd->state);
+	sd_pause_get(sd_state_pause(sd->state), &job->pause);
+	r = job->pause.paused ? 1 : sd_state_bump_begin(sd->state,
+	    job->p.req.request_id, job->prev_content);
+	sd_state_exposure(sd->state, &job->exposure_after,
+	    job->p.intent.asset_name, job->day);
+	sd_state_unlock(sd->state);
+	if (r == 1) {
+		paused_detail(detail, cap, &job->pause);
+		return refuse(sd, rep, peer_uid, job, POL_PAUSED, detail);
+	}
+	if (r != 0) {
+		snprintf(detail, cap, "request id is being re-signed right "
+		    "now; retry");
+		return refuse(sd, rep, peer_uid, job, POL_REQUEST_ID_CONFLICT,
+		    detail);
+	}
+	job->bump = 1;
+	return sign_and_reply(sd, rep, peer_uid, job, detail, cap);
+}
+
+/*
+ * Under the state lock, right before reserving: what may have changed
+ * since the checks outside it (a pause, a cancel, a nonce or the last of
+ * the daily limit taken by a concurrent request).
+ */
+static enum pol_reason
+check_and_reserve(struct sd_ctx *sd, struct sign_job *job, char *detail,
+    size_t cap)
+{
+	const struct sd_queued *q;
+	const char *owner;
+	enum pol_reason why;
+	u256 exposure;
+	int r;
+
+	sd_pause_get(sd_state_pause(sd->state), &job->pause);
+	if (job->pause.paused) {
+		paused_detail(detail, cap, &job->pause);
+		return POL_PAUSED;
+	}
+	if (job->queued &&
+	    ((q = sd_queue_find(sd_state_queue(sd->state),
+	    job->p.req.request_id)) == NULL || q->status != SD_Q_QUEUED)) {
+		snprintf(detail, cap, "request %s was cancelled while queued",
+		    job->p.req.request_id);
+		return POL_TIMELOCK_CANCELLED;
+	}
+	/* invariant 5: one payout per (key, chain, nonce). */
+	if ((owner = sd_state_nonce_owner(sd->state, &job->p.ref)) != NULL &&
+	    strcmp(owner, job->p.req.request_id) != 0) {
+		snprintf(detail, cap, "key %s already signed nonce %" PRIu64
+		    " on chain %" PRIu64 " for request %.64s",
+		    sd->keys[job->p.key].name, job->p.ref.nonce,
+		    job->p.ref.chain_id, owner);
+		return POL_NONCE_REUSED;
+	}
+	/* invariant 2: the day's exposure includes requests in flight. */
+	sd_state_exposure(sd->state, &exposure, job->p.intent.asset_name,
+	    job->day);
+	why = pol_check_sign(sd->policy, 0, &job->p.intent, &job->p.stated,
+	    &exposure, &job->exposure_after);
+	if (why != POL_OK) {
+		snprintf(detail, cap, "%s", pol_reason_text(why));
+		return why;
+	}
+	r = sd_state_begin(sd->state, job->p.req.request_id, job->p.content,
+	    job->p.intent.asset_name, job->day, &job->p.intent.amount,
+	    &job->p.ref);
+	if (r == ERR_EXISTS) {
+		snprintf(detail, cap, "request id is being signed right now; "
+		    "retry");
+		return POL_REQUEST_ID_CONFLICT;
+	}
+	if (r != 0) {
+		snprintf(detail, cap, "exposure reservation failed: %s",
+		    err_str(r));
+		return POL_INTERNAL;
+	}
+	return POL_OK;
+}
+
+/* A request id never signed: every rule, then reserve and sign. */
+static int
+sign_new(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
+    struct sign_job *job, char *detail, size_t cap)
+{
+	const struct sd_queued *q;
+	enum pol_reason why;
+	int64_t remaining;
+	int have_q = 0;
+
+	if ((why = sd_payout_check_rules(sd, &job->p, detail, cap)) != POL_OK)
+		return refuse(sd, rep, peer_uid, job, why, detail);
+
+	sd_state_lock(sd->state);
+	if ((q = sd_queue_find(sd_state_queue(sd->state),
+	    job->p.req.request_id)) != NULL) {
+		job->q = *q;
+		have_q = 1;
+	}
+	sd_state_unlock(sd->state);
+	if (have_q) {
+		/* A queued id is bound to what was queued, cancelled or not. */
+		if (job->q.status == SD_Q_CANCELLED) {
+			snprintf(detail, cap, "request %s was cancelled while "
+			    "queued", job->p.req.request_id);
+			return refuse(sd, rep, peer_uid, job,
+			    POL_TIMELOCK_CANCELLED, detail);
+		}
+		if (job->q.status == SD_Q_PENDING) {
+			snprintf(detail, cap, "request id is being queued "
+			    "right now; retry");
+			return refuse(sd, rep, peer_uid, job,
+			    POL_REQUEST_ID_CONFLICT, detail);
+		}
+		if (memcmp(job->q.intent, job->p.intent_hash, 32) != 0) {
+			snprintf(detail, cap, "request id was queued for a "
+			    "different payout (asset, chain, recipient or "
+			    "amount)");
+			return refuse(sd, rep, peer_uid, job,
+			    POL_REQUEST_ID_CONFLICT, detail);
+		}
+		job->queued = 1;
+	}
+	/*
+	 * Invariant 4: M approvals over exactly this intent.  A queued
+	 * payout's approvals were checked and journaled when it was queued
+	 * (before a delay they may not outlive); the entry binds the intent.
+	 */
+	if (job->p.needs_approval && !job->queued) {
+		why = sd_payout_check_approvals(sd, &job->p,
+		    job->now > job->newest ? job->now : job->newest, detail,
+		    cap);
+		if (why != POL_OK)
+			return refuse(sd, rep, peer_uid, job, why, detail);
+		job->approvals_used = 1;
+	}
+	if (job->p.needs_timelock || have_q) {
+		why = sd_timelock_check(have_q ? &job->q : NULL, job->now,
+		    job->newest, &remaining);
+		if (why == POL_TIMELOCK_PENDING)
+			snprintf(detail, cap, "%" PRId64 " s remaining: "
+			    "signable from %" PRId64 " (unix)", remaining,
+			    job->q.earliest);
+		else if (why == POL_CLOCK_BEHIND_JOURNAL)
+			snprintf(detail, cap, "the clock (%" PRId64 ") is "
+			    "behind the newest journal record (%" PRId64 "); "
+			    "timelocked payouts wait until it catches up",
+			    job->now, job->newest);
+		else if (why == POL_TIMELOCK_NOT_QUEUED)
+			snprintf(detail, cap, "above the timelock threshold: "
+			    "queue it first (QUEUE_REQ) and sign after the "
+			    "delay");
+		if (why != POL_OK)
+			return refuse(sd, rep, peer_uid, job, why, detail);
+	}
+
+	sd_state_lock(sd->state);
+	why = check_and_reserve(sd, job, detail, cap);
+	sd_state_unlock(sd->state);
+	if (why != POL_OK)
+		return refuse(sd, rep, peer_uid, job, why, detail);
+	return sign_and_reply(sd, rep, peer_uid, job, detail, cap);
+}
+
+int
+sd_handle_sign(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
+    size_t len, struct prt_writer *rep)
+{
+	struct sign_job *job;
+	enum pol_reason why;
+	char detail[240] = "";
+	enum kind kind;
+	int r;
+
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return ERR_NOMEM;
+	why = sd_payout_decode(sd, &job->p, PRT_SIGN_REQ, buf, len, detail,
+	    sizeof(detail));
+	if (why != POL_OK) {
+		r = refuse(sd, rep, peer_uid, job, why, detail);
 		goto out;
 	}
-	log_info("request %s signed: asset %s nonce %llu", job->req.request_id,
-	    job->intent.asset_name, (unsigned long long)job->intent.nonce);
-	r = reply(rep, POL_OK, "signed", job);
+	sd_clock(sd, &job->now, &job->newest);
+	job->day = pol_utc_day(job->now);
+
+	sd_state_lock(sd->state);
+	kind = classify(sd, job);
+	sd_state_unlock(sd->state);
+	switch (kind) {
+	case K_PAUSED:
+		paused_detail(detail, sizeof(detail), &job->pause);
+		r = refuse(sd, rep, peer_uid, job, POL_PAUSED, detail);
+		break;
+	case K_SAME:
+		log_info("request %s: same content again, same signature",
+		    job->p.req.request_id);
+		r = reply(rep, "already signed", job);
+		break;
+	case K_BUSY:
+		snprintf(detail, sizeof(detail), "request id is being signed "
+		    "right now; retry");
+		r = refuse(sd, rep, peer_uid, job, POL_REQUEST_ID_CONFLICT,
+		    detail);
+		break;
+	case K_OTHER:
+		r = sign_bump(sd, rep, peer_uid, job, detail, sizeof(detail));
+		break;
+	default:
+		r = sign_new(sd, rep, peer_uid, job, detail, sizeof(detail));
+		break;
+	}
  out:
 	util_wipe(job, sizeof(*job));
 	free(job);

@@ -12,6 +12,8 @@
 #include "journal/journal.h"
 #include "policy/policy.h"
 #include "proto/buf.h"
+#include "proto/msg.h"
+#include "signerd/approvals.h"
 #include "signerd/state.h"
 
 #define SD_VERSION "signerd 0.1"
@@ -32,6 +34,7 @@ struct sd_ctx {
 	struct hsm_key audit_key;
 
 	struct pol_policy *policy;
+	struct sd_approvers *approvers;	/* the policy's keys, in OpenSSL */
 	char policy_hex[65];
 	uint8_t *policy_text;	/* the genesis file, served by POLICY_REQ */
 	size_t policy_len;
@@ -45,7 +48,15 @@ struct sd_ctx {
 	 */
 	pthread_rwlock_t commit_lock;
 	atomic_uint_fast64_t appended_since_snapshot;
+	/*
+	 * Cancel, pause and unpause are rare and each is one decision over
+	 * state a concurrent one could change (a newer pause, the same
+	 * cancel): they run one at a time, record included.
+	 */
+	pthread_mutex_t ops_mu;
 	uint64_t snapshot_interval;
+
+	size_t replay_nonce_conflicts;	/* start-up: nonces signed twice */
 
 	unsigned allowed_uids[SD_MAX_UIDS];
 	size_t nallowed;
@@ -61,14 +72,54 @@ int sd_handle_status(struct sd_ctx *sd, unsigned peer_uid,
     const uint8_t *req, size_t len, struct prt_writer *rep);
 int sd_handle_policy(struct sd_ctx *sd, unsigned peer_uid,
     const uint8_t *req, size_t len, struct prt_writer *rep);
+int sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid,
+    const uint8_t *req, size_t len, struct prt_writer *rep);
+int sd_handle_cancel(struct sd_ctx *sd, unsigned peer_uid,
+    const uint8_t *req, size_t len, struct prt_writer *rep);
+int sd_handle_pause(struct sd_ctx *sd, unsigned peer_uid,
+    const uint8_t *req, size_t len, struct prt_writer *rep);
+int sd_handle_unpause(struct sd_ctx *sd, unsigned peer_uid,
+    const uint8_t *req, size_t len, struct prt_writer *rep);
 
 /*
- * Journals a refusal ({"type":"refused",...}) with its reason and the
- * request id when known; failures to journal are logged (the refusal
- * itself stands: refusing never needs durability).
+ * Journals a refusal ({"type":"refused",...}) with its reason, the action
+ * refused ("sign", "queue", "cancel", "pause", "unpause"; NULL when the
+ * frame had none) and the request id when known; failures to journal are
+ * logged (the refusal itself stands: refusing never needs durability).
  */
-void sd_journal_refusal(struct sd_ctx *sd, const char *request_id,
-    unsigned peer_uid, int reason, const char *detail);
+void sd_journal_refusal(struct sd_ctx *sd, const char *action,
+    const char *request_id, unsigned peer_uid, int reason,
+    const char *detail);
+
+/*
+ * Logs, journals (sd_journal_refusal) and encodes into rep the refusal of
+ * a request: the reply of reply_type (SIGN_REP, QUEUE_REP, CANCEL_REP,
+ * PAUSE_REP, UNPAUSE_REP) with result reason and message "REASON: detail".
+ * Returns the encoder's result.
+ */
+int sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
+    const char *action, const char *request_id, unsigned peer_uid,
+    int reason, const char *detail);
+
+/*
+ * Reads the newest journal time, then the clock, in that order: a record
+ * another thread wrote a moment ago can then never make the clock look
+ * behind the journal.  *now is the clock; *newest the journal's time.
+ */
+void sd_clock(struct sd_ctx *sd, int64_t *now, int64_t *newest);
+
+/*
+ * The approvals as journaled: [{"approver","expiry","sig":hex}, ...];
+ * NULL when out of memory.
+ */
+json_t *sd_approvals_json(const struct prt_approval *ap, size_t n);
+
+/*
+ * Remembers accepted approvals' signatures for the replay diagnosis
+ * (seen.h) under label ("sign payout-42").  State lock held.
+ */
+void sd_remember_approvals(struct sd_ctx *sd, const struct prt_approval *ap,
+    size_t n, const char *label);
 
 /*
  * Starts a record body {"type":type,"ts":now,"policy":hash}; the caller adds

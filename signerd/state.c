@@ -1,7 +1,8 @@
-/* state.c: exposure buckets and the request-id table, plus their snapshot. */
+/* state.c: exposure buckets and the request-id table, the parts composed with them, and their snapshot. */
 #include "signerd/state.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,8 @@
 
 #include "common/err.h"
 
-#define STATE_BLOB_MAGIC 0x53545431u	/* "STT1" */
+/* STT2 added nonces, the queue, the pause, seen approvals and time. */
+#define STATE_BLOB_MAGIC 0x53545432u	/* "STT2" */
 
 struct bucket {
 	char asset[SD_ASSET_MAX + 1];
@@ -31,6 +33,11 @@ struct sd_state {
 	size_t nsigned;
 	struct bucket *buckets;
 	size_t nbuckets;
+	struct sd_nonces *nonces;
+	struct sd_queue *queue;
+	struct sd_pause *pause;
+	struct sd_seen *seen;
+	_Atomic int64_t newest_unix;
 };
 
 /*
@@ -52,19 +59,23 @@ id_hash(const char *id)
 }
 
 int
-sd_state_new(struct sd_state **out)
+sd_state_new(struct sd_state **out, int genesis_paused)
 {
 	struct sd_state *st;
 
 	*out = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return ERR_NOMEM;
+	pthread_mutex_init(&st->mu, NULL);
 	st->cap = 1024;
-	if ((st->slots = calloc(st->cap, sizeof(*st->slots))) == NULL) {
-		free(st);
+	if ((st->slots = calloc(st->cap, sizeof(*st->slots))) == NULL ||
+	    sd_nonces_new(&st->nonces) != 0 || sd_queue_new(&st->queue) != 0 ||
+	    sd_pause_new(&st->pause, genesis_paused) != 0 ||
+	    sd_seen_new(&st->seen) != 0) {
+		sd_state_free(st);
 		return ERR_NOMEM;
 	}
-	pthread_mutex_init(&st->mu, NULL);
+	atomic_init(&st->newest_unix, INT64_MIN);
 	*out = st;
 	return 0;
 }
@@ -85,10 +96,14 @@ sd_state_free(struct sd_state *st)
 
 	if (st == NULL)
 		return;
-	for (i = 0; i < st->cap; i++)
+	for (i = 0; st->slots != NULL && i < st->cap; i++)
 		request_free(st->slots[i].req);
 	free(st->slots);
 	free(st->buckets);
+	sd_nonces_free(st->nonces);
+	sd_queue_free(st->queue);
+	sd_pause_free(st->pause);
+	sd_seen_free(st->seen);
 	pthread_mutex_destroy(&st->mu);
 	free(st);
 }
@@ -177,11 +192,12 @@ sd_state_exposure(const struct sd_state *st, u256 *out, const char *asset,
 int
 sd_state_begin(struct sd_state *st, const char *request_id,
     const uint8_t content[32], const char *asset, int64_t day,
-    const u256 *amount)
+    const u256 *amount, const struct sd_nonce_ref *ref)
 {
 	struct sd_request *r = NULL;
 	struct bucket *b;
 	uint64_t h = id_hash(request_id);
+	const char *owner;
 	u256 total, reserved;
 	size_t i;
 	int ret;
@@ -191,6 +207,10 @@ sd_state_begin(struct sd_state *st, const char *request_id,
 		return ERR_INVALID_ARG;
 	i = slot_of(st, request_id, h);
 	if (st->slots[i].h != 0)
+		return ERR_EXISTS;
+	/* invariant 5: one payout per (key, chain, nonce). */
+	if ((owner = sd_nonces_owner(st->nonces, ref)) != NULL &&
+	    strcmp(owner, request_id) != 0)
 		return ERR_EXISTS;
 	if ((b = bucket_get(st, asset, day, 1)) == NULL)
 		return ERR_NOMEM;
@@ -204,6 +224,11 @@ sd_state_begin(struct sd_state *st, const char *request_id,
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return ERR_NOMEM;
+	if ((ret = sd_nonces_claim(st->nonces, ref, request_id)) != 0) {
+		free(r);
+		return ret;
+	}
+	r->ref = *ref;
 	snprintf(r->id, sizeof(r->id), "%s", request_id);
 	memcpy(r->content, content, 32);
 	snprintf(r->asset, sizeof(r->asset), "%s", asset);
@@ -284,20 +309,157 @@ sd_state_abort(struct sd_state *st, const char *request_id)
 	if ((b = bucket_get(st, r->asset, r->day, 0)) != NULL &&
 	    u256_sub(&b->reserved, &b->reserved, &r->amount) != 0)
 		abort();
+	sd_nonces_release(st->nonces, &r->ref, r->id);
 	slot_remove(st, i);
 	request_free(r);
+}
+
+const char *
+sd_state_nonce_owner(const struct sd_state *st, const struct sd_nonce_ref *ref)
+{
+	return sd_nonces_owner(st->nonces, ref);
+}
+
+/* The signed request with that id, for a fee bump; NULL if none. */
+static struct sd_request *
+signed_request(struct sd_state *st, const char *request_id)
+{
+	struct sd_request *r = st->slots[slot_of(st, request_id,
+	    id_hash(request_id))].req;
+
+	return r != NULL && r->status == SD_REQ_SIGNED ? r : NULL;
+}
+
+int
+sd_state_bump_begin(struct sd_state *st, const char *request_id,
+    const uint8_t old_content[32])
+{
+	struct sd_request *r = signed_request(st, request_id);
+
+	if (r == NULL)
+		return ERR_NOT_FOUND;
+	/* Two bumps at once, or a bump of a transaction already replaced:
+	 * the caller decided on stale data. */
+	if (r->bumping || memcmp(r->content, old_content, 32) != 0)
+		return ERR_EXISTS;
+	r->bumping = 1;
+	return 0;
+}
+
+/* Replaces r's signed transaction; exposure and nonce stay (invariant 2:
+ * a fee bump is the same payout, counted once). */
+static int
+replace_signed(struct sd_request *r, const uint8_t content[32],
+    const uint8_t tx_hash[32], const uint8_t *raw, size_t raw_len)
+{
+	uint8_t *copy;
+
+	if (raw_len == 0 || raw_len > SD_RAW_TX_MAX)
+		return ERR_INVALID_ARG;
+	if ((copy = malloc(raw_len)) == NULL)
+		return ERR_NOMEM;
+	memcpy(copy, raw, raw_len);
+	free(r->raw);
+	r->raw = copy;
+	r->raw_len = raw_len;
+	memcpy(r->content, content, 32);
+	memcpy(r->tx_hash, tx_hash, 32);
+	return 0;
+}
+
+int
+sd_state_bump_commit(struct sd_state *st, const char *request_id,
+    const uint8_t content[32], const uint8_t tx_hash[32], const uint8_t *raw,
+    size_t raw_len)
+{
+	struct sd_request *r = signed_request(st, request_id);
+	int ret;
+
+	if (r == NULL || !r->bumping)
+		return ERR_INVALID_ARG;
+	ret = replace_signed(r, content, tx_hash, raw, raw_len);
+	r->bumping = 0;
+	return ret;
+}
+
+void
+sd_state_bump_abort(struct sd_state *st, const char *request_id)
+{
+	struct sd_request *r = signed_request(st, request_id);
+
+	if (r != NULL)
+		r->bumping = 0;
+}
+
+int
+sd_state_replay_bump(struct sd_state *st, const char *request_id,
+    const uint8_t content[32], const uint8_t tx_hash[32], const uint8_t *raw,
+    size_t raw_len)
+{
+	struct sd_request *r = signed_request(st, request_id);
+
+	if (r == NULL)
+		return ERR_NOT_FOUND;	/* a bump of nothing: corrupt */
+	return replace_signed(r, content, tx_hash, raw, raw_len);
+}
+
+struct sd_queue *
+sd_state_queue(struct sd_state *st)
+{
+	return st->queue;
+}
+
+struct sd_pause *
+sd_state_pause(struct sd_state *st)
+{
+	return st->pause;
+}
+
+struct sd_seen *
+sd_state_seen(struct sd_state *st)
+{
+	return st->seen;
+}
+
+void
+sd_state_note_time(struct sd_state *st, int64_t unix_seconds)
+{
+	int64_t cur = atomic_load(&st->newest_unix);
+
+	while (cur < unix_seconds &&
+	    !atomic_compare_exchange_weak(&st->newest_unix, &cur, unix_seconds))
+		;
+}
+
+int64_t
+sd_state_newest_time(const struct sd_state *st)
+{
+	return atomic_load(&((struct sd_state *)st)->newest_unix);
 }
 
 int
 sd_state_replay_signed(struct sd_state *st, const char *request_id,
     const uint8_t content[32], const char *asset, int64_t day,
     const u256 *amount, const uint8_t tx_hash[32], const uint8_t *raw,
-    size_t raw_len)
+    size_t raw_len, const struct sd_nonce_ref *ref, int *nonce_taken)
 {
+	struct sd_nonce_ref none;
+	const char *owner;
 	int ret;
 
+	*nonce_taken = 0;
+	/* The first payout keeps the nonce; the later one is remembered
+	 * under a reference no transaction has (chain 0). */
+	if ((owner = sd_nonces_owner(st->nonces, ref)) != NULL &&
+	    strcmp(owner, request_id) != 0) {
+		*nonce_taken = 1;
+		memset(&none, 0, sizeof(none));
+		memcpy(none.from, ref->from, sizeof(none.from));
+		none.nonce = id_hash(request_id);
+		ref = &none;
+	}
 	if ((ret = sd_state_begin(st, request_id, content, asset, day,
-	    amount)) != 0)
+	    amount, ref)) != 0)
 		return ret;
 	if ((ret = sd_state_commit(st, request_id, tx_hash, raw,
 	    raw_len)) != 0)
@@ -352,7 +514,17 @@ sd_state_serialize(const struct sd_state *st, struct prt_writer *w)
 		put_u256(w, &r->amount);
 		prt_put_bytes(w, r->tx_hash, 32);
 		prt_put_lv(w, r->raw, r->raw_len);
+		prt_put_bytes(w, r->ref.from, sizeof(r->ref.from));
+		prt_put_u64(w, r->ref.chain_id);
+		prt_put_u64(w, r->ref.nonce);
 	}
+	if (prt_writer_error(w) != 0 ||
+	    sd_queue_serialize(st->queue, w) != 0 ||
+	    sd_pause_serialize(st->pause, w) != 0 ||
+	    sd_seen_serialize(st->seen, w) != 0)
+		return prt_writer_error(w) != 0 ? prt_writer_error(w) :
+		    ERR_INTERNAL;
+	prt_put_u64(w, (uint64_t)sd_state_newest_time(st));
 	return prt_writer_error(w);
 }
 
@@ -375,13 +547,15 @@ sd_state_deserialize(struct sd_state *st, const uint8_t *blob, size_t len)
 	struct bucket *want = NULL, *b;
 	struct prt_reader rd;
 	const uint8_t *raw;
+	struct sd_nonce_ref ref;
 	uint32_t magic, nb = 0, i;
-	uint64_t n, k, day;
+	uint64_t n, k, day, newest;
 	size_t raw_len;
 	u256 amount;
-	int ret;
+	int ret, taken;
 
-	if (st->used != 0 || st->nbuckets != 0)
+	if (st->used != 0 || st->nbuckets != 0 ||
+	    sd_queue_count(st->queue) != 0 || sd_seen_count(st->seen) != 0)
 		return ERR_INVALID_ARG;
 	prt_reader_init(&rd, blob, len);
 	if ((ret = prt_get_u32(&rd, &magic)) != 0)
@@ -418,12 +592,27 @@ sd_state_deserialize(struct sd_state *st, const uint8_t *blob, size_t len)
 		    (ret = prt_get_u64(&rd, &day)) != 0 ||
 		    (ret = get_u256(&rd, &amount)) != 0 ||
 		    (ret = prt_get_bytes(&rd, tx_hash, 32)) != 0 ||
-		    (ret = prt_get_lv(&rd, &raw, &raw_len, SD_RAW_TX_MAX)) != 0)
+		    (ret = prt_get_lv(&rd, &raw, &raw_len, SD_RAW_TX_MAX)) != 0 ||
+		    (ret = prt_get_bytes(&rd, ref.from, sizeof(ref.from))) != 0 ||
+		    (ret = prt_get_u64(&rd, &ref.chain_id)) != 0 ||
+		    (ret = prt_get_u64(&rd, &ref.nonce)) != 0)
 			goto out;
 		if ((ret = sd_state_replay_signed(st, id, content, asset,
-		    (int64_t)day, &amount, tx_hash, raw, raw_len)) != 0)
+		    (int64_t)day, &amount, tx_hash, raw, raw_len, &ref,
+		    &taken)) != 0)
 			goto out;
+		/* A snapshot holds each nonce once, under its owner. */
+		if (taken) {
+			ret = ERR_MALFORMED;
+			goto out;
+		}
 	}
+	if ((ret = sd_queue_deserialize(st->queue, &rd)) != 0 ||
+	    (ret = sd_pause_deserialize(st->pause, &rd)) != 0 ||
+	    (ret = sd_seen_deserialize(st->seen, &rd)) != 0 ||
+	    (ret = prt_get_u64(&rd, &newest)) != 0)
+		goto out;
+	sd_state_note_time(st, (int64_t)newest);
 	if ((ret = prt_end(&rd)) != 0)
 		goto out;
 	/* The stored totals must be exactly what the requests add up to: a

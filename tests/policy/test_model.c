@@ -88,6 +88,31 @@ test_base_policy_model(void **state)
 	ap = pol_approver(p, 3);
 	assert_int_equal(ap->alg, POL_KEY_ED25519);
 	assert_int_equal(ap->spki_der_len, 44);
+
+	/* Governance: m of named approvers, by index. */
+	assert_non_null(pol_governance(p));
+	assert_int_equal(pol_governance(p)->m, 2);
+	assert_int_equal(pol_governance(p)->n, 3);
+	assert_int_equal(pol_governance(p)->approvers[0], 0);	/* alice */
+	assert_int_equal(pol_governance(p)->approvers[2], 3);	/* erin */
+	pol_free(p);
+}
+
+/* No approvers, no governance: nobody can pause or unpause over the wire. */
+static void
+test_no_approvers_no_governance(void **state)
+{
+	static const char text[] = "{\"policy_id\": \"p\", \"assets\": "
+	    "{\"ETH\": {\"chain_id\": 1, \"kind\": \"native\", "
+	    "\"decimals\": 18, \"key\": \"k\", \"daily_limit\": \"10\", "
+	    "\"per_tx_limit\": \"5\", \"fee_caps\": " FEE_CAPS ", "
+	    "\"confirmations\": 1}}}";
+	struct pol_policy *p = NULL;
+	char err[256];
+
+	assert_int_equal(fx_parse_text(&p, text, err, sizeof(err)), 0);
+	assert_null(pol_governance(p));
+	assert_int_equal(pol_approver_count(p), 0);
 	pol_free(p);
 }
 
@@ -102,6 +127,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_policy_model),
+		cmocka_unit_test(test_no_approvers_no_governance),
 		cmocka_unit_test(test_free_null),
 	};
 

@@ -304,6 +304,24 @@ static const struct bad_case bad_cases[] = {
 	    "assets.ETH.confirmations: must be an integer in 1..10000 or "
 	    "\"finalized\"" },
 
+	/* governance: who may lift a pause */
+	{ "governance", NULL,
+	    "governance: missing (required when approvers are listed: any "
+	    "approver can pause, governance unpauses)" },
+	{ "governance", "[]", "governance: must be an object" },
+	{ "governance.m", "4", "governance.m: 4 exceeds the 3 approvers" },
+	{ "governance.m", "0", "governance.m: must be at least 1" },
+	{ "governance.m", "\"2\"", "governance.m: must be an integer" },
+	{ "governance.m", NULL, "governance: missing field 'm'" },
+	{ "governance.approvers", "[\"alice\", \"alice\"]",
+	    "governance.approvers[1]: duplicate approver 'alice'" },
+	{ "governance.approvers", "[\"alice\", \"mallory\"]",
+	    "governance.approvers[1]: unknown approver 'mallory'" },
+	{ "governance.approvers", "[]",
+	    "governance.approvers: must be a list of 1..32 approver names" },
+	{ "governance.timelock", "30",
+	    "governance: unknown field 'timelock'" },
+
 	/* top level */
 	{ "paused", "\"no\"", "paused: must be true or false" },
 	{ "paused", "0", "paused: must be true or false" },
@@ -363,6 +381,8 @@ static const struct good_case good_cases[] = {
 	{ "approvers.carol", PEM_JSON(PEM_CAROL "\\n\\n  ") },
 	{ "paused", "true" },
 	{ "policy_id", "\"genesis:2026-11.a_b\"" },
+	{ "governance.m", "3" },
+	{ "governance", "{\"m\": 1, \"approvers\": [\"carol\"]}" },
 };
 
 static void

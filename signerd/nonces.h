@@ -1,0 +1,64 @@
+/*
+ * nonces.h: invariant 5 on the chain side: each (key address, chain id,
+ * nonce) signs one payout, and the only second signature is a fee bump of
+ * that same payout.  The owner map is rebuilt from the signed requests
+ * (journal replay, snapshots); it is never stored on its own.
+ */
+#ifndef SIGNERD_NONCES_H
+#define SIGNERD_NONCES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+#include "evm/tx.h"
+
+/* A payout's place on the chain: the signing key's address, chain, nonce. */
+struct sd_nonce_ref {
+	uint8_t from[EVM_ADDR_LEN];
+	uint64_t chain_id;
+	uint64_t nonce;
+};
+
+struct sd_nonces;
+
+/* An empty map.  ERR_NOMEM. */
+int sd_nonces_new(struct sd_nonces **out) WARN_UNUSED;
+void sd_nonces_free(struct sd_nonces *n);
+
+/* The request id that holds ref (signed or being signed), or NULL. */
+const char *sd_nonces_owner(const struct sd_nonces *n,
+    const struct sd_nonce_ref *ref);
+
+/*
+ * Makes request_id the owner of ref.  ERR_EXISTS when another request
+ * owns it (the same request claiming again is 0), ERR_NOMEM.
+ */
+int sd_nonces_claim(struct sd_nonces *n, const struct sd_nonce_ref *ref,
+    const char *request_id) WARN_UNUSED;
+
+/* Releases ref if request_id owns it (an aborted signature). */
+void sd_nonces_release(struct sd_nonces *n, const struct sd_nonce_ref *ref,
+    const char *request_id);
+
+/* Number of owned nonces. */
+size_t sd_nonces_count(const struct sd_nonces *n);
+
+/* What a second transaction for an already signed request id is. */
+enum sd_bump {
+	SD_BUMP_OK = 0,		/* a valid fee bump: fees strictly higher */
+	SD_BUMP_NOT_A_BUMP = 1,	/* another payout: REQUEST_ID_CONFLICT */
+	SD_BUMP_FEES_NOT_HIGHER = 2,	/* a bump, but not both fees up */
+};
+
+/*
+ * Compares the transaction signed before (old) with a new one for the same
+ * request id.  A fee bump keeps chain id, nonce, recipient, value, data,
+ * gas limit and (empty) access list, and raises both maxFeePerGas and
+ * maxPriorityFeePerGas strictly.  Fee caps are the policy's business.
+ * Writes a short reason into detail (cap bytes) unless SD_BUMP_OK.
+ */
+enum sd_bump sd_bump_classify(const struct evm_tx *old,
+    const struct evm_tx *new, char *detail, size_t cap);
+
+#endif

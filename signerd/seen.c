@@ -1,0 +1,129 @@
+/* seen.c: SHA-256 of each accepted approval signature -> what it approved. */
+#include "signerd/seen.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "signerd/table.h"
+
+struct sd_seen {
+	struct sd_table *sigs;	/* key of signature -> strdup'd label */
+};
+
+int
+sd_seen_new(struct sd_seen **out)
+{
+	struct sd_seen *s;
+	int r;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return ERR_NOMEM;
+	if ((r = sd_table_new(&s->sigs)) != 0) {
+		free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+sd_seen_free(struct sd_seen *s)
+{
+	if (s == NULL)
+		return;
+	sd_table_free(s->sigs, free);
+	free(s);
+}
+
+/* Stored with its key, so a snapshot can carry the key without the sig. */
+struct entry {
+	uint8_t key[SD_TABLE_KEY_LEN];
+	char label[SD_SEEN_LABEL_MAX + 1];
+};
+
+static int
+put_key(struct sd_seen *s, const uint8_t key[SD_TABLE_KEY_LEN],
+    const char *label)
+{
+	struct entry *e;
+	int r;
+
+	if (strlen(label) > SD_SEEN_LABEL_MAX)
+		return ERR_INVALID_ARG;
+	if (sd_table_get(s->sigs, key) != NULL)
+		return 0;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return ERR_NOMEM;
+	memcpy(e->key, key, SD_TABLE_KEY_LEN);
+	memcpy(e->label, label, strlen(label) + 1);
+	if ((r = sd_table_put(s->sigs, key, e)) != 0)
+		free(e);
+	return r;
+}
+
+int
+sd_seen_add(struct sd_seen *s, const uint8_t *sig, size_t len,
+    const char *label)
+{
+	uint8_t key[SD_TABLE_KEY_LEN];
+
+	sd_table_key(key, "approval-sig", sig, len);
+	return put_key(s, key, label);
+}
+
+const char *
+sd_seen_find(const struct sd_seen *s, const uint8_t *sig, size_t len)
+{
+	uint8_t key[SD_TABLE_KEY_LEN];
+	const struct entry *e;
+
+	sd_table_key(key, "approval-sig", sig, len);
+	e = sd_table_get(s->sigs, key);
+	return e != NULL ? e->label : NULL;
+}
+
+size_t
+sd_seen_count(const struct sd_seen *s)
+{
+	return sd_table_count(s->sigs);
+}
+
+int
+sd_seen_serialize(const struct sd_seen *s, struct prt_writer *w)
+{
+	const struct entry *e;
+	const uint8_t *key;
+	void *v;
+	size_t pos = 0;
+
+	(void)prt_put_u64(w, sd_table_count(s->sigs));
+	while (sd_table_next(s->sigs, &pos, &key, &v)) {
+		e = v;
+		(void)prt_put_bytes(w, e->key, SD_TABLE_KEY_LEN);
+		(void)prt_put_string(w, e->label);
+	}
+	return prt_writer_error(w);
+}
+
+int
+sd_seen_deserialize(struct sd_seen *s, struct prt_reader *rd)
+{
+	uint8_t key[SD_TABLE_KEY_LEN];
+	char label[SD_SEEN_LABEL_MAX + 1];
+	uint64_t n, k;
+	int r;
+
+	if (sd_table_count(s->sigs) != 0)
+		return ERR_INVALID_ARG;
+	if ((r = prt_get_u64(rd, &n)) != 0)
+		return r;
+	for (k = 0; k < n; k++) {
+		if ((r = prt_get_bytes(rd, key, sizeof(key))) != 0 ||
+		    (r = prt_get_string(rd, label, sizeof(label))) != 0 ||
+		    (r = put_key(s, key, label)) != 0)
+			return r;
+	}
+	return 0;
+}

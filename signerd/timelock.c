@@ -1,0 +1,232 @@
+/* timelock.c: the queue of timelocked payouts and the rule that decides when one may be signed. */
+#include "signerd/timelock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "signerd/table.h"
+
+struct sd_queue {
+	struct sd_table *entries;	/* key of id -> struct sd_queued */
+};
+
+int
+sd_queue_new(struct sd_queue **out)
+{
+	struct sd_queue *q;
+	int r;
+
+	*out = NULL;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return ERR_NOMEM;
+	if ((r = sd_table_new(&q->entries)) != 0) {
+		free(q);
+		return r;
+	}
+	*out = q;
+	return 0;
+}
+
+void
+sd_queue_free(struct sd_queue *q)
+{
+	if (q == NULL)
+		return;
+	sd_table_free(q->entries, free);
+	free(q);
+}
+
+void
+sd_intent_hash(uint8_t out[32], const struct pol_intent *in)
+{
+	uint8_t buf[POL_ASSET_NAME_MAX + 1 + 8 + EVM_ADDR_LEN + 32];
+	size_t n = strlen(in->asset_name) + 1;
+	int i;
+
+	/* The asset name with its NUL, so "A" + chain never reads as "A1". */
+	memcpy(buf, in->asset_name, n);
+	for (i = 0; i < 8; i++)
+		buf[n + (size_t)i] = (uint8_t)(in->chain_id >> (56 - 8 * i));
+	n += 8;
+	memcpy(buf + n, in->recipient, EVM_ADDR_LEN);
+	n += EVM_ADDR_LEN;
+	u256_to_be32(buf + n, &in->amount);
+	n += 32;
+	sd_table_key(out, "intent", buf, n);
+}
+
+static void
+id_key(uint8_t key[SD_TABLE_KEY_LEN], const char *id)
+{
+	sd_table_key(key, "queue", id, strlen(id));
+}
+
+static struct sd_queued *
+lookup(const struct sd_queue *q, const char *id)
+{
+	uint8_t key[SD_TABLE_KEY_LEN];
+
+	id_key(key, id);
+	return sd_table_get(q->entries, key);
+}
+
+const struct sd_queued *
+sd_queue_find(const struct sd_queue *q, const char *id)
+{
+	return lookup(q, id);
+}
+
+int
+sd_queue_begin(struct sd_queue *q, const char *id, const uint8_t intent[32],
+    int64_t queued_at, int64_t earliest)
+{
+	uint8_t key[SD_TABLE_KEY_LEN];
+	struct sd_queued *e;
+	int r;
+
+	if (id[0] == '\0' || strlen(id) > POL_REQUEST_ID_MAX ||
+	    earliest < queued_at)
+		return ERR_INVALID_ARG;
+	id_key(key, id);
+	if (sd_table_get(q->entries, key) != NULL)
+		return ERR_EXISTS;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return ERR_NOMEM;
+	memcpy(e->id, id, strlen(id) + 1);
+	memcpy(e->intent, intent, 32);
+	e->queued_at = queued_at;
+	e->earliest = earliest;
+	e->status = SD_Q_PENDING;
+	if ((r = sd_table_put(q->entries, key, e)) != 0)
+		free(e);
+	return r;
+}
+
+int
+sd_queue_commit(struct sd_queue *q, const char *id)
+{
+	struct sd_queued *e = lookup(q, id);
+
+	if (e == NULL || e->status != SD_Q_PENDING)
+		return ERR_NOT_FOUND;
+	e->status = SD_Q_QUEUED;
+	return 0;
+}
+
+void
+sd_queue_abort(struct sd_queue *q, const char *id)
+{
+	uint8_t key[SD_TABLE_KEY_LEN];
+	struct sd_queued *e = lookup(q, id);
+
+	if (e == NULL || e->status != SD_Q_PENDING)
+		return;
+	id_key(key, id);
+	free(sd_table_remove(q->entries, key));
+}
+
+int
+sd_queue_cancel(struct sd_queue *q, const char *id)
+{
+	struct sd_queued *e = lookup(q, id);
+
+	if (e == NULL || e->status != SD_Q_QUEUED)
+		return ERR_NOT_FOUND;
+	e->status = SD_Q_CANCELLED;
+	return 0;
+}
+
+int
+sd_queue_uncancel(struct sd_queue *q, const char *id)
+{
+	struct sd_queued *e = lookup(q, id);
+
+	if (e == NULL || e->status != SD_Q_CANCELLED)
+		return ERR_NOT_FOUND;
+	e->status = SD_Q_QUEUED;
+	return 0;
+}
+
+size_t
+sd_queue_count(const struct sd_queue *q)
+{
+	return sd_table_count(q->entries);
+}
+
+enum pol_reason
+sd_timelock_check(const struct sd_queued *e, int64_t now, int64_t newest,
+    int64_t *remaining)
+{
+	*remaining = 0;
+	/* Invariant 4: a clock set back would shorten every delay. */
+	if (now < newest)
+		return POL_CLOCK_BEHIND_JOURNAL;
+	if (e == NULL || e->status == SD_Q_PENDING)
+		return POL_TIMELOCK_NOT_QUEUED;
+	if (e->status == SD_Q_CANCELLED)
+		return POL_TIMELOCK_CANCELLED;
+	if (now < e->earliest) {
+		*remaining = e->earliest - now;
+		return POL_TIMELOCK_PENDING;
+	}
+	return POL_OK;
+}
+
+int
+sd_queue_serialize(const struct sd_queue *q, struct prt_writer *w)
+{
+	const struct sd_queued *e;
+	const uint8_t *key;
+	void *v;
+	size_t pos = 0, n = 0;
+
+	while (sd_table_next(q->entries, &pos, &key, &v))
+		n += ((const struct sd_queued *)v)->status != SD_Q_PENDING;
+	(void)prt_put_u64(w, n);
+	pos = 0;
+	while (sd_table_next(q->entries, &pos, &key, &v)) {
+		e = v;
+		/* Pending entries are not durable: a restart forgets them. */
+		if (e->status == SD_Q_PENDING)
+			continue;
+		(void)prt_put_string(w, e->id);
+		(void)prt_put_bytes(w, e->intent, 32);
+		(void)prt_put_u64(w, (uint64_t)e->queued_at);
+		(void)prt_put_u64(w, (uint64_t)e->earliest);
+		(void)prt_put_u8(w, (uint8_t)e->status);
+	}
+	return prt_writer_error(w);
+}
+
+int
+sd_queue_deserialize(struct sd_queue *q, struct prt_reader *rd)
+{
+	char id[POL_REQUEST_ID_MAX + 1];
+	uint8_t intent[32], status;
+	uint64_t n, k, at, earliest;
+	int r;
+
+	if (sd_queue_count(q) != 0)
+		return ERR_INVALID_ARG;
+	if ((r = prt_get_u64(rd, &n)) != 0)
+		return r;
+	for (k = 0; k < n; k++) {
+		if ((r = prt_get_string(rd, id, sizeof(id))) != 0 ||
+		    (r = prt_get_bytes(rd, intent, 32)) != 0 ||
+		    (r = prt_get_u64(rd, &at)) != 0 ||
+		    (r = prt_get_u64(rd, &earliest)) != 0 ||
+		    (r = prt_get_u8(rd, &status)) != 0)
+			return r;
+		if (status != SD_Q_QUEUED && status != SD_Q_CANCELLED)
+			return ERR_MALFORMED;
+		if ((r = sd_queue_begin(q, id, intent, (int64_t)at,
+		    (int64_t)earliest)) != 0 ||
+		    (r = sd_queue_commit(q, id)) != 0)
+			return r == ERR_INVALID_ARG || r == ERR_EXISTS ?
+			    ERR_MALFORMED : r;
+		if (status == SD_Q_CANCELLED && (r = sd_queue_cancel(q, id)) != 0)
+			return r;
+	}
+	return 0;
+}
