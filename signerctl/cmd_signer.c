@@ -484,6 +484,9 @@ cmd_status(int argc, char **argv)
 		    rep->keys[i].name, "address", addr));
 	}
 	json_object_set_new(out, "keys", keys);
+	/* When paused, the reply names the pause: unpausing names it too. */
+	if (rep->paused)
+		json_object_set_new(out, "pause", json_string(hdr.message));
 	if (o.json) {
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("\n");
@@ -492,7 +495,9 @@ cmd_status(int argc, char **argv)
 		    "journal head  %llu %s\npaused        %s\nkeys:\n",
 		    rep->version, rep->policy_id, phash,
 		    (unsigned long long)rep->head_seq, head,
-		    rep->paused ? "YES: every sign is refused" : "no");
+		    rep->paused ? "YES: every payout is refused" : "no");
+		if (rep->paused)
+			printf("              %s\n", hdr.message);
 		for (i = 0; i < rep->nkeys; i++) {
 			evm_addr_to_str(addr, rep->keys[i].address);
 			printf("  %-16s %s\n", rep->keys[i].name, addr);

@@ -195,18 +195,6 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		r = qrefuse(sd, rep, peer_uid, job, why, detail);
 		goto out;
 	}
-	/* Invariant 4: the approvals are checked now, over the derived
-	 * intent, and journaled with the entry. */
-	if (job->p.needs_approval) {
-		why = sd_payout_check_approvals(sd, &job->p,
-		    job->now > job->newest ? job->now : job->newest, detail,
-		    sizeof(detail));
-		if (why != POL_OK) {
-			r = qrefuse(sd, rep, peer_uid, job, why, detail);
-			goto out;
-		}
-		job->approvals_used = 1;
-	}
 	/* A clock set back would queue with an earliest time too soon. */
 	if (job->now < job->newest) {
 		snprintf(detail, sizeof(detail), "the clock (%" PRId64 ") is "
@@ -215,6 +203,17 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		r = qrefuse(sd, rep, peer_uid, job, POL_CLOCK_BEHIND_JOURNAL,
 		    detail);
 		goto out;
+	}
+	/* Invariant 4: the approvals are checked now, over the derived
+	 * intent, and journaled with the entry. */
+	if (job->p.needs_approval) {
+		why = sd_payout_check_approvals(sd, &job->p, job->now, detail,
+		    sizeof(detail));
+		if (why != POL_OK) {
+			r = qrefuse(sd, rep, peer_uid, job, why, detail);
+			goto out;
+		}
+		job->approvals_used = 1;
 	}
 	a = pol_asset(sd->policy, job->p.intent.asset);
 	job->earliest = job->now +

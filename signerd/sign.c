@@ -465,6 +465,15 @@ sign_new(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 		}
 		job->queued = 1;
 	}
+	/* A clock behind the journal can make expired approvals and
+	 * unfinished delays look valid: timelocked payouts wait. */
+	if ((job->p.needs_timelock || have_q) && job->now < job->newest) {
+		snprintf(detail, cap, "the clock (%" PRId64 ") is behind the "
+		    "newest journal record (%" PRId64 "); timelocked payouts "
+		    "wait until it catches up", job->now, job->newest);
+		return refuse(sd, rep, peer_uid, job, POL_CLOCK_BEHIND_JOURNAL,
+		    detail);
+	}
 	/*
 	 * Invariant 4: M approvals over exactly this intent.  A queued
 	 * payout's approvals were checked and journaled when it was queued
@@ -486,10 +495,8 @@ sign_new(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 			    "signable from %" PRId64 " (unix)", remaining,
 			    job->q.earliest);
 		else if (why == POL_CLOCK_BEHIND_JOURNAL)
-			snprintf(detail, cap, "the clock (%" PRId64 ") is "
-			    "behind the newest journal record (%" PRId64 "); "
-			    "timelocked payouts wait until it catches up",
-			    job->now, job->newest);
+			snprintf(detail, cap, "the clock went back while "
+			    "checking; retry");
 		else if (why == POL_TIMELOCK_NOT_QUEUED)
 			snprintf(detail, cap, "above the timelock threshold: "
 			    "queue it first (QUEUE_REQ) and sign after the "

@@ -8,6 +8,15 @@
 #   signerd_kill9            SIGKILL, waits
 # Limits in the test policy (base units): ETH per tx 300000, per day
 # 1000000; TUSD per tx 2000, per day 5000.
+#
+# SD_POLICY=governed signerd_provision writes the governed policy instead:
+# the same limits but 5000000 ETH a day, and approvers alice, bob, carol (P-256 keys made by
+# openssl in $WORK/approvers), erin (Ed25519, openssl) and dave (P-256 on
+# a second SoftHSM token "approvers", label "dave"); governance: 2 of
+# alice, bob, erin.  ETH needs 2 approvals above 100000 and waits
+# SD_TIMELOCK_DELAY (3) seconds in the queue above 200000; TUSD needs 2
+# approvals above 1000 and pays only RECIPIENT and ACCT2.  mallory has a
+# P-256 key too but is in no policy.
 source "$(dirname "${BASH_SOURCE[0]}")/softhsm.sh"
 
 SIGNERCTL="$BUILD/signerctl"
@@ -58,6 +67,9 @@ signerd_provision() {
   }
 }
 JSON
+	if [ "${SD_POLICY:-}" = governed ]; then
+		signerd_governed_policy >"$WORK/policy.json" || return 1
+	fi
 	SD_JOURNAL="$WORK/journal"
 	SD_SOCK="$WORK/run/signerd.sock"
 	mkdir -p "$SD_JOURNAL" "$WORK/run"
@@ -124,6 +136,144 @@ signerd_kill9() {
 	kill -KILL "$SD_PID" 2>/dev/null
 	wait "$SD_PID" 2>/dev/null
 	SD_PID=
+}
+
+# --- the governed policy: approvers, governance, timelock ---------------
+ACCT2=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
+SD_POLICY_ID=test-governed-1
+SD_TIMELOCK_DELAY=${SD_TIMELOCK_DELAY:-3}
+APPROVERS="$WORK/approvers"
+DAVE_URI="pkcs11:token=approvers;object=dave"
+
+# Approver keys the way an approver makes them: openssl, mode 0600.
+signerd_make_approvers() {
+	local n
+	mkdir -p "$APPROVERS"
+	for n in alice bob carol mallory; do
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+			-out "$APPROVERS/$n.key" 2>/dev/null || return 1
+		openssl pkey -in "$APPROVERS/$n.key" -pubout -out "$APPROVERS/$n.pem" || return 1
+	done
+	openssl genpkey -algorithm ED25519 -out "$APPROVERS/erin.key" || return 1
+	openssl pkey -in "$APPROVERS/erin.key" -pubout -out "$APPROVERS/erin.pem" || return 1
+	# dave's key never leaves its token: a second token, his own PIN.
+	make_pin "$WORK/approvers-so.pin" "aso-$RANDOM$RANDOM"
+	make_pin "$WORK/dave.pin" "dave-$RANDOM$RANDOM"
+	"$SIGNERCTL" token init --module "$SOFTHSM_MODULE" --label approvers \
+		--so-pin-file "$WORK/approvers-so.pin" --pin-file "$WORK/dave.pin" >/dev/null || return 1
+	local pub
+	pub=$("$SIGNERCTL" key generate --module "$SOFTHSM_MODULE" \
+		--token pkcs11:token=approvers --pin-file "$WORK/dave.pin" \
+		--label dave --type p256 --json | jq -r .public_key) || return 1
+	echo "3059301306072a8648ce3d020106082a8648ce3d030107034200${pub#0x}" |
+		xxd -r -p | openssl pkey -pubin -inform DER -out "$APPROVERS/dave.pem"
+}
+
+signerd_governed_policy() {
+	signerd_make_approvers || return 1
+	jq -n --arg a "$(cat "$APPROVERS/alice.pem")" --arg b "$(cat "$APPROVERS/bob.pem")" \
+		--arg c "$(cat "$APPROVERS/carol.pem")" --arg e "$(cat "$APPROVERS/erin.pem")" \
+		--arg d "$(cat "$APPROVERS/dave.pem")" --arg token "$TUSD_CONTRACT" \
+		--arg r1 "$RECIPIENT" --arg r2 "$ACCT2" --arg id "$SD_POLICY_ID" \
+		--argjson delay "$SD_TIMELOCK_DELAY" '
+	def caps: {max_fee_per_gas: "200000000000",
+		max_priority_fee_per_gas: "5000000000", gas_limit: 100000};
+	def set: ["alice", "bob", "carol", "erin", "dave"];
+	{policy_id: $id,
+	 approvers: {alice: {public_key_pem: ($a + "\n")}, bob: {public_key_pem: ($b + "\n")},
+		carol: {public_key_pem: ($c + "\n")}, erin: {public_key_pem: ($e + "\n")},
+		dave: {public_key_pem: ($d + "\n")}},
+	 governance: {m: 2, approvers: ["alice", "bob", "erin"]},
+	 assets: {
+	  ETH: {chain_id: 1337, kind: "native", decimals: 18, key: "payout",
+		daily_limit: "5000000", per_tx_limit: "300000",
+		approval: {threshold: "100000", m: 2, approvers: set},
+		timelock: {threshold: "200000", delay_seconds: $delay},
+		fee_caps: caps, confirmations: 1},
+	  TUSD: {chain_id: 1337, kind: "erc20", decimals: 6, key: "payout",
+		contract: $token, daily_limit: "5000", per_tx_limit: "2000",
+		approval: {threshold: "1000", m: 2, approvers: set},
+		allowlist: [$r1, $r2], fee_caps: caps, confirmations: 1}}}'
+}
+
+# sd_text_sign ID CHAIN ASSET TO AMOUNT EXPIRES: the exact approval text
+# of a payout (docs/approvals.md), as an approver writes it with printf.
+sd_text_sign() {
+	printf 'signer-approval v1\naction: sign\npolicy: %s\nrequest: %s\nchain: %s\nasset: %s\nto: %s\namount: %s\nexpires: %s\n' \
+		"$SD_POLICY_ID" "$1" "$2" "$3" "$4" "$5" "$6"
+}
+
+# sd_text_op ACTION ID EXPIRES: the text of a cancel, pause or unpause.
+sd_text_op() {
+	printf 'signer-approval v1\naction: %s\npolicy: %s\nrequest: %s\nexpires: %s\n' \
+		"$1" "$SD_POLICY_ID" "$2" "$3"
+}
+
+# sd_openssl_approval NAME KEYFILE TEXTFILE EXPIRES: an approval made with
+# openssl alone (the commands docs/approvals.md gives), as JSON.
+sd_openssl_approval() {
+	local name=$1 key=$2 text=$3 expires=$4
+	if openssl pkey -in "$key" -noout -text 2>/dev/null | grep -q '^ED25519'; then
+		openssl pkeyutl -sign -rawin -inkey "$key" -in "$text" -out "$text.sig" || return 1
+	else
+		openssl dgst -sha256 -sign "$key" -out "$text.sig" "$text" || return 1
+	fi
+	jq -cn --arg a "$name" --argjson e "$expires" \
+		--arg s "$(xxd -p "$text.sig" | tr -d '\n')" \
+		'{approver: $a, expiry: $e, signature: $s}'
+}
+
+# sd_approve NAME ID CHAIN ASSET TO AMOUNT [EXPIRES]: NAME's approval of a
+# payout, made with openssl from NAME's key file.
+sd_approve() {
+	local exp=${7:-$(($(date +%s) + 3600))} f="$APPROVERS/text.$RANDOM$RANDOM"
+	sd_text_sign "$2" "$3" "$4" "$5" "$6" "$exp" >"$f"
+	sd_openssl_approval "$1" "$APPROVERS/$1.key" "$f" "$exp"
+}
+
+# sd_approve_op NAME ACTION ID [EXPIRES]: likewise for cancel/pause/unpause.
+sd_approve_op() {
+	local exp=${4:-$(($(date +%s) + 3600))} f="$APPROVERS/text.$RANDOM$RANDOM"
+	sd_text_op "$2" "$3" "$exp" >"$f"
+	sd_openssl_approval "$1" "$APPROVERS/$1.key" "$f" "$exp"
+}
+
+# sd_request ID ASSET TO AMOUNT NONCE APPROVALS_JSON [mktx args...]: a
+# signerctl request file on stdout; the transaction pays TO AMOUNT (for
+# TUSD through the token contract) unless mktx args say otherwise.
+sd_request() {
+	local id=$1 asset=$2 to=$3 amount=$4 nonce=$5 aps=$6 tx
+	shift 6
+	if [ "$asset" = TUSD ]; then
+		tx=$("$SDCLIENT" mktx --chain-id 1337 --nonce "$nonce" --to "$to" \
+			--token "$TUSD_CONTRACT" --token-amount "$amount" --gas 60000 "$@")
+	else
+		tx=$("$SDCLIENT" mktx --chain-id 1337 --nonce "$nonce" --to "$to" \
+			--value "$amount" "$@")
+	fi || return 1
+	jq -n --arg id "$id" --arg asset "$asset" --arg to "$to" --arg amount "$amount" \
+		--arg tx "$tx" --argjson aps "$aps" \
+		'{request_id: $id, asset: $asset, chain_id: 1337, to: $to,
+		  amount: $amount, tx: $tx, approvals: $aps}'
+}
+
+# sd_ctl CMD ARGS...: a signerctl command against this signerd; prints
+# its JSON reply (reason OK when it went through).
+sd_ctl() {
+	local cmd=$1
+	shift
+	"$SIGNERCTL" "$cmd" --socket "ipc://$SD_SOCK" "$@" 2>>"$WORK/signerctl.err"
+}
+
+# sd_reason CMD REQUEST_FILE: the reason signerd gave for a sign or queue.
+sd_reason() {
+	sd_ctl "$1" --request "$2" | jq -r .reason
+}
+
+# sd_journal_reason ID: the reason of the newest refusal journaled for ID.
+sd_journal_reason() {
+	jq -r --arg id "$1" 'select(.type == "refused" and .request_id == $id) | .reason' \
+		"$SD_JOURNAL"/seg-*.jsonl | tail -1
 }
 
 # Never leave a daemon behind, whatever happens to the test.

@@ -3,6 +3,9 @@
  *   sdclient mktx  --chain-id N --nonce N --to ADDR (--value WEI |
  *                  --token CONTRACT --token-amount N) [--max-fee W]
  *                  [--prio-fee W] [--gas N]            unsigned tx hex
+ *                  [--data HEX] [--create] [--access-list ADDR]
+ *                  [--signed]     shapes policy must refuse: raw calldata,
+ *                  no recipient, an access list entry, the signed form
  *   sdclient raw   --socket URL HEX                    send raw frame
  *   sdclient load  --socket URL --threads T --count N --asset A
  *                  --chain-id C --to ADDR --amount X [--token CONTRACT]
@@ -23,6 +26,7 @@
 #include "common/err.h"
 #include "evm/addr.h"
 #include "evm/erc20.h"
+#include "evm/rlp.h"
 #include "evm/tx.h"
 #include "policy/policy.h"
 #include "proto/client.h"
@@ -34,6 +38,9 @@ struct args {
 	/* What the request claims, when a test wants it to disagree with
 	 * the transaction. */
 	const char *stated_amount, *stated_to;
+	/* mktx only: transactions no payout should be. */
+	const char *data, *access_list;
+	int create, sign_form;
 	uint64_t chain_id, nonce, gas, nonce_base, first_id;
 	int threads, count, timeout_ms;
 };
@@ -267,11 +274,44 @@ run_raw(const char *arg)
 	return 0;
 }
 
+/*
+ * evm_tx_encode writes only empty access lists: this one writes the
+ * unsigned form with one entry [address, []], as an attacker would.
+ */
+static void
+encode_with_access_list(struct prt_writer *w, const struct evm_tx *tx,
+    const uint8_t al_addr[20])
+{
+	size_t outer, list, entry, keys;
+
+	prt_put_u8(w, EVM_TX_TYPE_1559);
+	outer = w->len;
+	rlp_put_u64(w, tx->chain_id);
+	rlp_put_u64(w, tx->nonce);
+	rlp_put_u256(w, &tx->max_priority_fee_per_gas);
+	rlp_put_u256(w, &tx->max_fee_per_gas);
+	rlp_put_u64(w, tx->gas_limit);
+	rlp_put_bytes(w, tx->to, tx->has_to ? 20 : 0);
+	rlp_put_u256(w, &tx->value);
+	rlp_put_bytes(w, tx->data, tx->data_len);
+	list = w->len;
+	entry = w->len;
+	rlp_put_bytes(w, al_addr, 20);
+	keys = w->len;
+	rlp_close_list(w, keys);
+	rlp_close_list(w, entry);
+	rlp_close_list(w, list);
+	rlp_close_list(w, outer);
+	if (prt_writer_error(w) != 0)
+		die("encode", ERR_INTERNAL);
+}
+
 static int
 run_mktx(void)
 {
 	struct prt_writer w;
-	uint8_t to[20];
+	struct evm_tx tx;
+	uint8_t to[20], al[20];
 	u256 amount;
 	char *hex;
 
@@ -279,6 +319,29 @@ run_mktx(void)
 	parse_u256(&amount, A.token != NULL ? A.token_amount : A.value);
 	prt_writer_init(&w, PRT_TX_MAX);
 	build_tx(&w, A.nonce, to, &amount);
+	if (A.data != NULL || A.create || A.access_list != NULL ||
+	    A.sign_form) {
+		if (evm_tx_decode(&tx, w.p, w.len) != 0)
+			die("decode", ERR_INTERNAL);
+		if (A.data != NULL && util_hex_decode_var(tx.data,
+		    sizeof(tx.data), &tx.data_len, A.data) != 0)
+			die("bad --data hex", ERR_MALFORMED);
+		if (A.create)
+			tx.has_to = 0;
+		if (A.sign_form) {
+			/* Any r, s: signerd must refuse before looking. */
+			tx.is_signed = 1;
+			memset(tx.r, 0x11, 32);
+			memset(tx.s, 0x22, 32);
+		}
+		w.len = 0;
+		if (A.access_list != NULL) {
+			parse_addr(al, A.access_list);
+			encode_with_access_list(&w, &tx, al);
+		} else if (evm_tx_encode(&w, &tx) != 0) {
+			die("encode", ERR_INTERNAL);
+		}
+	}
 	if ((hex = malloc(w.len * 2 + 1)) == NULL)
 		die("malloc", ERR_NOMEM);
 	util_hex_encode(hex, w.p, w.len);
@@ -312,6 +375,10 @@ main(int argc, char **argv)
 		{ "stated-amount", required_argument, NULL, 'S' },
 		{ "stated-to", required_argument, NULL, 'O' },
 		{ "timeout-ms", required_argument, NULL, 'M' },
+		{ "data", required_argument, NULL, 'D' },
+		{ "access-list", required_argument, NULL, 'L' },
+		{ "create", no_argument, NULL, 'C' },
+		{ "signed", no_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode;
@@ -343,6 +410,10 @@ main(int argc, char **argv)
 		case 'S': A.stated_amount = optarg; break;
 		case 'O': A.stated_to = optarg; break;
 		case 'M': A.timeout_ms = atoi(optarg); break;
+		case 'D': A.data = optarg; break;
+		case 'L': A.access_list = optarg; break;
+		case 'C': A.create = 1; break;
+		case 'Z': A.sign_form = 1; break;
 		default: die("bad option", ERR_INVALID_ARG);
 		}
 	}
