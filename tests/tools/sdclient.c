@@ -6,6 +6,7 @@
  *                  [--data HEX] [--create] [--access-list ADDR]
  *                  [--signed]     shapes policy must refuse: raw calldata,
  *                  no recipient, an access list entry, the signed form
+ *                  (and --value with --token: value on a token transfer)
  *   sdclient raw   --socket URL HEX                    send raw frame
  *   sdclient load  --socket URL --threads T --count N --asset A
  *                  --chain-id C --to ADDR --amount X [--token CONTRACT]
@@ -320,9 +321,12 @@ run_mktx(void)
 	prt_writer_init(&w, PRT_TX_MAX);
 	build_tx(&w, A.nonce, to, &amount);
 	if (A.data != NULL || A.create || A.access_list != NULL ||
-	    A.sign_form) {
+	    A.sign_form || (A.token != NULL && A.value != NULL)) {
 		if (evm_tx_decode(&tx, w.p, w.len) != 0)
 			die("decode", ERR_INTERNAL);
+		/* --value with --token: ETH riding on a token transfer. */
+		if (A.token != NULL && A.value != NULL)
+			parse_u256(&tx.value, A.value);
 		if (A.data != NULL && util_hex_decode_var(tx.data,
 		    sizeof(tx.data), &tx.data_len, A.data) != 0)
 			die("bad --data hex", ERR_MALFORMED);
