@@ -171,6 +171,9 @@ build-fuzz/%: fuzz/%.c $$(FUZZ_LIB_SRCS)
 		-o $@ $^ $(LIBS_EVM) \
 		$(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG)
 
+# The approval harness also runs signerd's approval checker (OpenSSL, no I/O).
+build-fuzz/fuzz_approval: signerd/approvals.c
+
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \
 		n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
