@@ -140,7 +140,7 @@ sd_remember_approvals(struct sd_ctx *sd, const struct prt_approval *ap,
 
 	for (i = 0; i < n; i++)
 		if (sd_seen_add(sd_state_seen(sd->state), ap[i].sig,
-		    ap[i].sig_len, label) != 0)
+		    ap[i].sig_len, label, ap[i].expiry) != 0)
 			log_warn("approval of %s by %s not remembered", label,
 			    ap[i].approver);
 }
@@ -173,6 +173,8 @@ sd_maybe_snapshot(struct sd_ctx *sd, int force)
 	prt_writer_init(&w, JNL_SNAPSHOT_MAX);
 	pthread_rwlock_wrlock(&sd->commit_lock);
 	sd_state_lock(sd->state);
+	/* Expired approvals are refused as such: their signatures can go. */
+	sd_seen_prune(sd_state_seen(sd->state), sd_state_newest_time(sd->state));
 	prt_put_bytes(&w, pol_hash(sd->policy), 32);
 	r = sd_state_serialize(sd->state, &w);
 	sd_state_unlock(sd->state);

@@ -42,10 +42,11 @@ static int
 replay_approvals(struct sd_ctx *sd, const json_t *rec, const char *action,
     const char *id)
 {
-	const json_t *arr = json_object_get(rec, "approvals"), *e;
+	const json_t *arr = json_object_get(rec, "approvals"), *e, *exp;
 	char label[SD_SEEN_LABEL_MAX + 1];
 	uint8_t sig[PRT_APPROVAL_SIG_MAX];
 	const char *hex;
+	uint64_t expiry;
 	size_t i, len;
 
 	if (arr == NULL)
@@ -57,7 +58,16 @@ replay_approvals(struct sd_ctx *sd, const json_t *rec, const char *action,
 		if ((hex = str_of(e, "sig")) == NULL ||
 		    util_hex_decode_var(sig, sizeof(sig), &len, hex) != 0)
 			return ERR_MALFORMED;
-		if (sd_seen_add(sd_state_seen(sd->state), sig, len, label) != 0)
+		/* An integer, or a decimal string past 2^63-1 (record.c). */
+		exp = json_object_get(e, "expiry");
+		if (json_is_integer(exp) && json_integer_value(exp) >= 0)
+			expiry = (uint64_t)json_integer_value(exp);
+		else if (json_is_string(exp))
+			expiry = UINT64_MAX;
+		else
+			return ERR_MALFORMED;
+		if (sd_seen_add(sd_state_seen(sd->state), sig, len, label,
+		    expiry) != 0)
 			return ERR_NOMEM;
 	}
 	return 0;

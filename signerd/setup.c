@@ -200,6 +200,8 @@ sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
 		return r;
 	}
 	jnl_head(sd->journal, &seq, head);
+	sd_seen_prune(sd_state_seen(sd->state),
+	    sd_state_newest_time(sd->state));
 	if (sd->replay_nonce_conflicts > 0)
 		log_warn("journal replay: %zu signed records reuse a nonce an "
 		    "earlier request holds", sd->replay_nonce_conflicts);

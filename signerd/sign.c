@@ -381,12 +381,17 @@ check_and_reserve(struct sd_ctx *sd, struct sign_job *job, char *detail,
 		paused_detail(detail, cap, &job->pause);
 		return POL_PAUSED;
 	}
-	if (job->queued &&
-	    ((q = sd_queue_find(sd_state_queue(sd->state),
-	    job->p.req.request_id)) == NULL || q->status != SD_Q_QUEUED)) {
+	q = sd_queue_find(sd_state_queue(sd->state), job->p.req.request_id);
+	if (job->queued && (q == NULL || q->status != SD_Q_QUEUED)) {
 		snprintf(detail, cap, "request %s was cancelled while queued",
 		    job->p.req.request_id);
 		return POL_TIMELOCK_CANCELLED;
+	}
+	/* Queued by a concurrent request since we looked: decide again. */
+	if (!job->queued && q != NULL) {
+		snprintf(detail, cap, "request id is being queued right now; "
+		    "retry");
+		return POL_REQUEST_ID_CONFLICT;
 	}
 	/* invariant 5: one payout per (key, chain, nonce). */
 	if ((owner = sd_state_nonce_owner(sd->state, &job->p.ref)) != NULL &&

@@ -20,13 +20,13 @@ test_seen(void **unused)
 
 	assert_int_equal(sd_seen_new(&s), 0);
 	assert_null(sd_seen_find(s, s1, sizeof(s1)));
-	assert_int_equal(sd_seen_add(s, s1, sizeof(s1), "sign a"), 0);
-	assert_int_equal(sd_seen_add(s, s1, sizeof(s1), "sign b"), 0);
+	assert_int_equal(sd_seen_add(s, s1, sizeof(s1), "sign a", 100), 0);
+	assert_int_equal(sd_seen_add(s, s1, sizeof(s1), "sign b", 100), 0);
 	assert_string_equal(sd_seen_find(s, s1, sizeof(s1)), "sign a");
 	assert_null(sd_seen_find(s, s2, sizeof(s2)));
 	memset(longlabel, 'x', sizeof(longlabel) - 1);
 	longlabel[sizeof(longlabel) - 1] = '\0';
-	assert_int_equal(sd_seen_add(s, s2, sizeof(s2), longlabel),
+	assert_int_equal(sd_seen_add(s, s2, sizeof(s2), longlabel, 100),
 	    ERR_INVALID_ARG);
 
 	prt_writer_init(&w, 4096);
@@ -41,11 +41,39 @@ test_seen(void **unused)
 	sd_seen_free(s);
 }
 
+/* Expired approvals are refused as expired: their signatures can go. */
+static void
+test_prune(void **unused)
+{
+	struct sd_seen *s;
+	uint8_t sig[4];
+	uint32_t i;
+
+	assert_int_equal(sd_seen_new(&s), 0);
+	for (i = 0; i < 1000; i++) {
+		memcpy(sig, &i, sizeof(i));
+		assert_int_equal(sd_seen_add(s, sig, sizeof(sig), "sign x",
+		    i), 0);
+	}
+	sd_seen_prune(s, 0);		/* no time known yet: nothing */
+	assert_int_equal(sd_seen_count(s), 1000);
+	sd_seen_prune(s, 600);
+	assert_int_equal(sd_seen_count(s), 400);
+	i = 599;
+	memcpy(sig, &i, sizeof(i));
+	assert_null(sd_seen_find(s, sig, sizeof(sig)));
+	i = 600;	/* valid through second 600 */
+	memcpy(sig, &i, sizeof(i));
+	assert_string_equal(sd_seen_find(s, sig, sizeof(sig)), "sign x");
+	sd_seen_free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seen),
+		cmocka_unit_test(test_prune),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

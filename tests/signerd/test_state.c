@@ -322,7 +322,7 @@ test_snapshot_v2_parts(void **unused)
 	assert_int_equal(sd_pause_clear(sd_state_pause(st), "genesis"), 0);
 	assert_int_equal(sd_pause_set(sd_state_pause(st), "inc-1", "erin"), 0);
 	assert_int_equal(sd_seen_add(sd_state_seen(st), sig, sizeof(sig),
-	    "sign s1"), 0);
+	    "sign s1", 99999), 0);
 	sd_state_note_time(st, 12345);
 	prt_writer_init(&w, 1 << 20);
 	assert_int_equal(sd_state_serialize(st, &w), 0);
