@@ -8,6 +8,8 @@
 #   make test       install missing Debian/npm packages, then run every suite
 #                   (plain build and ASan+UBSan build)
 #   make demo       install missing packages, then run the demo
+#   make bench      install missing packages, then time signerd, the HSM
+#                   and the journal (ratios to baselines from the same run)
 #   make fuzz       build libFuzzer harnesses and run each for FUZZ_SECONDS
 #   make SANITIZE=address,undefined   sanitizer build into build-san/
 
@@ -139,7 +141,7 @@ $(BUILD)/tests/%: tests/%.c $$(foreach l,$$(TEST_DEPS_$$(call layer_of_test,test
 		$(LIBS_SECCOMP) $(LIBS_INIH) $(LIBS_CMOCKA)
 
 # --- top-level targets --------------------------------------------------
-.PHONY: all deps check test demo fuzz clean
+.PHONY: all deps check test demo bench fuzz clean
 all: $(PROGRAMS) $(TOOLS) $(TEST_BINS)
 
 deps:
@@ -157,6 +159,10 @@ test: deps
 demo: deps
 	$(MAKE) all
 	scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	scripts/bench.sh
 
 # --- fuzzing ------------------------------------------------------------
 # Each fuzz/fuzz_<name>.c is linked against the pure layers, built with

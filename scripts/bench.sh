@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# bench.sh: `make bench`: times signerd's sign path, raw C_Sign, the journal and start-up on one SoftHSM token, each figure as a ratio to a baseline from the same run.
+# These machines are noisy and have 2 cores, so no figure stands alone:
+# each signerd load is bracketed by raw C_Sign runs and divided by their
+# mean, and CPU per signature (which noise barely moves) is printed beside
+# the rates.  Every step is bounded in count and by a timeout; everything
+# is on unix sockets in a temp dir; only processes started here are
+# stopped, by pid (tests/lib/signerd.sh, onexit.sh).  Timing is never a
+# pass/fail test: the exit status says only whether every step ran.
+#   BENCH_RECORDS       large-journal size for the journal and start-up
+#                       figures (default 1000000)
+#   BENCH_RAW_SECONDS   length of each raw C_Sign run (default 5)
+#   BENCH_COUNT_1       requests of the 1-client signerd run (default 5000)
+#   BENCH_COUNT_N       requests of the 4- and 8-client runs (default 10000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+RECORDS=${BENCH_RECORDS:-1000000}
+RAW_SECONDS=${BENCH_RAW_SECONDS:-5}
+COUNT_1=${BENCH_COUNT_1:-5000}
+COUNT_N=${BENCH_COUNT_N:-10000}
+# Upper bounds per step, far above what a healthy run needs.
+STEP_TIMEOUT=120
+LONG_TIMEOUT=600
+P11BENCH=$BUILD/tools/p11bench
+JNLFILL=$BUILD/tools/jnlfill
+BENCH_JOURNAL=$BUILD/bench_journal
+OUT_JSON=$BUILD/bench.json
+
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+for b in "$BUILD/signerd" "$BUILD/signerctl" "$BUILD/tools/sdclient" \
+	"$P11BENCH" "$JNLFILL"; do
+	[ -x "$b" ] || die "$b is not built: run make (or make bench)"
+done
+for c in jq timeout cc sha256sum; do
+	command -v "$c" >/dev/null || die "$c not found: run scripts/deps"
+done
+
+. tests/lib/tap.sh
+. tests/lib/signerd.sh
+
+# --- helpers ----------------------------------------------------------------
+ROWS="$WORK/rows.tsv"
+: >"$ROWS"
+
+# field LINE KEY: the value of KEY=value in a "RAW ..." or "SUMMARY ..." line.
+field() {
+	local kv
+	for kv in $1; do
+		case $kv in "$2"=*) printf '%s' "${kv#*=}"; return 0 ;; esac
+	done
+	die "no $2= in: $1"
+}
+
+# calc EXPR [DECIMALS]: floating point, which bash lacks.
+calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'
+}
+
+# row FIGURE VALUE UNIT BASELINE_NAME BASELINE_VALUE [P50 P99]
+row() {
+	local r=-
+	[ "$5" = - ] || r=$(ratio "$2" "$5")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" \
+		"$r" "${6:--}" "${7:--}" >>"$ROWS"
+}
+
+now_ms() { date +%s%3N; }
+
+# raw_sign SESSIONS THREADS [--evm-finish]: one bounded p11bench run; prints
+# its RAW line.  Counted high and cut by time, so a fast or a slow machine
+# both get RAW_SECONDS of signing.
+raw_sign() {
+	local s=$1 t=$2
+	shift 2
+	timeout "$STEP_TIMEOUT" "$P11BENCH" --module "$SOFTHSM_MODULE" \
+		--token pkcs11:token=signer \
+		--key 'pkcs11:token=signer;object=payout' \
+		--pin-file "$WORK/user.pin" --sessions "$s" --threads "$t" \
+		--count 200000 --max-seconds "$RAW_SECONDS" "$@" ||
+		die "p11bench failed"
+}
+
+# load CLIENTS COUNT PREFIX NONCE_BASE: sdclient load against the running signerd;
+# prints its SUMMARY line plus cpu_us=, the host CPU per request of signerd
+# and sdclient together (the token's signing runs inside signerd).
+load() {
+	local clk s0 s1 line cu cs tf="$WORK/load.time" TIMEFORMAT='%U %S'
+	clk=$(getconf CLK_TCK)
+	s0=$(awk '{ print $14 + $15 }' "/proc/$SD_PID/stat")
+	# sd_load's arguments, called directly so timeout signals sdclient
+	# itself rather than a shell around it.
+	{ time timeout "$STEP_TIMEOUT" "$SDCLIENT" load \
+		--socket "ipc://$SD_SOCK" --chain-id 1337 --to "$RECIPIENT" \
+		--asset ETH --amount 1 --threads "$1" --count "$2" \
+		--id-prefix "$3" --nonce-base "$4" --timeout-ms 30000 \
+		>"$WORK/load.out" ; } \
+		2>"$tf" || die "sdclient load ($1 clients) failed; see $WORK/load.out"
+	s1=$(awk '{ print $14 + $15 }' "/proc/$SD_PID/stat")
+	line=$(grep '^SUMMARY' "$WORK/load.out") || die "sdclient printed no SUMMARY"
+	[ "$(field "$line" ok)" = "$2" ] || die "not every request was signed: $line"
+	read -r cu cs < <(tail -1 "$tf")
+	printf '%s cpu_us=%s\n' "$line" \
+		"$(calc "(($s1 - $s0) / $clk + $cu + $cs) * 1e6 / $2" 1)"
+}
+
+# start_signerd LIMIT: starts signerd -f like signerd_start, but waits up to
+# LIMIT seconds (a large journal replays for a while) and sets START_S to
+# the time from exec to its "ready" log line, read from the line's own
+# millisecond timestamp rather than from a poll.
+start_signerd() {
+	local limit=$1 t0 n0 i ts
+	signerd_kill9
+	rm -f "$SD_SOCK"
+	n0=$(grep -c '"ready' "$WORK/signerd.log" 2>/dev/null) || n0=0
+	t0=$(now_ms)
+	"$SIGNERD" -c "$SD_CONF" -f 2>>"$WORK/signerd.log" &
+	SD_PID=$!
+	for ((i = 0; i < limit * 50; i++)); do
+		if [ -S "$SD_SOCK" ] &&
+			[ "$(grep -c '"ready' "$WORK/signerd.log")" -gt "$n0" ]; then
+			ts=$(grep '"ready' "$WORK/signerd.log" | tail -1 |
+				sed 's/.*"ts":"\([^"]*\)".*/\1/')
+			START_S=$(calc "($(date -d "$ts" +%s%3N) - $t0) / 1000")
+			return 0
+		fi
+		kill -0 "$SD_PID" 2>/dev/null ||
+			{ SD_PID=; tail -5 "$WORK/signerd.log" >&2; die "signerd exited"; }
+		sleep 0.02
+	done
+	die "signerd not ready after ${limit}s"
+}
+
+stop_signerd() {
+	local t0
+	t0=$(now_ms)
+	signerd_stop || die "signerd did not stop cleanly"
+	STOP_S=$(calc "($(now_ms) - $t0) / 1000")
+}
+
+hwm_mib() {
+	awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$SD_PID/status"
+}
+
+# --- setup ------------------------------------------------------------------
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+say "$(nproc) CPUs, load average $LOAD0; work dir $WORK"
+signerd_provision >/dev/null || die "provisioning the token failed"
+# The test policy's daily limit would refuse a benchmark's worth of
+# payouts; the same policy with a limit that never bites keeps every other
+# rule (and follows the test policy when it changes).
+jq '.policy_id = "bench-policy-1" |
+	.assets.ETH.daily_limit = "1000000000000000000000000000"' \
+	"$WORK/policy.json" >"$WORK/bench-policy.json" ||
+	die "cannot derive the bench policy from $WORK/policy.json"
+sed -i "s|^genesis = .*|genesis = $WORK/bench-policy.json|" "$SD_CONF"
+grep -q '^sessions = 2$' "$SD_CONF" && grep -q '^workers = 4$' "$SD_CONF" ||
+	die "expected sessions = 2 and workers = 4 in $SD_CONF"
+
+# --- (a) raw C_Sign and (b) signerd's full path, interleaved ----------------
+# signerd stays up, idle, during the raw runs (it wakes once a second), so
+# every figure below has a raw 2-session run right before and after it.
+start_signerd 60
+START_EMPTY=$START_S
+HWM_IDLE=$(hwm_mib)
+RAW22=()
+say "raw C_Sign: 2 sessions x 2 threads; 1 x 1; 2 x 2 with evm_sig_finish"
+RAW22+=("$(raw_sign 2 2)")
+RAW11=$(raw_sign 1 1)
+RAWF=$(raw_sign 2 2 --evm-finish)
+RAW22+=("$(raw_sign 2 2)")
+declare -A SD
+for c in 1 4 8; do
+	say "signerd with $c client(s), then raw C_Sign 2 sessions"
+	[ "$c" = 1 ] && n=$COUNT_1 || n=$COUNT_N
+	# Each payout needs its own nonce (invariant 5).
+	SD[$c]=$(load "$c" "$n" "bench-c$c" $((c * 1000000)))
+	RAW22+=("$(raw_sign 2 2)")
+done
+HWM_LOAD=$(hwm_mib)
+stop_signerd
+JOURNAL_B=$(cat "$SD_JOURNAL"/seg-*.jsonl | wc -l)
+# A restart on (b)'s journal: signerd wrote a snapshot at its head on stop.
+start_signerd 60
+START_B=$START_S
+stop_signerd
+
+# raw_mean KEY I J: mean of KEY over raw 2-session runs I..J.
+raw_mean() {
+	local k sum=0 n=0
+	for ((k = $2; k <= $3; k++)); do
+		sum=$(calc "$sum + $(field "${RAW22[k]}" "$1")" 1)
+		n=$((n + 1))
+	done
+	calc "$sum / $n" 1
+}
+LAST=$((${#RAW22[@]} - 1))
+R22=$(raw_mean rate 0 $LAST)
+row "raw C_Sign, 2 sessions x 2 threads (mean of $((LAST + 1)))" "$R22" /s \
+	"(baseline)" "$R22" "$(field "${RAW22[0]}" p50_ms)" \
+	"$(field "${RAW22[0]}" p99_ms)"
+row "raw C_Sign, 1 session x 1 thread" "$(field "$RAW11" rate)" /s \
+	"raw C_Sign 2 sessions, runs before+after" "$(raw_mean rate 0 1)" \
+	"$(field "$RAW11" p50_ms)" "$(field "$RAW11" p99_ms)"
+row "raw C_Sign + evm_sig_finish, 2 sessions" "$(field "$RAWF" rate)" /s \
+	"raw C_Sign 2 sessions, runs before+after" "$(raw_mean rate 0 1)" \
+	"$(field "$RAWF" p50_ms)" "$(field "$RAWF" p99_ms)"
+row "evm_sig_finish alone, per signature" "$(field "$RAWF" finish_us)" us \
+	"raw C_Sign CPU per signature" "$(raw_mean cpu_us 0 1)"
+i=1
+for c in 1 4 8; do
+	l=${SD[$c]}
+	row "signerd sign, $c client(s), workers 4" "$(field "$l" rate)" /s \
+		"raw C_Sign 2 sessions, runs before+after" \
+		"$(raw_mean rate $i $((i + 1)))" "$(field "$l" p50_ms)" \
+		"$(field "$l" p99_ms)"
+	row "host CPU per signature, signerd+client, $c client(s)" \
+		"$(field "$l" cpu_us)" us "raw C_Sign CPU per signature" \
+		"$(raw_mean cpu_us $i $((i + 1)))"
+	i=$((i + 1))
+done
+row "signerd peak RSS (VmHWM) under load" "$HWM_LOAD" MiB \
+	"VmHWM right after start-up" "$HWM_IDLE"
+
+# --- (c) journal appends and open time --------------------------------------
+say "journal: appends with 1 and 8 threads, open of $RECORDS records"
+# The command from tests/bench/bench_journal.c's header comment.
+timeout "$STEP_TIMEOUT" cc -I. -D_GNU_SOURCE -std=c11 -O2 -o "$BENCH_JOURNAL" \
+	tests/bench/bench_journal.c "$BUILD/libjournal.a" "$BUILD/libproto.a" \
+	"$BUILD/libcommon.a" -ljansson -lcrypto -lpthread
+timeout "$LONG_TIMEOUT" "$BENCH_JOURNAL" "$WORK" "$RECORDS" >"$WORK/journal.out" ||
+	die "bench_journal failed: $(cat "$WORK/journal.out")"
+jline() { grep "^$1" "$WORK/journal.out" || die "bench_journal printed no '$1'"; }
+appends() { jline "$1" | sed 's/.* = \([0-9.]*\) appends\/s.*/\1/'; }
+open_s() { jline "$1" | sed 's/.*: \([0-9.]*\) s$/\1/'; }
+A1=$(appends "append 1 thread")
+A8=$(appends "append 8 thread")
+O_CHAIN=$(open_s "open, hash chain only")
+O_NOSNAP=$(open_s "open, no snapshot")
+O_SNAP=$(open_s "open, snapshot at the head")
+row "journal append, 8 threads (group commit)" "$A8" /s \
+	"journal append, 1 thread" "$A1"
+row "jnl_open $RECORDS records, no snapshot (replay)" "$O_NOSNAP" s \
+	"jnl_open, hash chain only" "$O_CHAIN"
+row "jnl_open $RECORDS records, snapshot at head" "$O_SNAP" s \
+	"jnl_open, no snapshot" "$O_NOSNAP"
+
+# --- (e) signerd start-up on a large journal of its own format --------------
+say "signerd start-up: $RECORDS signerd records (from (b)'s genesis and a signed record)"
+BIG=$WORK/big-journal
+mkdir "$BIG"
+timeout "$LONG_TIMEOUT" "$JNLFILL" --from "$SD_JOURNAL" --to "$BIG" \
+	--records "$RECORDS" || die "jnlfill failed"
+chown -R "$SD_USER" "$BIG"
+sed -i "s|^dir = .*|dir = $BIG|" "$SD_CONF"
+start_signerd "$LONG_TIMEOUT"
+START_BIG=$START_S
+# Conflicting nonces replay down another path: the figure would not be
+# the one a real journal costs.
+! grep -q 'reuse a nonce' "$WORK/signerd.log" ||
+	die "jnlfill's records reuse nonces; the start-up figure would be wrong"
+HWM_BIG=$(hwm_mib)
+n0=$(wc -l <"$WORK/signerd.log")
+stop_signerd
+STOP_BIG=$STOP_S
+# The stop writes a snapshot at the head, unless the state has outgrown
+# what the journal takes; then the next start replays everything again,
+# and the row must say so rather than claim a snapshot.
+SNAP_LABEL="snapshot at head"
+if tail -n +"$((n0 + 1))" "$WORK/signerd.log" | grep -q 'snapshot not written'; then
+	SNAP_LABEL="NO snapshot (stop wrote none)"
+	say "signerd wrote no snapshot at stop:$(tail -n +"$((n0 + 1))" \
+		"$WORK/signerd.log" | grep -o 'snapshot not written: [^"]*' |
+		tail -1 | cut -d: -f2-)"
+fi
+start_signerd "$LONG_TIMEOUT"
+START_BIG_SNAP=$START_S
+stop_signerd
+row "signerd start-up, $RECORDS records, no snapshot" "$START_BIG" s \
+	"jnl_open $RECORDS records, no snapshot" "$O_NOSNAP"
+row "signerd restart, $RECORDS records, $SNAP_LABEL" \
+	"$START_BIG_SNAP" s "signerd start-up, no snapshot" "$START_BIG"
+row "signerd start-up, (b) journal ($JOURNAL_B records, snapshot)" \
+	"$START_B" s "signerd start-up, new journal" "$START_EMPTY"
+row "signerd stop, $RECORDS records (final records, snapshot)" "$STOP_BIG" s \
+	"-" -
+row "signerd VmHWM after replaying $RECORDS records" "$HWM_BIG" MiB \
+	"VmHWM right after start-up, new journal" "$HWM_IDLE"
+
+# --- (d) signerctl audit verify ---------------------------------------------
+say "signerctl audit verify on the $RECORDS-record signerd journal"
+t0=$(now_ms)
+timeout "$LONG_TIMEOUT" "$SIGNERCTL" audit verify --journal "$BIG" \
+	--pubkey "$AUDIT_PEM" --json >"$WORK/verify.json" || die "audit verify failed"
+VERIFY_S=$(calc "($(now_ms) - $t0) / 1000")
+VREC=$(jq -r .records "$WORK/verify.json")
+# The least any verifier does: hash every byte once.
+t0=$(now_ms)
+timeout "$LONG_TIMEOUT" sha256sum "$BIG"/seg-*.jsonl >/dev/null
+SHA_S=$(calc "($(now_ms) - $t0) / 1000")
+row "signerctl audit verify ($VREC records)" "$(calc "$VREC / $VERIFY_S" 0)" \
+	records/s "sha256sum of the same segments" "$(calc "$VREC / $SHA_S" 0)"
+
+# --- the table and the JSON -------------------------------------------------
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+{
+	printf '\n%-64s %14s   %-44s %12s %6s %8s %8s\n' figure value baseline \
+		"" ratio p50_ms p99_ms
+	printf '%.0s-' {1..158}
+	printf '\n'
+	while IFS=$'\t' read -r f v u bn bv r p50 p99; do
+		[ "$bv" = - ] && bv= || bv="$bv $u"
+		printf '%-64s %14s | %-44s %12s %6s %8s %8s\n' "$f" "$v $u" \
+			"$bn" "$bv" "$r" "$p50" "$p99"
+	done <"$ROWS"
+	printf '\n%s CPUs; load average %s before, %s after.\n' "$(nproc)" \
+		"$LOAD0" "$LOAD1"
+	printf 'raw C_Sign 2-session runs, in order (/s):'
+	for l in "${RAW22[@]}"; do printf ' %s' "$(field "$l" rate)"; done
+	printf '\n'
+}
+# SoftHSM signs on the same cores as everything else, so when the raw
+# loop keeps both cores busy, signerd's rate is capped by its CPU per
+# signature relative to a bare C_Sign's.
+CPU8=$(awk -F'\t' '$1 ~ /^host CPU per signature.*, 8 client/ { print $6 }' "$ROWS")
+printf 'CPU-bound ceiling for signerd on this box: 1 / %s = %s of raw\n' \
+	"$CPU8" "$(calc "1 / $CPU8" 2)"
+BEST=$(awk -F'\t' '$1 ~ /^signerd sign/ && $6 > b { b = $6; f = $1 } END { print b "\t" f }' "$ROWS")
+printf 'goal: signerd sign >= 0.85 x raw C_Sign (same token, 2 sessions): best %s (%s): %s\n' \
+	"${BEST%%$'\t'*}" "${BEST#*$'\t'}" \
+	"$(awk -v b="${BEST%%$'\t'*}" 'BEGIN { print (b >= 0.85) ? "met" : "not met" }')"
+
+RAW_RATES=$(for l in "${RAW22[@]}"; do field "$l" rate; printf ' '; done)
+jq -R -s --arg cpus "$(nproc)" --arg load0 "$LOAD0" --arg load1 "$LOAD1" \
+	--arg raw "$RAW_RATES" \
+	--arg records "$RECORDS" --arg commit "$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	--arg signerd "$(sha256sum "$SIGNERD" | cut -c1-16) $(date -u -r "$SIGNERD" +%Y-%m-%dT%H:%M:%SZ)" '
+	def num: if . == "-" or . == "" then null else tonumber end;
+	{ date: $date, commit: $commit, signerd_binary: $signerd,
+	  cpus: ($cpus | tonumber),
+	  loadavg_before: $load0, loadavg_after: $load1,
+	  large_journal_records: ($records | tonumber),
+	  raw_2session_rates_in_order: ($raw | split(" ") |
+	    map(select(length > 0) | tonumber)),
+	  rows: (split("\n") | map(select(length > 0) | split("\t") |
+	    { figure: .[0], value: (.[1] | num), unit: .[2],
+	      baseline: .[3], baseline_value: (.[4] | num),
+	      ratio: (.[5] | num), p50_ms: (.[6] | num),
+	      p99_ms: (.[7] | num) })) }' "$ROWS" >"$OUT_JSON"
+printf 'bench: wrote %s\n' "$OUT_JSON"
