@@ -30,7 +30,7 @@
 /* Largest segment_max accepted, and largest segment file read back. */
 #define JNL_SEGMENT_MAX_LIMIT (1024ull * 1024 * 1024)
 /* Largest snapshot blob accepted by jnl_snapshot_write(). */
-#define JNL_SNAPSHOT_MAX (256ull * 1024 * 1024)
+#define JNL_SNAPSHOT_MAX (2048ull * 1024 * 1024)
 /*
  * A checkpoint signs a head at most this many records before its own seq,
  * so a verifier needs to remember only that many hashes.

@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "signerd/sha256.h"
 
 struct sd_approvers {
 	const struct pol_policy *policy;
@@ -41,7 +42,7 @@ verify(EVP_PKEY *key, int ed25519, const char *text, size_t len,
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return 0;
 	/* Ed25519 is "pure": no digest; P-256 signs SHA-256 of the text. */
-	if (EVP_DigestVerifyInit(md, NULL, ed25519 ? NULL : EVP_sha256(),
+	if (EVP_DigestVerifyInit(md, NULL, ed25519 ? NULL : sd_sha256(),
 	    NULL, key) == 1 &&
 	    EVP_DigestVerify(md, sig, siglen, (const uint8_t *)text, len) == 1)
 		ok = 1;
@@ -60,7 +61,7 @@ sign_once(EVP_PKEY *key, int ed25519, const char *text, size_t len,
 
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return 0;
-	ok = EVP_DigestSignInit(md, NULL, ed25519 ? NULL : EVP_sha256(), NULL,
+	ok = EVP_DigestSignInit(md, NULL, ed25519 ? NULL : sd_sha256(), NULL,
 	    key) == 1 &&
 	    EVP_DigestSign(md, sig, siglen, (const uint8_t *)text, len) == 1;
 	EVP_MD_CTX_free(md);

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "signerd/sha256.h"
 #include "signerd/approvals.h"
 
 /*
@@ -26,7 +27,7 @@ content_hash(uint8_t out[32], const struct prt_sign_req *req)
 	u256_to_be32(amount, &req->amount);
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return ERR_NOMEM;
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	ok = EVP_DigestInit_ex(md, sd_sha256(), NULL) == 1 &&
 	    EVP_DigestUpdate(md, req->asset, strlen(req->asset) + 1) == 1 &&
 	    EVP_DigestUpdate(md, chain, sizeof(chain)) == 1 &&
 	    EVP_DigestUpdate(md, req->to, sizeof(req->to)) == 1 &&

@@ -184,7 +184,8 @@ sd_maybe_snapshot(struct sd_ctx *sd, int force)
 		atomic_store(&sd->appended_since_snapshot, 0);
 	pthread_rwlock_unlock(&sd->commit_lock);
 	if (r != 0)
-		log_warn("snapshot not written: %s", err_str(r));
+		log_error("snapshot not written: %s; the next start-up "
+		    "replays the journal from the previous snapshot", err_str(r));
 	else
 		log_info("snapshot written: %zu bytes, %zu requests", w.len,
 		    sd_state_count(sd->state));

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "signerd/sha256.h"
 
 /* STT2 added nonces, the queue, the pause, seen approvals and time. */
 #define STATE_BLOB_MAGIC 0x53545432u	/* "STT2" */
@@ -51,7 +52,7 @@ id_hash(const char *id)
 	uint64_t h = 0;
 	size_t i;
 
-	if (EVP_Digest(id, strlen(id), md, NULL, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(id, strlen(id), md, NULL, sd_sha256(), NULL) != 1)
 		abort();	/* SHA-256 cannot fail short of a broken libcrypto */
 	for (i = 0; i < 8; i++)
 		h = h << 8 | md[i];

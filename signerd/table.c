@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "signerd/sha256.h"
 
 struct slot {
 	uint8_t key[SD_TABLE_KEY_LEN];
@@ -58,7 +59,7 @@ sd_table_key(uint8_t out[SD_TABLE_KEY_LEN], const char *tag, const void *data,
 
 	/* SHA-256 cannot fail short of a broken libcrypto or no memory at
 	 * all; a wrong key would silently break a rule, so stop instead. */
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	if (md == NULL || EVP_DigestInit_ex(md, sd_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(md, tag, strlen(tag) + 1) != 1 ||
 	    (len > 0 && EVP_DigestUpdate(md, data, len) != 1) ||
 	    EVP_DigestFinal_ex(md, out, NULL) != 1)
