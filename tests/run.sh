@@ -65,4 +65,6 @@ if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed suites: ${failures[*]}"
 fi
 echo "make test: $passed passed, $failed failed, $skipped skipped"
+# Logs are kept only when something failed; the FAIL lines name them.
+[ "$failed" -eq 0 ] && rm -rf "$logdir"
 [ "$failed" -eq 0 ]
