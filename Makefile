@@ -151,9 +151,12 @@ deps:
 check: all
 	tests/run.sh $(BUILD)
 
+# The fuzz harnesses are built and run briefly too, so a decoder change
+# that breaks one cannot land unnoticed; `make fuzz` runs them longer.
 test: deps
 	$(MAKE) all
 	$(MAKE) SANITIZE=address,undefined all
+	$(MAKE) fuzz FUZZ_SECONDS=2
 	tests/run.sh build build-san
 
 demo: deps
@@ -178,7 +181,7 @@ build-fuzz/%: fuzz/%.c $$(FUZZ_LIB_SRCS)
 		$(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG)
 
 # The approval harness also runs signerd's approval checker (OpenSSL, no I/O).
-build-fuzz/fuzz_approval: signerd/approvals.c
+build-fuzz/fuzz_approval: signerd/approvals.c signerd/sha256.c
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \
