@@ -10,7 +10,7 @@ set -u
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
 source tests/lib/tap.sh
-SD_TIMELOCK_DELAY=6	# long enough for the attacks made while it runs
+SD_TIMELOCK_DELAY=12	# long enough for the attacks made while it runs, even under ASan
 source tests/lib/signerd.sh
 export TAP_LOG=/dev/stderr
 

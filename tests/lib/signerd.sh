@@ -141,7 +141,7 @@ signerd_kill9() {
 # --- the governed policy: approvers, governance, timelock ---------------
 ACCT2=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 SD_POLICY_ID=test-governed-1
-SD_TIMELOCK_DELAY=${SD_TIMELOCK_DELAY:-3}
+SD_TIMELOCK_DELAY=${SD_TIMELOCK_DELAY:-8}
 APPROVERS="$WORK/approvers"
 DAVE_URI="pkcs11:token=approvers;object=dave"
 
