@@ -15,6 +15,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "evm/ecsig.h"
+#include "evm/keccak.h"
 #include "evm/tx.h"
 #include "proto/msg.h"
 #include "signerd/payout.h"
@@ -177,13 +178,27 @@ hsm_sign_tx(struct sd_ctx *sd, struct sign_job *job)
 		return r;
 	job->p.tx.is_signed = 1;
 	prt_writer_init(&w, PRT_TX_MAX);
-	if ((r = evm_tx_encode(&w, &job->p.tx)) == 0 &&
-	    (r = evm_tx_hash(job->tx_hash, &job->p.tx)) == 0) {
+	/* The tx hash is keccak256 of exactly these bytes: hash them here
+	 * rather than have evm_tx_hash() encode the transaction again. */
+	if ((r = evm_tx_encode(&w, &job->p.tx)) == 0) {
+		evm_keccak256(job->tx_hash, w.p, w.len);
 		memcpy(job->raw, w.p, w.len);
 		job->raw_len = w.len;
 	}
 	prt_writer_free(&w);
 	return r;
+}
+
+/* Gives back what check-and-reserve took: the reservation or the bump. */
+static void
+release(struct sd_ctx *sd, const struct sign_job *job)
+{
+	sd_state_lock(sd->state);
+	if (job->bump)
+		sd_state_bump_abort(sd->state, job->p.req.request_id);
+	else
+		sd_state_abort(sd->state, job->p.req.request_id);
+	sd_state_unlock(sd->state);
 }
 
 /* Under the state lock: the pause, then what the request id already is. */
@@ -234,12 +249,7 @@ journal_and_commit(struct sd_ctx *sd, struct sign_job *job)
 	pthread_rwlock_rdlock(&sd->commit_lock);
 	if ((r = journal_signed(sd, job)) != 0) {
 		pthread_rwlock_unlock(&sd->commit_lock);
-		sd_state_lock(sd->state);
-		if (job->bump)
-			sd_state_bump_abort(sd->state, job->p.req.request_id);
-		else
-			sd_state_abort(sd->state, job->p.req.request_id);
-		sd_state_unlock(sd->state);
+		release(sd, job);
 		util_wipe(job->raw, sizeof(job->raw));
 		log_error("request %s: journal append failed (%s); signature "
 		    "discarded", job->p.req.request_id, err_str(r));
@@ -279,12 +289,7 @@ sign_and_reply(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 	int r, why;
 
 	if ((r = hsm_sign_tx(sd, job)) != 0) {
-		sd_state_lock(sd->state);
-		if (job->bump)
-			sd_state_bump_abort(sd->state, job->p.req.request_id);
-		else
-			sd_state_abort(sd->state, job->p.req.request_id);
-		sd_state_unlock(sd->state);
+		release(sd, job);
 		snprintf(detail, cap, "HSM signing failed: %s", err_str(r));
 		return refuse(sd, rep, peer_uid, job, POL_HSM_ERROR, detail);
 	}

@@ -12,8 +12,37 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
 
 #include "journal/journal.h"
+
+/*
+ * A jnl_signer_fn that stands in for signerd's HSM function: signs the
+ * digest with ctx, an OpenSSL P-256 key, and returns raw r||s as the HSM
+ * does.  Aborts on failure: tests control the key.
+ */
+static inline int
+key_signer(void *ctx, uint8_t rs[64], const uint8_t digest[32])
+{
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(ctx, NULL);
+	const uint8_t *p;
+	uint8_t der[80];
+	size_t dl = sizeof(der);
+	ECDSA_SIG *sig;
+
+	if (pc == NULL || EVP_PKEY_sign_init(pc) != 1 ||
+	    EVP_PKEY_sign(pc, der, &dl, digest, 32) != 1)
+		abort();
+	p = der;
+	if ((sig = d2i_ECDSA_SIG(NULL, &p, (long)dl)) == NULL)
+		abort();
+	BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, 32);
+	BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + 32, 32);
+	ECDSA_SIG_free(sig);
+	EVP_PKEY_CTX_free(pc);
+	return 0;
+}
 
 /* Creates a fresh directory under $TMPDIR (or /tmp); dir holds PATH_MAX. */
 static inline void

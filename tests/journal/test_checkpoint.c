@@ -17,28 +17,6 @@
 static EVP_PKEY *audit_key;	/* the "HSM" key */
 static EVP_PKEY *other_key;	/* a forger's key */
 
-/* Stands in for signerd's HSM function: raw r||s over the digest. */
-static int
-key_signer(void *ctx, uint8_t rs[64], const uint8_t digest[32])
-{
-	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(ctx, NULL);
-	const uint8_t *p;
-	uint8_t der[80];
-	size_t dl = sizeof(der);
-	ECDSA_SIG *sig;
-
-	if (pc == NULL || EVP_PKEY_sign_init(pc) != 1 ||
-	    EVP_PKEY_sign(pc, der, &dl, digest, 32) != 1)
-		abort();
-	p = der;
-	sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
-	BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, 32);
-	BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + 32, 32);
-	ECDSA_SIG_free(sig);
-	EVP_PKEY_CTX_free(pc);
-	return 0;
-}
-
 static int
 failing_signer(void *ctx, uint8_t rs[64], const uint8_t digest[32])
 {

@@ -18,27 +18,6 @@ static char pem[PATH_MAX + 16];
 static char topdir[PATH_MAX];
 
 static int
-key_signer(void *ctx, uint8_t rs[64], const uint8_t digest[32])
-{
-	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(ctx, NULL);
-	const uint8_t *p;
-	uint8_t der[80];
-	size_t dl = sizeof(der);
-	ECDSA_SIG *sig;
-
-	if (pc == NULL || EVP_PKEY_sign_init(pc) != 1 ||
-	    EVP_PKEY_sign(pc, der, &dl, digest, 32) != 1)
-		abort();
-	p = der;
-	sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
-	BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, 32);
-	BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + 32, 32);
-	ECDSA_SIG_free(sig);
-	EVP_PKEY_CTX_free(pc);
-	return 0;
-}
-
-static int
 group_setup(void **state)
 {
 	FILE *f;
