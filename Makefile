@@ -58,6 +58,9 @@ DEP_CFLAGS = $(call need_pc,p11-kit-1,libp11-kit-dev) \
 	$(call need_pc,jansson,libjansson-dev) \
 	$(call need_pc,libseccomp,libseccomp-dev) \
 	$(call need_pc,inih,libinih-dev) $(NNG_CHECK)
+ORCH_CFLAGS = $(call need_pc,libpq,libpq-dev) \
+	$(call need_pc,libmicrohttpd,libmicrohttpd-dev) \
+	$(call need_pc,libcurl,libcurl4-openssl-dev)
 TEST_CFLAGS = $(call need_pc,cmocka,libcmocka-dev)
 
 LIBS_COMMON :=
@@ -70,13 +73,17 @@ LIBS_CRYPTO = $(call libs_pc,libcrypto)
 LIBS_NNG := -lnng -lpthread
 LIBS_SECCOMP = $(call libs_pc,libseccomp)
 LIBS_INIH = $(call libs_pc,inih)
+LIBS_ORCH = $(call libs_pc,libpq libmicrohttpd libcurl)
 
 CPPFLAGS += -I. -D_GNU_SOURCE
 CFLAGS_ALL = -std=c11 -g $(OPT) $(WARN) $(HARDEN) $(DEP_CFLAGS) $(CFLAGS)
+# orchestratord's sources (and only they) see libpq, microhttpd and curl.
+$(BUILD)/obj/orchestratord/%.o $(BUILD)/tests/orchestratord/%: \
+	CFLAGS_ALL += $(ORCH_CFLAGS)
 LDFLAGS_ALL = $(OPT) $(HARDEN_LD) $(LDFLAGS)
 
 # --- layers -------------------------------------------------------------
-LAYERS := common proto evm hsm policy journal sandbox signerd
+LAYERS := common proto evm hsm policy journal sandbox signerd orchestratord
 # A program folder's archive holds everything but its main.c, so tests can
 # link the program's pieces.
 src_of = $(filter-out $1/main.c,$(wildcard $1/*.c))
@@ -89,6 +96,17 @@ lib_of = $(BUILD)/lib$1.a
 $(BUILD)/lib%.a: $$(call obj_of,$$*)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+# orchestratord's SQL migrations are compiled in (orchestratord migrate),
+# so the binary and its schema cannot drift apart.
+ORCH_SQL := $(sort $(wildcard orchestratord/migrations/*.sql))
+$(BUILD)/gen/migrations.c: $(ORCH_SQL) scripts/embed_sql.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_sql.sh $(ORCH_SQL) >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -c -o $@ $<
+$(BUILD)/liborchestratord.a: $(BUILD)/obj/gen/migrations.o
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -107,7 +125,16 @@ $(BUILD)/signerd: $(BUILD)/obj/signerd/main.o $$(foreach l,$$(SIGNERD_LAYERS),$$
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) \
 		$(LIBS_CRYPTO) $(LIBS_NNG) $(LIBS_SECCOMP) $(LIBS_INIH)
 
-PROGRAMS = $(BUILD)/signerctl $(if $(wildcard signerd/main.c),$(BUILD)/signerd)
+# orchestratord: the payout state machine.  No hsm/, no journal/: it
+# holds no keys and reaches signerd only through its socket (sandbox/ for
+# the privilege drop).
+ORCH_LAYERS := orchestratord sandbox policy evm proto common
+$(BUILD)/orchestratord: $(BUILD)/obj/orchestratord/main.o $$(foreach l,$$(ORCH_LAYERS),$$(call lib_of,$$l))
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ORCH) $(LIBS_EVM) $(LIBS_JSON) \
+		$(LIBS_CRYPTO) $(LIBS_NNG) $(LIBS_INIH) $(LIBS_SECCOMP)
+
+PROGRAMS = $(BUILD)/signerctl $(BUILD)/signerd \
+	$(if $(wildcard orchestratord/main.c),$(BUILD)/orchestratord)
 
 # Test-only tools (not installed): sign a transaction straight through the
 # HSM, bypassing signerd, to prove interop with an EVM node.
@@ -130,6 +157,7 @@ TEST_DEPS_journal := journal proto common
 TEST_DEPS_sandbox := sandbox hsm evm proto common
 TEST_DEPS_signerd := signerd sandbox journal policy hsm evm proto common
 TEST_DEPS_signerctl := signerctl journal policy hsm evm proto common
+TEST_DEPS_orchestratord := orchestratord sandbox policy evm proto common
 TEST_SRCS := $(foreach l,$(LAYERS) signerctl,$(wildcard tests/$l/test_*.c))
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))
 layer_of_test = $(word 2,$(subst /, ,$1))
@@ -138,7 +166,8 @@ $(BUILD)/tests/%: tests/%.c $$(foreach l,$$(TEST_DEPS_$$(call layer_of_test,test
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ \
 		$(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG) \
-		$(LIBS_SECCOMP) $(LIBS_INIH) $(LIBS_CMOCKA)
+		$(LIBS_SECCOMP) $(LIBS_INIH) $(LIBS_CMOCKA) \
+		$(if $(filter orchestratord/%,$*),$(LIBS_ORCH))
 
 # --- top-level targets --------------------------------------------------
 .PHONY: all deps check test demo bench fuzz clean

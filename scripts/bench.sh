@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# bench.sh: `make bench`: times signerd's sign path, raw C_Sign, the journal and start-up on one SoftHSM token, each figure as a ratio to a baseline from the same run.
+# bench.sh: `make bench`: times signerd's sign path, raw C_Sign, the same token remoted by `p11-kit server`, the journal and start-up on one SoftHSM token, each figure as a ratio to a baseline from the same run.
 # These machines are noisy and have 2 cores, so no figure stands alone:
 # each signerd load is bracketed by raw C_Sign runs and divided by their
 # mean, and CPU per signature (which noise barely moves) is printed beside
-# the rates.  Every step is bounded in count and by a timeout; everything
-# is on unix sockets in a temp dir; only processes started here are
-# stopped, by pid (tests/lib/signerd.sh, onexit.sh).  Timing is never a
+# the rates.  What a user might run instead of signerd, the token's PKCS#11
+# forwarded over a unix socket by `p11-kit server` and signed through
+# p11-kit-client.so, is timed the same way: p11bench, bracketed by raw
+# runs.  Every step is bounded in count and by a timeout; everything is
+# on unix sockets in a temp dir; only processes started here are stopped,
+# by pid (tests/lib/signerd.sh, onexit.sh).  Timing is never a
 # pass/fail test: the exit status says only whether every step ran.
 #   BENCH_RECORDS       large-journal size for the journal and start-up
 #                       figures (default 1000000)
 #   BENCH_RAW_SECONDS   length of each raw C_Sign run (default 5)
 #   BENCH_COUNT_1       requests of the 1-client signerd run (default 5000)
 #   BENCH_COUNT_N       requests of the 4- and 8-client runs (default 10000)
+#   BENCH_P11KIT_CLIENT p11-kit's client module (default: p11-kit-1's
+#                       p11_module_path/p11-kit-client.so)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -26,6 +31,8 @@ P11BENCH=$BUILD/tools/p11bench
 JNLFILL=$BUILD/tools/jnlfill
 BENCH_JOURNAL=$BUILD/bench_journal
 OUT_JSON=$BUILD/bench.json
+P11KIT_CLIENT=${BENCH_P11KIT_CLIENT:-$(pkg-config --variable p11_module_path \
+	p11-kit-1 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/pkcs11)/p11-kit-client.so}
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -34,9 +41,11 @@ for b in "$BUILD/signerd" "$BUILD/signerctl" "$BUILD/tools/sdclient" \
 	"$P11BENCH" "$JNLFILL"; do
 	[ -x "$b" ] || die "$b is not built: run make (or make bench)"
 done
-for c in jq timeout cc sha256sum; do
+for c in jq timeout cc sha256sum p11-kit; do
 	command -v "$c" >/dev/null || die "$c not found: run scripts/deps"
 done
+[ -f "$P11KIT_CLIENT" ] ||
+	die "$P11KIT_CLIENT not found: run scripts/deps or set BENCH_P11KIT_CLIENT"
 
 . tests/lib/tap.sh
 . tests/lib/signerd.sh
@@ -83,6 +92,96 @@ raw_sign() {
 		--pin-file "$WORK/user.pin" --sessions "$s" --threads "$t" \
 		--count 200000 --max-seconds "$RAW_SECONDS" "$@" ||
 		die "p11bench failed"
+}
+
+# p11kit_start: `p11-kit server` for token "signer", in the foreground
+# under a timeout, on a unix socket in $WORK (its only listener).  Sets
+# P11KIT_PID (the timeout's pid) and P11KIT_SRV (the server's own pid,
+# the timeout's child); p11kit_stop, also run at exit, ends it by pid.
+P11KIT_SOCK=$WORK/p11kit.sock
+P11KIT_PID=
+P11KIT_SRV=
+p11kit_start() {
+	local i
+	rm -f "$P11KIT_SOCK"
+	# Bounded like the five p11bench runs it lives through, and then some.
+	timeout "$((6 * STEP_TIMEOUT))" p11-kit server -f \
+		--provider "$SOFTHSM_MODULE" -n "$P11KIT_SOCK" \
+		pkcs11:token=signer >"$WORK/p11kit.out" 2>"$WORK/p11kit.err" &
+	P11KIT_PID=$!
+	for ((i = 0; i < 500; i++)); do
+		P11KIT_SRV=$(cat "/proc/$P11KIT_PID/task/$P11KIT_PID/children" \
+			2>/dev/null) || P11KIT_SRV=
+		P11KIT_SRV=${P11KIT_SRV%% *}
+		[ -S "$P11KIT_SOCK" ] && [ -n "$P11KIT_SRV" ] && return 0
+		kill -0 "$P11KIT_PID" 2>/dev/null || {
+			wait "$P11KIT_PID" 2>/dev/null || :
+			P11KIT_PID= P11KIT_SRV=
+			die "p11-kit server exited: $(cat "$WORK/p11kit.err")"
+		}
+		sleep 0.02
+	done
+	die "p11-kit server made no socket in 10 s"
+}
+
+# p11kit_stop: SIGTERM to the server (the timeout around it then exits),
+# SIGKILL if it has not gone in 10 s; a no-op when none runs.
+p11kit_stop() {
+	local i
+	[ -n "$P11KIT_PID" ] || return 0
+	# Without the server's pid yet, the timeout forwards the signal.
+	kill -TERM "${P11KIT_SRV:-$P11KIT_PID}" 2>/dev/null || :
+	for ((i = 0; i < 500; i++)); do
+		kill -0 "$P11KIT_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	if kill -0 "$P11KIT_PID" 2>/dev/null; then
+		kill -KILL "${P11KIT_SRV:-$P11KIT_PID}" 2>/dev/null || :
+		kill -KILL "$P11KIT_PID" 2>/dev/null || :
+	fi
+	# Its exit status after SIGTERM says nothing about the figures.
+	wait "$P11KIT_PID" 2>/dev/null || :
+	P11KIT_PID= P11KIT_SRV=
+}
+on_exit 'p11kit_stop'
+
+# p11kit_idle: waits (10 s at most) until the server has no child: the
+# p11-kit-remote that served the last client has exited and been reaped,
+# so its CPU time is in the server's cutime/cstime.
+p11kit_idle() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		kill -0 "$P11KIT_SRV" 2>/dev/null ||
+			die "p11-kit server exited: $(cat "$WORK/p11kit.err")"
+		[ -z "$(cat "/proc/$P11KIT_SRV/task/$P11KIT_SRV/children")" ] &&
+			return 0
+		sleep 0.02
+	done
+	die "p11-kit server still has a child 10 s after its client ended"
+}
+
+# p11kit_sign SESSIONS THREADS: raw_sign's run through p11-kit-client.so
+# and the server; prints its RAW line plus host_cpu_us=, the CPU per
+# signature of p11bench and the server with its p11-kit-remote together
+# (the token's signing runs in p11-kit-remote).
+p11kit_sign() {
+	local clk s0 s1 line ok cu
+	clk=$(getconf CLK_TCK)
+	p11kit_idle
+	s0=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$P11KIT_SRV/stat")
+	line=$(P11_KIT_SERVER_ADDRESS="unix:path=$P11KIT_SOCK" \
+		timeout "$STEP_TIMEOUT" "$P11BENCH" --module "$P11KIT_CLIENT" \
+		--token pkcs11:token=signer \
+		--key 'pkcs11:token=signer;object=payout' \
+		--pin-file "$WORK/user.pin" --sessions "$1" --threads "$2" \
+		--count 200000 --max-seconds "$RAW_SECONDS") ||
+		die "p11bench through p11-kit server failed: $(cat "$WORK/p11kit.err")"
+	p11kit_idle
+	s1=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$P11KIT_SRV/stat")
+	ok=$(field "$line" ok)
+	cu=$(field "$line" cpu_us)
+	printf '%s host_cpu_us=%s\n' "$line" \
+		"$(calc "($s1 - $s0) / $clk * 1e6 / $ok + $cu" 1)"
 }
 
 # load CLIENTS COUNT PREFIX NONCE_BASE: sdclient load against the running signerd;
@@ -182,6 +281,18 @@ for c in 1 4 8; do
 	RAW22+=("$(raw_sign 2 2)")
 done
 HWM_LOAD=$(hwm_mib)
+# --- (f) the same token through `p11-kit server`, with signerd idle too -----
+# One client process holds one connection, served by one p11-kit-remote.
+say "p11-kit server remoting 2 sessions x 2 threads, raw C_Sign 2 x 2;" \
+	"raw 1 x 1, remoting 1 x 1, raw 1 x 1"
+p11kit_start
+P11K_RAW=$((${#RAW22[@]} - 1))
+P11K22=$(p11kit_sign 2 2)
+RAW22+=("$(raw_sign 2 2)")
+RAW11P=("$(raw_sign 1 1)")
+P11K11=$(p11kit_sign 1 1)
+RAW11P+=("$(raw_sign 1 1)")
+p11kit_stop
 stop_signerd
 JOURNAL_B=$(cat "$SD_JOURNAL"/seg-*.jsonl | wc -l)
 # A restart on (b)'s journal: signerd wrote a snapshot at its head on stop.
@@ -225,6 +336,17 @@ for c in 1 4 8; do
 done
 row "signerd peak RSS (VmHWM) under load" "$HWM_LOAD" MiB \
 	"VmHWM right after start-up" "$HWM_IDLE"
+row "p11-kit server remoting, 2 sessions x 2 threads" "$(field "$P11K22" rate)" \
+	/s "raw C_Sign 2 sessions, runs before+after" \
+	"$(raw_mean rate $P11K_RAW $((P11K_RAW + 1)))" "$(field "$P11K22" p50_ms)" \
+	"$(field "$P11K22" p99_ms)"
+row "p11-kit server remoting, 1 session x 1 thread" "$(field "$P11K11" rate)" \
+	/s "raw C_Sign 1 session, runs before+after" \
+	"$(calc "($(field "${RAW11P[0]}" rate) + $(field "${RAW11P[1]}" rate)) / 2" 1)" \
+	"$(field "$P11K11" p50_ms)" "$(field "$P11K11" p99_ms)"
+row "host CPU per signature, p11-kit server+client, 2 sessions" \
+	"$(field "$P11K22" host_cpu_us)" us "raw C_Sign CPU per signature" \
+	"$(raw_mean cpu_us $P11K_RAW $((P11K_RAW + 1)))"
 
 # --- (c) journal appends and open time --------------------------------------
 say "journal: appends with 1 and 8 threads, open of $RECORDS records"

@@ -4,12 +4,23 @@
 #                            deterministic dev accounts, instamine; wait until
 #                            it answers; export EVM_RPC; stop it on exit
 #   evmnode_stop             stop that one process (by pid), idempotent
+#   evmnode_restart          stop it and start it again on the same port with
+#                            the same chain (blocks, receipts, balances, nonces;
+#                            not the pending pool): EVM_RPC does not change
 #   rpc METHOD [PARAMS]      print .result (strings raw, the rest as JSON);
 #                            non-zero and the error on stderr if it failed
 #   fund ADDR WEI            send WEI (decimal) from the first dev account
 #   balance ADDR             print ADDR's balance in wei (decimal)
 #   wait_receipt HASH [S]    print the receipt once mined, at most S seconds
 #   evm_hex DEC, evm_dec HEX arbitrary-size number conversions
+# The chain lives on disk (ganache --database.dbPath) in EVMNODE_DB so that
+# evmnode_restart keeps it.  By default that is $EVMNODE_DIR/chain, emptied
+# by each evmnode_start (a fresh chain, as before) and removed on exit with
+# the rest of EVMNODE_DIR.  Set EVMNODE_DB before sourcing or before
+# evmnode_start to use your own directory: it is created if missing, an
+# existing chain in it is continued, and it is never removed.
+# EVMNODE_NOTES.md next to this file: how ganache 7.9.2 answers the calls the
+# orchestrator relies on (and where it differs from a real node).
 . "$(dirname "${BASH_SOURCE[0]}")/onexit.sh"
 
 EVMNODE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -20,6 +31,9 @@ EVMNODE_PID=""
 EVMNODE_PORT=""
 EVMNODE_DIR=""
 EVMNODE_LOG=""
+EVMNODE_DB=${EVMNODE_DB:-}
+_EVMNODE_DB_OWN=""
+EVMNODE_RESTART_TIMEOUT=${EVMNODE_RESTART_TIMEOUT:-15}
 _EVMNODE_CLEANUP=""
 
 # Alive and not a zombie: the node is our child, so after it dies it stays
@@ -54,9 +68,45 @@ evmnode_stop() {
 	return 0
 }
 
-evmnode_start() {
-	local attempt port deadline got want tool
+# _evmnode_launch PORT: start ganache on PORT with the chain in EVMNODE_DB and
+# wait until it answers with our chain id.  0: running; 2: PORT was taken
+# (EADDRINUSE), nothing left running; 1: any other failure, said on stderr.
+_evmnode_launch() {
+	local port=$1 deadline got want
 	want=$(printf '0x%x' "$EVMNODE_CHAIN_ID")
+	"$EVMNODE_BIN" --server.host 127.0.0.1 --server.port "$port" \
+		--chain.chainId "$EVMNODE_CHAIN_ID" --wallet.deterministic \
+		--logging.quiet --miner.blockTime 0 \
+		--miner.instamine eager --database.dbPath "$EVMNODE_DB" \
+		</dev/null >"$EVMNODE_LOG" 2>&1 &
+	EVMNODE_PID=$!
+	EVMNODE_PORT=$port
+	export EVM_RPC="http://127.0.0.1:$port"
+	deadline=$((SECONDS + EVMNODE_START_TIMEOUT))
+	while _evmnode_alive "$EVMNODE_PID"; do
+		got=$(RPC_TIMEOUT=2 rpc eth_chainId '[]' 2>/dev/null) || got=""
+		if [ "$got" = "$want" ] && _evmnode_alive "$EVMNODE_PID"; then
+			return 0
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "evmnode: no answer on $EVM_RPC within" \
+				"${EVMNODE_START_TIMEOUT}s" >&2
+			tail -5 "$EVMNODE_LOG" >&2
+			evmnode_stop
+			return 1
+		fi
+		sleep 0.2
+	done
+	wait "$EVMNODE_PID" 2>/dev/null
+	EVMNODE_PID=""
+	grep -q EADDRINUSE "$EVMNODE_LOG" && return 2
+	echo "evmnode: ganache exited during start:" >&2
+	tail -5 "$EVMNODE_LOG" >&2
+	return 1
+}
+
+_evmnode_check() {
+	local tool
 	if [ ! -x "$EVMNODE_BIN" ]; then
 		echo "evmnode: $EVMNODE_BIN not found; run scripts/deps" >&2
 		return 1
@@ -69,6 +119,11 @@ evmnode_start() {
 		echo "evmnode: already running (pid $EVMNODE_PID)" >&2
 		return 1
 	fi
+}
+
+evmnode_start() {
+	local attempt port rc
+	_evmnode_check || return 1
 	if [ -z "$_EVMNODE_CLEANUP" ]; then
 		EVMNODE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/signer-evmnode.XXXXXX") || return 1
 		EVMNODE_LOG=$EVMNODE_DIR/ganache.log
@@ -77,44 +132,50 @@ evmnode_start() {
 		on_exit evmnode_stop
 		_EVMNODE_CLEANUP=1
 	fi
+	if [ -z "$EVMNODE_DB" ] || [ -n "$_EVMNODE_DB_OWN" ]; then
+		EVMNODE_DB=$EVMNODE_DIR/chain
+		_EVMNODE_DB_OWN=1
+		rm -rf "$EVMNODE_DB"
+	fi
+	mkdir -p "$EVMNODE_DB" || return 1
 	# A random port, checked, and retried if ganache still cannot bind
 	# (someone took it in between).
 	for attempt in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + RANDOM % 40000))
 		_evmnode_port_busy "$port" && continue
-		"$EVMNODE_BIN" --server.host 127.0.0.1 --server.port "$port" \
-			--chain.chainId "$EVMNODE_CHAIN_ID" --wallet.deterministic \
-			--logging.quiet --miner.blockTime 0 \
-			--miner.instamine eager \
-			</dev/null >"$EVMNODE_LOG" 2>&1 &
-		EVMNODE_PID=$!
-		EVMNODE_PORT=$port
-		export EVM_RPC="http://127.0.0.1:$port"
-		deadline=$((SECONDS + EVMNODE_START_TIMEOUT))
-		while _evmnode_alive "$EVMNODE_PID"; do
-			got=$(RPC_TIMEOUT=2 rpc eth_chainId '[]' 2>/dev/null) || got=""
-			if [ "$got" = "$want" ] && _evmnode_alive "$EVMNODE_PID"; then
-				return 0
-			fi
-			if [ "$SECONDS" -ge "$deadline" ]; then
-				echo "evmnode: no answer on $EVM_RPC within" \
-					"${EVMNODE_START_TIMEOUT}s" >&2
-				tail -5 "$EVMNODE_LOG" >&2
-				evmnode_stop
-				return 1
-			fi
-			sleep 0.2
-		done
-		wait "$EVMNODE_PID" 2>/dev/null
-		EVMNODE_PID=""
-		if ! grep -q EADDRINUSE "$EVMNODE_LOG"; then
-			echo "evmnode: ganache exited during start:" >&2
-			tail -5 "$EVMNODE_LOG" >&2
-			return 1
-		fi
+		_evmnode_launch "$port"
+		rc=$?
+		[ "$rc" -eq 2 ] || return "$rc"
 	done
 	echo "evmnode: no free port found" >&2
 	return 1
+}
+
+# Same port, same chain database: clients keep their EVM_RPC.  The pending
+# pool (e.g. a transaction waiting behind a nonce gap) is not kept.  Retries
+# for EVMNODE_RESTART_TIMEOUT seconds if the port is briefly unavailable.
+evmnode_restart() {
+	local port=$EVMNODE_PORT deadline rc
+	if [ -z "$_EVMNODE_CLEANUP" ] || [ -z "$port" ]; then
+		echo "evmnode: evmnode_restart before evmnode_start" >&2
+		return 1
+	fi
+	evmnode_stop
+	_evmnode_check || return 1
+	deadline=$((SECONDS + EVMNODE_RESTART_TIMEOUT))
+	while :; do
+		if ! _evmnode_port_busy "$port"; then
+			_evmnode_launch "$port"
+			rc=$?
+			[ "$rc" -eq 2 ] || return "$rc"
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "evmnode: port $port still in use after" \
+				"${EVMNODE_RESTART_TIMEOUT}s; cannot restart" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
 }
 
 rpc() {

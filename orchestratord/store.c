@@ -1,0 +1,794 @@
+/* store.c: the prepared statements behind store.h, and row decoding. */
+#include "orchestratord/store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/util.h"
+
+/* Columns of a payout, in the order row_to_payout() reads them. */
+#define COLS_BASE \
+	"p.id, p.request_id, p.asset, p.chain_id, p.sender, p.recipient, " \
+	"p.amount::text, p.status, p.approvals_required, " \
+	"(SELECT count(*) FROM approvals a WHERE a.payout_id = p.id), " \
+	"p.needs_timelock, " \
+	"coalesce(extract(epoch FROM p.not_before)::bigint, 0), " \
+	"coalesce(p.nonce, -1), coalesce(p.tx_hash, ''), " \
+	"coalesce(p.block_number, -1), coalesce(p.block_hash, ''), " \
+	"p.confirmations, p.bumps, coalesce(p.reason_code, ''), " \
+	"coalesce(p.reason, coalesce(p.last_error, '')), " \
+	"(extract(epoch FROM p.created_at) * 1000)::bigint, " \
+	"(extract(epoch FROM p.updated_at) * 1000)::bigint, " \
+	"coalesce((extract(epoch FROM p.submitted_at) * 1000)::bigint, 0), " \
+	"coalesce((extract(epoch FROM p.last_broadcast_at) * 1000)::bigint, 0), " \
+	"p.lease_epoch, "
+/* The API never needs the transactions' bytes. */
+#define COLS_API COLS_BASE "NULL::bytea, NULL::bytea"
+#define COLS_WORK COLS_BASE "p.unsigned_tx, p.raw_tx"
+#define NCOLS 27
+
+/* Guards for a worker's update: still this row, this epoch. */
+#define MINE "id = $1 AND lease_epoch = $2"
+
+const struct db_stmt store_stmts[] = {
+	{ "create",
+	  "WITH ins AS (INSERT INTO payouts (request_id, asset, chain_id, "
+	  "sender, recipient, amount, status, approvals_required, "
+	  "needs_timelock, reason_code, reason) VALUES ($1, $2, $3, $4, $5, "
+	  "$6::numeric, $7, $8, $9, NULLIF($10, ''), NULLIF($11, '')) "
+	  "ON CONFLICT (request_id) DO NOTHING RETURNING *), "
+	  "ev AS (SELECT emit(ins.*, e.ev) FROM ins, "
+	  "unnest($12::text[]) WITH ORDINALITY AS e(ev, n) ORDER BY e.n) "
+	  "SELECT " COLS_API ", (SELECT count(*) FROM ev) FROM ins p", 12 },
+	{ "get", "SELECT " COLS_API " FROM payouts p WHERE request_id = $1", 1 },
+	{ "list",
+	  "SELECT " COLS_API " FROM payouts p WHERE p.id > $1 AND "
+	  "($2 = '' OR p.status = $2) ORDER BY p.id LIMIT $3", 3 },
+	{ "add_approval", "SELECT add_approval($1, $2, $3, $4)", 4 },
+	{ "approvals",
+	  "SELECT approver, expiry, signature FROM approvals "
+	  "WHERE payout_id = $1 ORDER BY created_at, approver", 1 },
+	{ "end", "SELECT end_payout($1, $2::text[], $3, $4, $5, $6)", 6 },
+	{ "events",
+	  "SELECT o.id, p.request_id, o.event, o.payload::text, "
+	  "(extract(epoch FROM o.created_at) * 1000)::bigint FROM outbox o "
+	  "JOIN payouts p ON p.id = o.payout_id WHERE o.id > $1 "
+	  "ORDER BY o.id LIMIT $2", 2 },
+	{ "count_by_status",
+	  "SELECT status, count(*) FROM payouts GROUP BY status", 0 },
+	{ "seed_nonce",
+	  "INSERT INTO sender_nonces (sender, chain_id, next_nonce) "
+	  "VALUES ($1, $2, $3) ON CONFLICT (sender, chain_id) DO UPDATE SET "
+	  "next_nonce = GREATEST(sender_nonces.next_nonce, "
+	  "EXCLUDED.next_nonce)", 3 },
+	{ "claim", "SELECT " COLS_WORK " FROM claim_payout($1, $2) p", 2 },
+	{ "set_unsigned",
+	  "UPDATE payouts SET unsigned_tx = $3, gas_limit = $4, "
+	  "max_fee_per_gas = $5::numeric, max_priority_fee_per_gas = "
+	  "$6::numeric, updated_at = now() WHERE " MINE
+	  " AND status = 'SIGNING'", 6 },
+	{ "queued",
+	  "WITH u AS (UPDATE payouts SET status = 'QUEUED', not_before = "
+	  "to_timestamp($3), lease_owner = NULL, lease_expiry = NULL, "
+	  "last_error = NULL, updated_at = now() WHERE " MINE
+	  " AND status = 'APPROVED' RETURNING *) "
+	  "SELECT emit(u.*, 'PayoutQueued') FROM u", 3 },
+	{ "signed",
+	  "WITH u AS (UPDATE payouts SET status = 'SUBMITTED', raw_tx = $3, "
+	  "tx_hash = $4, max_fee_per_gas = $5::numeric, "
+	  "max_priority_fee_per_gas = $6::numeric, submitted_at = now(), "
+	  "lease_owner = NULL, lease_expiry = NULL, last_error = NULL, "
+	  "updated_at = now() WHERE " MINE " AND status = 'SIGNING' "
+	  "RETURNING *), t AS (INSERT INTO payout_txs (tx_hash, payout_id, "
+	  "raw_tx, max_fee_per_gas, max_priority_fee_per_gas) SELECT "
+	  "tx_hash, id, raw_tx, max_fee_per_gas, max_priority_fee_per_gas "
+	  "FROM u ON CONFLICT DO NOTHING) "
+	  "SELECT emit(u.*, 'PayoutSubmitted') FROM u", 6 },
+	{ "fail", "SELECT fail_payout($1, $2, $3, $4)", 4 },
+	{ "release",
+	  "UPDATE payouts SET lease_owner = NULL, lease_expiry = now() + "
+	  "$3 * interval '1 millisecond', last_error = $4, updated_at = now() "
+	  "WHERE " MINE, 4 },
+	{ "claim_submitted",
+	  "UPDATE payouts p SET lease_owner = $1, lease_expiry = now() + "
+	  "$2 * interval '1 millisecond', lease_epoch = p.lease_epoch + 1 "
+	  "WHERE p.id IN (SELECT id FROM payouts WHERE status = 'SUBMITTED' "
+	  "AND (lease_expiry IS NULL OR lease_expiry < now()) ORDER BY id "
+	  "LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " COLS_WORK, 3 },
+	{ "tx_hashes",
+	  "SELECT tx_hash FROM payout_txs WHERE payout_id = $1 "
+	  "ORDER BY created_at, tx_hash", 1 },
+	{ "mined",
+	  "UPDATE payouts SET tx_hash = $3, raw_tx = (SELECT raw_tx FROM "
+	  "payout_txs WHERE tx_hash = $3), block_number = $4, "
+	  "block_hash = $5, confirmations = $6, updated_at = now() WHERE "
+	  MINE " AND status = 'SUBMITTED' AND EXISTS (SELECT 1 FROM "
+	  "payout_txs WHERE tx_hash = $3 AND payout_id = $1)", 6 },
+	{ "broadcast",
+	  "UPDATE payouts SET last_broadcast_at = now() WHERE " MINE
+	  " AND status = 'SUBMITTED'", 2 },
+	{ "reorged",
+	  "WITH u AS (UPDATE payouts SET block_number = NULL, block_hash = "
+	  "NULL, confirmations = 0, updated_at = now() WHERE " MINE
+	  " AND status = 'SUBMITTED' RETURNING *) "
+	  "SELECT emit(u.*, 'PayoutReorged') FROM u", 2 },
+	{ "confirmed",
+	  "WITH u AS (UPDATE payouts SET status = 'CONFIRMED', confirmed_at = "
+	  "now(), lease_owner = NULL, lease_expiry = NULL, updated_at = now() "
+	  "WHERE " MINE " AND status = 'SUBMITTED' RETURNING *) "
+	  "SELECT emit(u.*, 'PayoutConfirmed') FROM u", 2 },
+	{ "bumped",
+	  "WITH u AS (UPDATE payouts SET raw_tx = $3, tx_hash = $4, "
+	  "max_fee_per_gas = $5::numeric, max_priority_fee_per_gas = "
+	  "$6::numeric, bumps = bumps + 1, last_broadcast_at = NULL, "
+	  "updated_at = now() WHERE " MINE " AND status = 'SUBMITTED' "
+	  "RETURNING *), t AS (INSERT INTO payout_txs (tx_hash, payout_id, "
+	  "raw_tx, max_fee_per_gas, max_priority_fee_per_gas) SELECT "
+	  "tx_hash, id, raw_tx, max_fee_per_gas, max_priority_fee_per_gas "
+	  "FROM u ON CONFLICT DO NOTHING) SELECT count(*) FROM u", 6 },
+	{ "unlease",
+	  "UPDATE payouts SET lease_owner = NULL, lease_expiry = NULL "
+	  "WHERE " MINE, 2 },
+};
+const size_t store_nstmts = ARRAY_LEN(store_stmts);
+
+/* --- row decoding ----------------------------------------------------- */
+
+static void
+copy_text(char *dst, size_t cap, const PGresult *res, int row, int col)
+{
+	snprintf(dst, cap, "%s", PQgetvalue(res, row, col));
+}
+
+static int64_t
+get_i64(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* A bytea column in text format ("\x" + hex) into buf; 0 bytes for NULL. */
+static int
+get_bytea(uint8_t *buf, size_t cap, size_t *len, const PGresult *res,
+    int row, int col)
+{
+	const char *v;
+
+	*len = 0;
+	if (PQgetisnull(res, row, col))
+		return 0;
+	v = PQgetvalue(res, row, col);
+	if (strncmp(v, "\\x", 2) != 0)
+		return ERR_MALFORMED;
+	return util_hex_decode_var(buf, cap, len, v + 2);
+}
+
+static int
+row_to_payout(struct payout *p, const PGresult *res, int row)
+{
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (PQnfields(res) < NCOLS)
+		return ERR_INTERNAL;
+	p->id = get_i64(res, row, 0);
+	copy_text(p->request_id, sizeof(p->request_id), res, row, 1);
+	copy_text(p->asset, sizeof(p->asset), res, row, 2);
+	p->chain_id = (uint64_t)get_i64(res, row, 3);
+	copy_text(p->sender, sizeof(p->sender), res, row, 4);
+	copy_text(p->recipient, sizeof(p->recipient), res, row, 5);
+	copy_text(p->amount, sizeof(p->amount), res, row, 6);
+	if (fsm_status_from_name(&p->status, PQgetvalue(res, row, 7)) != 0)
+		return ERR_INTERNAL;
+	p->approvals_required = (int)get_i64(res, row, 8);
+	p->approvals = (int)get_i64(res, row, 9);
+	p->needs_timelock = PQgetvalue(res, row, 10)[0] == 't';
+	p->not_before = get_i64(res, row, 11);
+	p->nonce = get_i64(res, row, 12);
+	copy_text(p->tx_hash, sizeof(p->tx_hash), res, row, 13);
+	p->block_number = get_i64(res, row, 14);
+	copy_text(p->block_hash, sizeof(p->block_hash), res, row, 15);
+	p->confirmations = (int)get_i64(res, row, 16);
+	p->bumps = (int)get_i64(res, row, 17);
+	copy_text(p->reason_code, sizeof(p->reason_code), res, row, 18);
+	copy_text(p->reason, sizeof(p->reason), res, row, 19);
+	p->created_at = get_i64(res, row, 20);
+	p->updated_at = get_i64(res, row, 21);
+	p->submitted_at = get_i64(res, row, 22);
+	p->last_broadcast_at = get_i64(res, row, 23);
+	p->lease_epoch = get_i64(res, row, 24);
+	if ((r = get_bytea(p->unsigned_tx, sizeof(p->unsigned_tx),
+	    &p->unsigned_len, res, row, 25)) != 0)
+		return ERR_INTERNAL;
+	if ((r = get_bytea(p->raw_tx, sizeof(p->raw_tx), &p->raw_len, res,
+	    row, 26)) != 0)
+		return ERR_INTERNAL;
+	return 0;
+}
+
+/* "\x" + hex of n bytes, malloc'd: a bytea parameter in text format. */
+static char *
+bytea_param(const uint8_t *p, size_t n)
+{
+	char *s;
+
+	if ((s = malloc(2 * n + 3)) == NULL)
+		return NULL;
+	s[0] = '\\';
+	s[1] = 'x';
+	util_hex_encode(s + 2, p, n);
+	return s;
+}
+
+static void
+hash_str(char out[STORE_HASH_STR], const uint8_t hash[32])
+{
+	out[0] = '0';
+	out[1] = 'x';
+	util_hex_encode(out + 2, hash, 32);
+}
+
+/* Runs a statement that changes at most one row; STORE_CONFLICT if none. */
+static int
+exec_one(struct db *d, const char *name, int n, const char *const *params)
+{
+	PGresult *res;
+	int r;
+
+	if ((r = db_exec(d, &res, name, n, params)) != 0)
+		return r;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		r = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "0") != 0
+		    && strcmp(PQgetvalue(res, 0, 0), "f") != 0 ?
+		    0 : STORE_CONFLICT;
+	else
+		r = strcmp(PQcmdTuples(res), "1") == 0 ? 0 : STORE_CONFLICT;
+	PQclear(res);
+	return r;
+}
+
+/* --- API ---------------------------------------------------------------- */
+
+int
+store_get(struct db *d, const char *request_id, struct payout *out)
+{
+	const char *params[1] = { request_id };
+	PGresult *res;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = db_exec(d, &res, "get", 1, params)) != 0)
+		return r;
+	r = PQntuples(res) == 1 ? row_to_payout(out, res, 0) : ERR_NOT_FOUND;
+	PQclear(res);
+	return r;
+}
+
+int
+store_create(struct db *d, const struct payout_new *in, struct payout *out,
+    int *created)
+{
+	char chain[24], needs[2], status_events[96];
+	const char *params[12];
+	PGresult *res;
+	char required[16];
+	int r;
+
+	*created = 0;
+	snprintf(chain, sizeof(chain), "%" PRIu64, in->chain_id);
+	snprintf(required, sizeof(required), "%d", in->approvals_required);
+	snprintf(needs, sizeof(needs), "%s", in->needs_timelock ? "t" : "f");
+	switch (in->status) {
+	case PS_PENDING_APPROVAL:
+		snprintf(status_events, sizeof(status_events),
+		    "{PayoutRequestCreated}");
+		break;
+	case PS_APPROVED:
+		snprintf(status_events, sizeof(status_events),
+		    "{PayoutRequestCreated,PayoutRequestApproved}");
+		break;
+	case PS_REJECTED:
+		snprintf(status_events, sizeof(status_events),
+		    "{PayoutRequestCreated,RiskCheckRejected}");
+		break;
+	default:
+		return ERR_INVALID_ARG;
+	}
+	params[0] = in->request_id;
+	params[1] = in->asset;
+	params[2] = chain;
+	params[3] = in->sender;
+	params[4] = in->recipient;
+	params[5] = in->amount;
+	params[6] = fsm_status_name(in->status);
+	params[7] = required;
+	params[8] = needs;
+	params[9] = in->reason_code;
+	params[10] = in->reason;
+	params[11] = status_events;
+	if ((r = db_exec(d, &res, "create", 12, params)) != 0)
+		return r;
+	if (PQntuples(res) == 1) {
+		r = row_to_payout(out, res, 0);
+		*created = r == 0;
+		PQclear(res);
+		return r;
+	}
+	PQclear(res);
+	/* The id exists: the same body is a repeat, another is a conflict. */
+	if ((r = store_get(d, in->request_id, out)) != 0)
+		return r;
+	if (strcmp(out->asset, in->asset) != 0 ||
+	    strcmp(out->recipient, in->recipient) != 0 ||
+	    strcmp(out->amount, in->amount) != 0)
+		return STORE_CONFLICT;
+	return 0;
+}
+
+int
+store_list(struct db *d, enum payout_status status, int64_t after_id,
+    int limit, struct payout *out, size_t *n)
+{
+	char after[24], lim[16];
+	const char *params[3];
+	PGresult *res;
+	int i, r;
+
+	*n = 0;
+	if (limit < 1 || limit > STORE_LIST_MAX)
+		return ERR_INVALID_ARG;
+	snprintf(after, sizeof(after), "%" PRId64, after_id);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	params[0] = after;
+	params[1] = status == PS_NONE ? "" : fsm_status_name(status);
+	params[2] = lim;
+	if ((r = db_exec(d, &res, "list", 3, params)) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res) && i < limit; i++) {
+		if ((r = row_to_payout(&out[i], res, i)) != 0)
+			break;
+		(*n)++;
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+store_add_approval(struct db *d, const char *request_id,
+    const struct approval *a, struct payout *out)
+{
+	char expiry[24], *sig = NULL;
+	const char *params[4];
+	PGresult *res = NULL;
+	const char *v;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(expiry, sizeof(expiry), "%" PRIu64, a->expiry);
+	if ((sig = bytea_param(a->sig, a->sig_len)) == NULL)
+		return ERR_NOMEM;
+	params[0] = request_id;
+	params[1] = a->approver;
+	params[2] = expiry;
+	params[3] = sig;
+	if ((r = db_exec(d, &res, "add_approval", 4, params)) != 0)
+		goto out;
+	v = PQgetvalue(res, 0, 0);
+	if (strcmp(v, "NOT_FOUND") == 0) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	r = store_get(d, request_id, out);
+	if (r == 0 && (strcmp(v, "STATE") == 0 || strcmp(v, "DUPLICATE") == 0))
+		r = STORE_CONFLICT;
+out:
+	PQclear(res);
+	free(sig);
+	return r;
+}
+
+int
+store_approvals(struct db *d, int64_t payout_id, struct approval *out,
+    size_t max, size_t *n)
+{
+	const char *params[1];
+	char id[24];
+	PGresult *res;
+	int i, r;
+
+	*n = 0;
+	snprintf(id, sizeof(id), "%" PRId64, payout_id);
+	params[0] = id;
+	if ((r = db_exec(d, &res, "approvals", 1, params)) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res) && (size_t)i < max; i++) {
+		struct approval *a = &out[i];
+
+		memset(a, 0, sizeof(*a));
+		copy_text(a->approver, sizeof(a->approver), res, i, 0);
+		a->expiry = (uint64_t)get_i64(res, i, 1);
+		if ((r = get_bytea(a->sig, sizeof(a->sig), &a->sig_len, res, i,
+		    2)) != 0) {
+			r = ERR_INTERNAL;
+			break;
+		}
+		(*n)++;
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+store_end(struct db *d, const char *request_id,
+    const enum payout_status *from, size_t n, enum payout_status to,
+    const char *reason_code, const char *reason, struct payout *out)
+{
+	char froms[256];
+	const char *params[6], *event, *v;
+	PGresult *res;
+	size_t i, off = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (to != PS_REJECTED && to != PS_CANCELLED)
+		return ERR_INVALID_ARG;
+	event = to == PS_REJECTED ? "PayoutRequestRejected" : "PayoutCancelled";
+	froms[off++] = '{';
+	for (i = 0; i < n; i++) {
+		if (fsm_event(from[i], to) == NULL)
+			return ERR_INVALID_ARG;	/* not in the table */
+		off += (size_t)snprintf(froms + off, sizeof(froms) - off,
+		    "%s%s", i ? "," : "", fsm_status_name(from[i]));
+		if (off >= sizeof(froms) - 2)
+			return ERR_INVALID_ARG;
+	}
+	froms[off++] = '}';
+	froms[off] = '\0';
+	params[0] = request_id;
+	params[1] = froms;
+	params[2] = fsm_status_name(to);
+	params[3] = reason_code;
+	params[4] = reason;
+	params[5] = event;
+	if ((r = db_exec(d, &res, "end", 6, params)) != 0)
+		return r;
+	v = PQgetvalue(res, 0, 0);
+	r = strcmp(v, "NOT_FOUND") == 0 ? ERR_NOT_FOUND :
+	    strcmp(v, "STATE") == 0 ? STORE_CONFLICT : 0;
+	PQclear(res);
+	if (r != ERR_NOT_FOUND) {
+		int g = store_get(d, request_id, out);
+
+		if (g != 0)
+			return g;
+	}
+	return r;
+}
+
+int
+store_events(struct db *d, int64_t after_id, int limit,
+    struct outbox_event *out, size_t *n)
+{
+	char after[24], lim[16];
+	const char *params[2];
+	PGresult *res;
+	int i, r;
+
+	*n = 0;
+	if (limit < 1 || limit > STORE_LIST_MAX)
+		return ERR_INVALID_ARG;
+	snprintf(after, sizeof(after), "%" PRId64, after_id);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	params[0] = after;
+	params[1] = lim;
+	if ((r = db_exec(d, &res, "events", 2, params)) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res) && i < limit; i++) {
+		struct outbox_event *e = &out[i];
+
+		memset(e, 0, sizeof(*e));
+		e->id = get_i64(res, i, 0);
+		copy_text(e->request_id, sizeof(e->request_id), res, i, 1);
+		copy_text(e->event, sizeof(e->event), res, i, 2);
+		copy_text(e->payload, sizeof(e->payload), res, i, 3);
+		e->created_at = get_i64(res, i, 4);
+		(*n)++;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+store_count_by_status(struct db *d, int64_t counts[PS_COUNT])
+{
+	enum payout_status s;
+	PGresult *res;
+	int i, r;
+
+	memset(counts, 0, sizeof(int64_t) * PS_COUNT);
+	if ((r = db_exec(d, &res, "count_by_status", 0, NULL)) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res); i++)
+		if (fsm_status_from_name(&s, PQgetvalue(res, i, 0)) == 0)
+			counts[s] = get_i64(res, i, 1);
+	PQclear(res);
+	return 0;
+}
+
+/* --- workers ------------------------------------------------------------ */
+
+int
+store_seed_nonce(struct db *d, const char *sender, uint64_t chain_id,
+    uint64_t chain_nonce)
+{
+	char chain[24], nonce[24];
+	const char *params[3] = { sender, chain, nonce };
+	PGresult *res;
+	int r;
+
+	snprintf(chain, sizeof(chain), "%" PRIu64, chain_id);
+	snprintf(nonce, sizeof(nonce), "%" PRIu64, chain_nonce);
+	if ((r = db_exec(d, &res, "seed_nonce", 3, params)) != 0)
+		return r;
+	PQclear(res);
+	return 0;
+}
+
+int
+store_claim(struct db *d, const char *worker, int lease_ms,
+    struct payout *out)
+{
+	const char *params[2];
+	char lease[16];
+	PGresult *res;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(lease, sizeof(lease), "%d", lease_ms);
+	params[0] = worker;
+	params[1] = lease;
+	if ((r = db_exec(d, &res, "claim", 2, params)) != 0)
+		return r;
+	r = PQntuples(res) == 1 ? row_to_payout(out, res, 0) : ERR_NOT_FOUND;
+	PQclear(res);
+	return r;
+}
+
+/* id and epoch as text, the first two parameters of every worker update. */
+struct mine {
+	char id[24];
+	char epoch[24];
+};
+
+static void
+mine_of(struct mine *m, const struct payout *p)
+{
+	snprintf(m->id, sizeof(m->id), "%" PRId64, p->id);
+	snprintf(m->epoch, sizeof(m->epoch), "%" PRId64, p->lease_epoch);
+}
+
+int
+store_set_unsigned(struct db *d, const struct payout *p, const uint8_t *tx,
+    size_t len, uint64_t gas_limit, const u256 *max_fee, const u256 *prio_fee)
+{
+	char gas[24], fee[U256_DEC_MAX], prio[U256_DEC_MAX], *txp;
+	const char *params[6];
+	struct mine m;
+	int r;
+
+	mine_of(&m, p);
+	if ((txp = bytea_param(tx, len)) == NULL)
+		return ERR_NOMEM;
+	snprintf(gas, sizeof(gas), "%" PRIu64, gas_limit);
+	u256_to_dec(fee, sizeof(fee), max_fee);
+	u256_to_dec(prio, sizeof(prio), prio_fee);
+	params[0] = m.id;
+	params[1] = m.epoch;
+	params[2] = txp;
+	params[3] = gas;
+	params[4] = fee;
+	params[5] = prio;
+	r = exec_one(d, "set_unsigned", 6, params);
+	free(txp);
+	return r;
+}
+
+int
+store_queued(struct db *d, const struct payout *p, int64_t not_before)
+{
+	const char *params[3];
+	char nb[24];
+	struct mine m;
+
+	mine_of(&m, p);
+	snprintf(nb, sizeof(nb), "%" PRId64, not_before);
+	params[0] = m.id;
+	params[1] = m.epoch;
+	params[2] = nb;
+	return exec_one(d, "queued", 3, params);
+}
+
+/* signed and bumped share their parameters. */
+static int
+store_version(struct db *d, const char *stmt, const struct payout *p,
+    const uint8_t *raw, size_t len, const uint8_t hash[32],
+    const u256 *max_fee, const u256 *prio_fee)
+{
+	char h[STORE_HASH_STR], fee[U256_DEC_MAX], prio[U256_DEC_MAX], *rawp;
+	const char *params[6];
+	struct mine m;
+	int r;
+
+	mine_of(&m, p);
+	if ((rawp = bytea_param(raw, len)) == NULL)
+		return ERR_NOMEM;
+	hash_str(h, hash);
+	u256_to_dec(fee, sizeof(fee), max_fee);
+	u256_to_dec(prio, sizeof(prio), prio_fee);
+	params[0] = m.id;
+	params[1] = m.epoch;
+	params[2] = rawp;
+	params[3] = h;
+	params[4] = fee;
+	params[5] = prio;
+	r = exec_one(d, stmt, 6, params);
+	free(rawp);
+	return r;
+}
+
+int
+store_signed(struct db *d, const struct payout *p, const uint8_t *raw,
+    size_t len, const uint8_t hash[32], const u256 *max_fee,
+    const u256 *prio_fee)
+{
+	return store_version(d, "signed", p, raw, len, hash, max_fee, prio_fee);
+}
+
+int
+store_bumped(struct db *d, const struct payout *p, const uint8_t *raw,
+    size_t len, const uint8_t hash[32], const u256 *max_fee,
+    const u256 *prio_fee)
+{
+	return store_version(d, "bumped", p, raw, len, hash, max_fee, prio_fee);
+}
+
+int
+store_fail(struct db *d, const struct payout *p, const char *code,
+    const char *reason)
+{
+	const char *params[4];
+	struct mine m;
+
+	mine_of(&m, p);
+	params[0] = m.id;
+	params[1] = m.epoch;
+	params[2] = code;
+	params[3] = reason;
+	return exec_one(d, "fail", 4, params);
+}
+
+int
+store_release(struct db *d, const struct payout *p, int retry_ms,
+    const char *reason)
+{
+	const char *params[4];
+	char retry[16];
+	struct mine m;
+
+	mine_of(&m, p);
+	snprintf(retry, sizeof(retry), "%d", retry_ms);
+	params[0] = m.id;
+	params[1] = m.epoch;
+	params[2] = retry;
+	params[3] = reason;
+	return exec_one(d, "release", 4, params);
+}
+
+/* --- tracker ------------------------------------------------------------ */
+
+int
+store_claim_submitted(struct db *d, const char *worker, int lease_ms,
+    struct payout *out, size_t max, size_t *n)
+{
+	char lease[16], lim[16];
+	const char *params[3];
+	PGresult *res;
+	int i, r;
+
+	*n = 0;
+	snprintf(lease, sizeof(lease), "%d", lease_ms);
+	snprintf(lim, sizeof(lim), "%zu", max);
+	params[0] = worker;
+	params[1] = lease;
+	params[2] = lim;
+	if ((r = db_exec(d, &res, "claim_submitted", 3, params)) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res) && (size_t)i < max; i++) {
+		if ((r = row_to_payout(&out[*n], res, i)) != 0)
+			break;
+		(*n)++;
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+store_tx_hashes(struct db *d, int64_t payout_id,
+    char (*hashes)[STORE_HASH_STR], size_t max, size_t *n)
+{
+	const char *params[1];
+	char id[24];
+	PGresult *res;
+	int i, r;
+
+	*n = 0;
+	snprintf(id, sizeof(id), "%" PRId64, payout_id);
+	params[0] = id;
+	if ((r = db_exec(d, &res, "tx_hashes", 1, params)) != 0)
+		return r;
+	for (i = 0; i < PQntuples(res) && (size_t)i < max; i++) {
+		copy_text(hashes[i], STORE_HASH_STR, res, i, 0);
+		(*n)++;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+store_mined(struct db *d, const struct payout *p, const char *tx_hash,
+    int64_t block_number, const char *block_hash, int confirmations)
+{
+	char num[24], conf[16];
+	const char *params[6];
+	struct mine m;
+
+	mine_of(&m, p);
+	snprintf(num, sizeof(num), "%" PRId64, block_number);
+	snprintf(conf, sizeof(conf), "%d", confirmations);
+	params[0] = m.id;
+	params[1] = m.epoch;
+	params[2] = tx_hash;
+	params[3] = num;
+	params[4] = block_hash;
+	params[5] = conf;
+	return exec_one(d, "mined", 6, params);
+}
+
+/* Statements whose only parameters are the row's id and epoch. */
+static int
+store_simple(struct db *d, const char *stmt, const struct payout *p)
+{
+	const char *params[2];
+	struct mine m;
+
+	mine_of(&m, p);
+	params[0] = m.id;
+	params[1] = m.epoch;
+	return exec_one(d, stmt, 2, params);
+}
+
+int
+store_broadcast(struct db *d, const struct payout *p)
+{
+	return store_simple(d, "broadcast", p);
+}
+
+int
+store_reorged(struct db *d, const struct payout *p)
+{
+	return store_simple(d, "reorged", p);
+}
+
+int
+store_confirmed(struct db *d, const struct payout *p)
+{
+	return store_simple(d, "confirmed", p);
+}
+
+int
+store_unlease(struct db *d, const struct payout *p)
+{
+	return store_simple(d, "unlease", p);
+}

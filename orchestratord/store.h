@@ -1,0 +1,249 @@
+/* store.h: every read and write of payouts, approvals, nonces and events. */
+#ifndef ORCH_STORE_H
+#define ORCH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+#include "evm/addr.h"
+#include "evm/u256.h"
+#include "orchestratord/db.h"
+#include "orchestratord/fsm.h"
+#include "proto/msg.h"
+
+/*
+ * Each state change is ONE statement that updates the payout only if it
+ * is still in the expected status (and, for a worker, still under the
+ * lease epoch it claimed) and inserts the change's outbox event in the
+ * same statement, so a stale worker cannot move a row and an event exists
+ * exactly when its change does.  Functions return 0, ERR_NOT_FOUND (no
+ * such payout), ERR_STALE... see each; ERR_IO when PostgreSQL is
+ * unreachable (retry later: nothing was changed or the change is
+ * idempotent to retry).
+ */
+
+/* Returned when the row is not in the expected status or lease epoch. */
+#define STORE_CONFLICT ERR_EXISTS
+
+#define STORE_REASON_MAX 256
+#define STORE_CODE_MAX 40
+#define STORE_HASH_STR 67	/* "0x" + 64 hex + NUL */
+#define STORE_LIST_MAX 500
+
+/* A payout as the API shows it and the worker acts on it. */
+struct payout {
+	int64_t id;			/* internal; cursors and joins */
+	char request_id[PRT_REQUEST_ID_MAX + 1];	/* the public id */
+	char asset[PRT_ASSET_MAX + 1];
+	uint64_t chain_id;
+	char sender[EVM_ADDR_STR];	/* EIP-55 */
+	char recipient[EVM_ADDR_STR];	/* EIP-55 */
+	char amount[U256_DEC_MAX];	/* decimal base units */
+	enum payout_status status;
+	int approvals_required;		/* 0: none needed */
+	int approvals;			/* stored so far */
+	int needs_timelock;
+	int64_t not_before;		/* unix s, QUEUED; 0 when none */
+	int64_t nonce;			/* -1 until assigned */
+	char tx_hash[STORE_HASH_STR];	/* "" until signed */
+	int64_t block_number;		/* -1 until mined */
+	char block_hash[STORE_HASH_STR];
+	int confirmations;
+	int bumps;
+	char reason_code[STORE_CODE_MAX];	/* "" or e.g. "DAILY_LIMIT" */
+	char reason[STORE_REASON_MAX + 1];
+	int64_t created_at;		/* unix ms */
+	int64_t updated_at;
+	int64_t submitted_at;		/* unix ms, 0 if never */
+	int64_t last_broadcast_at;	/* unix ms, 0 if never */
+	/* Worker's view; zero for API reads. */
+	int64_t lease_epoch;
+	uint8_t unsigned_tx[PRT_TX_MAX];
+	size_t unsigned_len;		/* 0: not built yet */
+	uint8_t raw_tx[PRT_TX_MAX];
+	size_t raw_len;			/* 0: not signed yet */
+};
+
+/* What POST /v1/payouts stores, after validation. */
+struct payout_new {
+	char request_id[PRT_REQUEST_ID_MAX + 1];
+	char asset[PRT_ASSET_MAX + 1];
+	uint64_t chain_id;
+	char sender[EVM_ADDR_STR];
+	char recipient[EVM_ADDR_STR];
+	char amount[U256_DEC_MAX];
+	/* Advisory pre-check by policy/: initial status is one of these. */
+	enum payout_status status;	/* PENDING_APPROVAL, APPROVED or REJECTED */
+	int approvals_required;
+	int needs_timelock;
+	char reason_code[STORE_CODE_MAX];	/* REJECTED only */
+	char reason[STORE_REASON_MAX + 1];
+};
+
+struct approval {
+	char approver[PRT_APPROVER_MAX + 1];
+	uint64_t expiry;
+	uint8_t sig[PRT_APPROVAL_SIG_MAX];
+	size_t sig_len;
+};
+
+struct outbox_event {
+	int64_t id;
+	char request_id[PRT_REQUEST_ID_MAX + 1];
+	char event[40];
+	char payload[1024];		/* JSON object text */
+	int64_t created_at;		/* unix ms */
+};
+
+/* The prepared statements every connection gets (db_open's stmts). */
+extern const struct db_stmt store_stmts[];
+extern const size_t store_nstmts;
+
+/* --- API ---------------------------------------------------------------- */
+
+/*
+ * Creates the payout with its status and events (PayoutRequestCreated;
+ * also PayoutRequestApproved when it starts APPROVED; RiskCheckRejected
+ * when it starts REJECTED) in one statement.  If request_id exists with
+ * the same asset, recipient and amount: *created = 0 and *out is the
+ * existing payout.  With another body: STORE_CONFLICT and *out is the
+ * existing payout.
+ */
+int store_create(struct db *d, const struct payout_new *in,
+    struct payout *out, int *created) WARN_UNUSED;
+
+/* By public id (request id). */
+int store_get(struct db *d, const char *request_id, struct payout *out)
+    WARN_UNUSED;
+
+/*
+ * Up to limit (1..STORE_LIST_MAX) payouts with id > after_id, oldest
+ * first, of one status (PS_NONE: any).  *n is the count written to out.
+ */
+int store_list(struct db *d, enum payout_status status, int64_t after_id,
+    int limit, struct payout *out, size_t *n) WARN_UNUSED;
+
+/*
+ * Stores an approval of a PENDING_APPROVAL payout and, when it makes the
+ * count reach approvals_required, moves it to APPROVED with its event,
+ * all in one statement.  STORE_CONFLICT when the payout is not
+ * PENDING_APPROVAL or this approver already approved it (*out then shows
+ * the payout).
+ */
+int store_add_approval(struct db *d, const char *request_id,
+    const struct approval *a, struct payout *out) WARN_UNUSED;
+
+/* The stored approvals of a payout (at most max). */
+int store_approvals(struct db *d, int64_t payout_id, struct approval *out,
+    size_t max, size_t *n) WARN_UNUSED;
+
+/*
+ * Moves the payout from one of the statuses in from (n of them) to
+ * REJECTED or CANCELLED with reason, writing the event.  STORE_CONFLICT
+ * when it is in none of them (*out shows it).
+ */
+int store_end(struct db *d, const char *request_id,
+    const enum payout_status *from, size_t n, enum payout_status to,
+    const char *reason_code, const char *reason, struct payout *out)
+    WARN_UNUSED;
+
+/* Up to limit events with id > after_id, oldest first. */
+int store_events(struct db *d, int64_t after_id, int limit,
+    struct outbox_event *out, size_t *n) WARN_UNUSED;
+
+/* Payout counts by status (counts[PS_COUNT], index by status). */
+int store_count_by_status(struct db *d, int64_t counts[PS_COUNT])
+    WARN_UNUSED;
+
+/* --- workers ------------------------------------------------------------ */
+
+/*
+ * Ensures a nonce counter exists for (sender, chain): created at
+ * chain_nonce (the node's pending count) if missing, raised to it if
+ * lower.  Called at start for every sender of the policy.
+ */
+int store_seed_nonce(struct db *d, const char *sender, uint64_t chain_id,
+    uint64_t chain_nonce) WARN_UNUSED;
+
+/*
+ * claim_payout(): one statement.  Returns 0 with *out (status APPROVED:
+ * queue it; SIGNING: sign it, nonce assigned; unsigned_tx and raw_tx
+ * filled if an earlier attempt got that far), or ERR_NOT_FOUND when there
+ * is nothing to do.
+ */
+int store_claim(struct db *d, const char *worker, int lease_ms,
+    struct payout *out) WARN_UNUSED;
+
+/* SIGNING, under epoch: remember the unsigned transaction and its fees. */
+int store_set_unsigned(struct db *d, const struct payout *p,
+    const uint8_t *tx, size_t len, uint64_t gas_limit, const u256 *max_fee,
+    const u256 *prio_fee) WARN_UNUSED;
+
+/* APPROVED -> QUEUED with the signer's earliest time (unix s). */
+int store_queued(struct db *d, const struct payout *p, int64_t not_before)
+    WARN_UNUSED;
+
+/*
+ * SIGNING -> SUBMITTED: stores the signed transaction (also in payout_txs)
+ * before anything is broadcast, writes PayoutSubmitted, clears the lease.
+ */
+int store_signed(struct db *d, const struct payout *p, const uint8_t *raw,
+    size_t len, const uint8_t hash[32], const u256 *max_fee,
+    const u256 *prio_fee) WARN_UNUSED;
+
+/*
+ * -> FAILED (from APPROVED, QUEUED, SIGNING or SUBMITTED, under epoch)
+ * with the reason.  A payout that was never signed hands its nonce back
+ * (nonce_gaps, or the counter when it was the newest) in the same
+ * statement.
+ */
+int store_fail(struct db *d, const struct payout *p, const char *code,
+    const char *reason) WARN_UNUSED;
+
+/*
+ * Keeps the status, gives the lease up until retry_ms from now (a
+ * transient error: signer down, node down, PAUSED) and notes why.
+ */
+int store_release(struct db *d, const struct payout *p, int retry_ms,
+    const char *reason) WARN_UNUSED;
+
+/* --- tracker ------------------------------------------------------------ */
+
+/*
+ * Leases up to max SUBMITTED payouts not leased by anyone (one statement,
+ * FOR UPDATE SKIP LOCKED) for lease_ms; out[i] has raw_tx and tx_hash.
+ */
+int store_claim_submitted(struct db *d, const char *worker, int lease_ms,
+    struct payout *out, size_t max, size_t *n) WARN_UNUSED;
+
+/* Every signed version's hash of a payout (first and fee bumps). */
+int store_tx_hashes(struct db *d, int64_t payout_id,
+    char (*hashes)[STORE_HASH_STR], size_t max, size_t *n) WARN_UNUSED;
+
+/* The node has the tx: record block, hash, confirmations, broadcast time. */
+int store_mined(struct db *d, const struct payout *p, const char *tx_hash,
+    int64_t block_number, const char *block_hash, int confirmations)
+    WARN_UNUSED;
+
+/* Broadcast (again) just now. */
+int store_broadcast(struct db *d, const struct payout *p) WARN_UNUSED;
+
+/*
+ * SUBMITTED -> SUBMITTED (event PayoutReorged): its receipt vanished or
+ * its block left the canonical chain; block data cleared.
+ */
+int store_reorged(struct db *d, const struct payout *p) WARN_UNUSED;
+
+/* SUBMITTED -> CONFIRMED. */
+int store_confirmed(struct db *d, const struct payout *p) WARN_UNUSED;
+
+/* A fee bump: the new signed version replaces raw_tx/tx_hash; bumps + 1. */
+int store_bumped(struct db *d, const struct payout *p, const uint8_t *raw,
+    size_t len, const uint8_t hash[32], const u256 *max_fee,
+    const u256 *prio_fee) WARN_UNUSED;
+
+/* Ends the tracker's lease on p without a change. */
+int store_unlease(struct db *d, const struct payout *p) WARN_UNUSED;
+
+#endif

@@ -1,0 +1,626 @@
+/*
+ * test_store.c: store.c and the schema's SQL functions against a real
+ * PostgreSQL (tests/integration/orch_store.sh starts one and sets
+ * PG_CONNINFO; without it every test is skipped).  Each test works on
+ * request ids of its own, so the order of tests does not matter.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "orchestratord/db.h"
+#include "orchestratord/migrate.h"
+#include "orchestratord/store.h"
+
+static const char *conninfo;
+static int test_round;		/* makes ids unique across runs of one db */
+
+static struct db *
+open_db(void)
+{
+	struct db *d = NULL;
+
+	assert_int_equal(db_open(&d, conninfo, store_stmts, store_nstmts), 0);
+	return d;
+}
+
+/* One SQL statement's first value (for checks the store has no call for). */
+static long long
+sql_value(struct db *d, const char *sql)
+{
+	PGresult *res;
+	long long v;
+
+	assert_int_equal(db_exec_sql(d, &res, sql), 0);
+	assert_int_equal(PQntuples(res), 1);
+	v = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+static void
+make_new(struct payout_new *n, const char *id, const char *sender,
+    enum payout_status st, int required, int timelock)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(n->request_id, sizeof(n->request_id), "r%d-%s", test_round,
+	    id);
+	snprintf(n->asset, sizeof(n->asset), "ETH");
+	n->chain_id = 1337;
+	snprintf(n->sender, sizeof(n->sender), "%s", sender);
+	snprintf(n->recipient, sizeof(n->recipient),
+	    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+	snprintf(n->amount, sizeof(n->amount), "1000");
+	n->status = st;
+	n->approvals_required = required;
+	n->needs_timelock = timelock;
+}
+
+/* A sender address of this test's own, so nonce counters do not mix. */
+static void
+sender_for(char out[EVM_ADDR_STR], int k)
+{
+	snprintf(out, EVM_ADDR_STR, "0x%08d%032d", test_round, k);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (conninfo == NULL)
+		skip();
+	return 0;
+}
+
+static void
+test_migrate_idempotent(void **state)
+{
+	struct db *d = NULL;
+	char err[512], saved[65], sql[200];
+	PGresult *res;
+
+	(void)state;
+	if (conninfo == NULL)
+		skip();
+	assert_int_equal(db_open(&d, conninfo, NULL, 0), 0);
+	assert_int_equal(orch_migrate(d, err, sizeof(err)), 0);
+	assert_int_equal(orch_migrate(d, err, sizeof(err)), 0);
+	assert_int_equal(orch_schema_current(d, err, sizeof(err)), 0);
+	/* An edited applied migration is refused, naming it. */
+	assert_int_equal(db_exec_sql(d, &res, "SELECT sha256 FROM "
+	    "schema_migrations WHERE name = '001_payouts.sql'"), 0);
+	snprintf(saved, sizeof(saved), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	assert_int_equal(sql_value(d, "UPDATE schema_migrations SET sha256 = "
+	    "'00' WHERE name = '001_payouts.sql' RETURNING 1"), 1);
+	assert_int_not_equal(orch_migrate(d, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "001_payouts.sql"));
+	assert_int_not_equal(orch_schema_current(d, err, sizeof(err)), 0);
+	snprintf(sql, sizeof(sql), "UPDATE schema_migrations SET sha256 = "
+	    "'%s' WHERE name = '001_payouts.sql' RETURNING 1", saved);
+	assert_int_equal(sql_value(d, sql), 1);
+	assert_int_equal(orch_schema_current(d, err, sizeof(err)), 0);
+	db_close(d);
+}
+
+static void
+test_create_idempotent_and_conflict(void **state)
+{
+	struct payout_new n;
+	struct payout p, q;
+	struct db *d = open_db();
+	char sql[256], sender[EVM_ADDR_STR];
+	int created;
+
+	(void)state;
+	sender_for(sender, 1);
+	make_new(&n, "create-1", sender, PS_APPROVED, 0, 0);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(p.status, PS_APPROVED);
+	assert_string_equal(p.amount, "1000");
+	assert_int_equal(p.nonce, -1);
+	/* The same body again: the same payout, not created again. */
+	assert_int_equal(store_create(d, &n, &q, &created), 0);
+	assert_int_equal(created, 0);
+	assert_int_equal(q.id, p.id);
+	/* Another body under the id: a conflict, nothing written. */
+	snprintf(n.amount, sizeof(n.amount), "1001");
+	assert_int_equal(store_create(d, &n, &q, &created), STORE_CONFLICT);
+	assert_int_equal(created, 0);
+	assert_string_equal(q.amount, "1000");
+	/* Created + Approved, in that order, exactly once. */
+	snprintf(sql, sizeof(sql), "SELECT string_agg(event, ',' ORDER BY id) "
+	    "= 'PayoutRequestCreated,PayoutRequestApproved' FROM outbox "
+	    "WHERE payout_id = %lld", (long long)p.id);
+	{
+		PGresult *res;
+
+		assert_int_equal(db_exec_sql(d, &res, sql), 0);
+		assert_string_equal(PQgetvalue(res, 0, 0), "t");
+		PQclear(res);
+	}
+	/* A risk-check refusal is stored with its event. */
+	make_new(&n, "create-2", sender, PS_REJECTED, 0, 0);
+	snprintf(n.reason_code, sizeof(n.reason_code), "PER_TX_LIMIT");
+	snprintf(n.reason, sizeof(n.reason), "above the per-tx limit");
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	assert_int_equal(p.status, PS_REJECTED);
+	assert_string_equal(p.reason_code, "PER_TX_LIMIT");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM outbox WHERE "
+	    "payout_id = %lld AND event = 'RiskCheckRejected'",
+	    (long long)p.id);
+	assert_int_equal(sql_value(d, sql), 1);
+	assert_int_equal(store_get(d, "no-such-id", &q), ERR_NOT_FOUND);
+	db_close(d);
+}
+
+static void
+test_approvals_threshold(void **state)
+{
+	struct payout_new n;
+	struct approval a;
+	struct payout p;
+	struct db *d = open_db();
+	char sender[EVM_ADDR_STR];
+	int created;
+
+	(void)state;
+	sender_for(sender, 2);
+	make_new(&n, "appr-1", sender, PS_PENDING_APPROVAL, 2, 0);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	memset(&a, 0, sizeof(a));
+	snprintf(a.approver, sizeof(a.approver), "alice");
+	a.expiry = 4000000000u;
+	a.sig_len = 3;
+	memcpy(a.sig, "\x01\x02\x03", 3);
+	assert_int_equal(store_add_approval(d, n.request_id, &a, &p), 0);
+	assert_int_equal(p.status, PS_PENDING_APPROVAL);
+	assert_int_equal(p.approvals, 1);
+	/* One vote per approver. */
+	assert_int_equal(store_add_approval(d, n.request_id, &a, &p),
+	    STORE_CONFLICT);
+	snprintf(a.approver, sizeof(a.approver), "bob");
+	assert_int_equal(store_add_approval(d, n.request_id, &a, &p), 0);
+	assert_int_equal(p.status, PS_APPROVED);
+	assert_int_equal(p.approvals, 2);
+	/* Approved: no more votes. */
+	snprintf(a.approver, sizeof(a.approver), "carol");
+	assert_int_equal(store_add_approval(d, n.request_id, &a, &p),
+	    STORE_CONFLICT);
+	{
+		struct approval got[4];
+		int64_t id = p.id;
+		size_t k;
+
+		assert_int_equal(store_add_approval(d, "nope", &a, &p),
+		    ERR_NOT_FOUND);
+		assert_int_equal(store_approvals(d, id, got, 4, &k), 0);
+		assert_int_equal(k, 2);
+		assert_int_equal(got[0].sig_len, 3);
+		assert_memory_equal(got[0].sig, "\x01\x02\x03", 3);
+	}
+	db_close(d);
+}
+
+/* Two approvers voting at the same moment must both count. */
+struct vote_arg {
+	int who;
+	int n;
+};
+
+static void *
+vote_thread(void *p)
+{
+	struct vote_arg *va = p;
+	struct approval a;
+	struct payout out;
+	struct db *d = NULL;
+	char id[64];
+	int i, r;
+
+	if (db_open(&d, conninfo, store_stmts, store_nstmts) != 0)
+		return (void *)1;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.approver, sizeof(a.approver), "%s", va->who ? "bob" :
+	    "alice");
+	a.expiry = 4000000000u;
+	a.sig_len = 1;
+	for (i = 0; i < va->n; i++) {
+		snprintf(id, sizeof(id), "r%d-race-%d", test_round, i);
+		if ((r = store_add_approval(d, id, &a, &out)) != 0) {
+			db_close(d);
+			return (void *)2;
+		}
+	}
+	db_close(d);
+	return NULL;
+}
+
+static void
+test_concurrent_approvals(void **state)
+{
+	struct vote_arg va[2] = { { 0, 40 }, { 1, 40 } };
+	struct payout_new n;
+	struct payout p;
+	pthread_t t[2];
+	struct db *d = open_db();
+	char sender[EVM_ADDR_STR], id[32], sql[160];
+	void *rv;
+	int i, created;
+
+	(void)state;
+	sender_for(sender, 3);
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "race-%d", i);
+		make_new(&n, id, sender, PS_PENDING_APPROVAL, 2, 0);
+		assert_int_equal(store_create(d, &n, &p, &created), 0);
+	}
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, vote_thread,
+		    &va[i]), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], &rv), 0);
+		assert_null(rv);
+	}
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM payouts WHERE "
+	    "request_id LIKE 'r%d-race-%%' AND status = 'APPROVED'",
+	    test_round);
+	assert_int_equal(sql_value(d, sql), 40);
+	db_close(d);
+}
+
+static void
+test_claim_nonces_and_handback(void **state)
+{
+	struct payout_new n;
+	struct payout p, c[4];
+	struct db *d = open_db();
+	char sender[EVM_ADDR_STR], id[32], sql[200];
+	int i, created;
+
+	(void)state;
+	sender_for(sender, 4);
+	assert_int_equal(store_seed_nonce(d, sender, 1337, 7), 0);
+	/* Seeding lower never lowers the counter. */
+	assert_int_equal(store_seed_nonce(d, sender, 1337, 3), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(id, sizeof(id), "claim-%d", i);
+		make_new(&n, id, sender, PS_APPROVED, 0, 0);
+		assert_int_equal(store_create(d, &n, &p, &created), 0);
+	}
+	/* Other tests' rows may be claimable too: claim until ours are. */
+	for (i = 0; i < 3;) {
+		assert_int_equal(store_claim(d, "w1", 60000, &p), 0);
+		if (strcmp(p.sender, sender) != 0)
+			continue;
+		assert_int_equal(p.status, PS_SIGNING);
+		assert_int_equal(p.nonce, 7 + i);
+		assert_true(p.lease_epoch >= 1);
+		c[i++] = p;
+	}
+	/* The newest refused: the counter goes back. */
+	assert_int_equal(store_fail(d, &c[2], "DAILY_LIMIT", "over"), 0);
+	snprintf(sql, sizeof(sql), "SELECT next_nonce FROM sender_nonces "
+	    "WHERE sender = '%s'", sender);
+	assert_int_equal(sql_value(d, sql), 9);
+	/* An older one refused: its nonce waits for the next claim. */
+	assert_int_equal(store_fail(d, &c[0], "DAILY_LIMIT", "over"), 0);
+	assert_int_equal(sql_value(d, sql), 9);
+	assert_int_equal(store_get(d, c[0].request_id, &p), 0);
+	assert_int_equal(p.status, PS_FAILED);
+	assert_int_equal(p.nonce, -1);
+	assert_string_equal(p.reason_code, "DAILY_LIMIT");
+	/* Failing twice, or under an old epoch, changes nothing. */
+	assert_int_equal(store_fail(d, &c[0], "X", "y"), STORE_CONFLICT);
+	make_new(&n, "claim-next", sender, PS_APPROVED, 0, 0);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	for (;;) {
+		assert_int_equal(store_claim(d, "w1", 60000, &p), 0);
+		if (strcmp(p.sender, sender) == 0)
+			break;
+	}
+	assert_int_equal(p.nonce, 7);
+	/* Then 8 is still c[1]'s: failing it now is not the newest (9 is
+	 * free again).  8 is the newest used: the counter drops to 8 and
+	 * past nothing else. */
+	assert_int_equal(store_fail(d, &c[1], "X", "y"), 0);
+	assert_int_equal(sql_value(d, sql), 8);
+	db_close(d);
+}
+
+static void
+test_epoch_fences_stale_worker(void **state)
+{
+	struct payout_new n;
+	struct payout p, old, again;
+	struct db *d = open_db();
+	char sender[EVM_ADDR_STR];
+	uint8_t tx[3] = { 2, 1, 0 }, hash[32];
+	u256 fee;
+	int created;
+
+	(void)state;
+	sender_for(sender, 5);
+	assert_int_equal(store_seed_nonce(d, sender, 1337, 0), 0);
+	make_new(&n, "fence", sender, PS_APPROVED, 0, 0);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	for (;;) {
+		assert_int_equal(store_claim(d, "slow", 1, &old), 0);
+		if (strcmp(old.sender, sender) == 0)
+			break;
+	}
+	u256_from_u64(&fee, 10);
+	assert_int_equal(store_set_unsigned(d, &old, tx, sizeof(tx), 21000,
+	    &fee, &fee), 0);
+	usleep(20000);		/* the 1 ms lease has expired */
+	for (;;) {
+		assert_int_equal(store_claim(d, "fast", 60000, &again), 0);
+		if (strcmp(again.sender, sender) == 0)
+			break;
+	}
+	assert_int_equal(again.status, PS_SIGNING);
+	assert_int_equal(again.nonce, old.nonce);	/* keeps its nonce */
+	assert_int_equal(again.unsigned_len, sizeof(tx));	/* and its tx */
+	assert_memory_equal(again.unsigned_tx, tx, sizeof(tx));
+	assert_true(again.lease_epoch > old.lease_epoch);
+	memset(hash, 0xab, sizeof(hash));
+	hash[0] = (uint8_t)test_round;
+	/* The stale worker can no longer move it. */
+	assert_int_equal(store_signed(d, &old, tx, sizeof(tx), hash, &fee,
+	    &fee), STORE_CONFLICT);
+	assert_int_equal(store_release(d, &old, 10, "x"), STORE_CONFLICT);
+	assert_int_equal(store_signed(d, &again, tx, sizeof(tx), hash, &fee,
+	    &fee), 0);
+	assert_int_equal(store_get(d, n.request_id, &p), 0);
+	assert_int_equal(p.status, PS_SUBMITTED);
+	db_close(d);
+}
+
+static void
+test_submitted_to_confirmed(void **state)
+{
+	struct payout_new n;
+	struct payout p, got[64];
+	struct db *d = open_db();
+	char sender[EVM_ADDR_STR], hs[STORE_HASH_STR], sql[200];
+	char hashes[4][STORE_HASH_STR];
+	uint8_t tx[4] = { 2, 9, 9, 9 }, hash[32];
+	size_t k, i;
+	u256 fee;
+	int created, found = 0;
+
+	(void)state;
+	sender_for(sender, 6);
+	assert_int_equal(store_seed_nonce(d, sender, 1337, 0), 0);
+	make_new(&n, "track", sender, PS_APPROVED, 0, 0);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	for (;;) {
+		assert_int_equal(store_claim(d, "w", 60000, &p), 0);
+		if (strcmp(p.sender, sender) == 0)
+			break;
+	}
+	memset(hash, 0xcd, sizeof(hash));
+	hash[0] = (uint8_t)test_round;
+	u256_from_u64(&fee, 5);
+	assert_int_equal(store_signed(d, &p, tx, sizeof(tx), hash, &fee,
+	    &fee), 0);
+	hs[0] = '0';
+	hs[1] = 'x';
+	util_hex_encode(hs + 2, hash, 32);
+	/* The tracker's lease. */
+	do {
+		assert_int_equal(store_claim_submitted(d, "t", 60000, got, 64,
+		    &k), 0);
+		for (i = 0; i < k; i++) {
+			if (strcmp(got[i].request_id, n.request_id) == 0) {
+				p = got[i];
+				found = 1;
+			} else {
+				assert_int_equal(store_unlease(d, &got[i]), 0);
+			}
+		}
+	} while (!found && k > 0);
+	assert_true(found);
+	assert_int_equal(p.raw_len, sizeof(tx));
+	assert_string_equal(p.tx_hash, hs);
+	assert_int_equal(store_tx_hashes(d, p.id, hashes, 4, &k), 0);
+	assert_int_equal(k, 1);
+	assert_string_equal(hashes[0], hs);
+	assert_int_equal(store_broadcast(d, &p), 0);
+	assert_int_equal(store_mined(d, &p, hs, 10, "0xbb", 1), 0);
+	assert_int_equal(store_reorged(d, &p), 0);
+	assert_int_equal(store_mined(d, &p, hs, 11, "0xcc", 2), 0);
+	/* A hash that is not one of this payout's versions is refused. */
+	assert_int_equal(store_mined(d, &p, "0x00", 11, "0xcc", 2),
+	    STORE_CONFLICT);
+	assert_int_equal(store_confirmed(d, &p), 0);
+	assert_int_equal(store_confirmed(d, &p), STORE_CONFLICT);
+	assert_int_equal(store_get(d, n.request_id, &p), 0);
+	assert_int_equal(p.status, PS_CONFIRMED);
+	assert_int_equal(p.block_number, 11);
+	snprintf(sql, sizeof(sql), "SELECT string_agg(event, ',' ORDER BY id) "
+	    "= 'PayoutRequestCreated,PayoutRequestApproved,PayoutSubmitted,"
+	    "PayoutReorged,PayoutConfirmed' FROM outbox WHERE payout_id = %lld",
+	    (long long)p.id);
+	{
+		PGresult *res;
+
+		assert_int_equal(db_exec_sql(d, &res, sql), 0);
+		assert_string_equal(PQgetvalue(res, 0, 0), "t");
+		PQclear(res);
+	}
+	db_close(d);
+}
+
+static void
+test_timelock_queue_then_sign(void **state)
+{
+	struct payout_new n;
+	struct payout p;
+	struct db *d = open_db();
+	char sender[EVM_ADDR_STR];
+	int created;
+
+	(void)state;
+	sender_for(sender, 7);
+	assert_int_equal(store_seed_nonce(d, sender, 1337, 3), 0);
+	make_new(&n, "tl", sender, PS_APPROVED, 0, 1);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	for (;;) {
+		assert_int_equal(store_claim(d, "w", 60000, &p), 0);
+		if (strcmp(p.sender, sender) == 0)
+			break;
+	}
+	/* Needs the timelock: leased, still APPROVED, no nonce yet. */
+	assert_int_equal(p.status, PS_APPROVED);
+	assert_int_equal(p.nonce, -1);
+	assert_int_equal(store_queued(d, &p, 1), 0);	/* due long ago */
+	assert_int_equal(store_get(d, n.request_id, &p), 0);
+	assert_int_equal(p.status, PS_QUEUED);
+	for (;;) {
+		assert_int_equal(store_claim(d, "w", 60000, &p), 0);
+		if (strcmp(p.sender, sender) == 0)
+			break;
+	}
+	assert_int_equal(p.status, PS_SIGNING);
+	assert_int_equal(p.nonce, 3);
+	/* Cancel is only before signing. */
+	{
+		enum payout_status from[] = { PS_PENDING_APPROVAL, PS_APPROVED,
+		    PS_QUEUED };
+
+		assert_int_equal(store_end(d, n.request_id, from, 3,
+		    PS_CANCELLED, "CANCELLED", "by alice", &p), STORE_CONFLICT);
+		assert_int_equal(p.status, PS_SIGNING);
+		make_new(&n, "tl-cancel", sender, PS_PENDING_APPROVAL, 1, 1);
+		assert_int_equal(store_create(d, &n, &p, &created), 0);
+		assert_int_equal(store_end(d, n.request_id, from, 3,
+		    PS_CANCELLED, "CANCELLED", "by alice", &p), 0);
+		assert_int_equal(p.status, PS_CANCELLED);
+		assert_int_equal(store_end(d, "none", from, 3, PS_CANCELLED,
+		    "C", "r", &p), ERR_NOT_FOUND);
+	}
+	db_close(d);
+}
+
+/* Many workers, many payouts: each claimed once, nonces contiguous. */
+#define RACE_PAYOUTS 200
+#define RACE_WORKERS 4
+static char race_sender[EVM_ADDR_STR];
+static int claimed_by[RACE_PAYOUTS];
+static pthread_mutex_t claimed_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *
+claim_thread(void *arg)
+{
+	struct payout p;
+	struct db *d = NULL;
+	char worker[16];
+	uint8_t tx[2] = { 2, 0 }, hash[32];
+	u256 fee;
+	int idle = 0, r;
+
+	snprintf(worker, sizeof(worker), "w%d", (int)(intptr_t)arg);
+	if (db_open(&d, conninfo, store_stmts, store_nstmts) != 0)
+		return (void *)1;
+	u256_from_u64(&fee, 1);
+	while (idle < 3) {
+		r = store_claim(d, worker, 60000, &p);
+		if (r == ERR_NOT_FOUND) {
+			idle++;
+			usleep(10000);
+			continue;
+		}
+		if (r != 0 || p.status != PS_SIGNING) {
+			db_close(d);
+			return (void *)2;
+		}
+		if (strcmp(p.sender, race_sender) != 0) {
+			if (store_release(d, &p, 0, "not ours") != 0)
+				break;
+			continue;
+		}
+		idle = 0;
+		pthread_mutex_lock(&claimed_mu);
+		if (p.nonce >= 0 && p.nonce < RACE_PAYOUTS)
+			claimed_by[p.nonce]++;
+		pthread_mutex_unlock(&claimed_mu);
+		memset(hash, 0, sizeof(hash));
+		hash[0] = (uint8_t)test_round;
+		hash[1] = (uint8_t)(p.nonce >> 8);
+		hash[2] = (uint8_t)p.nonce;
+		hash[3] = 0x77;
+		if (store_signed(d, &p, tx, sizeof(tx), hash, &fee, &fee) != 0) {
+			db_close(d);
+			return (void *)3;
+		}
+	}
+	db_close(d);
+	return NULL;
+}
+
+static void
+test_concurrent_claims(void **state)
+{
+	struct payout_new n;
+	struct payout p;
+	pthread_t t[RACE_WORKERS];
+	struct db *d = open_db();
+	char id[32], sql[200];
+	void *rv;
+	int i, created;
+
+	(void)state;
+	sender_for(race_sender, 8);
+	assert_int_equal(store_seed_nonce(d, race_sender, 1337, 0), 0);
+	for (i = 0; i < RACE_PAYOUTS; i++) {
+		snprintf(id, sizeof(id), "many-%d", i);
+		make_new(&n, id, race_sender, PS_APPROVED, 0, 0);
+		assert_int_equal(store_create(d, &n, &p, &created), 0);
+	}
+	for (i = 0; i < RACE_WORKERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, claim_thread,
+		    (void *)(intptr_t)i), 0);
+	for (i = 0; i < RACE_WORKERS; i++) {
+		assert_int_equal(pthread_join(t[i], &rv), 0);
+		assert_null(rv);
+	}
+	/* Nonces 0..199 each used exactly once: none twice, none skipped. */
+	for (i = 0; i < RACE_PAYOUTS; i++)
+		assert_int_equal(claimed_by[i], 1);
+	snprintf(sql, sizeof(sql), "SELECT count(DISTINCT nonce) FROM payouts "
+	    "WHERE sender = '%s' AND status = 'SUBMITTED'", race_sender);
+	assert_int_equal(sql_value(d, sql), RACE_PAYOUTS);
+	db_close(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_idempotent),
+		cmocka_unit_test_setup(test_create_idempotent_and_conflict,
+		    setup),
+		cmocka_unit_test_setup(test_approvals_threshold, setup),
+		cmocka_unit_test_setup(test_concurrent_approvals, setup),
+		cmocka_unit_test_setup(test_claim_nonces_and_handback, setup),
+		cmocka_unit_test_setup(test_epoch_fences_stale_worker, setup),
+		cmocka_unit_test_setup(test_submitted_to_confirmed, setup),
+		cmocka_unit_test_setup(test_timelock_queue_then_sign, setup),
+		cmocka_unit_test_setup(test_concurrent_claims, setup),
+	};
+
+	conninfo = getenv("PG_CONNINFO");
+	test_round = (int)(getpid() % 100000);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
