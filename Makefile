@@ -211,6 +211,8 @@ build-fuzz/%: fuzz/%.c $$(FUZZ_LIB_SRCS)
 
 # The approval harness also runs signerd's approval checker (OpenSSL, no I/O).
 build-fuzz/fuzz_approval: signerd/approvals.c signerd/sha256.c
+build-fuzz/fuzz_api: orchestratord/validate.c orchestratord/approval_check.c
+build-fuzz/fuzz_rpc: orchestratord/rpc_parse.c
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \

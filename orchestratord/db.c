@@ -1,6 +1,7 @@
 /* db.c: a libpq connection that re-opens itself, and a small pool of them. */
 #include "orchestratord/db.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,25 @@ db_last_error(void)
 	return last_error;
 }
 
+/*
+ * A server that restarted closed our socket long ago (after sending a
+ * termination notice); libpq notices only when it next reads, after our
+ * statement went out.  Between statements we expect nothing from the
+ * server (we use no LISTEN), so a readable idle socket means the session
+ * is over: re-open before sending, so a request that was never at risk
+ * does not fail.  A false alarm costs one reconnect.
+ */
+static int
+idle_socket_readable(PGconn *conn)
+{
+	struct pollfd pfd;
+
+	pfd.fd = PQsocket(conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return pfd.fd < 0 || poll(&pfd, 1, 0) != 0;
+}
+
 /* Connects and prepares every statement; on failure the conn is dropped. */
 static int
 db_connect(struct db *d)
@@ -54,7 +74,8 @@ db_connect(struct db *d)
 	PGresult *res;
 	size_t i;
 
-	if (d->conn != NULL && PQstatus(d->conn) == CONNECTION_OK)
+	if (d->conn != NULL && PQstatus(d->conn) == CONNECTION_OK &&
+	    !idle_socket_readable(d->conn))
 		return 0;
 	if (d->conn != NULL) {
 		PQfinish(d->conn);
@@ -156,23 +177,47 @@ classify(struct db *d, PGresult *res, const char *what)
 	return ERR_INTERNAL;
 }
 
+/*
+ * 1 when the server itself said it ended the session (SQLSTATE 57P01
+ * admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now): the
+ * statement did not commit, so sending it again cannot do it twice.  A
+ * connection that merely vanished has no SQLSTATE and is not retried.
+ */
+static int
+server_ended_session(const PGresult *res)
+{
+	const char *state;
+
+	if (res == NULL)
+		return 0;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	return state != NULL && strncmp(state, "57P", 3) == 0;
+}
+
 int
 db_execb(struct db *d, PGresult **res, const char *name, int nparams,
     const char *const *params, const int *lens, const int *formats)
 {
-	int r;
+	int attempt, r = ERR_IO, retry;
 
 	*res = NULL;
-	if ((r = db_connect(d)) != 0)
-		return r;
-	*res = PQexecPrepared(d->conn, name, nparams, params, lens, formats, 0);
-	if ((r = classify(d, *res, name)) != 0) {
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((r = db_connect(d)) != 0)
+			return r;
+		*res = PQexecPrepared(d->conn, name, nparams, params, lens,
+		    formats, 0);
+		if ((r = classify(d, *res, name)) == 0)
+			return 0;
+		retry = r == ERR_IO && server_ended_session(*res);
 		PQclear(*res);
 		*res = NULL;
-		if (r == ERR_IO && PQstatus(d->conn) != CONNECTION_OK) {
+		if (r == ERR_IO) {
+			/* Re-opened on the next call (or the retry). */
 			PQfinish(d->conn);
 			d->conn = NULL;
 		}
+		if (!retry)
+			break;
 	}
 	return r;
 }

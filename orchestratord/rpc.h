@@ -32,6 +32,12 @@ void rpc_close(struct rpc_client *c);
 /* "rpc eth_sendRawTransaction: -32000 nonce too low" etc.; per thread. */
 const char *rpc_last_error(void);
 
+/*
+ * The JSON-RPC method of this thread's last failed call ("" if none), for
+ * metrics_rpc_error(): one rpc_* function may make several calls.
+ */
+const char *rpc_last_method(void);
+
 int rpc_chain_id(struct rpc_client *c, uint64_t *out) WARN_UNUSED;
 
 /* eth_getTransactionCount(addr, tag), tag "latest" or "pending". */
@@ -55,9 +61,21 @@ int rpc_fees(struct rpc_client *c, u256 *base_fee, u256 *priority_fee)
  * eth_sendRawTransaction.  A node that already has this transaction
  * ("already known", or the same hash returned) is success.  Other node
  * refusals: ERR_UNSUPPORTED with the node's message in rpc_last_error()
- * (e.g. nonce too low, insufficient funds).
+ * (e.g. nonce too low, insufficient funds).  Nodes differ in how they say
+ * "already have it" (ganache: "transaction underpriced" while pooled,
+ * "the tx doesn't have the correct nonce" once mined), so after any
+ * refusal the node is asked for the transaction by its hash (keccak-256
+ * of raw): if it has it, that is success too.  A reply naming another
+ * hash is ERR_MALFORMED.
  */
 int rpc_send_raw(struct rpc_client *c, const uint8_t *raw, size_t len)
+    WARN_UNUSED;
+
+/*
+ * eth_getTransactionByHash: *known = 1 when the node has the transaction
+ * (pooled or mined), 0 for a null result.
+ */
+int rpc_tx_known(struct rpc_client *c, const uint8_t hash[32], int *known)
     WARN_UNUSED;
 
 struct rpc_receipt {
@@ -87,7 +105,11 @@ int rpc_block(struct rpc_client *c, const char *tag, uint64_t number,
 void rpc_revert_reason(struct rpc_client *c, const uint8_t hash[32],
     char *out, size_t cap);
 
-/* --- pure parsers (unit tests and fuzz/fuzz_rpc.c use them) ------------ */
+/*
+ * --- pure parsers (unit tests and fuzz/fuzz_rpc.c use them) ------------
+ * In rpc_parse.c: jansson only, no libcurl, so the fuzz harness links
+ * them alone.
+ */
 
 /*
  * Parses a JSON-RPC response body: returns 0 and *result (a new reference,
@@ -98,6 +120,14 @@ void rpc_revert_reason(struct rpc_client *c, const uint8_t hash[32],
 int rpc_parse_response(json_t **result, char *err, size_t errlen,
     const char *body, size_t len) WARN_UNUSED;
 
+/*
+ * The same, and a result's "id" must be the number id (the client's
+ * request counter).  An error reply may carry id null (the node could not
+ * read the request's id).
+ */
+int rpc_parse_response_id(json_t **result, char *err, size_t errlen,
+    const char *body, size_t len, uint64_t id) WARN_UNUSED;
+
 /* "0x" + 1..64 hex digits, no leading zeros except "0x0" (QUANTITY). */
 int rpc_parse_quantity(u256 *out, const char *s) WARN_UNUSED;
 int rpc_parse_quantity_u64(uint64_t *out, const char *s) WARN_UNUSED;
@@ -105,8 +135,36 @@ int rpc_parse_quantity_u64(uint64_t *out, const char *s) WARN_UNUSED;
 /* "0x" + exactly 2*n hex digits (DATA of fixed size). */
 int rpc_parse_data_fixed(uint8_t *out, size_t n, const char *s) WARN_UNUSED;
 
-/* A receipt object (or JSON null: found = 0). */
+/*
+ * A receipt object (or JSON null: found = 0; a receipt whose blockNumber
+ * is null, as some nodes give for pooled transactions, is found = 0 too).
+ * blockNumber, blockHash, status (0x0 or 0x1) and gasUsed are required.
+ * *out is zeroed on any error.
+ */
 int rpc_parse_receipt(struct rpc_receipt *out, const json_t *result)
     WARN_UNUSED;
+
+/*
+ * A block object from eth_getBlockByNumber (JSON null: *found = 0): its
+ * number and hash, and when base_fee is not NULL its baseFeePerGas
+ * (required then: a node without it predates EIP-1559).  Outputs are
+ * zeroed on any error.
+ */
+int rpc_parse_block(uint64_t *number, uint8_t hash[32], u256 *base_fee,
+    int *found, const json_t *result) WARN_UNUSED;
+
+/*
+ * 1 when a node's eth_sendRawTransaction error message says it already
+ * has the transaction (geth "already known", "known transaction",
+ * OpenEthereum "already imported", Nethermind "AlreadyKnown"), else 0.
+ */
+int rpc_known_error(const char *message);
+
+/*
+ * Copies a node-supplied text into out (cap bytes, NUL-terminated),
+ * truncated, with anything outside printable ASCII as '?': node messages
+ * end up in logs and in the payout's stored reason.
+ */
+void rpc_sanitize(char *out, size_t cap, const char *in);
 
 #endif

@@ -196,7 +196,9 @@ int store_signed(struct db *d, const struct payout *p, const uint8_t *raw,
  * -> FAILED (from APPROVED, QUEUED, SIGNING or SUBMITTED, under epoch)
  * with the reason.  A payout that was never signed hands its nonce back
  * (nonce_gaps, or the counter when it was the newest) in the same
- * statement.
+ * statement, except after NONCE_REUSED: signerd holds that nonce signed
+ * for another payout, so handing it back would fail every later payout of
+ * the sender with the same reason.
  */
 int store_fail(struct db *d, const struct payout *p, const char *code,
     const char *reason) WARN_UNUSED;

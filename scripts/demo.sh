@@ -1,222 +1,287 @@
 #!/usr/bin/env bash
-# demo.sh: payouts signed by a sandboxed signerd through a throwaway SoftHSM2
-# token, under a genesis policy, sent to a local EVM node, and an audit log
-# that verifies (`make demo`).
-# Everything it starts (token store, ganache, signerd) lives in temp dirs and
-# is stopped by pid and removed on exit, Ctrl-C or failure; runs are
-# independent.
+# demo.sh (`make demo`): the whole appliance on one machine, every part
+# real and throwaway.  A SoftHSM2 token holds the payout and audit keys;
+# three approvers hold P-256 keys; a genesis policy covers ETH and an
+# ERC-20 deployed for the demo, with 2-of-3 approvals and a timelock;
+# PostgreSQL, a local EVM node, a sandboxed signerd and orchestratord run
+# on unix sockets and 127.0.0.1.  Payouts go in through the HTTP API and
+# the run ends with a table and the auditor's verification of the log.
+# Everything it starts is stopped by pid, and its temp dir removed, on
+# exit, Ctrl-C or failure; runs are independent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SIGNERCTL=$BUILD/signerctl
 SIGNERD=$BUILD/signerd
-SDCLIENT=$BUILD/tools/sdclient
 CHAIN_ID=1337
-FUND_WEI=1000000000000000000		# 1 ETH
-MAX_FEE=50000000000			# 50 gwei
-PRIO_FEE=1000000000			# 1 gwei
-GAS=21000
-TOKEN_LABEL=demo
-KEY_LABEL=payout
-SD_PID=
+DELAY=10			# the demo's timelock, seconds
 STEP=0
-NSTEPS=9
+NSTEPS=12
+SD_PID=
 
-step() {
-	STEP=$((STEP + 1))
-	printf '\n[%d/%d] %s\n' "$STEP" "$NSTEPS" "$*"
-}
+step() { STEP=$((STEP + 1)); printf '\n[%d/%d] %s\n' "$STEP" "$NSTEPS" "$*"; }
 say() { printf '      %s\n' "$*"; }
 die() { printf '\ndemo: %s\n' "$*" >&2; exit 1; }
-eth() {
-	node -e 'const w = BigInt(process.argv[1]), e = 10n ** 18n;
-		let f = (w % e).toString().padStart(18, "0").replace(/0+$/, "");
-		process.stdout.write((w / e).toString() + (f ? "." + f : "") + " ETH")' "$1"
+# units AMOUNT DECIMALS SYMBOL: base units for people.
+units() {
+	node -e 'const [a, d, s] = process.argv.slice(1); const v = BigInt(a), e = 10n ** BigInt(d);
+		let f = (v % e).toString().padStart(Number(d), "0").replace(/0+$/, "");
+		process.stdout.write((v / e).toString() + (f ? "." + f : "") + " " + s)' -- "$1" "$2" "$3"
 }
 
-# Registered before the libraries' own cleanups, so it runs after them and
-# can say that everything is gone.
 . tests/lib/onexit.sh
 finish() {
 	[ "$ON_EXIT_STATUS" -ne 0 ] || return 0
-	printf '\ndemo: stopped at step %d/%d (exit %d).' "$STEP" "$NSTEPS" \
-		"$ON_EXIT_STATUS" >&2
-	if [ -n "${EVMNODE_PORT:-}" ]; then
-		printf ' The EVM node it started was stopped.' >&2
+	printf '\ndemo: stopped at step %d/%d (exit %d); everything it started was stopped' \
+		"$STEP" "$NSTEPS" "$ON_EXIT_STATUS" >&2
+	if [ -n "${WORK:-}" ] && [ -e "$WORK" ]; then
+		printf ' but %s could NOT be removed' "$WORK" >&2
 	fi
-	if [ -n "${WORK:-}" ] && [ ! -e "$WORK" ]; then
-		printf ' %s was removed.' "$WORK" >&2
-	elif [ -n "${WORK:-}" ]; then
-		printf ' %s could NOT be removed.' "$WORK" >&2
-	fi
-	printf '\n' >&2
+	printf '.\n' >&2
 }
 on_exit finish
 
-for b in "$SIGNERCTL" "$SIGNERD" "$SDCLIENT"; do
-	[ -x "$b" ] || die "$b is not built: run make (or make demo)"
+for b in "$SIGNERCTL" "$SIGNERD" "$BUILD/orchestratord"; do
+	[ -x "$b" ] || die "$b is not built: run make demo"
 done
-[ -x tests/evmnode/node_modules/.bin/ganache ] ||
-	die "ganache is not installed: run scripts/deps (or make demo)"
+[ -x tests/evmnode/node_modules/.bin/ganache ] || die "ganache is missing: run make demo"
 
 . tests/lib/softhsm.sh
+EVMNODE_INSTAMINE=strict
 . tests/lib/evmnode.sh
+. tests/lib/erc20.sh
+. tests/lib/pg.sh
+. tests/lib/orch.sh
 
-# -------------------------------------------------------------------------
-step "Creating a throwaway SoftHSM2 token in $WORK"
+# -----------------------------------------------------------------------------
+step "A throwaway SoftHSM2 token in $WORK with the payout key and the audit key"
 make_random_pin "$WORK/so.pin"
 make_random_pin "$WORK/user.pin"
-say "random SO and user PINs: $WORK/so.pin, $WORK/user.pin (mode 0$(stat -c %a "$WORK/user.pin"); never on a command line)"
-timeout 60 "$SIGNERCTL" token init --module "$SOFTHSM_MODULE" \
-	--label "$TOKEN_LABEL" --so-pin-file "$WORK/so.pin" \
-	--pin-file "$WORK/user.pin" | sed 's/^/      /'
-TOKEN_URI="pkcs11:token=$TOKEN_LABEL"
-
-# -------------------------------------------------------------------------
-step "Generating the payout key (secp256k1) and the audit key (P-256) inside the token"
-keyjson=$(timeout 60 "$SIGNERCTL" key generate --module "$SOFTHSM_MODULE" \
-	--token "$TOKEN_URI" --pin-file "$WORK/user.pin" --label "$KEY_LABEL" \
-	--type secp256k1 --json)
-ADDR=$(jq -r '.address // empty' <<<"$keyjson")
-[ -n "$ADDR" ] || die "signerctl printed no address: $keyjson"
-auditjson=$(timeout 60 "$SIGNERCTL" key generate --module "$SOFTHSM_MODULE" \
-	--token "$TOKEN_URI" --pin-file "$WORK/user.pin" --label audit \
-	--type p256 --json)
-# The auditor's copy of the audit public key, as PEM (SPKI prefix + point).
-echo "3059301306072a8648ce3d020106082a8648ce3d030107034200$(jq -r .public_key <<<"$auditjson" | sed 's/^0x//')" |
+say "random PINs in 0600 files (never on a command line)"
+timeout 60 "$SIGNERCTL" token init --module "$SOFTHSM_MODULE" --label demo \
+	--so-pin-file "$WORK/so.pin" --pin-file "$WORK/user.pin" >/dev/null
+TOKEN=pkcs11:token=demo
+PAYOUT_ADDR=$(timeout 60 "$SIGNERCTL" key generate --module "$SOFTHSM_MODULE" --token "$TOKEN" \
+	--pin-file "$WORK/user.pin" --label payout --type secp256k1 --json | jq -r .address)
+audit_pub=$(timeout 60 "$SIGNERCTL" key generate --module "$SOFTHSM_MODULE" --token "$TOKEN" \
+	--pin-file "$WORK/user.pin" --label audit --type p256 --json | jq -r .public_key)
+echo "3059301306072a8648ce3d020106082a8648ce3d030107034200${audit_pub#0x}" |
 	xxd -r -p | openssl pkey -pubin -inform DER -out "$WORK/audit.pem"
-say "payout address: $ADDR (EIP-55)"
-say "the keys are sensitive, non-extractable and sign-only:"
-timeout 60 "$SIGNERCTL" key list --module "$SOFTHSM_MODULE" --token "$TOKEN_URI" \
+say "payout key (secp256k1): $PAYOUT_ADDR; audit key (P-256) signs log checkpoints"
+timeout 60 "$SIGNERCTL" key list --module "$SOFTHSM_MODULE" --token "$TOKEN" \
 	--pin-file "$WORK/user.pin" | sed 's/^/        /'
 
-# -------------------------------------------------------------------------
-step "Starting a local EVM node (ganache, chain id $CHAIN_ID) on 127.0.0.1 and funding the payout address"
-evmnode_start || die "the EVM node did not start"
-fund "$ADDR" "$FUND_WEI" || die "funding failed"
-say "node: $EVM_RPC (pid $EVMNODE_PID); balance of $ADDR: $(eth "$(balance "$ADDR")")"
+# -----------------------------------------------------------------------------
+step "Three approvers make their own P-256 keys (openssl); mallory makes one too"
+mkdir -p "$WORK/approvers"
+for n in alice bob carol mallory; do
+	( umask 077; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$WORK/approvers/$n.key" 2>/dev/null )
+	openssl pkey -in "$WORK/approvers/$n.key" -pubout -out "$WORK/approvers/$n.pem"
+done
+say "alice, bob and carol go into the policy; mallory does not"
 
-# -------------------------------------------------------------------------
-step "Writing the genesis policy and starting signerd (sandboxed, as user nobody)"
+# -----------------------------------------------------------------------------
+step "A local EVM node (ganache, chain $CHAIN_ID, 127.0.0.1) and an ERC-20 deployed for the demo"
+evmnode_start || die "the EVM node did not start"
+erc20_deploy || die "the token did not deploy"
+fund "$PAYOUT_ADDR" 10000000000000000000 || die "funding failed"
+erc20_mint_to "$PAYOUT_ADDR" 100000000000 || die "minting failed"
+say "node $EVM_RPC (pid $EVMNODE_PID); token TUSD at $TOKEN_ADDR (6 decimals)"
+say "payout address holds $(units "$(balance "$PAYOUT_ADDR")" 18 ETH) and $(units "$(erc20_balance "$PAYOUT_ADDR")" 6 TUSD)"
+
+# -----------------------------------------------------------------------------
+step "The genesis policy: limits, 2-of-3 approvals, a ${DELAY} s timelock"
+pem() { jq -Rs . <"$WORK/approvers/$1.pem"; }
 cat >"$WORK/policy.json" <<JSON
 {
   "policy_id": "demo-genesis",
+  "approvers": {
+    "alice": {"public_key_pem": $(pem alice)},
+    "bob": {"public_key_pem": $(pem bob)},
+    "carol": {"public_key_pem": $(pem carol)}
+  },
+  "governance": {"m": 2, "approvers": ["alice", "bob", "carol"]},
   "assets": {
     "ETH": {
-      "chain_id": $CHAIN_ID, "kind": "native", "decimals": 18, "key": "$KEY_LABEL",
-      "daily_limit": "50000000000000000", "per_tx_limit": "20000000000000000",
-      "fee_caps": {"max_fee_per_gas": "$MAX_FEE", "max_priority_fee_per_gas": "$PRIO_FEE",
-                   "gas_limit": 100000},
-      "confirmations": 1
+      "chain_id": $CHAIN_ID, "kind": "native", "decimals": 18, "key": "payout",
+      "daily_limit": "3000000000000000000", "per_tx_limit": "2000000000000000000",
+      "approval": {"threshold": "500000000000000000", "m": 2, "approvers": ["alice", "bob", "carol"]},
+      "timelock": {"threshold": "1000000000000000000", "delay_seconds": $DELAY},
+      "fee_caps": {"max_fee_per_gas": "200000000000", "max_priority_fee_per_gas": "5000000000", "gas_limit": 100000},
+      "confirmations": 2
+    },
+    "TUSD": {
+      "chain_id": $CHAIN_ID, "kind": "erc20", "contract": "$TOKEN_ADDR", "decimals": 6, "key": "payout",
+      "daily_limit": "50000000000", "per_tx_limit": "20000000000",
+      "approval": {"threshold": "10000000000", "m": 2, "approvers": ["alice", "bob", "carol"]},
+      "fee_caps": {"max_fee_per_gas": "200000000000", "max_priority_fee_per_gas": "5000000000", "gas_limit": 100000},
+      "confirmations": "finalized"
     }
   }
 }
 JSON
-say "ETH: at most 0.02 ETH per payout, 0.05 ETH per UTC day; fees capped"
-mkdir -p "$WORK/journal" "$WORK/run"
-chown -R nobody "$WORK/tokens" "$WORK/journal" "$WORK/run"
+say "ETH: up to 0.5 signed on policy alone; above it 2 of alice/bob/carol; above 1 also waits ${DELAY} s;"
+say "     at most 2 per payout and 3 per UTC day.  TUSD: approvals above 10,000; 50,000 a day."
+say "policy hash (journaled first): $(sha256sum "$WORK/policy.json" | cut -c1-16)..."
+
+# -----------------------------------------------------------------------------
+step "signerd: PIN used and wiped, keys checked, then sandboxed as user nobody"
+SD_SOCK="$WORK/run/signerd.sock"
+SD_JOURNAL="$WORK/journal"
+mkdir -p "$SD_JOURNAL" "$WORK/run"
+chown -R nobody "$WORK/tokens" "$SD_JOURNAL" "$WORK/run"
 chmod 0755 "$WORK"
-cat >"$WORK/signerd.conf" <<CONF
+( umask 077; cat >"$WORK/signerd.conf" <<CONF
 [hsm]
 module = $SOFTHSM_MODULE
-token = $TOKEN_URI
+token = $TOKEN
 pin_file = $WORK/user.pin
 sessions = 2
-audit_key = $TOKEN_URI;object=audit
+audit_key = $TOKEN;object=audit
 [keys]
-$KEY_LABEL = $TOKEN_URI;object=$KEY_LABEL
+payout = $TOKEN;object=payout
 [journal]
-dir = $WORK/journal
+dir = $SD_JOURNAL
 checkpoint_interval = 60
 [policy]
 genesis = $WORK/policy.json
 [server]
-listen = ipc://$WORK/run/signerd.sock
+listen = ipc://$SD_SOCK
 socket_mode = 0660
 allowed_uids = 0
 user = nobody
 workers = 4
 CONF
-chmod 0600 "$WORK/signerd.conf"
-SOCK="ipc://$WORK/run/signerd.sock"
+)
 "$SIGNERD" -c "$WORK/signerd.conf" -f 2>"$WORK/signerd.log" &
 SD_PID=$!
-on_exit '[ -n "$SD_PID" ] && kill -KILL "$SD_PID" 2>/dev/null'
+on_exit '[ -n "$SD_PID" ] && kill -KILL "$SD_PID" 2>/dev/null; wait "$SD_PID" 2>/dev/null'
 for _ in $(seq 1 100); do
 	grep -q '"ready' "$WORK/signerd.log" 2>/dev/null && break
 	kill -0 "$SD_PID" 2>/dev/null || { cat "$WORK/signerd.log" >&2; die "signerd did not start"; }
 	sleep 0.1
 done
 grep -q '"ready' "$WORK/signerd.log" || die "signerd did not become ready"
-say "signerd pid $SD_PID: uid $(awk '/^Uid:/ {print $2}' /proc/$SD_PID/status), \
-Seccomp $(awk '/^Seccomp:/ {print $2}' /proc/$SD_PID/status), NoNewPrivs $(awk '/^NoNewPrivs:/ {print $2}' /proc/$SD_PID/status)"
-timeout 30 "$SIGNERCTL" status --socket "$SOCK" | sed 's/^/      /'
+say "signerd pid $SD_PID: uid $(awk '/^Uid:/ {print $2}' /proc/$SD_PID/status), Seccomp $(awk '/^Seccomp:/ {print $2}' /proc/$SD_PID/status) (filter), NoNewPrivs $(awk '/^NoNewPrivs:/ {print $2}' /proc/$SD_PID/status)"
 
-# -------------------------------------------------------------------------
-# payout ID AMOUNT_WEI [TO] [STATED_AMOUNT]: ask signerd; on success send it.
+# -----------------------------------------------------------------------------
+step "PostgreSQL (throwaway cluster, unix socket only) and orchestratord"
+pg_start || die "PostgreSQL did not start"
+orch_provision || { cat "$WORK/orch-migrate.log" >&2; die "orchestratord migrate failed"; }
+sed 's/^/      /' "$WORK/orch-migrate.log"
+orch_start 1 || { tail -5 "$WORK/orch-1.log" >&2; die "orchestratord did not start"; }
+say "orchestratord pid ${ORCH_PID[1]} on $ORCH_URL (holds no keys; bearer tokens per role)"
+
+R1=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+R2=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 ROWS=()
-NONCE=$(evm_dec "$(rpc eth_getTransactionCount "[\"$ADDR\",\"latest\"]")")
-payout() {
-	local id=$1 amount=$2 to=${3:-$RECIPIENT} stated=${4:-$2} tx reason hash
-	tx=$("$SDCLIENT" mktx --chain-id $CHAIN_ID --nonce "$NONCE" --to "$to" \
-		--value "$amount" --max-fee "$MAX_FEE" --prio-fee "$PRIO_FEE" --gas $GAS)
-	jq -n --arg id "$id" --arg to "$to" --arg amount "$stated" --arg tx "$tx" \
-		--argjson chain $CHAIN_ID \
-		'{request_id:$id, asset:"ETH", chain_id:$chain, to:$to, amount:$amount, tx:$tx}' \
-		>"$WORK/$id.json"
-	timeout 30 "$SIGNERCTL" sign --socket "$SOCK" --request "$WORK/$id.json" \
-		>"$WORK/$id.reply" || true
-	reason=$(jq -r .reason "$WORK/$id.reply")
-	if [ "$reason" != OK ]; then
-		say "$id: $(eth "$amount") REFUSED by signerd: $(jq -r .message "$WORK/$id.reply")"
-		ROWS+=("$id|$(eth "$amount")|refused|-|$reason")
-		return 0
-	fi
-	hash=$(rpc eth_sendRawTransaction "[\"$(jq -r .raw "$WORK/$id.reply")\"]") ||
-		die "the node refused $id"
-	receipt=$(wait_receipt "$hash" 30) || die "no receipt for $id"
-	[ "$(jq -r .status <<<"$receipt")" = 0x1 ] || die "$id failed on chain"
-	[ "$(jq -r .from <<<"$receipt")" = "${ADDR,,}" ] || die "$id: wrong sender"
-	say "$id: $(eth "$amount") signed (nonce $NONCE) and mined in block $(evm_dec "$(jq -r .blockNumber <<<"$receipt")")"
-	ROWS+=("$id|$(eth "$amount")|confirmed|${hash:0:18}...|-")
-	NONCE=$((NONCE + 1))
+create() {
+	api POST /v1/payouts "$(jq -cn --arg id "$1" --arg a "$2" --arg to "$3" --arg amt "$4" \
+		'{request_id: $id, asset: $a, to: $to, amount: $amt}')" "$TOK_SUBMIT" >"$WORK/$1.json"
+	[ "$(api_status)" = 201 ] || die "$1 was not accepted: $(cat "$WORK/$1.json")"
+	say "$1: $(units "$4" "$( [ "$2" = ETH ] && echo 18 || echo 6)" "$2") to ${3:0:10}...: $(jq -r .status "$WORK/$1.json")"
 }
-RECIPIENT=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+# approve NAME ID: NAME signs the payout's approval text with signerctl.
+approve() {
+	local p text
+	p=$(api GET "/v1/payouts/$2" "" "$TOK_VIEW")
+	text="$WORK/approvers/$2.$1.txt"
+	printf 'signer-approval v1\naction: sign\npolicy: demo-genesis\nrequest: %s\nchain: %s\nasset: %s\nto: %s\namount: %s\nexpires: %s\n' \
+		"$2" "$(jq -r .chain_id <<<"$p")" "$(jq -r .asset <<<"$p")" "$(jq -r .to <<<"$p")" \
+		"$(jq -r .amount <<<"$p")" $(( $(date +%s) + 3600 )) >"$text"
+	"$SIGNERCTL" approve --key "$WORK/approvers/$1.key" --intent "$text" --approver "$1" \
+		2>/dev/null >"$text.json"
+	api POST "/v1/payouts/$2/approvals" "$(cat "$text.json")" "$TOK_APPROVE" >"$WORK/$2.ap"
+	say "$1 approves $2 (signerctl approve): HTTP $(api_status), $(jq -r '.status // .error' "$WORK/$2.ap")"
+}
+status_of() { api GET "/v1/payouts/$1" "" "$TOK_VIEW" | jq -r .status; }
+# wait_for ID STATUS SECONDS, printing the status as it changes.
+wait_for() {
+	local id=$1 want=$2 deadline=$((SECONDS + $3)) st last=""
+	while :; do
+		st=$(status_of "$id")
+		[ "$st" = "$last" ] || { say "  $id: $st"; last=$st; }
+		[ "$st" = "$want" ] && return 0
+		case $st in CONFIRMED|FAILED|REJECTED|CANCELLED) return 1 ;; esac
+		[ $SECONDS -lt $deadline ] || return 1
+		# Blocks keep coming so payouts gather their confirmations.
+		rpc evm_mine '[]' >/dev/null
+		sleep 0.5
+	done
+}
 
-step "Paying out through signerd: each payout decoded, checked, signed in the HSM, journaled"
-payout payout-1 10000000000000000
-payout payout-2 15000000000000000
-payout payout-3 20000000000000000
+# -----------------------------------------------------------------------------
+step "Small payouts: approved automatically, signed in the HSM, mined, confirmed"
+create small-eth ETH "$R1" 100000000000000000
+create small-tusd TUSD "$R2" 2500000000
+wait_for small-eth CONFIRMED 60 || die "small-eth did not confirm"
+wait_for small-tusd CONFIRMED 60 || die "small-tusd did not confirm"
 
-# -------------------------------------------------------------------------
-step "Trying payouts the policy forbids"
-payout too-big 30000000000000000
-payout over-day 10000000000000000
-payout lie-1 1000000000000000 "$RECIPIENT" 1
-say "and the same request again: signerd returns the same signature, counted once"
-again=$(timeout 30 "$SIGNERCTL" sign --socket "$SOCK" --request "$WORK/payout-1.json" | jq -r .tx_hash)
-say "payout-1 again -> ${again:0:18}... (same transaction, not re-signed)"
+# -----------------------------------------------------------------------------
+step "A large payout (0.8 ETH): two of the three approvers sign it"
+create large ETH "$R1" 800000000000000000
+approve alice large
+approve bob large
+wait_for large CONFIRMED 60 || die "large did not confirm"
 
-# -------------------------------------------------------------------------
-step "Today's exposure, as signerd counts it"
-timeout 30 "$SIGNERCTL" exposure --socket "$SOCK" --asset ETH | sed 's/^/      /'
+# -----------------------------------------------------------------------------
+step "A forged approval: mallory signs in carol's name"
+create forged ETH "$R2" 700000000000000000
+approve mallory forged
+p=$(jq -c '.approver = "carol"' "$WORK/approvers/forged.mallory.txt.json")
+api POST /v1/payouts/forged/approvals "$p" "$TOK_APPROVE" >"$WORK/forged.ap"
+say "as carol: HTTP $(api_status) $(jq -r '.error + ": " + .message' "$WORK/forged.ap")"
+say "and straight to signerd, as a compromised orchestrator would send it:"
+"$SIGNERCTL" sign --socket "ipc://$SD_SOCK" --request <(jq -n --argjson ap "$p" --arg to "$R2" \
+	--arg tx "$("$BUILD/tools/sdclient" mktx --chain-id $CHAIN_ID --nonce 999 --to "$R2" --value 700000000000000000)" \
+	'{request_id: "forged", asset: "ETH", chain_id: 1337, to: $to, amount: "700000000000000000", tx: $tx, approvals: [$ap]}') 2>/dev/null |
+	jq -r '"      signerd: " + .reason + " (" + .message + ")"' || true
+api POST /v1/payouts/forged/reject '{"reason":"forged approval presented"}' "$TOK_APPROVE" >/dev/null
+say "an approver rejects it: $(status_of forged)"
 
-# -------------------------------------------------------------------------
-step "Stopping signerd (SIGTERM: final checkpoint signed by the audit key)"
+# -----------------------------------------------------------------------------
+step "Timelocked payouts (1.5 and 1.2 ETH): approved, queued in signerd, one cancelled"
+create timelocked ETH "$R1" 1500000000000000000
+create cancelled ETH "$R2" 1200000000000000000
+for id in timelocked cancelled; do approve alice $id; approve carol $id; done
+wait_for timelocked QUEUED 30 || die "timelocked was not queued"
+wait_for cancelled QUEUED 30 || die "cancelled was not queued"
+say "signable from $(api GET /v1/payouts/timelocked "" "$TOK_VIEW" | jq -r .not_before) (signer's clock)"
+printf 'signer-approval v1\naction: cancel\npolicy: demo-genesis\nrequest: cancelled\nexpires: %s\n' \
+	$(( $(date +%s) + 3600 )) >"$WORK/approvers/cancel.txt"
+"$SIGNERCTL" approve --key "$WORK/approvers/bob.key" --intent "$WORK/approvers/cancel.txt" \
+	--approver bob 2>/dev/null >"$WORK/approvers/cancel.json"
+api POST /v1/payouts/cancelled/cancel "$(cat "$WORK/approvers/cancel.json")" "$TOK_APPROVE" >/dev/null
+say "bob cancels 'cancelled': $(status_of cancelled) (signerd journaled the cancel)"
+wait_for timelocked CONFIRMED $((DELAY + 60)) || die "timelocked did not confirm"
+
+# -----------------------------------------------------------------------------
+step "Over the daily limit: 0.1 + 0.8 + 1.5 ETH signed today; 0.7 more would pass 3 ETH"
+create over-limit ETH "$R2" 700000000000000000
+approve alice over-limit
+approve bob over-limit
+wait_for over-limit FAILED 60 || die "over-limit was not refused"
+api GET "/v1/exposure?asset=ETH" "" "$TOK_VIEW" |
+	jq -r '"      signerd exposure today: " + .signed_total + " of " + .limit + " wei"'
+
+# -----------------------------------------------------------------------------
+step "Stopping orchestratord and signerd (signerd signs a final checkpoint)"
+orch_stop 1 || die "orchestratord did not stop cleanly"
 kill -TERM "$SD_PID"
 wait "$SD_PID" || die "signerd exited with an error"
 SD_PID=
-say "signerd stopped cleanly"
+say "both stopped cleanly"
 
-# -------------------------------------------------------------------------
-step "Verifying the signed-action log as an auditor would"
-timeout 60 "$SIGNERCTL" audit verify --journal "$WORK/journal" --pubkey "$WORK/audit.pem" |
-	sed 's/^/      /'
-timeout 60 "$SIGNERCTL" audit show --journal "$WORK/journal" | sed 's/^/      /' | tail -15
+# -----------------------------------------------------------------------------
+step "The auditor verifies the signed-action log with the audit public key"
+timeout 60 "$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pubkey "$WORK/audit.pem" | sed 's/^/      /'
 
-printf '\n%-10s  %-12s  %-10s  %-22s  %s\n' payout amount status "tx hash" reason
-for row in "${ROWS[@]}"; do
-	IFS='|' read -r a b c d e <<<"$row"
-	printf '%-10s  %-12s  %-10s  %-22s  %s\n' "$a" "$b" "$c" "$d" "$e"
+printf '\n%-12s %-5s %-10s %-10s %-20s %-5s %s\n' payout asset amount status "tx hash" conf reason
+pgsql "SELECT request_id, asset, amount::text, status, coalesce(tx_hash, '-'), confirmations, coalesce(reason_code, '-') FROM payouts ORDER BY id" |
+while IFS='|' read -r id asset amount st hash conf reason; do
+	d=18; [ "$asset" = TUSD ] && d=6
+	printf '%-12s %-5s %-10s %-10s %-20s %-5s %s\n' "$id" "$asset" "$(units "$amount" $d "" | sed 's/ $//')" \
+		"$st" "$( [ "$hash" = - ] && echo - || echo "${hash:0:18}..")" "$conf" "$reason"
 done
-printf '\nCleaning up: stopping the node (pid %s) and removing %s.\n' "$EVMNODE_PID" "$WORK"
+printf '\nCleaning up: stopping PostgreSQL and the node, removing %s.\n' "$WORK"

@@ -247,7 +247,10 @@ END $$;
 -- holds).  A payout that was never signed hands its nonce back: the
 -- counter goes down when it was the newest (and past any handed-back
 -- nonces just below it), else the nonce waits in nonce_gaps for the next
--- claim.  Returns false when the row moved on (another worker has it).
+-- claim.  Not after NONCE_REUSED: signerd holds that nonce signed for
+-- another payout, and handing it back would fail every later payout of
+-- the sender the same way.  Returns false when the row moved on (another
+-- worker has it).
 CREATE FUNCTION fail_payout(p_id bigint, p_epoch bigint, p_code text,
 	p_reason text) RETURNS boolean
 LANGUAGE plpgsql AS $$
@@ -261,7 +264,8 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
-	IF r.nonce IS NOT NULL AND r.raw_tx IS NULL THEN
+	IF r.nonce IS NOT NULL AND r.raw_tx IS NULL
+	   AND p_code <> 'NONCE_REUSED' THEN
 		SELECT next_nonce INTO nxt FROM sender_nonces
 		 WHERE sender = r.sender AND chain_id = r.chain_id FOR UPDATE;
 		IF nxt = r.nonce + 1 THEN

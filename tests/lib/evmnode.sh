@@ -13,6 +13,10 @@
 #   balance ADDR             print ADDR's balance in wei (decimal)
 #   wait_receipt HASH [S]    print the receipt once mined, at most S seconds
 #   evm_hex DEC, evm_dec HEX arbitrary-size number conversions
+# EVMNODE_BLOCKTIME=N mines a block every N seconds instead of one per
+# transaction (a chain that mines whatever is pending, like a real one).
+# EVMNODE_INSTAMINE=strict makes eth_sendRawTransaction answer before the
+# block is mined (ganache's default, eager, answers after it).
 # The chain lives on disk (ganache --database.dbPath) in EVMNODE_DB so that
 # evmnode_restart keeps it.  By default that is $EVMNODE_DIR/chain, emptied
 # by each evmnode_start (a fresh chain, as before) and removed on exit with
@@ -76,8 +80,9 @@ _evmnode_launch() {
 	want=$(printf '0x%x' "$EVMNODE_CHAIN_ID")
 	"$EVMNODE_BIN" --server.host 127.0.0.1 --server.port "$port" \
 		--chain.chainId "$EVMNODE_CHAIN_ID" --wallet.deterministic \
-		--logging.quiet --miner.blockTime 0 \
-		--miner.instamine eager --database.dbPath "$EVMNODE_DB" \
+		--logging.quiet --miner.blockTime "${EVMNODE_BLOCKTIME:-0}" \
+		--miner.instamine "${EVMNODE_INSTAMINE:-eager}" \
+		--database.dbPath "$EVMNODE_DB" \
 		</dev/null >"$EVMNODE_LOG" 2>&1 &
 	EVMNODE_PID=$!
 	EVMNODE_PORT=$port

@@ -1,0 +1,63 @@
+/*
+ * approval_check.h: orchestratord's advisory check of an approval before
+ * it is stored or forwarded, so that a forged, expired or misdirected
+ * approval is refused at once with a precise error instead of failing
+ * later inside signerd.  signerd checks every approval again against the
+ * transaction it decodes (invariant 4); nothing here is trusted by it.
+ *
+ * The text is the one signerd rebuilds (pol_approval_msg_sign /
+ * pol_approval_msg_op + pol_approval_text, docs/approvals.md); the key is
+ * the approver's SubjectPublicKeyInfo from the policy.  Pure apart from
+ * OpenSSL: no I/O, no clock (now is an argument), no state; thread-safe.
+ */
+#ifndef ORCH_APPROVAL_CHECK_H
+#define ORCH_APPROVAL_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+#include "policy/policy.h"
+
+/* An approval as the API received it (see validate.h's val_approval). */
+struct ac_approval {
+	const char *approver;		/* name in the policy */
+	uint64_t expiry;		/* unix seconds, valid while now <= it */
+	const uint8_t *sig;
+	size_t sig_len;
+};
+
+/*
+ * Verifies sig (siglen bytes) by approver ap over text (len bytes): a DER
+ * ECDSA signature over SHA-256(text) for P-256, a 64-byte pure Ed25519
+ * signature over text.  Returns 1 when it verifies, 0 when it does not
+ * (also for a signature or key OpenSSL cannot parse).
+ */
+int ac_verify(const struct pol_approver *ap, const char *text, size_t len,
+    const uint8_t *sig, size_t siglen);
+
+/*
+ * Checks an approval of payout request_id whose intent is in (asset index
+ * and name, chain, recipient, amount) at time now, in signerd's order:
+ *   POL_APPROVAL_UNKNOWN_APPROVER  not an approver of the intent's asset
+ *                                  (or the asset needs no approvals)
+ *   POL_APPROVAL_EXPIRED           expiry < now
+ *   POL_APPROVAL_BAD_SIGNATURE     the signature does not verify over the
+ *                                  sign text with this expiry
+ *   POL_MALFORMED_REQUEST          request_id or the intent cannot make a
+ *                                  text
+ * Returns POL_OK or the refusal with a sentence in detail (cap bytes).
+ */
+enum pol_reason ac_check_sign(const struct pol_policy *p,
+    const char *request_id, const struct pol_intent *in,
+    const struct ac_approval *a, uint64_t now, char *detail, size_t cap);
+
+/*
+ * The same for cancelling queued payout request_id: any approver of the
+ * policy may, over the five-line cancel text.
+ */
+enum pol_reason ac_check_cancel(const struct pol_policy *p,
+    const char *request_id, const struct ac_approval *a, uint64_t now,
+    char *detail, size_t cap);
+
+#endif

@@ -1,0 +1,708 @@
+/*
+ * tracker.c: follows SUBMITTED payouts on chain until they are final:
+ * receipts of every signed version, canonical-block checks, reorgs,
+ * rebroadcasts and fee bumps.  One thread per replica; rows are leased,
+ * so replicas share the work without doing a row twice at once.
+ */
+#include "orchestratord/tracker.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "orchestratord/app.h"
+#include "orchestratord/rpc.h"
+#include "orchestratord/store.h"
+#include "orchestratord/txbuild.h"
+#include "proto/client.h"
+
+#define BATCH 64
+#define MAX_VERSIONS 32		/* the first and every bump (max_bumps <= 20) */
+#define BLOCK_CACHE 16
+#define HOLD_SLOTS 1024
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 5000
+#define NAP_SLICE_MS 100
+#define NONCE_WARN_AFTER_MS 60000
+#define NONCE_WARN_EVERY_MS 30000
+#define WHY_MAX 512
+
+/* A row leased this round, to give back at its end. */
+struct held {
+	int64_t id;
+	int64_t epoch;
+	int done;		/* terminal now: its lease went with it */
+};
+
+struct tracker {
+	struct app *app;
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	atomic_int stop;
+	char id[ORCH_WORKER_ID_MAX + 16];
+	struct db *db;
+	struct rpc_client *rpc;
+	int backoff_ms;
+	struct payout *batch;	/* BATCH rows */
+	struct held *held;
+	size_t nheld, capheld;
+	/* This round's view of the chain. */
+	uint64_t latest;
+	int finalized_state;	/* 0 unknown, 1 known, -1 node cannot say */
+	uint64_t finalized;
+	int finalized_warned;	/* said once per process, not per round */
+	struct {
+		uint64_t number;
+		uint8_t hash[32];
+		int found;
+	} blocks[BLOCK_CACHE];
+	size_t nblocks;
+	/* Payouts whose bump was refused or failed: not before until_ms. */
+	struct {
+		int64_t id;
+		int64_t until_ms;
+	} hold[HOLD_SLOTS];
+	int64_t last_nonce_warn_ms;
+	/* Large: kept here rather than on the stack. */
+	char hashes[MAX_VERSIONS][STORE_HASH_STR];
+	struct prt_sign_req req;
+	struct prt_sign_rep rep;
+	struct evm_tx tx;
+	struct payout scratch;
+};
+
+/* --- time and naps ------------------------------------------------------ */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wall clock: PostgreSQL's timestamps (submitted_at, ...) are unix ms. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+stopping(struct tracker *k)
+{
+	return atomic_load(&k->stop) || atomic_load(&k->app->stopping);
+}
+
+static void
+nap(struct tracker *k, int ms)
+{
+	struct timespec until;
+	int64_t end = mono_ms() + ms, left;
+
+	pthread_mutex_lock(&k->mu);
+	while (!stopping(k) && (left = end - mono_ms()) > 0) {
+		if (left > NAP_SLICE_MS)
+			left = NAP_SLICE_MS;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += (long)left * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&k->cv, &k->mu, &until);
+	}
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* --- small helpers ------------------------------------------------------ */
+
+static const struct pol_asset *
+asset_of(struct tracker *k, const struct payout *p)
+{
+	const struct pol_policy *pol = k->app->signer->policy;
+	size_t i;
+
+	if (pol == NULL || pol_asset_by_name(pol, p->asset, &i) != 0)
+		return NULL;
+	return pol_asset(pol, i);
+}
+
+static void
+hash_str(char out[STORE_HASH_STR], const uint8_t hash[32])
+{
+	out[0] = '0';
+	out[1] = 'x';
+	util_hex_encode(out + 2, hash, 32);
+}
+
+/* The node failed: count it; ERR_IO (node down) ends the round. */
+static int
+node_failed(struct tracker *k, const struct payout *p, int r)
+{
+	metrics_rpc_error(k->app->metrics, rpc_last_method());
+	log_warn("payout %s: EVM node: %s", p != NULL ? p->request_id : "-",
+	    rpc_last_error());
+	return r == ERR_IO ? ERR_IO : 0;
+}
+
+/* A store call failed: ERR_IO ends the round; a conflict drops the row. */
+static int
+store_failed(const struct payout *p, const char *what, int r)
+{
+	if (r == STORE_CONFLICT) {
+		log_info("payout %s: %s: another tracker holds it now",
+		    p->request_id, what);
+		return 0;
+	}
+	log_warn("payout %s: %s: %s %s", p->request_id, what, err_str(r),
+	    db_last_error());
+	return r == ERR_IO ? ERR_IO : 0;
+}
+
+static int
+held_back(struct tracker *k, int64_t id, int64_t now)
+{
+	size_t i = (size_t)id % HOLD_SLOTS;
+
+	return k->hold[i].id == id && now < k->hold[i].until_ms;
+}
+
+static void
+hold_back(struct tracker *k, int64_t id, int64_t until)
+{
+	size_t i = (size_t)id % HOLD_SLOTS;
+
+	k->hold[i].id = id;
+	k->hold[i].until_ms = until;
+}
+
+/* Is block number's hash (in this round's view) the receipt's? */
+static int
+canonical(struct tracker *k, uint64_t number, const uint8_t hash[32],
+    int *canon)
+{
+	uint8_t h[32];
+	uint64_t got;
+	size_t i;
+	int found, r;
+
+	*canon = 0;
+	for (i = 0; i < k->nblocks; i++) {
+		if (k->blocks[i].number == number) {
+			*canon = k->blocks[i].found &&
+			    memcmp(k->blocks[i].hash, hash, 32) == 0;
+			return 0;
+		}
+	}
+	if ((r = rpc_block(k->rpc, NULL, number, &got, h, &found)) != 0)
+		return r;
+	if (k->nblocks < BLOCK_CACHE) {
+		k->blocks[k->nblocks].number = number;
+		memcpy(k->blocks[k->nblocks].hash, h, 32);
+		k->blocks[k->nblocks].found = found;
+		k->nblocks++;
+	}
+	*canon = found && memcmp(h, hash, 32) == 0;
+	return 0;
+}
+
+/* 1 when the node's finalized block is at or past number. */
+static int
+finalized_at(struct tracker *k, uint64_t number)
+{
+	uint8_t h[32];
+	int found, r;
+
+	if (k->finalized_state == 0) {
+		r = rpc_block(k->rpc, "finalized", 0, &k->finalized, h,
+		    &found);
+		if (r != 0 || !found) {
+			if (r != 0)
+				metrics_rpc_error(k->app->metrics,
+				    rpc_last_method());
+			if (!k->finalized_warned)
+				log_warn("EVM node has no finalized block (%s): "
+				    "\"finalized\" assets wait", r != 0 ?
+				    rpc_last_error() : "none");
+			k->finalized_warned = 1;
+			k->finalized_state = -1;
+		} else {
+			k->finalized_state = 1;
+		}
+	}
+	return k->finalized_state == 1 && k->finalized >= number;
+}
+
+/* --- one payout --------------------------------------------------------- */
+
+static void
+rebroadcast(struct tracker *k, struct payout *p, int loud)
+{
+	int r;
+
+	if ((r = rpc_send_raw(k->rpc, p->raw_tx, p->raw_len)) != 0) {
+		metrics_rpc_error(k->app->metrics, rpc_last_method());
+		log_warn("payout %s: broadcast of %s: %s", p->request_id,
+		    p->tx_hash, rpc_last_error());
+		return;
+	}
+	if ((r = store_broadcast(k->db, p)) != 0)
+		(void)store_failed(p, "broadcast", r);
+	if (loud)
+		log_info("payout %s: broadcast %s", p->request_id, p->tx_hash);
+	else
+		log_debug("payout %s: broadcast %s again", p->request_id,
+		    p->tx_hash);
+}
+
+/*
+ * Fee bump (D22): the newest signed version with both fees raised, signed
+ * under the same request id.  Returns 1 when a bump was stored (and
+ * broadcast), 0 when none was made, ERR_IO to end the round.
+ */
+static int
+bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
+    int64_t now)
+{
+	const struct orch_config *cfg = k->app->cfg;
+	int64_t retry = now + (int64_t)(cfg->bump_after_seconds > 5 ?
+	    cfg->bump_after_seconds : 5) * 1000;
+	struct prt_reply_hdr hdr;
+	struct prt_sign_req *q = &k->req;
+	char mf[U256_DEC_MAX], pf[U256_DEC_MAX];
+	uint8_t enc[PRT_TX_MAX];
+	u256 max_fee, prio;
+	int64_t t0;
+	size_t len;
+	int r;
+
+	if (txb_unsigned_of(&k->tx, p->raw_tx, p->raw_len) != 0) {
+		log_error("payout %s: its signed transaction does not decode; "
+		    "no fee bump", p->request_id);
+		hold_back(k, p->id, retry);
+		return 0;
+	}
+	if (txb_bump(&max_fee, &prio, &k->tx.max_fee_per_gas,
+	    &k->tx.max_priority_fee_per_gas, cfg->bump_percent, a) != 0) {
+		log_info("payout %s: no fee bump: the asset's fee caps leave no "
+		    "room", p->request_id);
+		hold_back(k, p->id, retry);
+		return 0;
+	}
+	k->tx.max_fee_per_gas = max_fee;
+	k->tx.max_priority_fee_per_gas = prio;
+	memset(q, 0, sizeof(*q));
+	snprintf(q->request_id, sizeof(q->request_id), "%s", p->request_id);
+	snprintf(q->asset, sizeof(q->asset), "%s", p->asset);
+	q->chain_id = p->chain_id;
+	if (txb_encode(enc, sizeof(enc), &len, &k->tx) != 0 ||
+	    evm_addr_from_str(q->to, p->recipient, 1) != 0 ||
+	    u256_from_dec(&q->amount, p->amount) != 0) {
+		log_error("payout %s: cannot build its fee bump", p->request_id);
+		hold_back(k, p->id, retry);
+		return 0;
+	}
+	memcpy(q->tx, enc, len);
+	q->tx_len = len;
+	/* Same intent as signed: no approvals needed again (D22). */
+	t0 = mono_ms();
+	r = prt_client_sign(k->app->signer->client, q, &k->rep, &hdr);
+	metrics_observe(k->app->metrics, MH_SIGN, (mono_ms() - t0) / 1e3);
+	if (r != 0 || hdr.result != 0) {
+		if (r == 0 && hdr.result > 0)
+			metrics_refusal(k->app->metrics,
+			    pol_reason_name(hdr.result));
+		log_warn("payout %s: fee bump not signed: %s %s", p->request_id,
+		    r != 0 ? err_str(r) : hdr.result > 0 ?
+		    pol_reason_name(hdr.result) : err_str(hdr.result),
+		    r != 0 ? prt_client_last_error() : hdr.message);
+		hold_back(k, p->id, r != 0 || hdr.result < 0 ?
+		    now + BACKOFF_MAX_MS : retry);
+		return 0;
+	}
+	if (txb_check_signed(k->rep.raw, k->rep.raw_len, k->rep.tx_hash, enc,
+	    len) != 0) {
+		log_error("payout %s: signerd's fee bump is not the transaction "
+		    "asked for; not stored", p->request_id);
+		hold_back(k, p->id, retry);
+		return 0;
+	}
+	if ((r = store_bumped(k->db, p, k->rep.raw, k->rep.raw_len,
+	    k->rep.tx_hash, &max_fee, &prio)) != 0)
+		return store_failed(p, "bumped", r);
+	memcpy(p->raw_tx, k->rep.raw, k->rep.raw_len);
+	p->raw_len = k->rep.raw_len;
+	hash_str(p->tx_hash, k->rep.tx_hash);
+	p->bumps++;
+	u256_to_dec(mf, sizeof(mf), &max_fee);
+	u256_to_dec(pf, sizeof(pf), &prio);
+	log_info("payout %s: fee bump %d: tx %s (max fee %s, priority %s)",
+	    p->request_id, p->bumps, p->tx_hash, mf, pf);
+	rebroadcast(k, p, 1);
+	return 1;
+}
+
+/* No receipt for any version (or only in a block that left the chain). */
+static int
+missing(struct tracker *k, struct payout *p, const struct pol_asset *a)
+{
+	const struct orch_config *cfg = k->app->cfg;
+	uint8_t sender[EVM_ADDR_LEN];
+	int64_t now = wall_ms(), ref, due;
+	uint64_t chain_nonce;
+	int force = 0, r;
+
+	if (p->block_number >= 0) {
+		if ((r = store_reorged(k->db, p)) != 0)
+			return store_failed(p, "reorged", r);
+		log_warn("payout %s: reorg: its receipt in block %" PRId64
+		    " is gone; broadcasting it again", p->request_id,
+		    p->block_number);
+		p->block_number = -1;
+		force = 1;
+	}
+	/*
+	 * A mined nonce means one of our versions is in a block we have not
+	 * seen a receipt for yet, or someone else used the nonce: either
+	 * way, sending again can only hurt (ganache even re-mines a nonce-0
+	 * transaction: tests/lib/EVMNODE_NOTES.md).
+	 */
+	if (evm_addr_from_str(sender, p->sender, 1) != 0 || p->nonce < 0) {
+		log_error("payout %s: no sender or nonce to track",
+		    p->request_id);
+		return 0;
+	}
+	if ((r = rpc_nonce(k->rpc, sender, "latest", &chain_nonce)) != 0)
+		return node_failed(k, p, r);
+	if (chain_nonce > (uint64_t)p->nonce) {
+		if (now - p->submitted_at > NONCE_WARN_AFTER_MS &&
+		    now - k->last_nonce_warn_ms > NONCE_WARN_EVERY_MS) {
+			k->last_nonce_warn_ms = now;
+			log_warn("payout %s: nonce %" PRId64 " of %s is used on "
+			    "chain but no version of it has a receipt",
+			    p->request_id, p->nonce, p->sender);
+		}
+		return 0;
+	}
+	/*
+	 * Only the sender's next nonce can be stuck on its fee: one waiting
+	 * behind a gap (an earlier payout not sent yet) gains nothing from
+	 * a bump but another signature.
+	 */
+	if (cfg->bump_after_seconds > 0 && p->bumps < cfg->max_bumps &&
+	    p->submitted_at > 0 && chain_nonce == (uint64_t)p->nonce &&
+	    !held_back(k, p->id, now)) {
+		due = p->submitted_at +
+		    (int64_t)cfg->bump_after_seconds * 1000 * (p->bumps + 1);
+		if (now >= due && (r = bump(k, p, a, now)) != 0)
+			return r == 1 ? 0 : r;
+	}
+	/* Leave a worker's first broadcast (up to one RPC timeout) alone. */
+	ref = p->last_broadcast_at > p->submitted_at ? p->last_broadcast_at :
+	    p->submitted_at;
+	if (force || now - ref >= 2 * (int64_t)cfg->evm_poll_ms +
+	    cfg->rpc_timeout_ms)
+		rebroadcast(k, p, force || p->last_broadcast_at == 0);
+	return 0;
+}
+
+/* A receipt in a canonical block: confirmations, and the end when final. */
+static int
+mined(struct tracker *k, struct payout *p, const struct pol_asset *a,
+    const char *tx_hash, const uint8_t hash[32], const struct rpc_receipt *rc,
+    int *terminal)
+{
+	char bh[STORE_HASH_STR], reason[STORE_REASON_MAX];
+	uint64_t latest = k->latest, n;
+	int conf, moved, fresh, final, r;
+
+	hash_str(bh, rc->block_hash);
+	if (rc->block_number > latest)
+		latest = rc->block_number;	/* mined since the round began */
+	n = latest - rc->block_number + 1;
+	conf = n > INT_MAX ? INT_MAX : (int)n;
+	moved = p->block_number >= 0 &&
+	    ((uint64_t)p->block_number != rc->block_number ||
+	    strcasecmp(p->block_hash, bh) != 0);
+	if (moved) {
+		if ((r = store_reorged(k->db, p)) != 0)
+			return store_failed(p, "reorged", r);
+		log_warn("payout %s: reorg: block %" PRId64 " left the chain; "
+		    "now in block %" PRIu64, p->request_id, p->block_number,
+		    rc->block_number);
+	}
+	fresh = moved || p->block_number < 0;
+	if (fresh || p->confirmations != conf ||
+	    strcasecmp(p->tx_hash, tx_hash) != 0) {
+		if ((r = store_mined(k->db, p, tx_hash, (int64_t)rc->block_number,
+		    bh, conf)) != 0)
+			return store_failed(p, "mined", r);
+		if (fresh)
+			log_info("payout %s: mined in block %" PRIu64 " (tx %s, "
+			    "%s)", p->request_id, rc->block_number, tx_hash,
+			    rc->success ? "success" : "reverted");
+	}
+	final = a->finalized ? finalized_at(k, rc->block_number) :
+	    conf >= (int)a->confirmations;
+	if (!final)
+		return 0;
+	if (rc->success) {
+		if ((r = store_confirmed(k->db, p)) != 0)
+			return store_failed(p, "confirmed", r);
+		log_info("payout %s: CONFIRMED in block %" PRIu64 " (%d "
+		    "confirmations)", p->request_id, rc->block_number, conf);
+	} else {
+		rpc_revert_reason(k->rpc, hash, reason, sizeof(reason));
+		if (reason[0] == '\0')
+			snprintf(reason, sizeof(reason), "execution reverted");
+		if ((r = store_fail(k->db, p, "REVERTED", reason)) != 0)
+			return store_failed(p, "fail", r);
+		log_info("payout %s: FAILED REVERTED in block %" PRIu64 ": %s",
+		    p->request_id, rc->block_number, reason);
+	}
+	*terminal = 1;
+	return 0;
+}
+
+/* Returns 0 (row handled or skipped) or ERR_IO (end the round). */
+static int
+track(struct tracker *k, struct payout *p, int *terminal)
+{
+	const struct pol_asset *a;
+	struct rpc_receipt rc;
+	uint8_t h[32];
+	size_t n, i;
+	int canon, r;
+
+	*terminal = 0;
+	if ((a = asset_of(k, p)) == NULL) {
+		log_error("payout %s: asset %s is not in signerd's policy",
+		    p->request_id, p->asset);
+		return 0;
+	}
+	if ((r = store_tx_hashes(k->db, p->id, k->hashes, MAX_VERSIONS, &n)) !=
+	    0)
+		return store_failed(p, "tx_hashes", r);
+	if (n == 0 && p->tx_hash[0] != '\0') {
+		snprintf(k->hashes[0], STORE_HASH_STR, "%s", p->tx_hash);
+		n = 1;
+	}
+	/* Only one version can be mined: they share the nonce. */
+	for (i = 0; i < n; i++) {
+		if (rpc_parse_data_fixed(h, 32, k->hashes[i]) != 0)
+			continue;
+		if ((r = rpc_receipt(k->rpc, h, &rc)) != 0)
+			return node_failed(k, p, r);
+		if (!rc.found)
+			continue;
+		if ((r = canonical(k, rc.block_number, rc.block_hash, &canon)) !=
+		    0)
+			return node_failed(k, p, r);
+		if (canon)
+			return mined(k, p, a, k->hashes[i], h, &rc, terminal);
+		log_warn("payout %s: receipt of %s names block %" PRIu64
+		    " which is not on the node's chain", p->request_id,
+		    k->hashes[i], rc.block_number);
+	}
+	return missing(k, p, a);
+}
+
+/* --- rounds ------------------------------------------------------------- */
+
+static int
+remember(struct tracker *k, const struct payout *p)
+{
+	struct held *h;
+	size_t cap;
+
+	if (k->nheld == k->capheld) {
+		cap = k->capheld ? 2 * k->capheld : 4 * BATCH;
+		if ((h = realloc(k->held, cap * sizeof(*h))) == NULL)
+			return ERR_NOMEM;
+		k->held = h;
+		k->capheld = cap;
+	}
+	k->held[k->nheld].id = p->id;
+	k->held[k->nheld].epoch = p->lease_epoch;
+	k->held[k->nheld].done = 0;
+	k->nheld++;
+	return 0;
+}
+
+/*
+ * Leases batches until none is left or the round used half a lease, so
+ * no row waits behind the first 64; gives every lease back at the end,
+ * so the next round (one poll later) sees every row again.
+ */
+static int
+one_round(struct tracker *k)
+{
+	const struct orch_config *cfg = k->app->cfg;
+	int64_t start = mono_ms();
+	uint8_t h[32];
+	size_t n, i, base;
+	int found, terminal, r = 0, first = 1;
+
+	k->nheld = 0;
+	k->nblocks = 0;
+	k->finalized_state = 0;
+	for (;;) {
+		if (stopping(k) || mono_ms() - start > cfg->lease_ms / 2)
+			break;
+		if ((r = store_claim_submitted(k->db, k->id, cfg->lease_ms,
+		    k->batch, BATCH, &n)) != 0) {
+			log_warn("tracker: claim: %s %s", err_str(r),
+			    db_last_error());
+			break;
+		}
+		base = k->nheld;
+		for (i = 0; i < n; i++) {
+			if ((r = remember(k, &k->batch[i])) != 0)
+				break;
+		}
+		if (r != 0 || n == 0)
+			break;
+		if (first) {
+			if ((r = rpc_block(k->rpc, "latest", 0, &k->latest, h,
+			    &found)) != 0 || !found) {
+				(void)node_failed(k, NULL, ERR_IO);
+				r = ERR_IO;
+				break;
+			}
+			first = 0;
+		}
+		for (i = 0; i < n; i++) {
+			if (stopping(k) ||
+			    mono_ms() - start > cfg->lease_ms / 2)
+				break;
+			if ((r = track(k, &k->batch[i], &terminal)) != 0)
+				break;
+			k->held[base + i].done = terminal;
+		}
+		if (r != 0 || i < n || n < BATCH)
+			break;
+	}
+	for (i = 0; i < k->nheld; i++) {
+		if (k->held[i].done)
+			continue;
+		k->scratch.id = k->held[i].id;
+		k->scratch.lease_epoch = k->held[i].epoch;
+		/* Failing is fine: the lease runs out by itself. */
+		if (store_unlease(k->db, &k->scratch) == ERR_IO)
+			break;
+	}
+	return r;
+}
+
+static void *
+tracker_main(void *arg)
+{
+	struct tracker *k = arg;
+	const struct orch_config *cfg = k->app->cfg;
+
+	log_info("tracker %s: following submitted payouts", k->id);
+	while (!stopping(k)) {
+		if (one_round(k) != 0) {
+			nap(k, k->backoff_ms);
+			k->backoff_ms = k->backoff_ms * 2 > BACKOFF_MAX_MS ?
+			    BACKOFF_MAX_MS : k->backoff_ms * 2;
+			continue;
+		}
+		k->backoff_ms = BACKOFF_MIN_MS;
+		nap(k, cfg->evm_poll_ms);
+	}
+	log_info("tracker %s: stopped", k->id);
+	return NULL;
+}
+
+/* --- start and stop ------------------------------------------------------ */
+
+static void
+tracker_free(struct tracker *k)
+{
+	db_close(k->db);
+	rpc_close(k->rpc);
+	free(k->batch);
+	free(k->held);
+	pthread_cond_destroy(&k->cv);
+	pthread_mutex_destroy(&k->mu);
+	free(k);
+}
+
+int
+tracker_start(struct tracker **out, struct app *app)
+{
+	const struct orch_config *cfg = app->cfg;
+	pthread_condattr_t ca;
+	struct tracker *k;
+	int r;
+
+	*out = NULL;
+	if (app->signer == NULL)
+		return ERR_INVALID_ARG;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return ERR_NOMEM;
+	k->app = app;
+	k->backoff_ms = BACKOFF_MIN_MS;
+	atomic_init(&k->stop, 0);
+	pthread_mutex_init(&k->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	snprintf(k->id, sizeof(k->id), "%s/tracker", cfg->worker_id);
+	if ((k->batch = calloc(BATCH, sizeof(*k->batch))) == NULL) {
+		r = ERR_NOMEM;
+		goto fail;
+	}
+	if (((r = db_open(&k->db, cfg->conninfo, store_stmts,
+	    store_nstmts)) != 0 && r != ERR_IO) ||
+	    (r = rpc_open(&k->rpc, cfg->rpc_url, cfg->rpc_timeout_ms)) != 0)
+		goto fail;
+	if (pthread_create(&k->th, NULL, tracker_main, k) != 0) {
+		r = ERR_NOMEM;
+		goto fail;
+	}
+	k->started = 1;
+	*out = k;
+	return 0;
+fail:
+	tracker_free(k);
+	return r;
+}
+
+void
+tracker_stop(struct tracker *k)
+{
+	struct timespec deadline;
+
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&k->mu);
+	atomic_store(&k->stop, 1);
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += k->app->cfg->shutdown_seconds;
+	if (k->started && pthread_timedjoin_np(k->th, NULL, &deadline) != 0) {
+		log_error("tracker %s did not stop within %d s; left running",
+		    k->id, k->app->cfg->shutdown_seconds);
+		return;
+	}
+	tracker_free(k);
+}

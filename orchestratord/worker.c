@@ -1,0 +1,790 @@
+/*
+ * worker.c: the signing workers.  A thread claims one payout at a time
+ * (claim_payout(): lease and nonce in one statement), queues it in signerd
+ * when it is timelocked, else builds its unsigned transaction, has signerd
+ * sign it, records it SUBMITTED and broadcasts it once; the tracker does
+ * everything after that.  No keys here: signerd decodes and judges.
+ */
+#include "orchestratord/worker.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "evm/keccak.h"
+#include "orchestratord/app.h"
+#include "orchestratord/rpc.h"
+#include "orchestratord/store.h"
+#include "orchestratord/txbuild.h"
+#include "proto/client.h"
+
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 5000
+#define NAP_SLICE_MS 100	/* how soon a nap sees app->stopping */
+#define STORE_SIGNED_TRIES 5
+/* Each retry of a refused request is journaled by signerd: not too often. */
+#define RETRY_PAUSED_MS 30000
+#define RETRY_CLOCK_MS 10000
+#define RETRY_TIMELOCK_MS 5000
+#define RETRY_TIMELOCK_MAX_MS 3600000
+#define RETRY_NO_NODE_MS 60000
+#define WHY_MAX 512		/* a note on a retry: ours plus signerd's message */
+
+struct workers;
+
+struct wthread {
+	struct workers *w;
+	int index;
+	int started;
+	pthread_t th;
+	char id[ORCH_WORKER_ID_MAX + 16];	/* lease owner: "<worker id>/<n>" */
+	struct db *db;
+	struct rpc_client *rpc;
+	int backoff_ms;
+	/* Large: kept with the thread rather than on its stack. */
+	struct payout p;
+	struct prt_sign_req req;
+	struct prt_sign_rep rep;
+	struct approval ap[PRT_APPROVALS_MAX];
+	struct evm_tx tx;
+};
+
+struct workers {
+	struct app *app;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;	/* workers_stop wakes naps */
+	atomic_int stop;
+	pthread_mutex_t seed_mu;
+	int seeded;		/* under seed_mu */
+	atomic_ullong chain;	/* the node's chain id once seeded */
+	size_t n;
+	struct wthread *t;
+};
+
+/* --- time, naps and backoff ------------------------------------------- */
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+stopping(struct workers *w)
+{
+	return atomic_load(&w->stop) || atomic_load(&w->app->stopping);
+}
+
+/* Sleeps ms, or less when told to stop. */
+static void
+nap(struct workers *w, int ms)
+{
+	struct timespec now, until;
+	double end = mono_s() + ms / 1e3, left;
+
+	pthread_mutex_lock(&w->mu);
+	while (!stopping(w) && (left = end - mono_s()) > 0) {
+		if (left > NAP_SLICE_MS / 1e3)
+			left = NAP_SLICE_MS / 1e3;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		until.tv_sec = now.tv_sec + (time_t)left;
+		until.tv_nsec = now.tv_nsec + (long)((left - (time_t)left) *
+		    1e9);
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&w->cv, &w->mu, &until);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Something failed that will not get better at once: slow this thread. */
+static void
+trouble(struct wthread *t)
+{
+	nap(t->w, t->backoff_ms);
+	t->backoff_ms = t->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    t->backoff_ms * 2;
+}
+
+static void
+ok(struct wthread *t)
+{
+	t->backoff_ms = BACKOFF_MIN_MS;
+}
+
+/* --- outcomes ----------------------------------------------------------- */
+
+/* A store call failed: STORE_CONFLICT means the lease went to another. */
+static void
+store_failed(struct wthread *t, const char *what, int r)
+{
+	if (r == STORE_CONFLICT) {
+		log_info("payout %s: %s: another worker holds it now; dropped",
+		    t->p.request_id, what);
+		return;
+	}
+	log_warn("payout %s: %s: %s %s", t->p.request_id, what, err_str(r),
+	    db_last_error());
+	trouble(t);
+}
+
+/*
+ * A transient problem (signerd or the node down, signerd paused): give
+ * the payout back, claimable again in retry_ms, keeping its nonce and
+ * unsigned transaction, and slow this thread down.
+ */
+static void
+retry_later(struct wthread *t, int retry_ms, const char *why)
+{
+	int r;
+
+	if ((r = store_release(t->db, &t->p, retry_ms, why)) != 0 &&
+	    r != STORE_CONFLICT)
+		log_warn("payout %s: release: %s %s (its lease runs out "
+		    "instead)", t->p.request_id, err_str(r), db_last_error());
+	log_info("payout %s: retry in %d ms: %s", t->p.request_id, retry_ms,
+	    why);
+	trouble(t);
+}
+
+static void
+fail_payout(struct wthread *t, const char *code, const char *reason)
+{
+	int r;
+
+	if ((r = store_fail(t->db, &t->p, code, reason)) != 0) {
+		store_failed(t, "fail", r);
+		return;
+	}
+	log_info("payout %s: FAILED %s: %s", t->p.request_id, code, reason);
+	ok(t);
+}
+
+/*
+ * How long to wait before asking signerd again after refusal reason, or
+ * -1 when the refusal is final.  signerd answers a request id that is
+ * being signed or queued right now (another attempt of ours still in
+ * flight after a lease takeover) with REQUEST_ID_CONFLICT and a message
+ * ending in "retry": that one is transient, any other conflict is not.
+ */
+static int
+transient_retry_ms(int reason, const char *msg, int backoff_ms)
+{
+	long long secs;
+	size_t n;
+
+	switch (reason) {
+	case POL_PAUSED:
+		return RETRY_PAUSED_MS;
+	case POL_TIMELOCK_PENDING:
+		/* signerd says "<n> s remaining: signable from <t> (unix)". */
+		if (sscanf(msg, "%lld s remaining", &secs) == 1 && secs >= 0 &&
+		    secs < RETRY_TIMELOCK_MAX_MS / 1000)
+			return (int)secs * 1000 + 1000;
+		return RETRY_TIMELOCK_MS;
+	case POL_CLOCK_BEHIND_JOURNAL:
+		return RETRY_CLOCK_MS;
+	case POL_HSM_ERROR:
+	case POL_JOURNAL_ERROR:
+	case POL_INTERNAL:
+		return backoff_ms;
+	case POL_REQUEST_ID_CONFLICT:
+		n = strlen(msg);
+		return n >= 5 && strcmp(msg + n - 5, "retry") == 0 ?
+		    backoff_ms : -1;
+	default:
+		return -1;
+	}
+}
+
+static void
+refused(struct wthread *t, const struct prt_reply_hdr *hdr, const char *what)
+{
+	const char *name = pol_reason_name(hdr->result);
+	char why[WHY_MAX];
+	int retry;
+
+	retry = transient_retry_ms(hdr->result, hdr->message, t->backoff_ms);
+	if (retry >= 0) {
+		snprintf(why, sizeof(why), "signerd %s: %s %s", what, name,
+		    hdr->message);
+		retry_later(t, retry, why);
+		return;
+	}
+	metrics_refusal(t->w->app->metrics, name);
+	fail_payout(t, name, hdr->message[0] != '\0' ? hdr->message :
+	    pol_reason_text(hdr->result));
+}
+
+/* --- building the request ----------------------------------------------- */
+
+static const struct pol_asset *
+asset_of(struct wthread *t)
+{
+	const struct pol_policy *pol = t->w->app->signer->policy;
+	size_t i;
+
+	if (pol == NULL || pol_asset_by_name(pol, t->p.asset, &i) != 0)
+		return NULL;
+	return pol_asset(pol, i);
+}
+
+/*
+ * The SIGN_REQ / QUEUE_REQ fields: the intent as the payout states it,
+ * the transaction, and the stored approvals when the payout needed any.
+ * Returns 0, or a store error (approvals), or ERR_MALFORMED for a row
+ * whose recipient or amount does not parse.
+ */
+static int
+fill_request(struct wthread *t, const uint8_t *tx, size_t tx_len)
+{
+	struct prt_sign_req *q = &t->req;
+	size_t i, n = 0;
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	snprintf(q->request_id, sizeof(q->request_id), "%s", t->p.request_id);
+	snprintf(q->asset, sizeof(q->asset), "%s", t->p.asset);
+	q->chain_id = t->p.chain_id;
+	if (evm_addr_from_str(q->to, t->p.recipient, 1) != 0 ||
+	    u256_from_dec(&q->amount, t->p.amount) != 0 ||
+	    tx_len > sizeof(q->tx))
+		return ERR_MALFORMED;
+	memcpy(q->tx, tx, tx_len);
+	q->tx_len = tx_len;
+	if (t->p.approvals_required > 0) {
+		if ((r = store_approvals(t->db, t->p.id, t->ap, ARRAY_LEN(t->ap),
+		    &n)) != 0)
+			return r;
+		for (i = 0; i < n; i++) {
+			snprintf(q->approvals[i].approver,
+			    sizeof(q->approvals[i].approver), "%s",
+			    t->ap[i].approver);
+			q->approvals[i].expiry = t->ap[i].expiry;
+			memcpy(q->approvals[i].sig, t->ap[i].sig,
+			    t->ap[i].sig_len);
+			q->approvals[i].sig_len = t->ap[i].sig_len;
+		}
+		q->napprovals = (uint16_t)n;
+	}
+	return 0;
+}
+
+/* fill_request, dealing with its failure: 0, or -1 when dealt with. */
+static int
+prepare_request(struct wthread *t, const uint8_t *tx, size_t tx_len)
+{
+	int r;
+
+	if ((r = fill_request(t, tx, tx_len)) == 0)
+		return 0;
+	if (r == ERR_MALFORMED)
+		fail_payout(t, "INTERNAL", "the stored payout does not make a "
+		    "request");
+	else
+		store_failed(t, "approvals", r);
+	return -1;
+}
+
+/* The node failed us (down, slow, malformed): retry the payout later. */
+static void
+node_trouble(struct wthread *t)
+{
+	char why[WHY_MAX];
+
+	metrics_rpc_error(t->w->app->metrics, rpc_last_method());
+	snprintf(why, sizeof(why), "EVM node: %s", rpc_last_error());
+	log_warn("payout %s: %s", t->p.request_id, why);
+	retry_later(t, t->backoff_ms, why);
+}
+
+/* --- APPROVED, timelocked: queue in signerd ----------------------------- */
+
+static void
+do_queue(struct wthread *t)
+{
+	const struct pol_asset *a;
+	struct prt_queue_rep qrep;
+	struct prt_reply_hdr hdr;
+	uint8_t enc[PRT_TX_MAX];
+	size_t len;
+	int r;
+
+	if ((a = asset_of(t)) == NULL) {
+		fail_payout(t, "UNKNOWN_ASSET", "the asset is not in signerd's "
+		    "policy");
+		return;
+	}
+	/*
+	 * D19: the queue binds the intent, not a transaction.  Any nonce;
+	 * fees and gas at the caps, so the caps check passes.
+	 */
+	if (txb_build(&t->tx, a, &t->p, 0, a->gas_limit, &a->max_fee_per_gas,
+	    &a->max_priority_fee_per_gas) != 0 ||
+	    txb_encode(enc, sizeof(enc), &len, &t->tx) != 0) {
+		fail_payout(t, "INTERNAL", "the stored payout does not make a "
+		    "transaction");
+		return;
+	}
+	if (prepare_request(t, enc, len) != 0)
+		return;
+	r = prt_client_queue(t->w->app->signer->client, &t->req, &qrep, &hdr);
+	if (r != 0 || hdr.result < 0) {
+		log_warn("payout %s: signerd queue: %s %s", t->p.request_id,
+		    err_str(r != 0 ? r : hdr.result), r != 0 ?
+		    prt_client_last_error() : hdr.message);
+		retry_later(t, t->backoff_ms, "signerd unreachable");
+		return;
+	}
+	if (hdr.result > 0) {
+		refused(t, &hdr, "queue");
+		return;
+	}
+	if ((r = store_queued(t->db, &t->p, (int64_t)qrep.earliest)) != 0) {
+		store_failed(t, "queued", r);
+		return;
+	}
+	log_info("payout %s: QUEUED in signerd until %" PRIu64 " (timelock)",
+	    t->p.request_id, qrep.earliest);
+	ok(t);
+}
+
+/* --- SIGNING ------------------------------------------------------------ */
+
+/*
+ * Records the signed transaction (SIGNING -> SUBMITTED) before anything
+ * is broadcast, then broadcasts it once; the tracker rebroadcasts.
+ */
+static void
+submit(struct wthread *t, const uint8_t *raw, size_t len)
+{
+	char hash_str[STORE_HASH_STR], mf[U256_DEC_MAX], pf[U256_DEC_MAX];
+	uint8_t hash[32];
+	int tries, r;
+
+	if ((r = txb_unsigned_of(&t->tx, raw, len)) != 0) {
+		log_error("payout %s: the signed transaction does not decode: "
+		    "%s", t->p.request_id, err_str(r));
+		retry_later(t, t->backoff_ms, "signed transaction unreadable");
+		return;
+	}
+	evm_keccak256(hash, raw, len);
+	/*
+	 * The signature is in hand: PostgreSQL being briefly away should not
+	 * cost a round trip to signerd (which would answer with the same
+	 * signature anyway, D9).
+	 */
+	for (tries = 1;; tries++) {
+		r = store_signed(t->db, &t->p, raw, len, hash,
+		    &t->tx.max_fee_per_gas, &t->tx.max_priority_fee_per_gas);
+		if (r != ERR_IO || tries == STORE_SIGNED_TRIES)
+			break;
+		log_warn("payout %s: recording the signature: %s; retrying",
+		    t->p.request_id, db_last_error());
+		trouble(t);
+	}
+	if (r != 0) {
+		store_failed(t, "signed", r);
+		return;
+	}
+	hash_str[0] = '0';
+	hash_str[1] = 'x';
+	util_hex_encode(hash_str + 2, hash, 32);
+	u256_to_dec(mf, sizeof(mf), &t->tx.max_fee_per_gas);
+	u256_to_dec(pf, sizeof(pf), &t->tx.max_priority_fee_per_gas);
+	log_info("payout %s: SUBMITTED nonce %" PRId64 " tx %s (max fee %s, "
+	    "priority %s)", t->p.request_id, t->p.nonce, hash_str, mf, pf);
+	ok(t);
+	if ((r = rpc_send_raw(t->rpc, raw, len)) != 0) {
+		metrics_rpc_error(t->w->app->metrics, rpc_last_method());
+		log_warn("payout %s: broadcast failed, the tracker retries: %s",
+		    t->p.request_id, rpc_last_error());
+		return;
+	}
+	/* The tracker may hold the row by now: then it records broadcasts. */
+	if ((r = store_broadcast(t->db, &t->p)) != 0 && r != STORE_CONFLICT)
+		log_warn("payout %s: recording the broadcast: %s",
+		    t->p.request_id, db_last_error());
+	log_info("payout %s: broadcast tx %s", t->p.request_id, hash_str);
+}
+
+/*
+ * Builds the unsigned transaction from the node's estimate and fees and
+ * stores it before signerd sees it, so that every later attempt sends
+ * exactly these bytes.  Returns 0, or -1 when the payout was dealt with
+ * (failed, released, dropped).
+ */
+static int
+build_unsigned(struct wthread *t, const struct pol_asset *a)
+{
+	const struct orch_config *cfg = t->w->app->cfg;
+	char why[WHY_MAX], mf[U256_DEC_MAX], pf[U256_DEC_MAX];
+	uint8_t from[EVM_ADDR_LEN];
+	uint64_t estimate, gas;
+	u256 zero, base, sugg, max_fee, prio;
+	int r;
+
+	memset(&zero, 0, sizeof(zero));
+	if (evm_addr_from_str(from, t->p.sender, 1) != 0 ||
+	    txb_build(&t->tx, a, &t->p, (uint64_t)t->p.nonce, 0, &zero,
+	    &zero) != 0) {
+		fail_payout(t, "INTERNAL", "the stored payout does not make a "
+		    "transaction");
+		return -1;
+	}
+	r = rpc_estimate_gas(t->rpc, from, t->tx.to, &t->tx.value, t->tx.data,
+	    t->tx.data_len, &estimate);
+	if (r == ERR_UNSUPPORTED) {
+		/* The node says it would fail (revert, no funds): say why. */
+		metrics_rpc_error(t->w->app->metrics, rpc_last_method());
+		fail_payout(t, "GAS_ESTIMATE_FAILED", rpc_last_error());
+		return -1;
+	}
+	if (r != 0) {
+		node_trouble(t);
+		return -1;
+	}
+	r = txb_gas_limit(&gas, estimate, cfg->gas_margin_percent, a->gas_limit);
+	if (r == ERR_TOO_LARGE) {
+		snprintf(why, sizeof(why), "the node estimates %" PRIu64
+		    " gas, above the asset's gas limit cap %" PRIu64, estimate,
+		    a->gas_limit);
+		fail_payout(t, "FEE_CAP_GAS_LIMIT", why);
+		return -1;
+	}
+	if (r != 0) {
+		snprintf(why, sizeof(why), "EVM node: estimate of %" PRIu64
+		    " gas is no transfer's", estimate);
+		log_warn("payout %s: %s", t->p.request_id, why);
+		retry_later(t, t->backoff_ms, why);
+		return -1;
+	}
+	if (rpc_fees(t->rpc, &base, &sugg) != 0) {
+		node_trouble(t);
+		return -1;
+	}
+	txb_fees(&max_fee, &prio, &base, &sugg, a);
+	if (txb_build(&t->tx, a, &t->p, (uint64_t)t->p.nonce, gas, &max_fee,
+	    &prio) != 0 || txb_encode(t->p.unsigned_tx,
+	    sizeof(t->p.unsigned_tx), &t->p.unsigned_len, &t->tx) != 0) {
+		fail_payout(t, "INTERNAL", "cannot encode the transaction");
+		return -1;
+	}
+	if ((r = store_set_unsigned(t->db, &t->p, t->p.unsigned_tx,
+	    t->p.unsigned_len, gas, &max_fee, &prio)) != 0) {
+		store_failed(t, "set_unsigned", r);
+		return -1;
+	}
+	u256_to_dec(mf, sizeof(mf), &max_fee);
+	u256_to_dec(pf, sizeof(pf), &prio);
+	log_info("payout %s: built nonce %" PRId64 " gas %" PRIu64 " max fee "
+	    "%s priority %s", t->p.request_id, t->p.nonce, gas, mf, pf);
+	return 0;
+}
+
+static void
+do_sign(struct wthread *t)
+{
+	struct workers *w = t->w;
+	const struct pol_asset *a;
+	struct prt_reply_hdr hdr;
+	char why[WHY_MAX];
+	double t0;
+	int r;
+
+	if (t->p.raw_len > 0) {
+		/* Signed by an earlier attempt but not recorded: record it. */
+		submit(t, t->p.raw_tx, t->p.raw_len);
+		return;
+	}
+	if (t->p.chain_id != atomic_load(&w->chain)) {
+		log_error("payout %s: chain %" PRIu64 " is not the EVM node's "
+		    "(%llu): cannot send it", t->p.request_id, t->p.chain_id,
+		    (unsigned long long)atomic_load(&w->chain));
+		retry_later(t, RETRY_NO_NODE_MS, "no EVM node for its chain");
+		return;
+	}
+	if ((a = asset_of(t)) == NULL) {
+		fail_payout(t, "UNKNOWN_ASSET", "the asset is not in signerd's "
+		    "policy");
+		return;
+	}
+	if (t->p.nonce < 0) {
+		fail_payout(t, "INTERNAL", "claimed for signing without a nonce");
+		return;
+	}
+	if (t->p.unsigned_len == 0) {
+		if (build_unsigned(t, a) != 0)
+			return;
+	} else if (evm_tx_decode(&t->tx, t->p.unsigned_tx,
+	    t->p.unsigned_len) != 0 || t->tx.is_signed ||
+	    t->tx.nonce != (uint64_t)t->p.nonce ||
+	    t->tx.chain_id != t->p.chain_id) {
+		/* Never signed: signerd refuses what does not decode. */
+		fail_payout(t, "INTERNAL", "the stored unsigned transaction "
+		    "does not decode or is not this payout's");
+		return;
+	}
+	/* Stopping: give it back now rather than start a signature. */
+	if (stopping(w)) {
+		retry_later(t, 0, "orchestratord stopping");
+		return;
+	}
+	if (prepare_request(t, t->p.unsigned_tx, t->p.unsigned_len) != 0)
+		return;
+	/* Same request id and bytes on every attempt (D9): safe to repeat. */
+	t0 = mono_s();
+	r = prt_client_sign(w->app->signer->client, &t->req, &t->rep, &hdr);
+	metrics_observe(w->app->metrics, MH_SIGN, mono_s() - t0);
+	if (r != 0 || hdr.result < 0) {
+		snprintf(why, sizeof(why), "signerd: %s %s",
+		    err_str(r != 0 ? r : hdr.result), r != 0 ?
+		    prt_client_last_error() : hdr.message);
+		log_warn("payout %s: %s", t->p.request_id, why);
+		retry_later(t, t->backoff_ms, why);
+		return;
+	}
+	if (hdr.result > 0) {
+		refused(t, &hdr, "sign");
+		return;
+	}
+	if (txb_check_signed(t->rep.raw, t->rep.raw_len, t->rep.tx_hash,
+	    t->p.unsigned_tx, t->p.unsigned_len) != 0) {
+		log_error("payout %s: signerd's reply is not the transaction "
+		    "asked for; not stored", t->p.request_id);
+		retry_later(t, t->backoff_ms, "signerd reply mismatch");
+		return;
+	}
+	submit(t, t->rep.raw, t->rep.raw_len);
+}
+
+/* --- the thread ----------------------------------------------------------- */
+
+/* Every sender of the policy on the node's chain gets its nonce counter. */
+static int
+seed_nonces(struct wthread *t)
+{
+	struct app *app = t->w->app;
+	const struct pol_policy *pol = app->signer->policy;
+	const struct pol_asset *a;
+	char sender[EVM_ADDR_STR];
+	uint8_t addr[EVM_ADDR_LEN];
+	uint64_t chain, nonce;
+	size_t i;
+	int r;
+
+	if (pol == NULL)
+		return ERR_IO;
+	if ((r = rpc_chain_id(t->rpc, &chain)) != 0) {
+		log_warn("EVM node: %s", rpc_last_error());
+		return r;
+	}
+	for (i = 0; i < pol_asset_count(pol); i++) {
+		a = pol_asset(pol, i);
+		if (a->chain_id != chain) {
+			log_warn("asset %s is on chain %" PRIu64 ", the EVM node "
+			    "serves %" PRIu64 ": its payouts cannot be sent",
+			    a->name, a->chain_id, chain);
+			continue;
+		}
+		if (signer_sender(app->signer, a, addr) != 0) {
+			log_warn("asset %s: signerd has no key %s", a->name,
+			    a->key);
+			continue;
+		}
+		if ((r = rpc_nonce(t->rpc, addr, "pending", &nonce)) != 0) {
+			log_warn("EVM node: %s", rpc_last_error());
+			return r;
+		}
+		evm_addr_to_str(sender, addr);
+		if ((r = store_seed_nonce(t->db, sender, chain, nonce)) != 0) {
+			log_warn("PostgreSQL: %s", db_last_error());
+			return r;
+		}
+		log_info("nonces of %s on chain %" PRIu64 " start at least at "
+		    "%" PRIu64 " (asset %s)", sender, chain, nonce, a->name);
+	}
+	atomic_store(&t->w->chain, chain);
+	return 0;
+}
+
+/* Once per replica, by whichever thread comes first. */
+static int
+ensure_seeded(struct wthread *t)
+{
+	struct workers *w = t->w;
+	int seeded;
+
+	pthread_mutex_lock(&w->seed_mu);
+	while (!w->seeded && !stopping(w)) {
+		if (seed_nonces(t) == 0)
+			w->seeded = 1;
+		else
+			trouble(t);
+	}
+	seeded = w->seeded;
+	pthread_mutex_unlock(&w->seed_mu);
+	ok(t);
+	return seeded;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct wthread *t = arg;
+	struct workers *w = t->w;
+	const struct orch_config *cfg = w->app->cfg;
+	double t0;
+	int r;
+
+	if (!ensure_seeded(t))
+		return NULL;
+	log_info("worker %s: claiming", t->id);
+	while (!stopping(w)) {
+		t0 = mono_s();
+		r = store_claim(t->db, t->id, cfg->lease_ms, &t->p);
+		metrics_observe(w->app->metrics, MH_CLAIM, mono_s() - t0);
+		if (r == ERR_NOT_FOUND) {
+			ok(t);
+			nap(w, cfg->worker_poll_ms);
+			continue;
+		}
+		if (r != 0) {
+			log_warn("worker %s: claim: %s %s", t->id, err_str(r),
+			    db_last_error());
+			trouble(t);
+			continue;
+		}
+		log_info("payout %s: claimed %s by %s (nonce %" PRId64 ")",
+		    t->p.request_id, fsm_status_name(t->p.status), t->id,
+		    t->p.nonce);
+		if (t->p.status == PS_APPROVED)
+			do_queue(t);
+		else if (t->p.status == PS_SIGNING)
+			do_sign(t);
+		else
+			retry_later(t, t->backoff_ms, "claimed in an unexpected "
+			    "status");
+	}
+	log_info("worker %s: stopped", t->id);
+	return NULL;
+}
+
+/* --- start and stop ------------------------------------------------------ */
+
+static void
+workers_free(struct workers *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		db_close(w->t[i].db);
+		rpc_close(w->t[i].rpc);
+	}
+	free(w->t);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->seed_mu);
+	free(w);
+}
+
+int
+workers_start(struct workers **out, struct app *app)
+{
+	const struct orch_config *cfg = app->cfg;
+	pthread_condattr_t ca;
+	struct workers *w;
+	struct wthread *t;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if (cfg->workers < 0 || app->signer == NULL)
+		return ERR_INVALID_ARG;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return ERR_NOMEM;
+	w->app = app;
+	atomic_init(&w->stop, 0);
+	atomic_init(&w->chain, 0);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->seed_mu, NULL);
+	/* Naps measure monotonic time: a clock step must not wake or stall them. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (cfg->workers > 0 &&
+	    (w->t = calloc((size_t)cfg->workers, sizeof(*w->t))) == NULL) {
+		workers_free(w);
+		return ERR_NOMEM;
+	}
+	w->n = (size_t)cfg->workers;
+	for (i = 0; i < w->n; i++) {
+		t = &w->t[i];
+		t->w = w;
+		t->index = (int)i;
+		t->backoff_ms = BACKOFF_MIN_MS;
+		snprintf(t->id, sizeof(t->id), "%s/%d", cfg->worker_id, (int)i);
+		/* PostgreSQL down now is fine: db_exec connects later. */
+		if (((r = db_open(&t->db, cfg->conninfo, store_stmts,
+		    store_nstmts)) != 0 && r != ERR_IO) ||
+		    (r = rpc_open(&t->rpc, cfg->rpc_url, cfg->rpc_timeout_ms)) !=
+		    0)
+			goto fail;
+	}
+	for (i = 0; i < w->n; i++) {
+		if (pthread_create(&w->t[i].th, NULL, worker_main, &w->t[i]) !=
+		    0) {
+			r = ERR_NOMEM;
+			goto fail;
+		}
+		w->t[i].started = 1;
+	}
+	*out = w;
+	return 0;
+fail:
+	workers_stop(w);
+	return r;
+}
+
+void
+workers_stop(struct workers *w)
+{
+	struct timespec deadline;
+	int stragglers = 0;
+	size_t i;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	atomic_store(&w->stop, 1);
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += w->app->cfg->shutdown_seconds;
+	for (i = 0; i < w->n; i++) {
+		if (!w->t[i].started)
+			continue;
+		if (pthread_timedjoin_np(w->t[i].th, NULL, &deadline) != 0) {
+			log_error("worker %s did not stop within %d s; left "
+			    "running (its lease runs out)", w->t[i].id,
+			    w->app->cfg->shutdown_seconds);
+			stragglers++;
+		}
+	}
+	/* A straggler still uses its connection and the shared state. */
+	if (stragglers == 0)
+		workers_free(w);
+}

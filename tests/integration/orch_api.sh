@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# orch_api.sh: orchestratord's HTTP API against a real PostgreSQL, signerd
+# (SoftHSM2) and EVM node: every bad request is answered with the right
+# status and code, and writes nothing; idempotency; roles; pagination;
+# events; health, readiness and metrics.  Workers are off (count = 0), so
+# the payouts created here stay where the API put them.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+. tests/lib/tap.sh
+SD_POLICY=governed
+. tests/lib/signerd.sh
+EVMNODE_INSTAMINE=strict
+. tests/lib/evmnode.sh
+. tests/lib/pg.sh
+. tests/lib/orch.sh
+
+check "signerd provisioned (governed policy)" signerd_provision
+check "signerd starts" signerd_start
+check "EVM node starts" evmnode_start
+check "PostgreSQL starts" pg_start
+check "orchestratord migrate" orch_provision
+check "migrate again is a no-op" "$ORCH" migrate -c "$WORK/orch-1.conf"
+orch_config 1 worker.count=0
+check "orchestratord serve starts" orch_start 1
+
+# counts: payouts and events, to show a refusal wrote nothing.
+counts() { pgsql "SELECT (SELECT count(*) FROM payouts) || ':' || (SELECT count(*) FROM outbox) || ':' || (SELECT count(*) FROM approvals)"; }
+
+# expect STATUS CODE METHOD PATH [BODY] [TOKEN]: one call, its status and
+# error code, and nothing written.
+expect() {
+	local want=$1 code=$2 before after body
+	shift 2
+	before=$(counts)
+	body=$(api "$@")
+	after=$(counts)
+	if [ "$(api_status)" = "$want" ] && { [ "$code" = - ] ||
+	    [ "$(jq -r .error <<<"$body" 2>/dev/null)" = "$code" ]; } &&
+	    [ "$before" = "$after" ]; then
+		_tap_report 0 "$1 $2 -> $want $code, nothing written"
+	else
+		_tap_report 1 "$1 $2 -> $want $code (got $(api_status): $body; rows $before -> $after)"
+	fi
+}
+
+R=$RECIPIENT
+good() { jq -cn --arg id "$1" --arg a "${2:-ETH}" --arg to "${3:-$R}" --arg amt "${4:-1000}" \
+	'{request_id: $id, asset: $a, to: $to, amount: $amt}'; }
+
+# --- health ------------------------------------------------------------------
+api GET /healthz "" - >/dev/null
+check "healthz 200 without a token" [ "$(api_status)" = 200 ]
+r=$(api GET /readyz "" -)
+check "readyz 200 with PostgreSQL and signerd up" [ "$(api_status)" = 200 ]
+
+# --- authentication and roles --------------------------------------------------
+expect 401 UNAUTHENTICATED POST /v1/payouts "$(good a1)" -
+expect 401 UNAUTHENTICATED POST /v1/payouts "$(good a1)" "not-a-token"
+expect 403 FORBIDDEN POST /v1/payouts "$(good a1)" "$TOK_VIEW"
+expect 403 FORBIDDEN POST /v1/payouts "$(good a1)" "$TOK_APPROVE"
+expect 401 UNAUTHENTICATED GET /v1/payouts "" -
+expect 403 FORBIDDEN GET /v1/payouts "" "$TOK_SUBMIT"
+expect 401 UNAUTHENTICATED GET /metrics "" -
+
+# --- bad bodies -------------------------------------------------------------------
+expect 400 BAD_JSON POST /v1/payouts '{"request_id": "x",' "$TOK_SUBMIT"
+expect 400 BAD_JSON POST /v1/payouts '[1,2]' "$TOK_SUBMIT"
+expect 400 BAD_REQUEST POST /v1/payouts '{"request_id":"a2","asset":"ETH","to":"'$R'"}' "$TOK_SUBMIT"
+expect 400 BAD_REQUEST POST /v1/payouts "$(good a3 | jq -c '. + {extra: 1}')" "$TOK_SUBMIT"
+expect 400 - POST /v1/payouts '{"request_id":"a4","request_id":"a5","asset":"ETH","to":"'$R'","amount":"1"}' "$TOK_SUBMIT"
+expect 422 - POST /v1/payouts "$(good 'bad id!')" "$TOK_SUBMIT"
+expect 422 UNKNOWN_ASSET POST /v1/payouts "$(good a6 DOGE)" "$TOK_SUBMIT"
+expect 422 BAD_ADDRESS POST /v1/payouts "$(good a7 ETH "${R,,}")" "$TOK_SUBMIT"
+expect 422 BAD_ADDRESS POST /v1/payouts "$(good a8 ETH 0x70997970C51812dc3A010C7d01b50e0d17dc79C9)" "$TOK_SUBMIT"
+expect 422 BAD_ADDRESS POST /v1/payouts "$(good a9 ETH 0x0000000000000000000000000000000000000000)" "$TOK_SUBMIT"
+expect 422 BAD_ADDRESS POST /v1/payouts "$(good a10 ETH "$TUSD_CONTRACT")" "$TOK_SUBMIT"
+expect 422 BAD_AMOUNT POST /v1/payouts "$(good a11 ETH "$R" -5)" "$TOK_SUBMIT"
+expect 422 BAD_AMOUNT POST /v1/payouts "$(good a12 ETH "$R" 0)" "$TOK_SUBMIT"
+expect 422 BAD_AMOUNT POST /v1/payouts "$(good a13 ETH "$R" 1e5)" "$TOK_SUBMIT"
+expect 422 BAD_AMOUNT POST /v1/payouts "$(good a14 ETH "$R" 007)" "$TOK_SUBMIT"
+# 2^256 is one too many; 2^256-1 is a valid (if unpayable) amount.
+expect 422 BAD_AMOUNT POST /v1/payouts "$(good a15 ETH "$R" 115792089237316195423570985008687907853269984665640564039457584007913129639936)" "$TOK_SUBMIT"
+expect 422 BAD_AMOUNT POST /v1/payouts '{"request_id":"a16","asset":"ETH","to":"'$R'","amount":1000}' "$TOK_SUBMIT"
+big=$(head -c 20000 /dev/zero | tr '\0' 'x')
+expect 413 TOO_LARGE POST /v1/payouts "{\"request_id\":\"$big\"}" "$TOK_SUBMIT"
+before=$(counts)
+st=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOK_SUBMIT" \
+	-H 'Content-Type: text/plain' --data-binary "$(good a17)" "$ORCH_URL/v1/payouts")
+check "text/plain body -> 415, nothing written" [ "$st" = 415 ] && [ "$(counts)" = "$before" ]
+expect 404 NOT_FOUND GET /v1/nothing "" "$TOK_VIEW"
+expect 405 - DELETE /v1/payouts "" "$TOK_ADMIN"
+
+# --- create: idempotent by request id --------------------------------------------
+body=$(api POST /v1/payouts "$(good c1 ETH "$R" 1000)" "$TOK_SUBMIT")
+check "create -> 201" [ "$(api_status)" = 201 ]
+check "small payout auto-approved" [ "$(jq -r .status <<<"$body")" = APPROVED ]
+check "payout shows sender, chain, amount as a string" \
+	[ "$(jq -r '.from + " " + (.chain_id|tostring) + " " + .amount' <<<"$body")" = "$PAYOUT_ADDR 1337 1000" ]
+body2=$(api POST /v1/payouts "$(good c1 ETH "$R" 1000)" "$TOK_SUBMIT")
+check "same request again -> 200, same payout" [ "$(api_status)" = 200 ] && [ "$(jq -r .created_at <<<"$body2")" = "$(jq -r .created_at <<<"$body")" ]
+expect 409 CONFLICT POST /v1/payouts "$(good c1 ETH "$R" 1001)" "$TOK_SUBMIT"
+body=$(api POST /v1/payouts "$(good c2 ETH "$R" 150000)" "$TOK_SUBMIT")
+check "above the approval threshold -> PENDING_APPROVAL, 2 needed" \
+	[ "$(jq -r '.status + " " + (.approvals_required|tostring)' <<<"$body")" = "PENDING_APPROVAL 2" ]
+body=$(api POST /v1/payouts "$(good c3 ETH "$R" 300001)" "$TOK_SUBMIT")
+check "above the per-tx limit -> 201 REJECTED PER_TX_LIMIT (risk check)" \
+	[ "$(api_status)" = 201 ] && [ "$(jq -r '.status + " " + .reason_code' <<<"$body")" = "REJECTED PER_TX_LIMIT" ]
+body=$(api POST /v1/payouts "$(good c4 TUSD "$PAYOUT_ADDR" 10)" "$TOK_SUBMIT")
+check "TUSD to an address off its allowlist -> REJECTED RECIPIENT_NOT_ALLOWED" \
+	[ "$(jq -r '.status + " " + .reason_code' <<<"$body")" = "REJECTED RECIPIENT_NOT_ALLOWED" ]
+body=$(api POST /v1/payouts "$(good c5 ETH "$R" 250000)" "$TOK_SUBMIT")
+check "above the timelock threshold -> timelock true" [ "$(jq -r .timelock <<<"$body")" = true ]
+
+# --- approvals -----------------------------------------------------------------------
+ap_alice=$(sd_approve alice c2 1337 ETH "$R" 150000)
+expect 403 FORBIDDEN POST /v1/payouts/c2/approvals "$ap_alice" "$TOK_SUBMIT"
+expect 422 BAD_APPROVER POST /v1/payouts/c2/approvals "$(sd_approve mallory c2 1337 ETH "$R" 150000)" "$TOK_APPROVE"
+forged=$(sd_approve mallory c2 1337 ETH "$R" 150000 | jq -c '.approver = "carol"')
+expect 422 APPROVAL_BAD_SIGNATURE POST /v1/payouts/c2/approvals "$forged" "$TOK_APPROVE"
+other=$(sd_approve bob c1 1337 ETH "$R" 150000)
+expect 422 APPROVAL_BAD_SIGNATURE POST /v1/payouts/c2/approvals "$other" "$TOK_APPROVE"
+expired=$(sd_approve bob c2 1337 ETH "$R" 150000 $(( $(date +%s) - 10 )))
+expect 422 APPROVAL_EXPIRED POST /v1/payouts/c2/approvals "$expired" "$TOK_APPROVE"
+expect 404 NOT_FOUND POST /v1/payouts/nope/approvals "$ap_alice" "$TOK_APPROVE"
+body=$(api POST /v1/payouts/c2/approvals "$ap_alice" "$TOK_APPROVE")
+check "alice's approval stored, still pending (1 of 2)" [ "$(api_status)" = 200 ] && \
+	[ "$(jq -r '.status + " " + (.approvals|tostring)' <<<"$body")" = "PENDING_APPROVAL 1" ]
+expect 409 CONFLICT POST /v1/payouts/c2/approvals "$ap_alice" "$TOK_APPROVE"
+body=$(api POST /v1/payouts/c2/approvals "$(sd_approve erin c2 1337 ETH "$R" 150000)" "$TOK_APPROVE")
+check "erin's (Ed25519) approval makes it APPROVED" [ "$(jq -r .status <<<"$body")" = APPROVED ]
+expect 409 CONFLICT POST /v1/payouts/c2/approvals "$(sd_approve bob c2 1337 ETH "$R" 150000)" "$TOK_APPROVE"
+
+# --- reject ----------------------------------------------------------------------------
+api POST /v1/payouts "$(good j1 ETH "$R" 150000)" "$TOK_SUBMIT" >/dev/null
+expect 400 - POST /v1/payouts/j1/reject '{}' "$TOK_APPROVE"
+body=$(api POST /v1/payouts/j1/reject '{"reason":"unknown customer"}' "$TOK_APPROVE")
+check "reject -> REJECTED with the reason" [ "$(jq -r '.status + ":" + .reason' <<<"$body")" = "REJECTED:unknown customer" ]
+expect 409 CONFLICT POST /v1/payouts/j1/reject '{"reason":"again"}' "$TOK_APPROVE"
+expect 409 CONFLICT POST /v1/payouts/j1/approvals "$(sd_approve bob j1 1337 ETH "$R" 150000)" "$TOK_APPROVE"
+
+# --- cancel before anything reached signerd -----------------------------------------------
+api POST /v1/payouts "$(good k1 ETH "$R" 150000)" "$TOK_SUBMIT" >/dev/null
+expect 422 APPROVAL_BAD_SIGNATURE POST /v1/payouts/k1/cancel "$(sd_approve_op mallory cancel k1 | jq -c '.approver = "bob"')" "$TOK_APPROVE"
+body=$(api POST /v1/payouts/k1/cancel "$(sd_approve_op bob cancel k1)" "$TOK_APPROVE")
+check "cancel while pending -> CANCELLED" [ "$(jq -r .status <<<"$body")" = CANCELLED ]
+
+# --- reads ---------------------------------------------------------------------------------
+body=$(api GET /v1/payouts/c1 "" "$TOK_VIEW")
+check "GET one payout" [ "$(api_status)" = 200 ] && [ "$(jq -r .request_id <<<"$body")" = c1 ]
+expect 404 NOT_FOUND GET /v1/payouts/zzz "" "$TOK_VIEW"
+page1=$(api GET "/v1/payouts?first=2" "" "$TOK_VIEW")
+next=$(jq -r .next <<<"$page1")
+page2=$(api GET "/v1/payouts?first=2&after=$next" "" "$TOK_VIEW")
+check "pagination: two pages of 2, disjoint, in order" \
+	[ "$(jq -r '[.payouts[].request_id] | join(",")' <<<"$page1"),$(jq -r '[.payouts[].request_id] | join(",")' <<<"$page2")" = "c1,c2,c3,c4" ]
+all=$(api GET "/v1/payouts?status=REJECTED&first=50" "" "$TOK_VIEW")
+check "status filter" [ "$(jq -r '[.payouts[].request_id] | join(",")' <<<"$all")" = "c3,c4,j1" ]
+expect 400 - GET "/v1/payouts?status=BOGUS" "" "$TOK_VIEW"
+expect 400 BAD_CURSOR GET "/v1/payouts?after=%%%%" "" "$TOK_VIEW"
+expect 400 BAD_CURSOR GET "/v1/payouts?after=YWJj" "" "$TOK_VIEW"
+expect 400 - GET "/v1/payouts?first=0" "" "$TOK_VIEW"
+expect 400 - GET "/v1/payouts?first=501" "" "$TOK_VIEW"
+ev=$(api GET "/v1/events?first=100" "" "$TOK_VIEW")
+check "events feed: c2's Created then Approved" \
+	[ "$(jq -r '[.events[] | select(.request_id == "c2") | .event] | join(",")' <<<"$ev")" = "PayoutRequestCreated,PayoutRequestApproved" ]
+check "events feed: c3's RiskCheckRejected" \
+	[ "$(jq -r '[.events[] | select(.request_id == "c3") | .event] | join(",")' <<<"$ev")" = "PayoutRequestCreated,RiskCheckRejected" ]
+ex=$(api GET "/v1/exposure?asset=ETH" "" "$TOK_VIEW")
+check "exposure from signerd" [ "$(api_status)" = 200 ] && [ "$(jq -r .limit <<<"$ex")" = 5000000 ]
+expect 422 UNKNOWN_ASSET GET "/v1/exposure?asset=DOGE" "" "$TOK_VIEW"
+m=$(api GET /metrics "" "$TOK_VIEW")
+check "metrics: payouts by status" grep -q 'status="REJECTED"} 3' <<<"$m"
+check "metrics: http responses by code" grep -q 'code="422"' <<<"$m"
+
+# --- rate limit ----------------------------------------------------------------------------
+orch_stop 1
+orch_config 1 worker.count=0 http.rate_per_second=1 http.rate_burst=3
+check "restarts with a tight rate limit" orch_start 1
+codes=""
+for i in 1 2 3 4 5; do api GET /v1/payouts/c1 "" "$TOK_VIEW" >/dev/null; codes+="$(api_status) "; done
+check "burst 3 then 429 (codes: $codes)" [ "$codes" = "200 200 200 429 429 " ]
+
+# --- readiness follows its dependencies ----------------------------------------------------------
+signerd_stop
+api GET /readyz "" - >/dev/null
+check "readyz 503 while signerd is down" [ "$(api_status)" = 503 ]
+check "signerd back" signerd_start
+sleep 1
+api GET /readyz "" - >/dev/null
+check "readyz 200 again" [ "$(api_status)" = 200 ]
+check "SIGTERM: clean exit 0" orch_stop 1
+check "no secrets in the log (no bearer token)" bash -c "! grep -qF '$TOK_SUBMIT' '$WORK/orch-1.log'"
+tap_done

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# orch_replicas.sh: two orchestratord replicas on one PostgreSQL share 500
+# payouts; one is killed with SIGKILL mid-run and the survivor finishes
+# its work.  Afterwards: every payout CONFIRMED, signerd signed each
+# request id exactly once, the key's nonces on chain are exactly 0..499
+# (none used twice, none skipped), and the recipient got exactly the sum.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+N=${ORCH_REPLICA_PAYOUTS:-500}
+AMOUNT=1000
+. tests/lib/tap.sh
+. tests/lib/signerd.sh
+# One-second blocks: ganache's instamine leaves a transaction that
+# arrived before its nonce's predecessor waiting until another one comes;
+# a chain that mines on a clock (as real ones do) picks it up.
+EVMNODE_BLOCKTIME=1
+. tests/lib/evmnode.sh
+. tests/lib/pg.sh
+. tests/lib/orch.sh
+
+check "signerd provisioned" signerd_provision
+check "signerd starts" signerd_start
+check "EVM node starts" evmnode_start
+check "payout key funded" fund "$PAYOUT_ADDR" 1000000000000000000
+check "PostgreSQL starts" pg_start
+check "orchestratord migrate" orch_provision
+# A short lease, so the survivor takes over the killed replica's rows soon.
+ORCH_LEASE_MS=4000
+orch_config 1
+orch_config 2
+check "replica 1 starts" orch_start 1
+check "replica 2 starts" orch_start 2
+before=$(balance "$RECIPIENT")
+
+# Submit through both replicas' APIs, 4 at a time.
+submit() {
+	local i=$1 port
+	port=${ORCH_PORT[$((i % 2 + 1))]}
+	curl -sS --noproxy '*' --max-time 30 -o /dev/null -w '%{http_code}\n' \
+		-H "Authorization: Bearer $TOK_SUBMIT" -H 'Content-Type: application/json' \
+		--data-binary "{\"request_id\":\"p-$i\",\"asset\":\"ETH\",\"to\":\"$RECIPIENT\",\"amount\":\"$AMOUNT\"}" \
+		"http://127.0.0.1:$port/v1/payouts"
+}
+export -f submit
+export TOK_SUBMIT RECIPIENT AMOUNT
+declare -p ORCH_PORT >"$WORK/ports"
+codes=$(seq 1 "$N" | xargs -P 4 -I{} bash -c ". '$WORK/ports'; submit {}" | sort | uniq -c | tr -s ' ')
+check "$N payouts accepted (HTTP codes:$codes)" [ "$codes" = " $N 201" ]
+
+# Kill replica 2 once a fifth of the payouts are through.
+deadline=$((SECONDS + 240))
+until [ "$(pgsql "SELECT count(*) FROM payouts WHERE status = 'CONFIRMED'")" -ge $((N / 5)) ] ||
+	[ $SECONDS -ge $deadline ]; do
+	sleep 0.5
+done
+inflight=$(pgsql "SELECT count(*) FROM payouts WHERE lease_owner LIKE 'replica-2/%'")
+orch_kill9 2
+check "replica 2 killed with SIGKILL (it held $inflight rows)" [ -z "${ORCH_PID[2]}" ]
+
+deadline=$((SECONDS + 600))
+until [ "$(pgsql "SELECT count(*) FROM payouts WHERE status IN ('CONFIRMED','FAILED','REJECTED','CANCELLED')")" -ge "$N" ] ||
+	[ $SECONDS -ge $deadline ]; do
+	sleep 1
+done
+check "every payout terminal" [ "$(pgsql "SELECT count(*) FROM payouts WHERE status NOT IN ('CONFIRMED','FAILED','REJECTED','CANCELLED')")" = 0 ]
+check "every payout CONFIRMED" [ "$(pgsql "SELECT count(*) FROM payouts WHERE status = 'CONFIRMED'")" = "$N" ]
+check "replica 2's leases were taken over" \
+	[ "$(pgsql "SELECT count(*) FROM payouts WHERE lease_owner LIKE 'replica-2/%' AND status NOT IN ('CONFIRMED','FAILED')")" = 0 ]
+# Fee bumps re-sign a payout on purpose (same nonce, higher fees); every
+# other signature is a payout's first and only.
+signed=$(jq -r 'select(.type == "signed" and .fee_bump != true) | .request_id' "$SD_JOURNAL"/seg-*.jsonl | sort)
+bumps=$(jq -r 'select(.type == "signed" and .fee_bump == true) | .request_id' "$SD_JOURNAL"/seg-*.jsonl | wc -l)
+echo "# fee bumps: $bumps; stats: $(pgsql "SELECT 'attempts max ' || max(attempts) || ', bumps ' || sum(bumps) || ', seconds created->confirmed p50 ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM updated_at - created_at))::numeric, 1) || ' max ' || round(max(extract(epoch FROM updated_at - created_at))::numeric, 1) FROM payouts")"
+check "signerd signed $N distinct request ids" [ "$(sort -u <<<"$signed" | grep -c .)" = "$N" ]
+check "and none of them twice" [ -z "$(uniq -d <<<"$signed")" ]
+check "nonces in the db: $N distinct, 0..$((N - 1))" \
+	[ "$(pgsql "SELECT count(DISTINCT nonce) || ':' || min(nonce) || ':' || max(nonce) FROM payouts")" = "$N:0:$((N - 1))" ]
+check "the key's nonce on chain is $N" [ "$(evm_dec "$(rpc eth_getTransactionCount "[\"$PAYOUT_ADDR\", \"latest\"]")")" = "$N" ]
+check "each payout's tx mined with its own nonce" \
+	[ "$(pgsql "SELECT count(DISTINCT tx_hash) FROM payouts")" = "$N" ]
+after=$(balance "$RECIPIENT")
+check "recipient received exactly $N x $AMOUNT wei" \
+	[ "$(node -e "console.log((BigInt('$after') - BigInt('$before')).toString())")" = $((N * AMOUNT)) ]
+check "one Confirmed event per payout" \
+	[ "$(pgsql "SELECT count(*) FROM outbox WHERE event = 'PayoutConfirmed'")" = "$N" ]
+check "survivor exits 0 on SIGTERM" orch_stop 1
+check "signerd stops cleanly" signerd_stop
+check "the signer's journal verifies" "$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pubkey "$AUDIT_PEM"
+tap_done

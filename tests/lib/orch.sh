@@ -1,0 +1,174 @@
+# orch.sh: run real orchestratord replicas against a throwaway PostgreSQL
+# (pg.sh), a real signerd (signerd.sh) and a local EVM node (evmnode.sh);
+# source it after those three.  Needs BUILD.
+#   orch_provision        bearer tokens (one per role), `orchestratord
+#                         migrate`; sets ORCH_TOKENS, TOK_SUBMIT,
+#                         TOK_APPROVE, TOK_ADMIN, TOK_VIEW
+#   orch_config N [K=V..] writes $WORK/orch-N.conf (worker id replica-N,
+#                         an HTTP port picked by the kernel); extra
+#                         "section.key=value" pairs override defaults
+#   orch_start N          starts replica N (config written if missing),
+#                         waits for its "ready" line; sets ORCH_PID[N],
+#                         ORCH_PORT[N], and ORCH_URL (replica 1's, or the
+#                         first started)
+#   orch_stop N           SIGTERM, waits (bounded); returns its status
+#   orch_kill9 N          SIGKILL, waits
+#   api METHOD PATH [BODY] [TOKEN]
+#                         one HTTP call to ORCH_URL with TOKEN (default
+#                         TOK_ADMIN; "-" for none); prints the body
+#   api_status            the HTTP status of the last api call (kept in a
+#                         file: callers run api inside $(...))
+#   wait_status ID STATUS [SECONDS]
+#                         polls GET /v1/payouts/ID until STATUS (or any
+#                         terminal status when STATUS is "terminal")
+ORCH="$BUILD/orchestratord"
+declare -a ORCH_PID ORCH_PORT
+ORCH_URL=""
+
+# _orch_token NAME ROLE VAR: a random token into VAR, its hash into tokens.
+_orch_token() {
+	local tok
+	tok=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+	printf '%s %s %s\n' "$1" "$2" "$(printf %s "$tok" | sha256sum | cut -d' ' -f1)" \
+		>>"$ORCH_TOKENS"
+	printf -v "$3" '%s' "$tok"
+}
+
+orch_provision() {
+	ORCH_TOKENS="$WORK/api-tokens"
+	( umask 077; : >"$ORCH_TOKENS" )
+	_orch_token ops-submit submitter TOK_SUBMIT
+	_orch_token ops-approve approver TOK_APPROVE
+	_orch_token ops-admin admin TOK_ADMIN
+	_orch_token ops-view viewer TOK_VIEW
+	orch_config 1
+	"$ORCH" migrate -c "$WORK/orch-1.conf" >>"$WORK/orch-migrate.log" 2>&1
+}
+
+orch_config() {
+	local n=$1 kv
+	shift
+	(
+		umask 077
+		cat >"$WORK/orch-$n.conf" <<CONF
+[database]
+conninfo = $PG_CONNINFO
+pool = 4
+[signer]
+socket = ipc://$SD_SOCK
+timeout_ms = 10000
+[evm]
+rpc_url = $EVM_RPC
+timeout_ms = 5000
+poll_ms = ${ORCH_EVM_POLL_MS:-200}
+bump_after_seconds = ${ORCH_BUMP_AFTER:-120}
+[http]
+listen = 127.0.0.1:0
+tokens = $ORCH_TOKENS
+rate_per_second = ${ORCH_RATE:-1000}
+rate_burst = ${ORCH_BURST:-2000}
+[worker]
+id = replica-$n
+count = ${ORCH_WORKERS:-2}
+lease_ms = ${ORCH_LEASE_MS:-5000}
+poll_ms = 20
+shutdown_seconds = 10
+CONF
+	)
+	# Overrides replace the key in its section (a key given twice is
+	# refused by orchestratord, as it should be).
+	for kv in "$@"; do
+		local sec=${kv%%.*} rest=${kv#*.} key
+		key=${rest%%=*}
+		sed -i -e "/^\[$sec\]/,/^\[/{/^$key = /d}" \
+			-e "/^\[$sec\]/a $key = ${rest#*=}" "$WORK/orch-$n.conf"
+	done
+}
+
+orch_start() {
+	local n=$1 i log="$WORK/orch-$1.log" line
+	[ -f "$WORK/orch-$n.conf" ] || orch_config "$n"
+	: >"$log"
+	"$ORCH" serve -c "$WORK/orch-$n.conf" 2>>"$log" &
+	ORCH_PID[$n]=$!
+	for i in $(seq 1 150); do
+		line=$(grep -m1 '"msg":"ready' "$log" 2>/dev/null) && break
+		if ! kill -0 "${ORCH_PID[$n]}" 2>/dev/null; then
+			ORCH_PID[$n]=
+			tail -5 "$log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	[ -n "$line" ] || { tail -5 "$log" >&2; return 1; }
+	ORCH_PORT[$n]=$(sed -E 's/.*http=127\.0\.0\.1:([0-9]+).*/\1/' <<<"$line")
+	# api talks to the first replica started (again after a restart).
+	if [ -z "$ORCH_URL" ] || [ "${ORCH_URL_OF:-$n}" = "$n" ]; then
+		ORCH_URL="http://127.0.0.1:${ORCH_PORT[$n]}"
+		ORCH_URL_OF=$n
+	fi
+}
+
+orch_stop() {
+	local n=$1 pid=${ORCH_PID[$1]:-} rc guard
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	( sleep 40; kill -KILL "$pid" 2>/dev/null ) &
+	guard=$!
+	wait "$pid"; rc=$?
+	kill "$guard" 2>/dev/null; wait "$guard" 2>/dev/null
+	ORCH_PID[$n]=
+	return $rc
+}
+
+orch_kill9() {
+	local pid=${ORCH_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	ORCH_PID[$1]=
+}
+
+_orch_kill_all() {
+	local n
+	for n in "${!ORCH_PID[@]}"; do
+		orch_kill9 "$n"
+	done
+}
+on_exit _orch_kill_all
+
+api() {
+	local method=$1 path=$2 body=${3:-} tok=${4:-$TOK_ADMIN} out args=()
+	out=$(mktemp "$WORK/api.XXXXXX")
+	[ "$tok" = - ] || args+=(-H "Authorization: Bearer $tok")
+	if [ -n "$body" ]; then
+		args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	fi
+	curl -sS --noproxy '*' --max-time 20 -o "$out" -w '%{http_code}' \
+		-X "$method" "${args[@]}" "$ORCH_URL$path" >"$WORK/api.status" ||
+		echo 000 >"$WORK/api.status"
+	cat "$out"
+	rm -f "$out"
+}
+
+api_status() {
+	cat "$WORK/api.status"
+}
+
+wait_status() {
+	local id=$1 want=$2 deadline=$((SECONDS + ${3:-60})) st
+	while :; do
+		st=$(api GET "/v1/payouts/$id" "" "$TOK_VIEW" | jq -r .status 2>/dev/null)
+		if [ "$st" = "$want" ]; then
+			return 0
+		fi
+		if [ "$want" = terminal ]; then
+			case $st in CONFIRMED|FAILED|REJECTED|CANCELLED) return 0 ;; esac
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "wait_status $id: still $st after ${3:-60}s (wanted $want)" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
