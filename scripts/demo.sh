@@ -16,7 +16,7 @@ SIGNERD=$BUILD/signerd
 CHAIN_ID=1337
 DELAY=10			# the demo's timelock, seconds
 STEP=0
-NSTEPS=12
+NSTEPS=13
 SD_PID=
 
 step() { STEP=$((STEP + 1)); printf '\n[%d/%d] %s\n' "$STEP" "$NSTEPS" "$*"; }
