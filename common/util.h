@@ -35,4 +35,16 @@ int util_hex_decode_var(uint8_t *out, size_t cap, size_t *outlen,
 /* Copies s into out (cap bytes, always NUL-terminated) escaped for JSON. */
 void util_json_escape(char *out, size_t cap, const char *s);
 
+/*
+ * Reads a whole config file that decides what a daemon trusts (which
+ * module to load, which tokens may move money): it must be a regular file
+ * owned by root or the effective uid, not writable by group or others, and
+ * at most max bytes.  Returns 0 with *buf (malloc'd, NUL-terminated; free
+ * it) and *len; else ERR_IO, ERR_PERMISSION, ERR_TOO_LARGE or ERR_NOMEM
+ * with the reason in why ("not a regular file", "writable by group or
+ * others (mode 0664)", strerror text).
+ */
+int util_read_trusted_file(const char *path, size_t max, char **buf,
+    size_t *len, char *why, size_t whylen) WARN_UNUSED;
+
 #endif

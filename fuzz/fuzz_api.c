@@ -92,7 +92,7 @@ fuzz_payout(const uint8_t *data, size_t size)
 		return;
 	}
 	/* What was accepted is what the store and signerd will be given. */
-	if (!val_id_ok(v.request_id, PRT_REQUEST_ID_MAX) || v.asset == NULL ||
+	if (!pol_id_ok(v.request_id, PRT_REQUEST_ID_MAX) || v.asset == NULL ||
 	    evm_addr_from_str(addr, v.to, 0) != 0 ||
 	    memcmp(addr, v.intent.recipient, EVM_ADDR_LEN) != 0 ||
 	    u256_from_dec(&amount, v.amount) != 0 || u256_is_zero(&amount) ||
@@ -124,7 +124,7 @@ fuzz_approval(const uint8_t *data, size_t size)
 		return;
 	}
 	if (a.sig_len < 1 || a.sig_len > PRT_APPROVAL_SIG_MAX || a.expiry == 0 ||
-	    !val_id_ok(a.approver, PRT_APPROVER_MAX))
+	    !pol_id_ok(a.approver, PRT_APPROVER_MAX))
 		__builtin_trap();
 	memset(&in, 0, sizeof(in));
 	strcpy(in.asset_name, "ETH");

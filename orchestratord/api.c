@@ -82,7 +82,7 @@ path_match(const char *pat, const char *path, char id[PRT_REQUEST_ID_MAX + 1])
 			return 0;
 		memcpy(id, path, n);
 		id[n] = '\0';
-		if (!val_id_ok(id, PRT_REQUEST_ID_MAX))
+		if (!pol_id_ok(id, PRT_REQUEST_ID_MAX))
 			return 0;
 		path += n;
 	}

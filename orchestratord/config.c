@@ -14,6 +14,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "policy/policy.h"
 
 #define CONFIG_FILE_MAX 65536
 #define LINE_MAX_OWN 600
@@ -264,64 +265,12 @@ on_pair(void *user, const char *section, const char *name, const char *value)
 static int
 read_file(struct load *ld, char **buf)
 {
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	int fd, r = ERR_IO;
+	char why[192];
+	int r;
 
-	*buf = NULL;
-	if ((fd = open(ld->path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		fail(ld, ERR_IO, 0, "%s", strerror(errno));
-		return ERR_IO;
-	}
-	if (fstat(fd, &st) != 0) {
-		fail(ld, ERR_IO, 0, "%s", strerror(errno));
-		goto out;
-	}
-	r = ERR_PERMISSION;
-	if (!S_ISREG(st.st_mode)) {
-		fail(ld, r, 0, "not a regular file");
-		goto out;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		fail(ld, r, 0, "owned by uid %lu, not root or us",
-		    (unsigned long)st.st_uid);
-		goto out;
-	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		fail(ld, r, 0, "writable by group or others (mode %04o)",
-		    (unsigned int)(st.st_mode & 07777));
-		goto out;
-	}
-	r = ERR_NOMEM;
-	if ((*buf = malloc(CONFIG_FILE_MAX + 1)) == NULL)
-		goto out;
-	for (;;) {
-		n = read(fd, *buf + got, CONFIG_FILE_MAX + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got > CONFIG_FILE_MAX) {
-			r = ERR_TOO_LARGE;
-			fail(ld, r, 0, "larger than %d bytes", CONFIG_FILE_MAX);
-			goto out;
-		}
-	}
-	if (n < 0) {
-		r = ERR_IO;
-		fail(ld, r, 0, "%s", strerror(errno));
-		goto out;
-	}
-	ld->len = got;
-	r = 0;
-out:
-	if (r != 0) {
-		free(*buf);
-		*buf = NULL;
-	}
-	close(fd);
+	if ((r = util_read_trusted_file(ld->path, CONFIG_FILE_MAX, buf,
+	    &ld->len, why, sizeof(why))) != 0)
+		fail(ld, r, 0, "%s", why);
 	return r;
 }
 
@@ -356,18 +305,6 @@ defaults(struct orch_config *cfg)
 	    (long)getpid());
 }
 
-/* Characters allowed in a worker id (it is stored as the lease owner). */
-static int
-id_ok(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._:-", *s) != NULL))
-			return 0;
-	return 1;
-}
 
 int
 orch_config_load(struct orch_config *cfg, const char *path, char *err,
@@ -412,7 +349,7 @@ orch_config_load(struct orch_config *cfg, const char *path, char *err,
 	else if (cfg->tokens_file[0] != '/')
 		fail(&ld, ERR_MALFORMED, ld.seen[12], "'tokens' must be an "
 		    "absolute path");
-	else if (!id_ok(cfg->worker_id))
+	else if (!pol_id_ok(cfg->worker_id, ORCH_WORKER_ID_MAX))
 		fail(&ld, ERR_MALFORMED, ld.seen[17], "'id' must be 1..63 of "
 		    "[A-Za-z0-9._:-]");
 out:

@@ -47,23 +47,6 @@ quote(char out[QUOTE_MAX + 4], const char *s)
 	out[i] = '\0';
 }
 
-int
-val_id_ok(const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		char ch = s[i];
-
-		if (i >= max)
-			return 0;
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		    ch == ':' || ch == '-'))
-			return 0;
-	}
-	return i > 0;
-}
 
 /* --- JSON objects with a fixed set of members ----------------------------- */
 
@@ -251,7 +234,7 @@ val_payout_body(struct val_payout *out, struct val_err *e,
 	    (asset = get_string(root, e, "asset")) == NULL ||
 	    (to = get_string(root, e, "to")) == NULL)
 		goto out;
-	if (!val_id_ok(id, PRT_REQUEST_ID_MAX)) {
+	if (!pol_id_ok(id, PRT_REQUEST_ID_MAX)) {
 		val_fail(e, 422, "BAD_REQUEST_ID", "request_id must be 1..%d of "
 		    "A-Z a-z 0-9 . _ : -", PRT_REQUEST_ID_MAX);
 		goto out;
@@ -359,7 +342,7 @@ val_approval_body(struct val_approval *out, struct val_err *e,
 		    "(unix seconds)");
 		goto out;
 	}
-	if (!val_id_ok(approver, PRT_APPROVER_MAX)) {
+	if (!pol_id_ok(approver, PRT_APPROVER_MAX)) {
 		val_fail(e, 422, "BAD_APPROVER", "approver must be 1..%d of "
 		    "A-Z a-z 0-9 . _ : -", PRT_APPROVER_MAX);
 		goto out;

@@ -37,8 +37,6 @@ struct val_err {
 	char message[VAL_MESSAGE_MAX];
 };
 
-/* 1 when s is 1..max bytes of [A-Za-z0-9._:-] (request ids, approvers). */
-int val_id_ok(const char *s, size_t max);
 
 /* --- POST /v1/payouts ---------------------------------------------------- */
 

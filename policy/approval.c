@@ -26,8 +26,8 @@ pol_action_name(int action)
 }
 
 /* Ids (policy and request) use the wire's id class: no escaping anywhere. */
-static int
-id_ok(const char *s, size_t max)
+int
+pol_id_ok(const char *s, size_t max)
 {
 	size_t i;
 
@@ -70,8 +70,8 @@ msg_ok(const struct pol_approval_msg *m)
 	if (memchr(m->policy_id, '\0', sizeof(m->policy_id)) == NULL ||
 	    memchr(m->request_id, '\0', sizeof(m->request_id)) == NULL ||
 	    memchr(m->asset, '\0', sizeof(m->asset)) == NULL ||
-	    !id_ok(m->policy_id, POL_ID_MAX) ||
-	    !id_ok(m->request_id, POL_REQUEST_ID_MAX))
+	    !pol_id_ok(m->policy_id, POL_ID_MAX) ||
+	    !pol_id_ok(m->request_id, POL_REQUEST_ID_MAX))
 		return 0;
 	if (m->action == POL_ACTION_SIGN)
 		return m->chain_id != 0 && asset_ok(m->asset);
@@ -89,7 +89,7 @@ pol_approval_msg_sign(struct pol_approval_msg *out,
 {
 	memset(out, 0, sizeof(*out));
 	if (strnlen(request_id, POL_REQUEST_ID_MAX + 1) > POL_REQUEST_ID_MAX ||
-	    !id_ok(request_id, POL_REQUEST_ID_MAX))
+	    !pol_id_ok(request_id, POL_REQUEST_ID_MAX))
 		return ERR_MALFORMED;
 	out->action = POL_ACTION_SIGN;
 	memcpy(out->policy_id, p->policy_id, sizeof(out->policy_id));
@@ -112,7 +112,7 @@ pol_approval_msg_op(struct pol_approval_msg *out,
 	    action != POL_ACTION_UNPAUSE)
 		return ERR_INVALID_ARG;
 	if (strnlen(id, POL_REQUEST_ID_MAX + 1) > POL_REQUEST_ID_MAX ||
-	    !id_ok(id, POL_REQUEST_ID_MAX))
+	    !pol_id_ok(id, POL_REQUEST_ID_MAX))
 		return ERR_MALFORMED;
 	out->action = action;
 	memcpy(out->policy_id, p->policy_id, sizeof(out->policy_id));
@@ -249,8 +249,8 @@ parse_body(struct pol_approval_msg *m, struct cur *c)
 	    (r = get_line(c, "request", m->request_id,
 	    sizeof(m->request_id))) != 0)
 		return r;
-	if (!id_ok(m->policy_id, POL_ID_MAX) ||
-	    !id_ok(m->request_id, POL_REQUEST_ID_MAX))
+	if (!pol_id_ok(m->policy_id, POL_ID_MAX) ||
+	    !pol_id_ok(m->request_id, POL_REQUEST_ID_MAX))
 		return ERR_MALFORMED;
 	if (m->action == POL_ACTION_SIGN) {
 		if ((r = get_line(c, "chain", v, sizeof(v))) != 0 ||

@@ -375,4 +375,11 @@ int pol_approval_parse(struct pol_approval_msg *out, const uint8_t *text,
  */
 int64_t pol_utc_day(int64_t unix_seconds);
 
+/*
+ * 1 when s is 1..max bytes of [A-Za-z0-9._:-]: the id class of policy
+ * ids, request ids and approver names on the wire, in approval texts and
+ * in the HTTP API (no escaping needed anywhere).
+ */
+int pol_id_ok(const char *s, size_t max);
+
 #endif

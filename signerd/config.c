@@ -575,76 +575,13 @@ check_required(struct load *ld)
 static int
 read_file(struct load *ld, char **buf, size_t *len)
 {
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	int fd, r = ERR_IO;
+	char why[192];
+	int r;
 
-	*buf = NULL;
-	*len = 0;
-	if ((fd = open(ld->path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		fail(ld, ERR_IO, 0, "%s", strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		fail(ld, ERR_IO, 0, "%s", strerror(errno));
-		goto out;
-	}
-	r = ERR_PERMISSION;
-	if (!S_ISREG(st.st_mode)) {
-		fail(ld, r, 0, "not a regular file");
-		goto out;
-	}
 	/* It names the module signerd dlopen()s as root. */
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		fail(ld, r, 0, "owned by uid %lu, not root or us",
-		    (unsigned long)st.st_uid);
-		goto out;
-	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		fail(ld, r, 0, "writable by group or others (mode %04o)",
-		    (unsigned int)(st.st_mode & 07777));
-		goto out;
-	}
-	r = ERR_TOO_LARGE;
-	if (st.st_size > SD_CONFIG_FILE_MAX) {
-		fail(ld, r, 0, "larger than %d bytes", SD_CONFIG_FILE_MAX);
-		goto out;
-	}
-	r = ERR_NOMEM;
-	/* One byte more than allowed, to notice a file that grew meanwhile. */
-	if ((*buf = malloc(SD_CONFIG_FILE_MAX + 1)) == NULL) {
-		fail(ld, r, 0, "out of memory");
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, *buf + got, SD_CONFIG_FILE_MAX + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = ERR_IO;
-			fail(ld, r, 0, "%s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > SD_CONFIG_FILE_MAX) {
-			r = ERR_TOO_LARGE;
-			fail(ld, r, 0, "larger than %d bytes",
-			    SD_CONFIG_FILE_MAX);
-			goto out;
-		}
-	}
-	*len = got;
-	r = 0;
-out:
-	if (r != 0) {
-		free(*buf);
-		*buf = NULL;
-	}
-	if (fd >= 0)
-		close(fd);
+	if ((r = util_read_trusted_file(ld->path, SD_CONFIG_FILE_MAX, buf, len,
+	    why, sizeof(why))) != 0)
+		fail(ld, r, 0, "%s", why);
 	return r;
 }
 

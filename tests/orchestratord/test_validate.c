@@ -609,12 +609,12 @@ test_asset_and_ids(void **state)
 	assert_int_not_equal(val_asset(&idx, &e, policy, NULL), 0);
 	assert_err(&e, 400, "BAD_REQUEST");
 
-	assert_int_equal(val_id_ok("a", 64), 1);
-	assert_int_equal(val_id_ok("A-z_0.9:", 64), 1);
-	assert_int_equal(val_id_ok("", 64), 0);
-	assert_int_equal(val_id_ok("abc", 2), 0);
-	assert_int_equal(val_id_ok("ab", 2), 1);
-	assert_int_equal(val_id_ok("a%b", 64), 0);
+	assert_int_equal(pol_id_ok("a", 64), 1);
+	assert_int_equal(pol_id_ok("A-z_0.9:", 64), 1);
+	assert_int_equal(pol_id_ok("", 64), 0);
+	assert_int_equal(pol_id_ok("abc", 2), 0);
+	assert_int_equal(pol_id_ok("ab", 2), 1);
+	assert_int_equal(pol_id_ok("a%b", 64), 0);
 }
 
 int

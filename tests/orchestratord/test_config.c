@@ -1,0 +1,173 @@
+/* test_config.c: orchestratord's INI config: defaults, and every refusal names file:line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "orchestratord/config.h"
+
+static char path[64];
+
+static const char *good =
+    "[database]\n"
+    "conninfo = host=/tmp/pg dbname=payouts user=orchestrator\n"
+    "[signer]\n"
+    "socket = ipc:///run/signer/signerd.sock\n"
+    "[evm]\n"
+    "rpc_url = http://127.0.0.1:8545\n"
+    "[http]\n"
+    "tokens = /etc/signer/api-tokens\n";
+
+/* Writes text (mode 0600 unless told) and loads it; err gets the reason. */
+static int
+load(struct orch_config *cfg, const char *text, mode_t mode, char *err,
+    size_t errlen)
+{
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof(path), "/tmp/orch-config-test.%ld",
+	    (long)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+	r = orch_config_load(cfg, path, err, errlen);
+	unlink(path);
+	return r;
+}
+
+/* good + extra lines appended to the section they name. */
+static int
+load_with(struct orch_config *cfg, const char *extra, char *err,
+    size_t errlen)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s%s", good, extra);
+	return load(cfg, text, 0600, err, errlen);
+}
+
+static void
+test_good_with_defaults(void **state)
+{
+	struct orch_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&cfg, good, 0600, err, sizeof(err)), 0);
+	assert_string_equal(cfg.signer_url, "ipc:///run/signer/signerd.sock");
+	assert_string_equal(cfg.http_host, "127.0.0.1");
+	assert_int_equal(cfg.http_port, 8080);
+	assert_int_equal(cfg.workers, 2);
+	assert_int_equal(cfg.lease_ms, 30000);
+	assert_int_equal(cfg.bump_after_seconds, 120);
+	assert_true(cfg.worker_id[0] != '\0');
+	assert_int_equal(load_with(&cfg, "[http]\nlisten = [::1]:9000\n"
+	    "[worker]\ncount = 0\nid = replica-7\n", err, sizeof(err)), 0);
+	assert_string_equal(cfg.http_host, "::1");
+	assert_int_equal(cfg.http_port, 9000);
+	assert_int_equal(cfg.workers, 0);
+	assert_string_equal(cfg.worker_id, "replica-7");
+}
+
+/* Each bad file is refused, and the message names where and why. */
+static void
+test_refusals(void **state)
+{
+	static const struct {
+		const char *extra, *want;
+	} cases[] = {
+		{ "[http]\nlisten = 0.0.0.0:8080\n", ":10: 'listen' must be" },
+		{ "[http]\nlisten = 127.0.0.1:70000\n", "'listen' must be" },
+		{ "[worker]\ncount = 65\n", ":10: 'count' must be a whole number" },
+		{ "[worker]\ncount = 02\n", "'count' must be a whole number" },
+		{ "[worker]\ncount = -1\n", "'count' must be a whole number" },
+		{ "[worker]\nlease_ms = 1\n", "'lease_ms'" },
+		{ "[worker]\nid = bad id\n", "'id' must be" },
+		{ "[worker]\nspeed = 3\n", ":10: unknown key 'speed' in [worker]" },
+		{ "[nope]\nx = 1\n", "unknown key 'x' in [nope]" },
+		{ "[signer]\nsocket = ipc:///b\n", "duplicate key 'socket' in "
+		    "[signer] (first at line 4)" },
+		{ "[process]\nlog_level = loud\n", "'log_level' must be" },
+		{ "[http]\nmax_body = \n", "empty value" },
+		{ "garbage line\n", ":9: expected [section]" },
+		{ "[http]\nthreads = 2\x01\n", "control or non-ASCII byte" },
+	};
+	struct orch_config cfg;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_not_equal(load_with(&cfg, cases[i].extra, err,
+		    sizeof(err)), 0);
+		if (strstr(err, cases[i].want) == NULL)
+			fail_msg("case %zu: '%s' lacks '%s'", i, err,
+			    cases[i].want);
+	}
+}
+
+static void
+test_required_and_loopback(void **state)
+{
+	struct orch_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&cfg, "[database]\nconninfo = x\n", 0600, err,
+	    sizeof(err)), ERR_MALFORMED);
+	assert_non_null(strstr(err, "missing required key 'socket' in "
+	    "[signer]"));
+	assert_int_not_equal(load(&cfg, "[database]\nconninfo = x\n[signer]\n"
+	    "socket = tcp://127.0.0.1:1\n[evm]\nrpc_url = http://127.0.0.1:1\n"
+	    "[http]\ntokens = /t\n", 0600, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "ipc:///"));
+	assert_int_not_equal(load(&cfg, "[database]\nconninfo = x\n[signer]\n"
+	    "socket = ipc:///s\n[evm]\nrpc_url = http://10.0.0.1:8545\n"
+	    "[http]\ntokens = /t\n", 0600, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "loopback"));
+	assert_int_not_equal(load(&cfg, "[database]\nconninfo = x\n[signer]\n"
+	    "socket = ipc:///s\n[evm]\nrpc_url = http://127.0.0.1:8545\n"
+	    "[http]\ntokens = relative\n", 0600, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "absolute"));
+}
+
+static void
+test_file_trust(void **state)
+{
+	struct orch_config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&cfg, good, 0666, err, sizeof(err)),
+	    ERR_PERMISSION);
+	assert_non_null(strstr(err, "writable by group or others"));
+	assert_int_equal(orch_config_load(&cfg, "/nonexistent/orch.conf", err,
+	    sizeof(err)), ERR_IO);
+	assert_non_null(strstr(err, "/nonexistent/orch.conf: "));
+	assert_int_equal(orch_config_load(&cfg, "/tmp", err, sizeof(err)),
+	    ERR_PERMISSION);
+	assert_non_null(strstr(err, "not a regular file"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_with_defaults),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_required_and_loopback),
+		cmocka_unit_test(test_file_trust),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
