@@ -16,7 +16,13 @@ EVMNODE_INSTAMINE=strict
 . tests/lib/orch.sh
 
 check "signerd provisioned (governed policy)" signerd_provision
+# A replica below runs as nobody: signerd admits that uid too, and the
+# socket's group lets it connect (operators do the same with their
+# orchestrator user).
+NOBODY_UID=$(id -u nobody)
+sed -i "s/^allowed_uids = 0$/allowed_uids = 0, $NOBODY_UID/" "$SD_CONF"
 check "signerd starts" signerd_start
+chgrp "$(id -gn nobody)" "$SD_SOCK"
 check "EVM node starts" evmnode_start
 check "PostgreSQL starts" pg_start
 check "orchestratord migrate" orch_provision
@@ -172,6 +178,16 @@ expect 422 UNKNOWN_ASSET GET "/v1/exposure?asset=DOGE" "" "$TOK_VIEW"
 m=$(api GET /metrics "" "$TOK_VIEW")
 check "metrics: payouts by status" grep -q 'status="REJECTED"} 3' <<<"$m"
 check "metrics: http responses by code" grep -q 'code="422"' <<<"$m"
+
+# --- an unprivileged replica -------------------------------------------------------
+orch_config 2 worker.count=0 process.user=nobody
+check "a replica with [process] user = nobody starts" orch_start 2
+check "it runs as nobody, with no_new_privs" \
+	[ "$(awk '/^Uid:/ {print $2 $3 $4 $5}' /proc/${ORCH_PID[2]}/status)" = "$NOBODY_UID$NOBODY_UID$NOBODY_UID$NOBODY_UID" ] &&
+	[ "$(awk '/^NoNewPrivs:/ {print $2}' /proc/${ORCH_PID[2]}/status)" = 1 ]
+st=$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ORCH_PORT[2]}/readyz")
+check "and reaches PostgreSQL and signerd (readyz $st)" [ "$st" = 200 ]
+check "it stops cleanly" orch_stop 2
 
 # --- rate limit ----------------------------------------------------------------------------
 orch_stop 1

@@ -80,6 +80,8 @@ CONF
 	for kv in "$@"; do
 		local sec=${kv%%.*} rest=${kv#*.} key
 		key=${rest%%=*}
+		grep -q "^\[$sec\]" "$WORK/orch-$n.conf" ||
+			echo "[$sec]" >>"$WORK/orch-$n.conf"
 		sed -i -e "/^\[$sec\]/,/^\[/{/^$key = /d}" \
 			-e "/^\[$sec\]/a $key = ${rest#*=}" "$WORK/orch-$n.conf"
 	done
