@@ -3,6 +3,12 @@
  * receipts of every signed version, canonical-block checks, reorgs,
  * rebroadcasts and fee bumps.  One thread per replica; rows are leased,
  * so replicas share the work without doing a row twice at once.
+ *
+ * A round tracks its rows by sender and nonce, so that what it sends
+ * again reaches the node in nonce order: a node can only mine a sender's
+ * next nonce, and one that has put later nonces aside (ganache never
+ * looks at them again by itself: tests/lib/EVMNODE_NOTES.md) takes them
+ * back only behind their predecessor.
  */
 #include "orchestratord/tracker.h"
 
@@ -24,23 +30,24 @@
 #include "orchestratord/txbuild.h"
 #include "proto/client.h"
 
-#define BATCH 64
+#define BATCH 64		/* a round's first lease; doubles as needed */
+#define ROUND_MAX 1024		/* rows a round leases at most (17 KB each) */
 #define MAX_VERSIONS 32		/* the first and every bump (max_bumps <= 20) */
 #define BLOCK_CACHE 16
 #define HOLD_SLOTS 1024
+#define SEEN_SLOTS 1024
+/*
+ * A sender's next nonce still unmined this many blocks after we saw or
+ * sent it is stuck in the node: one block may have been sealed before it
+ * arrived, the next should have taken it.
+ */
+#define STALL_BLOCKS 2
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 5000
 #define NAP_SLICE_MS 100
 #define NONCE_WARN_AFTER_MS 60000
 #define NONCE_WARN_EVERY_MS 30000
 #define WHY_MAX 512
-
-/* A row leased this round, to give back at its end. */
-struct held {
-	int64_t id;
-	int64_t epoch;
-	int done;		/* terminal now: its lease went with it */
-};
 
 struct tracker {
 	struct app *app;
@@ -53,9 +60,17 @@ struct tracker {
 	struct db *db;
 	struct rpc_client *rpc;
 	int backoff_ms;
-	struct payout *batch;	/* BATCH rows */
-	struct held *held;
-	size_t nheld, capheld;
+	/* This round's leased rows, and the order they are tracked in. */
+	struct payout *rows;
+	struct payout **order;	/* by chain, sender, then nonce */
+	unsigned char *done;	/* rows[i] terminal: its lease went with it */
+	size_t nrows, caprows;
+	/* The sender whose rows are being tracked, as the node sees it. */
+	char sender[EVM_ADDR_STR];
+	uint64_t sender_chain;
+	uint64_t chain_nonce;	/* its "latest" nonce, read once a round */
+	int64_t run_first;	/* its nonces sent again in order: first, */
+	int64_t run_next;	/* and the next one to send; -1: no run */
 	/* This round's view of the chain. */
 	uint64_t latest;
 	int finalized_state;	/* 0 unknown, 1 known, -1 node cannot say */
@@ -72,13 +87,17 @@ struct tracker {
 		int64_t id;
 		int64_t until_ms;
 	} hold[HOLD_SLOTS];
+	/* The latest block when we first saw, or last sent, a payout. */
+	struct {
+		int64_t id;
+		uint64_t block;
+	} seen[SEEN_SLOTS];
 	int64_t last_nonce_warn_ms;
 	/* Large: kept here rather than on the stack. */
 	char hashes[MAX_VERSIONS][STORE_HASH_STR];
 	struct prt_sign_req req;
 	struct prt_sign_rep rep;
 	struct evm_tx tx;
-	struct payout scratch;
 };
 
 /* --- time and naps ------------------------------------------------------ */
@@ -191,6 +210,33 @@ hold_back(struct tracker *k, int64_t id, int64_t until)
 	k->hold[i].until_ms = until;
 }
 
+/*
+ * 1 when the latest block is STALL_BLOCKS past the one we first saw the
+ * payout unmined at, or last sent it at.  A payout this replica has not
+ * seen yet (new, taken over, or its slot reused) starts counting now.
+ */
+static int
+stalled(struct tracker *k, int64_t id)
+{
+	size_t i = (size_t)id % SEEN_SLOTS;
+
+	if (k->seen[i].id != id) {
+		k->seen[i].id = id;
+		k->seen[i].block = k->latest;
+		return 0;
+	}
+	return k->latest >= k->seen[i].block + STALL_BLOCKS;
+}
+
+static void
+sent_now(struct tracker *k, int64_t id)
+{
+	size_t i = (size_t)id % SEEN_SLOTS;
+
+	k->seen[i].id = id;
+	k->seen[i].block = k->latest;
+}
+
 /* Is block number's hash (in this round's view) the receipt's? */
 static int
 canonical(struct tracker *k, uint64_t number, const uint8_t hash[32],
@@ -253,8 +299,23 @@ finalized_at(struct tracker *k, uint64_t number)
 static void
 rebroadcast(struct tracker *k, struct payout *p, int loud)
 {
-	int r;
+	uint8_t hash[32];
+	int known, r;
 
+	/*
+	 * ganache takes nonce 0 (empty in RLP) for "no nonce" and would
+	 * mine a second copy with the sender's next nonce, paying twice
+	 * (tests/lib/EVMNODE_NOTES.md).  It never sets such a transaction
+	 * aside, so one the node has needs no second copy anyway.
+	 */
+	if (p->nonce == 0 && (rpc_parse_data_fixed(hash, 32, p->tx_hash) != 0 ||
+	    rpc_tx_known(k->rpc, hash, &known) != 0 || known)) {
+		log_debug("payout %s: nonce 0 not sent again: the node has it, "
+		    "or cannot say", p->request_id);
+		sent_now(k, p->id);
+		return;
+	}
+	sent_now(k, p->id);
 	if ((r = rpc_send_raw(k->rpc, p->raw_tx, p->raw_len)) != 0) {
 		metrics_rpc_error(k->app->metrics, rpc_last_method());
 		log_warn("payout %s: broadcast of %s: %s", p->request_id,
@@ -357,6 +418,42 @@ bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
 	return 1;
 }
 
+/* Says how far the sender's run of nonces sent again went, and ends it. */
+static void
+end_run(struct tracker *k)
+{
+	if (k->run_first >= 0 && k->run_next - 1 > k->run_first)
+		log_info("%s: nonces %" PRId64 "..%" PRId64 " sent again in "
+		    "nonce order", k->sender, k->run_first, k->run_next - 1);
+	k->run_first = -1;
+	k->run_next = -1;
+}
+
+/*
+ * The sender's "latest" nonce, read at its first row without a receipt
+ * this round.  Its rows come in nonce order, so every lower nonce's
+ * receipts were asked for before, and every higher one's after it.
+ */
+static int
+sender_nonce(struct tracker *k, const struct payout *p,
+    const uint8_t addr[EVM_ADDR_LEN], uint64_t *out)
+{
+	int r;
+
+	if (k->sender[0] == '\0' || k->sender_chain != p->chain_id ||
+	    strcasecmp(k->sender, p->sender) != 0) {
+		end_run(k);
+		k->sender[0] = '\0';
+		if ((r = rpc_nonce(k->rpc, addr, "latest", &k->chain_nonce)) !=
+		    0)
+			return r;
+		snprintf(k->sender, sizeof(k->sender), "%s", p->sender);
+		k->sender_chain = p->chain_id;
+	}
+	*out = k->chain_nonce;
+	return 0;
+}
+
 /* No receipt for any version (or only in a block that left the chain). */
 static int
 missing(struct tracker *k, struct payout *p, const struct pol_asset *a)
@@ -365,7 +462,7 @@ missing(struct tracker *k, struct payout *p, const struct pol_asset *a)
 	uint8_t sender[EVM_ADDR_LEN];
 	int64_t now = wall_ms(), ref, due;
 	uint64_t chain_nonce;
-	int force = 0, r;
+	int force = 0, old, r;
 
 	if (p->block_number >= 0) {
 		if ((r = store_reorged(k->db, p)) != 0)
@@ -376,19 +473,19 @@ missing(struct tracker *k, struct payout *p, const struct pol_asset *a)
 		p->block_number = -1;
 		force = 1;
 	}
+	if (evm_addr_from_str(sender, p->sender, 1) != 0 || p->nonce < 0) {
+		log_error("payout %s: no sender or nonce to track",
+		    p->request_id);
+		return 0;
+	}
+	if ((r = sender_nonce(k, p, sender, &chain_nonce)) != 0)
+		return node_failed(k, p, r);
 	/*
 	 * A mined nonce means one of our versions is in a block we have not
 	 * seen a receipt for yet, or someone else used the nonce: either
 	 * way, sending again can only hurt (ganache even re-mines a nonce-0
 	 * transaction: tests/lib/EVMNODE_NOTES.md).
 	 */
-	if (evm_addr_from_str(sender, p->sender, 1) != 0 || p->nonce < 0) {
-		log_error("payout %s: no sender or nonce to track",
-		    p->request_id);
-		return 0;
-	}
-	if ((r = rpc_nonce(k->rpc, sender, "latest", &chain_nonce)) != 0)
-		return node_failed(k, p, r);
 	if (chain_nonce > (uint64_t)p->nonce) {
 		if (now - p->submitted_at > NONCE_WARN_AFTER_MS &&
 		    now - k->last_nonce_warn_ms > NONCE_WARN_EVERY_MS) {
@@ -409,14 +506,44 @@ missing(struct tracker *k, struct payout *p, const struct pol_asset *a)
 	    !held_back(k, p->id, now)) {
 		due = p->submitted_at +
 		    (int64_t)cfg->bump_after_seconds * 1000 * (p->bumps + 1);
-		if (now >= due && (r = bump(k, p, a, now)) != 0)
-			return r == 1 ? 0 : r;
+		if (now >= due && (r = bump(k, p, a, now)) != 0) {
+			if (r != 1)
+				return r;
+			/* The new version may be all the node holds now. */
+			k->run_first = p->nonce;
+			k->run_next = p->nonce + 1;
+			return 0;
+		}
 	}
 	/* Leave a worker's first broadcast (up to one RPC timeout) alone. */
 	ref = p->last_broadcast_at > p->submitted_at ? p->last_broadcast_at :
 	    p->submitted_at;
-	if (force || now - ref >= 2 * (int64_t)cfg->evm_poll_ms +
-	    cfg->rpc_timeout_ms)
+	old = now - ref >= 2 * (int64_t)cfg->evm_poll_ms + cfg->rpc_timeout_ms;
+	/*
+	 * The sender's next nonce, not mined although blocks go by: the node
+	 * does not have it, or not as something to mine, and maybe not the
+	 * nonces after it either.  Send it and then each following nonce we
+	 * hold, in order, however recently they were sent: a node that set
+	 * them aside takes them back only behind their predecessor.
+	 */
+	if (chain_nonce == (uint64_t)p->nonce &&
+	    (force || old || stalled(k, p->id))) {
+		if (!force && !old)
+			log_info("payout %s: nonce %" PRId64 " of %s not mined "
+			    "%d blocks after it was sent; sending it and its "
+			    "successors again", p->request_id, p->nonce,
+			    p->sender, STALL_BLOCKS);
+		k->run_first = p->nonce;
+		k->run_next = p->nonce + 1;
+		rebroadcast(k, p, force || p->last_broadcast_at == 0);
+		return 0;
+	}
+	if (k->run_next >= 0 && p->nonce == k->run_next) {
+		k->run_next++;
+		rebroadcast(k, p, force || p->last_broadcast_at == 0);
+		return 0;
+	}
+	if (force || old)
 		rebroadcast(k, p, force || p->last_broadcast_at == 0);
 	return 0;
 }
@@ -524,86 +651,114 @@ track(struct tracker *k, struct payout *p, int *terminal)
 
 /* --- rounds ------------------------------------------------------------- */
 
+/* Room for more rows this round: doubles up to ROUND_MAX (0 when full). */
 static int
-remember(struct tracker *k, const struct payout *p)
+grow(struct tracker *k)
 {
-	struct held *h;
+	struct payout *rows;
+	struct payout **order;
+	unsigned char *done;
 	size_t cap;
 
-	if (k->nheld == k->capheld) {
-		cap = k->capheld ? 2 * k->capheld : 4 * BATCH;
-		if ((h = realloc(k->held, cap * sizeof(*h))) == NULL)
-			return ERR_NOMEM;
-		k->held = h;
-		k->capheld = cap;
-	}
-	k->held[k->nheld].id = p->id;
-	k->held[k->nheld].epoch = p->lease_epoch;
-	k->held[k->nheld].done = 0;
-	k->nheld++;
+	if (k->caprows >= ROUND_MAX)
+		return 0;
+	cap = k->caprows ? 2 * k->caprows : BATCH;
+	if (cap > ROUND_MAX)
+		cap = ROUND_MAX;
+	if ((rows = realloc(k->rows, cap * sizeof(*rows))) == NULL)
+		return ERR_NOMEM;
+	k->rows = rows;
+	if ((order = realloc(k->order, cap * sizeof(*order))) == NULL)
+		return ERR_NOMEM;
+	k->order = order;
+	if ((done = realloc(k->done, cap)) == NULL)
+		return ERR_NOMEM;
+	k->done = done;
+	k->caprows = cap;
 	return 0;
 }
 
+static int
+by_sender_nonce(const void *x, const void *y)
+{
+	const struct payout *a = *(const struct payout *const *)x;
+	const struct payout *b = *(const struct payout *const *)y;
+	int c;
+
+	if (a->chain_id != b->chain_id)
+		return a->chain_id < b->chain_id ? -1 : 1;
+	if ((c = strcasecmp(a->sender, b->sender)) != 0)
+		return c;
+	if (a->nonce != b->nonce)
+		return a->nonce < b->nonce ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
 /*
- * Leases batches until none is left or the round used half a lease, so
- * no row waits behind the first 64; gives every lease back at the end,
- * so the next round (one poll later) sees every row again.
+ * Leases every row nobody holds (up to ROUND_MAX) before tracking any,
+ * so that a sender's nonces are all in one replica's hands, in order;
+ * tracks them by sender and nonce until done or the round used half a
+ * lease; gives every lease back at the end, so the next round (one poll
+ * later) sees every row again.
  */
 static int
 one_round(struct tracker *k)
 {
 	const struct orch_config *cfg = k->app->cfg;
 	int64_t start = mono_ms();
+	struct payout *p;
 	uint8_t h[32];
-	size_t n, i, base;
-	int found, terminal, r = 0, first = 1;
+	size_t n, i, want;
+	int found, terminal, r = 0;
 
-	k->nheld = 0;
+	k->nrows = 0;
 	k->nblocks = 0;
 	k->finalized_state = 0;
+	k->sender[0] = '\0';
+	k->run_first = k->run_next = -1;
 	for (;;) {
 		if (stopping(k) || mono_ms() - start > cfg->lease_ms / 2)
 			break;
-		if ((r = store_claim_submitted(k->db, k->id, cfg->lease_ms,
-		    k->batch, BATCH, &n)) != 0) {
+		if (k->nrows == k->caprows && (r = grow(k)) != 0)
+			break;
+		if ((want = k->caprows - k->nrows) == 0)
+			break;
+		r = store_claim_submitted(k->db, k->id, cfg->lease_ms,
+		    k->rows + k->nrows, want, &n);
+		k->nrows += n;		/* leased even when r != 0 */
+		if (r != 0) {
 			log_warn("tracker: claim: %s %s", err_str(r),
 			    db_last_error());
 			break;
 		}
-		base = k->nheld;
-		for (i = 0; i < n; i++) {
-			if ((r = remember(k, &k->batch[i])) != 0)
-				break;
-		}
-		if (r != 0 || n == 0)
-			break;
-		if (first) {
-			if ((r = rpc_block(k->rpc, "latest", 0, &k->latest, h,
-			    &found)) != 0 || !found) {
-				(void)node_failed(k, NULL, ERR_IO);
-				r = ERR_IO;
-				break;
-			}
-			first = 0;
-		}
-		for (i = 0; i < n; i++) {
-			if (stopping(k) ||
-			    mono_ms() - start > cfg->lease_ms / 2)
-				break;
-			if ((r = track(k, &k->batch[i], &terminal)) != 0)
-				break;
-			k->held[base + i].done = terminal;
-		}
-		if (r != 0 || i < n || n < BATCH)
+		if (n < want)
 			break;
 	}
-	for (i = 0; i < k->nheld; i++) {
-		if (k->held[i].done)
+	memset(k->done, 0, k->nrows);
+	if (r == 0 && k->nrows > 0 &&
+	    ((r = rpc_block(k->rpc, "latest", 0, &k->latest, h, &found)) != 0 ||
+	    !found)) {
+		(void)node_failed(k, NULL, ERR_IO);
+		r = ERR_IO;
+	}
+	for (i = 0; r == 0 && i < k->nrows; i++)
+		k->order[i] = &k->rows[i];
+	if (r == 0)
+		qsort(k->order, k->nrows, sizeof(*k->order), by_sender_nonce);
+	for (i = 0; r == 0 && i < k->nrows; i++) {
+		if (stopping(k) || mono_ms() - start > cfg->lease_ms / 2)
+			break;
+		p = k->order[i];
+		if ((r = track(k, p, &terminal)) != 0)
+			break;
+		k->done[p - k->rows] = (unsigned char)terminal;
+	}
+	end_run(k);
+	for (i = 0; i < k->nrows; i++) {
+		if (k->done[i])
 			continue;
-		k->scratch.id = k->held[i].id;
-		k->scratch.lease_epoch = k->held[i].epoch;
 		/* Failing is fine: the lease runs out by itself. */
-		if (store_unlease(k->db, &k->scratch) == ERR_IO)
+		if (store_unlease(k->db, &k->rows[i]) == ERR_IO)
 			break;
 	}
 	return r;
@@ -637,8 +792,9 @@ tracker_free(struct tracker *k)
 {
 	db_close(k->db);
 	rpc_close(k->rpc);
-	free(k->batch);
-	free(k->held);
+	free(k->rows);
+	free(k->order);
+	free(k->done);
 	pthread_cond_destroy(&k->cv);
 	pthread_mutex_destroy(&k->mu);
 	free(k);
@@ -666,10 +822,9 @@ tracker_start(struct tracker **out, struct app *app)
 	pthread_cond_init(&k->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	snprintf(k->id, sizeof(k->id), "%s/tracker", cfg->worker_id);
-	if ((k->batch = calloc(BATCH, sizeof(*k->batch))) == NULL) {
-		r = ERR_NOMEM;
+	k->run_first = k->run_next = -1;
+	if ((r = grow(k)) != 0)
 		goto fail;
-	}
 	if (((r = db_open(&k->db, cfg->conninfo, store_stmts,
 	    store_nstmts)) != 0 && r != ERR_IO) ||
 	    (r = rpc_open(&k->rpc, cfg->rpc_url, cfg->rpc_timeout_ms)) != 0)

@@ -9,9 +9,9 @@ struct tracker;
 
 /*
  * Starts the replica's one tracker thread, with its own PostgreSQL
- * connection and JSON-RPC client.  Every cfg->evm_poll_ms it leases the
- * SUBMITTED payouts nobody holds, 64 at a time, and for each looks for a
- * receipt of any of its signed versions:
+ * connection and JSON-RPC client.  Every cfg->evm_poll_ms it leases all
+ * the SUBMITTED payouts nobody holds (up to 1024), and goes through them
+ * by sender and nonce, looking for a receipt of any signed version:
  *   - a receipt in a canonical block: records block and confirmations;
  *     enough of them (the asset's count, or the node's finalized block
  *     for "finalized" assets) make it CONFIRMED, or FAILED "REVERTED" when
@@ -21,11 +21,18 @@ struct tracker;
  *     broadcast again at once; otherwise, while its nonce is still open
  *     on chain, it is rebroadcast when its last broadcast is older than
  *     two poll intervals plus the RPC timeout (so that a worker's first
- *     broadcast is never doubled), and when its nonce is the sender's
- *     next one it is fee-bumped through signerd (same request id, D22)
- *     every cfg->bump_after_seconds, up to cfg->max_bumps times, within
- *     the fee caps.
- * Returns 0 and *out, or ERR_NOMEM / ERR_INVALID_ARG.
+ *     broadcast is not doubled for nothing).  The sender's next nonce is
+ *     sent again sooner, once two blocks went by without it since this
+ *     replica saw or sent it, and then every following nonce it holds,
+ *     in order, so that a node that set them aside (ganache does, and
+ *     never looks at them again by itself) takes them back; a nonce-0
+ *     transaction the node has is never sent again (ganache would mine
+ *     a second copy).  The sender's next nonce is also fee-bumped
+ *     through signerd (same request id, D22) every
+ *     cfg->bump_after_seconds, up to cfg->max_bumps times, within the
+ *     fee caps.
+ * The chain's nonce is read once per sender and round.  Returns 0 and
+ * *out, or ERR_NOMEM / ERR_INVALID_ARG.
  */
 int tracker_start(struct tracker **out, struct app *app) WARN_UNUSED;
 

@@ -11,9 +11,12 @@ N=${ORCH_REPLICA_PAYOUTS:-500}
 AMOUNT=1000
 . tests/lib/tap.sh
 . tests/lib/signerd.sh
-# One-second blocks: ganache's instamine leaves a transaction that
-# arrived before its nonce's predecessor waiting until another one comes;
-# a chain that mines on a clock (as real ones do) picks it up.
+# One-second blocks, as a real chain mines on a clock.  In any mining
+# mode ganache sets aside a transaction that arrives before its nonce's
+# predecessor, or while the block holding that predecessor is being
+# written, and takes it back only when the predecessor arrives after it,
+# never on a new block: the tracker sends a stuck sender's nonces again,
+# in order, for that.
 EVMNODE_BLOCKTIME=1
 . tests/lib/evmnode.sh
 . tests/lib/pg.sh
