@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh: `make bench`: times signerd's sign path, raw C_Sign, the same token remoted by `p11-kit server`, the journal and start-up on one SoftHSM token, each figure as a ratio to a baseline from the same run.
+# bench.sh: `make bench`: times signerd's sign path, raw C_Sign, the same token remoted by `p11-kit server`, the journal and start-up on one SoftHSM token, and orchestratord's payouts through PostgreSQL, signerd and ganache, each figure as a ratio to a baseline from the same run.
 # These machines are noisy and have 2 cores, so no figure stands alone:
 # each signerd load is bracketed by raw C_Sign runs and divided by their
 # mean, and CPU per signature (which noise barely moves) is printed beside
@@ -10,11 +10,23 @@
 # on unix sockets in a temp dir; only processes started here are stopped,
 # by pid (tests/lib/signerd.sh, onexit.sh).  Timing is never a
 # pass/fail test: the exit status says only whether every step ran.
+# orchestratord (tests/bench/orch_bench.sh) moves payouts from APPROVED to
+# SUBMITTED with 2 and 4 workers, against a throwaway PostgreSQL (fsync
+# on, unix socket only), the running signerd and ganache on 127.0.0.1
+# (strict instamine); its rates are divided by claim_payout() alone
+# (pgbench, same database), signerd alone (sdclient, same number of
+# clients) and the node's calls alone (the same calls replayed on a fresh
+# chain, after an untimed warm-up of 200 payouts), and its CPU is split by
+# process.  The node is in the loop: every payout costs an eth_estimateGas,
+# the fees and a broadcast (and the tracker's receipts after).
 #   BENCH_RECORDS       large-journal size for the journal and start-up
 #                       figures (default 1000000)
 #   BENCH_RAW_SECONDS   length of each raw C_Sign run (default 5)
 #   BENCH_COUNT_1       requests of the 1-client signerd run (default 5000)
-#   BENCH_COUNT_N       requests of the 4- and 8-client runs (default 10000)
+#   BENCH_COUNT_N       requests of the 2-, 4- and 8-client runs (default
+#                       10000)
+#   BENCH_ORCH_PAYOUTS  payouts of each orchestratord run, and claims of
+#                       each pgbench run (default 2000)
 #   BENCH_P11KIT_CLIENT p11-kit's client module (default: p11-kit-1's
 #                       p11_module_path/p11-kit-client.so)
 set -euo pipefail
@@ -24,6 +36,8 @@ RECORDS=${BENCH_RECORDS:-1000000}
 RAW_SECONDS=${BENCH_RAW_SECONDS:-5}
 COUNT_1=${BENCH_COUNT_1:-5000}
 COUNT_N=${BENCH_COUNT_N:-10000}
+ORCH_PAYOUTS=${BENCH_ORCH_PAYOUTS:-2000}
+ORCH_WARM=200
 # Upper bounds per step, far above what a healthy run needs.
 STEP_TIMEOUT=120
 LONG_TIMEOUT=600
@@ -38,10 +52,10 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 for b in "$BUILD/signerd" "$BUILD/signerctl" "$BUILD/tools/sdclient" \
-	"$P11BENCH" "$JNLFILL"; do
+	"$P11BENCH" "$JNLFILL" "$BUILD/orchestratord"; do
 	[ -x "$b" ] || die "$b is not built: run make (or make bench)"
 done
-for c in jq timeout cc sha256sum p11-kit; do
+for c in jq timeout cc sha256sum p11-kit curl; do
 	command -v "$c" >/dev/null || die "$c not found: run scripts/deps"
 done
 [ -f "$P11KIT_CLIENT" ] ||
@@ -49,6 +63,10 @@ done
 
 . tests/lib/tap.sh
 . tests/lib/signerd.sh
+. tests/lib/evmnode.sh
+. tests/lib/pg.sh
+. tests/lib/orch.sh
+. tests/bench/orch_bench.sh
 
 # --- helpers ----------------------------------------------------------------
 ROWS="$WORK/rows.tsv"
@@ -273,7 +291,7 @@ RAW11=$(raw_sign 1 1)
 RAWF=$(raw_sign 2 2 --evm-finish)
 RAW22+=("$(raw_sign 2 2)")
 declare -A SD
-for c in 1 4 8; do
+for c in 1 2 4 8; do
 	say "signerd with $c client(s), then raw C_Sign 2 sessions"
 	[ "$c" = 1 ] && n=$COUNT_1 || n=$COUNT_N
 	# Each payout needs its own nonce (invariant 5).
@@ -293,6 +311,39 @@ RAW11P=("$(raw_sign 1 1)")
 P11K11=$(p11kit_sign 1 1)
 RAW11P+=("$(raw_sign 1 1)")
 p11kit_stop
+
+# --- (g) orchestratord: payouts APPROVED -> SUBMITTED, and its baselines -----
+# signerd from (b) signs; the baselines run after, each alone.
+say "orchestratord: $ORCH_PAYOUTS payouts with 2 and with 4 workers;" \
+	"the node's calls alone; claim_payout() alone (pgbench, 1, 2, 4 clients)"
+ob_setup
+# Untimed: ganache's JIT, PostgreSQL's caches and signerd's journal warm up
+# on these, so that the first timed run is not the cold one.
+ob_orch_run 2 "$ORCH_WARM" warm
+declare -A OR
+for k in 2 4; do
+	ob_orch_run "$k" "$ORCH_PAYOUTS" "orch$k"
+	OR[rate$k]=$OB_RATE OR[lost$k]=$OB_LOST OR[sign$k]=$OB_SIGN_MS
+	OR[hwm0_$k]=$OB_HWM0 OR[hwm1_$k]=$OB_HWM1 OR[busy$k]=$OB_BUSY
+	OR[cpu$k]=$OB_CPU_US OR[cpu_node$k]=$OB_CPU_NODE_US
+	OR[cpu_pg$k]=$OB_CPU_PG_US OR[cpu_sd$k]=$OB_CPU_SD_US
+	OR[cpu_orch$k]=$OB_CPU_ORCH_US
+done
+# The same chain again, from its first block: the warm-up's calls (untimed)
+# and then each run's.
+ob_node_fresh
+ob_node_replay warm
+for k in 2 4; do
+	ob_node_replay "orch$k"
+	OR[node$k]=$OB_NODE_NET_RATE OR[node_wall$k]=$OB_NODE_RATE
+	OR[node_lost$k]=$OB_NODE_LOST OR[node_cpu$k]=$OB_NODE_CPU_US
+done
+for c in 1 2 4; do
+	ob_claim_run "$c" "$ORCH_PAYOUTS"
+	OR[claim$c]=$OB_CLAIM_RATE OR[claim_ms$c]=$OB_CLAIM_MS
+done
+ob_teardown
+
 stop_signerd
 JOURNAL_B=$(cat "$SD_JOURNAL"/seg-*.jsonl | wc -l)
 # A restart on (b)'s journal: signerd wrote a snapshot at its head on stop.
@@ -323,7 +374,7 @@ row "raw C_Sign + evm_sig_finish, 2 sessions" "$(field "$RAWF" rate)" /s \
 row "evm_sig_finish alone, per signature" "$(field "$RAWF" finish_us)" us \
 	"raw C_Sign CPU per signature" "$(raw_mean cpu_us 0 1)"
 i=1
-for c in 1 4 8; do
+for c in 1 2 4 8; do
 	l=${SD[$c]}
 	row "signerd sign, $c client(s), workers 4" "$(field "$l" rate)" /s \
 		"raw C_Sign 2 sessions, runs before+after" \
@@ -347,6 +398,31 @@ row "p11-kit server remoting, 1 session x 1 thread" "$(field "$P11K11" rate)" \
 row "host CPU per signature, p11-kit server+client, 2 sessions" \
 	"$(field "$P11K22" host_cpu_us)" us "raw C_Sign CPU per signature" \
 	"$(raw_mean cpu_us $P11K_RAW $((P11K_RAW + 1)))"
+# The orchestrator's (g), baselines first.
+row "claim_payout() alone (pgbench), 1 client" "${OR[claim1]}" /s \
+	"(baseline)" "${OR[claim1]}"
+for c in 2 4; do
+	row "claim_payout() alone (pgbench), $c clients" "${OR[claim$c]}" /s \
+		"claim_payout() alone, 1 client" "${OR[claim1]}"
+done
+for k in 2 4; do
+	row "ganache alone, $k-worker run's calls, net of ${OR[node_lost$k]} lost" \
+		"${OR[node$k]}" /s "-" -
+done
+for k in 2 4; do
+	f="orchestratord APPROVED->SUBMITTED, $k workers, ${OR[lost$k]} lost calls"
+	row "$f" "${OR[rate$k]}" /s "claim_payout() alone, $k clients" \
+		"${OR[claim$k]}"
+	row "$f" "${OR[rate$k]}" /s "signerd sign, $k clients" \
+		"$(field "${SD[$k]}" rate)"
+	row "$f" "${OR[rate$k]}" /s "ganache alone, the same calls, net" \
+		"${OR[node$k]}"
+	row "orchestratord peak RSS (VmHWM), $k workers" "${OR[hwm1_$k]}" MiB \
+		"VmHWM right after start-up" "${OR[hwm0_$k]}"
+	row "CPU per payout, $k workers, ganache's part" \
+		"${OR[cpu_node$k]}" us "ganache+PostgreSQL+signerd+orchestratord" \
+		"$((OR[cpu_node$k] + OR[cpu_pg$k] + OR[cpu_sd$k] + OR[cpu_orch$k]))"
+done
 
 # --- (c) journal appends and open time --------------------------------------
 say "journal: appends with 1 and 8 threads, open of $RECORDS records"
@@ -444,6 +520,29 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	printf 'raw C_Sign 2-session runs, in order (/s):'
 	for l in "${RAW22[@]}"; do printf ' %s' "$(field "$l" rate)"; done
 	printf '\n'
+	# Where a worker's time goes, and which baseline is the ceiling.
+	for k in 2 4; do
+		printf 'orchestratord, %s workers, %s payouts: %s ms per payout and worker;' \
+			"$k" "$ORCH_PAYOUTS" "$(calc "$k * 1000 / ${OR[rate$k]}" 1)"
+		printf ' alone, the node'"'"'s 4 calls take %s ms, one claim %s ms (%s clients);' \
+			"$(calc "1000 / ${OR[node$k]}" 1)" "${OR[claim_ms$k]}" "$k"
+		printf ' signerd'"'"'s round trip %s ms (mean, /metrics)\n' "${OR[sign$k]}"
+		printf '  ganache lost %s eth_estimateGas calls, each waited out %s ms (+ a 250 ms nap); replayed alone it lost %s and did %s payouts/s with them\n' \
+			"${OR[lost$k]}" "$OB_EVM_TIMEOUT_MS" "${OR[node_lost$k]}" \
+			"${OR[node_wall$k]}"
+		printf '  host CPU per payout %s us (host %s busy): ganache %s, PostgreSQL %s, signerd %s, orchestratord %s, other processes %s\n' \
+			"${OR[cpu$k]}" "$(calc "${OR[busy$k]} * 100" 0)%" \
+			"${OR[cpu_node$k]}" "${OR[cpu_pg$k]}" "${OR[cpu_sd$k]}" \
+			"${OR[cpu_orch$k]}" "$(calc "${OR[cpu$k]} - ${OR[cpu_node$k]} - ${OR[cpu_pg$k]} - ${OR[cpu_sd$k]} - ${OR[cpu_orch$k]}" 0)"
+		printf '%s\t%s\n' "${OR[claim$k]}" "claim_payout() alone, $k clients" \
+			"$(field "${SD[$k]}" rate)" "signerd sign, $k clients" \
+			"${OR[node$k]}" "ganache alone (net of its lost calls)" |
+			sort -g | head -1 | {
+			IFS=$'\t' read -r v name
+			printf '  slowest baseline: %s, %s/s; orchestratord reaches %s of it\n' \
+				"$name" "$v" "$(ratio "${OR[rate$k]}" "$v")"
+		}
+	done
 }
 # SoftHSM signs on the same cores as everything else, so when the raw
 # loop keeps both cores busy, signerd's rate is capped by its CPU per
@@ -457,8 +556,14 @@ printf 'goal: signerd sign >= 0.85 x raw C_Sign (same token, 2 sessions): best %
 	"$(awk -v b="${BEST%%$'\t'*}" 'BEGIN { print (b >= 0.85) ? "met" : "not met" }')"
 
 RAW_RATES=$(for l in "${RAW22[@]}"; do field "$l" rate; printf ' '; done)
+# (g)'s figures by name (rate2, claim1, cpu_node4, ...), as numbers.
+ORCH_JSON=$(for key in "${!OR[@]}"; do printf '%s\t%s\n' "$key" "${OR[$key]}"; done |
+	jq -R -s --arg n "$ORCH_PAYOUTS" --arg t "$OB_EVM_TIMEOUT_MS" '
+	split("\n") | map(select(length > 0) | split("\t") |
+	  { (.[0]): (.[1] | tonumber) }) | add +
+	{ payouts: ($n | tonumber), evm_timeout_ms: ($t | tonumber) }')
 jq -R -s --arg cpus "$(nproc)" --arg load0 "$LOAD0" --arg load1 "$LOAD1" \
-	--arg raw "$RAW_RATES" \
+	--arg raw "$RAW_RATES" --argjson orch "$ORCH_JSON" \
 	--arg records "$RECORDS" --arg commit "$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
 	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	--arg signerd "$(sha256sum "$SIGNERD" | cut -c1-16) $(date -u -r "$SIGNERD" +%Y-%m-%dT%H:%M:%SZ)" '
@@ -469,6 +574,7 @@ jq -R -s --arg cpus "$(nproc)" --arg load0 "$LOAD0" --arg load1 "$LOAD1" \
 	  large_journal_records: ($records | tonumber),
 	  raw_2session_rates_in_order: ($raw | split(" ") |
 	    map(select(length > 0) | tonumber)),
+	  orchestrator: $orch,
 	  rows: (split("\n") | map(select(length > 0) | split("\t") |
 	    { figure: .[0], value: (.[1] | num), unit: .[2],
 	      baseline: .[3], baseline_value: (.[4] | num),
