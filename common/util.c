@@ -38,6 +38,14 @@ util_hex_encode(char *out, const uint8_t *in, size_t n)
 	out[2 * n] = '\0';
 }
 
+void
+util_hex_encode_0x(char *out, const uint8_t *in, size_t n)
+{
+	out[0] = '0';
+	out[1] = 'x';
+	util_hex_encode(out + 2, in, n);
+}
+
 static int
 hex_nibble(char c)
 {

@@ -24,6 +24,9 @@ void util_hex_encode(char *out, const uint8_t *in, size_t n);
  */
 int util_hex_decode(uint8_t *out, size_t outlen, const char *hex) WARN_UNUSED;
 
+/* "0x" + 2*n lowercase hex digits + NUL: out holds 2*n + 3 bytes. */
+void util_hex_encode_0x(char *out, const uint8_t *in, size_t n);
+
 /*
  * Decodes a hex string of any even length (optional "0x") into out, which
  * holds cap bytes; *outlen receives the byte count.  Returns 0,

@@ -279,17 +279,13 @@ quantity_hex(char out[QUANTITY_STR], const u256 *v)
 static void
 addr_hex(char out[ADDR_HEX_STR], const uint8_t addr[EVM_ADDR_LEN])
 {
-	out[0] = '0';
-	out[1] = 'x';
-	util_hex_encode(out + 2, addr, EVM_ADDR_LEN);
+	util_hex_encode_0x(out, addr, EVM_ADDR_LEN);
 }
 
 static void
 hash_hex(char out[HASH_STR], const uint8_t hash[32])
 {
-	out[0] = '0';
-	out[1] = 'x';
-	util_hex_encode(out + 2, hash, 32);
+	util_hex_encode_0x(out, hash, 32);
 }
 
 /* "0x" + hex of n bytes, malloc'd. */
@@ -300,9 +296,7 @@ data_hex(const uint8_t *p, size_t n)
 
 	if ((s = malloc(2 * n + 3)) == NULL)
 		return NULL;
-	s[0] = '0';
-	s[1] = 'x';
-	util_hex_encode(s + 2, p, n);
+	util_hex_encode_0x(s, p, n);
 	return s;
 }
 

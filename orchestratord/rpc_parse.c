@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/util.h"
 
 /* Node-supplied texts kept for logs and stored reasons are cut to this. */
 #define MAX_FIELD_TEXT 200
@@ -100,26 +101,16 @@ rpc_parse_quantity_u64(uint64_t *out, const char *s)
 int
 rpc_parse_data_fixed(uint8_t *out, size_t n, const char *s)
 {
-	size_t i, len;
-	int hi, lo;
+	int r;
 
 	memset(out, 0, n);
+	/* DATA always carries its "0x" (util_hex_decode would take it bare). */
 	if (s == NULL || s[0] != '0' || s[1] != 'x')
 		return ERR_MALFORMED;
-	s += 2;
-	len = strlen(s);
-	if (len != 2 * n)
-		return ERR_MALFORMED;
-	for (i = 0; i < n; i++) {
-		hi = hex_value(s[2 * i]);
-		lo = hex_value(s[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			memset(out, 0, n);
-			return ERR_BAD_DIGIT;
-		}
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	if ((r = util_hex_decode(out, n, s)) != 0)
+		memset(out, 0, n);
+	/* Too long is a wrong size, as too short is. */
+	return r == ERR_TOO_LARGE ? ERR_MALFORMED : r;
 }
 
 /* The "error" member: an object with an integer code and a string message. */

@@ -225,9 +225,7 @@ bytea_param(const uint8_t *p, size_t n)
 static void
 hash_str(char out[STORE_HASH_STR], const uint8_t hash[32])
 {
-	out[0] = '0';
-	out[1] = 'x';
-	util_hex_encode(out + 2, hash, 32);
+	util_hex_encode_0x(out, hash, 32);
 }
 
 /* Runs a statement that changes at most one row; STORE_CONFLICT if none. */

@@ -164,9 +164,7 @@ asset_of(struct tracker *k, const struct payout *p)
 static void
 hash_str(char out[STORE_HASH_STR], const uint8_t hash[32])
 {
-	out[0] = '0';
-	out[1] = 'x';
-	util_hex_encode(out + 2, hash, 32);
+	util_hex_encode_0x(out, hash, 32);
 }
 
 /* The node failed: count it; ERR_IO (node down) ends the round. */
