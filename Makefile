@@ -114,7 +114,8 @@ $(BUILD)/obj/%.o: %.c
 
 # --- programs -----------------------------------------------------------
 # signerctl: the security team's tool; talks to the HSM and to signerd.
-SIGNERCTL_LAYERS := signerctl journal policy hsm evm proto common
+# It runs signerd's own verifier (signerd/replay.c) for `audit verify`.
+SIGNERCTL_LAYERS := signerctl signerd journal policy hsm evm proto common
 $(BUILD)/signerctl: $(BUILD)/obj/signerctl/main.o $$(foreach l,$$(SIGNERCTL_LAYERS),$$(call lib_of,$$l))
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) \
 		$(LIBS_CRYPTO) $(LIBS_NNG)
@@ -156,7 +157,7 @@ TEST_DEPS_policy := policy evm proto common
 TEST_DEPS_journal := journal proto common
 TEST_DEPS_sandbox := sandbox hsm evm proto common
 TEST_DEPS_signerd := signerd sandbox journal policy hsm evm proto common
-TEST_DEPS_signerctl := signerctl journal policy hsm evm proto common
+TEST_DEPS_signerctl := signerctl signerd journal policy hsm evm proto common
 TEST_DEPS_orchestratord := orchestratord sandbox policy evm proto common
 TEST_SRCS := $(foreach l,$(LAYERS) signerctl,$(wildcard tests/$l/test_*.c))
 TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(TEST_SRCS))

@@ -32,6 +32,7 @@ static const struct err_entry err_table[] = {
 	E(ERR_BAD_DIGIT, "invalid digit"),
 	E(ERR_BAD_VERSION, "unsupported version"),
 	E(ERR_BAD_SIGNATURE, "signature does not verify"),
+	E(ERR_ROLLBACK, "journal is behind its anchor (emptied, cut or older copy)"),
 	E(ERR_HSM, "PKCS#11 call failed"),
 	E(ERR_HSM_MODULE, "PKCS#11 module could not be loaded"),
 	E(ERR_HSM_URI, "invalid PKCS#11 URI"),

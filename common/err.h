@@ -33,6 +33,7 @@ enum err_code {
 	ERR_BAD_DIGIT = -48,	/* a non-digit where a number was expected */
 	ERR_BAD_VERSION = -49,	/* unknown protocol or format version */
 	ERR_BAD_SIGNATURE = -50,	/* a signature that does not verify */
+	ERR_ROLLBACK = -51,	/* a journal behind its anchor in the HSM */
 
 	/* HSM and PKCS#11 (-80 .. -119) */
 	ERR_HSM = -80,		/* a PKCS#11 call failed; see hsm_last_rv */

@@ -71,3 +71,34 @@ evm_sig_finish(uint8_t r[32], uint8_t s[32], uint8_t *y_parity,
 out:
 	return ret;
 }
+
+int
+evm_sig_recover(uint8_t pub[65], const uint8_t digest[32], const uint8_t r[32],
+    const uint8_t s[32], uint8_t y_parity)
+{
+	const secp256k1_context *ctx = secp256k1_context_static;
+	secp256k1_ecdsa_recoverable_signature rsig;
+	secp256k1_ecdsa_signature sig, low;
+	secp256k1_pubkey key;
+	uint8_t rs[64];
+	size_t len = 65;
+
+	memset(pub, 0, 65);
+	memcpy(rs, r, 32);
+	memcpy(rs + 32, s, 32);
+	if (y_parity > 1 || is_zero32(r) || is_zero32(s) ||
+	    !secp256k1_ecdsa_signature_parse_compact(ctx, &sig, rs))
+		return ERR_BAD_SIGNATURE;
+	/* EIP-2: what we sign is low-S; a high-S twin is not ours. */
+	if (secp256k1_ecdsa_signature_normalize(ctx, &low, &sig))
+		return ERR_BAD_SIGNATURE;
+	if (!secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &rsig,
+	    rs, y_parity) ||
+	    !secp256k1_ecdsa_recover(ctx, &key, &rsig, digest) ||
+	    !secp256k1_ec_pubkey_serialize(ctx, pub, &len, &key,
+	    SECP256K1_EC_UNCOMPRESSED) || len != 65) {
+		memset(pub, 0, 65);
+		return ERR_BAD_SIGNATURE;
+	}
+	return 0;
+}

@@ -22,4 +22,12 @@ int evm_sig_finish(uint8_t r[32], uint8_t s[32], uint8_t *y_parity,
     const uint8_t digest[32], const uint8_t rs[64], const uint8_t pub[65])
     WARN_UNUSED;
 
+/*
+ * The public key (uncompressed, 65 bytes) that signed digest with the
+ * low-S signature (r, s, y_parity) of a transaction.  ERR_BAD_SIGNATURE
+ * for a zero, out-of-range or high-S r or s, or no recoverable key.
+ */
+int evm_sig_recover(uint8_t pub[65], const uint8_t digest[32],
+    const uint8_t r[32], const uint8_t s[32], uint8_t y_parity) WARN_UNUSED;
+
 #endif

@@ -41,8 +41,23 @@ exercise(const struct pol_policy *p)
 		} else {
 			tx.value = a->per_tx_limit;
 		}
-		if (pol_derive_intent(&in, &why, p, &tx) != 0)
+		if (pol_derive_intent(&in, &why, p, &tx) != 0) {
+			/* The parser keeps caps a node accepts: a tx at the
+			 * caps is never refused as unincludable. */
+			if (why == POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE ||
+			    why == POL_TX_GAS_LIMIT_TOO_LOW ||
+			    why == POL_TX_NONCE_TOO_HIGH)
+				__builtin_trap();
 			continue;
+		}
+		/* EIP-2681: the last nonce never derives. */
+		tx.nonce = UINT64_MAX;
+		if (pol_derive_intent(&in, &why, p, &tx) == 0 ||
+		    why != POL_TX_NONCE_TOO_HIGH)
+			__builtin_trap();
+		tx.nonce = 0;
+		if (pol_derive_intent(&in, &why, p, &tx) != 0)
+			__builtin_trap();
 		memset(&st, 0, sizeof(st));
 		memcpy(st.asset, in.asset_name, sizeof(st.asset));
 		st.chain_id = in.chain_id;

@@ -139,11 +139,19 @@ int hsm_token_init(unsigned long *slot_out, const char *module_path,
  * The last PKCS#11 failure on this thread, as "C_Login: CKR_PIN_INCORRECT",
  * or the detail of a refusal of hsm/'s own ("PIN file /x has mode 0644;
  * ...", "key \"k\" is weak: CKA_DECRYPT is true"), or "" if none.  Each
- * hsm_open, hsm_login, hsm_key_find/generate/list, hsm_sign and
- * hsm_token_init call starts afresh.  Never holds a PIN.  For error
- * messages only.
+ * hsm_open, hsm_login, hsm_key_find/generate/list, hsm_sign,
+ * hsm_token_init, hsm_anchor_* and hsm_probe call starts afresh.  Never
+ * holds a PIN.  For error messages only: hsm_last_rv() is the same
+ * failure as data.
  */
 const char *hsm_last_error(void);
+
+/*
+ * The CK_RV of the PKCS#11 call that failed last on this thread (the one
+ * hsm_last_error() names), or 0 (CKR_OK) when the last failure was a
+ * refusal of hsm/'s own or there was none.  Reset by the same calls.
+ */
+unsigned long hsm_last_rv(void);
 
 /* The symbolic name of a CK_RV ("CKR_PIN_INCORRECT"), or "CKR_0x...". */
 const char *hsm_rv_name(unsigned long rv);
@@ -183,5 +191,116 @@ int hsm_token_uri(char *out, size_t cap, const char *label) WARN_UNUSED;
  * Returns how many problems it found.
  */
 int hsm_key_weakness(char *out, size_t cap, const struct hsm_key *key);
+
+/*
+ * Whether the token can be used right now, cheaply: C_GetSessionInfo on
+ * one pooled session (so it waits for at most one running signature, like
+ * hsm_sign) and C_GetTokenInfo on the slot.  Returns 0 when the session
+ * is open on our slot, still logged in if hsm_login succeeded, and the
+ * token is still the initialised one we opened (same label and serial,
+ * user PIN set); otherwise the ERR_HSM_* of the failure: a PKCS#11 error
+ * (its CKR_* in hsm_last_error() and hsm_last_rv()),
+ * ERR_HSM_NOT_LOGGED_IN (the session lost its login, or the user PIN is
+ * gone: re-initialised), ERR_HSM_PIN_LOCKED, or ERR_HSM_NO_TOKEN (a
+ * different or uninitialised token in the slot).
+ */
+int hsm_probe(struct hsm *h) WARN_UNUSED;
+
+/*
+ * Whether key's object is still on the token under the handle hsm_sign
+ * uses: C_GetAttributeValue of CKA_CLASS and CKA_ID on a pooled session.
+ * hsm_probe cannot see this: a token re-initialised by another process
+ * keeps our sessions and login but loses every object.  Returns 0, or
+ * ERR_HSM with CKR_OBJECT_HANDLE_INVALID in hsm_last_rv() and
+ * hsm_last_error() (the object is gone), or ERR_HSM with hsm_last_rv() 0
+ * when the handle now names another object, or another PKCS#11 failure.
+ */
+int hsm_key_probe(struct hsm *h, const struct hsm_key *key) WARN_UNUSED;
+
+/*
+ * The rollback anchor: a small value kept in a data object on the token,
+ * outside anything an attacker with the journal directory can write.  The
+ * object is CKO_DATA with CKA_TOKEN, CKA_PRIVATE (only a logged-in user
+ * reads, writes or deletes it) and CKA_MODIFIABLE true, CKA_APPLICATION
+ * HSM_ANCHOR_APPLICATION, the caller's CKA_LABEL, a generation in
+ * CKA_OBJECT_ID (see hsm_anchor_write); CKA_VALUE holds the caller's
+ * bytes.  Only private objects with that class, application and
+ * label count: a public look-alike, which anyone with access to the token
+ * but without the PIN can create, is never read, overwritten or deleted.
+ * Each call uses one pooled session (safe beside hsm_sign in other
+ * threads) and hsm_anchor_* calls on one struct hsm are serialised; there
+ * is no lock between processes, so one process writes a given label.
+ * Labels are 1..HSM_LABEL_MAX printable bytes (else ERR_INVALID_ARG).
+ * Each call first checks that the session is logged in as the user
+ * (ERR_HSM_NOT_LOGGED_IN otherwise): before login a private object is
+ * invisible, and "no anchor" must never be the answer to "not logged in".
+ */
+#define HSM_ANCHOR_APPLICATION "signer-journal-anchor"
+/* The label signerd and signerctl use unless told otherwise. */
+#define HSM_ANCHOR_LABEL "signerd-journal"
+/* The largest value hsm_anchor_write stores (far above the v1 text). */
+#define HSM_ANCHOR_MAX 1024
+
+/*
+ * Reads the anchor labelled label: its CKA_VALUE into buf (cap bytes) and
+ * its length into *len (0 on every failure but ERR_TOO_LARGE, where *len
+ * is the length that did not fit and buf is untouched).
+ * Returns 0, ERR_NOT_FOUND (no such object), ERR_EXISTS (more than one,
+ * other than the pair a crashed write leaves: hsm/ will not pick one;
+ * hsm_anchor_delete removes them all),
+ * ERR_TOO_LARGE, ERR_INVALID_ARG, ERR_HSM_NOT_LOGGED_IN, or an ERR_HSM*
+ * for a PKCS#11 failure (its CKR_* in hsm_last_error(), hsm_last_rv()).
+ */
+int hsm_anchor_read(struct hsm *h, const char *label, uint8_t *buf,
+    size_t cap, size_t *len) WARN_UNUSED;
+
+/*
+ * Stores buf (len bytes, 1..HSM_ANCHOR_MAX) as the anchor labelled label.
+ * PKCS#11 makes a data object's CKA_VALUE read-only after C_CreateObject
+ * (SoftHSM answers C_SetAttributeValue with CKR_ATTRIBUTE_READ_ONLY), so
+ * each write creates a new object, one generation (CKA_OBJECT_ID) above
+ * the current one, and then destroys the old: a crash in between leaves
+ * both, and hsm_anchor_read and the next write take the newer.  Whether
+ * the new value is higher than the old is the caller's rule, not hsm/'s.
+ * Needs hsm_login.  Returns 0, ERR_EXISTS (objects hsm/ cannot order:
+ * nothing written), ERR_TOO_LARGE, ERR_INVALID_ARG (empty value or bad
+ * label), ERR_HSM_NOT_LOGGED_IN, or an ERR_HSM* for a PKCS#11 failure (a
+ * failed C_DestroyObject after the create leaves the new value readable).
+ */
+int hsm_anchor_write(struct hsm *h, const char *label, const uint8_t *buf,
+    size_t len) WARN_UNUSED;
+
+/*
+ * Destroys every anchor object labelled label (an operator's deliberate
+ * re-anchor; also the way out of ERR_EXISTS).  Needs hsm_login.
+ * Returns 0, ERR_NOT_FOUND (there was none), ERR_INVALID_ARG,
+ * ERR_HSM_NOT_LOGGED_IN, or an ERR_HSM* for a PKCS#11 failure (objects
+ * destroyed before it stay destroyed).
+ */
+int hsm_anchor_delete(struct hsm *h, const char *label) WARN_UNUSED;
+
+/*
+ * The anchor's v1 text, one line:
+ *   "signer-journal-anchor v1 <seq> <hash>\n"
+ * seq in decimal without leading zeros, hash 64 lowercase hex digits.  It
+ * is HSM_ANCHOR_TEXT_MAX bytes at most (no NUL is stored).
+ */
+#define HSM_ANCHOR_TEXT_MAX 111
+
+/*
+ * Writes the v1 text for (seq, hash) into out (no NUL) and returns its
+ * length, at most HSM_ANCHOR_TEXT_MAX.
+ */
+size_t hsm_anchor_text(char out[HSM_ANCHOR_TEXT_MAX], uint64_t seq,
+    const uint8_t hash[32]);
+
+/*
+ * Parses an anchor value (len bytes at buf) written by hsm_anchor_text:
+ * exactly one v1 line and nothing else.  *seq and hash are zeroed first.
+ * Returns 0, ERR_BAD_VERSION (an anchor of another version) or
+ * ERR_MALFORMED (anything else, non-canonical forms included).
+ */
+int hsm_anchor_text_parse(uint64_t *seq, uint8_t hash[32],
+    const uint8_t *buf, size_t len) WARN_UNUSED;
 
 #endif

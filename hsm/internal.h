@@ -43,11 +43,21 @@ struct hsm {
 	size_t nsessions;
 	size_t nidle;
 	int logged_in;
+	/*
+	 * hsm_anchor_*: a look-up and the create or update it decides on are
+	 * one step, or two writers would each create an object.  Never held
+	 * with mu, and never by hsm_sign.
+	 */
+	pthread_mutex_t anchor_mu;
 };
 
 /* rv.c: the thread-local last error and the CK_RV -> ERR_* mapping. */
 void hsm_error_clear(void);
+/* Sets the last error to a refusal of hsm/'s own (hsm_last_rv() 0). */
 void hsm_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Adds context to the last error, keeping its CK_RV. */
+void hsm_error_append(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 /* Records "fn: CKR_NAME" and returns the ERR_* code for rv. */
 int hsm_fail(const char *fn, CK_RV rv);
 int hsm_rv_to_err(CK_RV rv);
@@ -73,6 +83,9 @@ int hsm_uri_match_slot(P11KitUri *uri, CK_FUNCTION_LIST *f, CK_SLOT_ID slot,
 int hsm_uri_key_template(CK_ATTRIBUTE *tmpl, size_t cap, size_t *n,
     P11KitUri *uri) WARN_UNUSED;
 
+/* keys.c: 1 if label is 1..HSM_LABEL_MAX bytes without control bytes. */
+int hsm_label_ok(const char *label);
+
 /* pin.c */
 int hsm_pin_get(char *pin, size_t cap, const char *file, const char *env)
     WARN_UNUSED;
@@ -82,6 +95,13 @@ int hsm_pool_open(struct hsm *h, size_t n) WARN_UNUSED;
 void hsm_pool_close(struct hsm *h);
 CK_SESSION_HANDLE hsm_pool_take(struct hsm *h);
 void hsm_pool_give(struct hsm *h, CK_SESSION_HANDLE s);
+/*
+ * C_GetSessionInfo on s: 0 if it is open on h's slot and, when need_user,
+ * logged in as the user (else ERR_HSM_NOT_LOGGED_IN); the PKCS#11 failure
+ * otherwise.
+ */
+int hsm_session_check(struct hsm *h, CK_SESSION_HANDLE s, int need_user)
+    WARN_UNUSED;
 
 /* keyattr.c: reading and judging a key object. */
 int hsm_ec_point_decode(uint8_t pub[65], const uint8_t *p, size_t n)

@@ -67,8 +67,8 @@ out:
 }
 
 /* Labels end up in URIs, listings and logs: printable ASCII and UTF-8 only. */
-static int
-label_ok(const char *label)
+int
+hsm_label_ok(const char *label)
 {
 	size_t n = strlen(label), i;
 
@@ -121,7 +121,7 @@ hsm_key_generate(struct hsm *h, struct hsm_key *out, const char *label,
 
 	memset(out, 0, sizeof(*out));
 	hsm_error_clear();
-	if (!label_ok(label)) {
+	if (!hsm_label_ok(label)) {
 		hsm_error_set("a key label has 1 to %d printable characters",
 		    HSM_LABEL_MAX);
 		r = ERR_INVALID_ARG;

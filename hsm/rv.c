@@ -1,12 +1,14 @@
 /* rv.c: CK_RV names, their mapping to ERR_HSM_* codes, and the thread's last error. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/err.h"
 #include "hsm/internal.h"
 
 /* Per thread, so concurrent signers never read each other's failure. */
 static _Thread_local char last_error[256];
+static _Thread_local CK_RV last_rv;
 static _Thread_local char unknown_name[32];
 
 struct rv_name {
@@ -61,7 +63,14 @@ static const struct rv_name rv_names[] = {
 };
 #undef R
 
-/* The failures a caller can act on get their own code; the rest are ERR_HSM. */
+/*
+ * The failures a caller can act on get their own code; the rest are
+ * ERR_HSM, with the CK_RV kept in hsm_last_rv().  CKR_OBJECT_HANDLE_INVALID
+ * and CKR_KEY_HANDLE_INVALID are among the rest: a handle that stopped
+ * working means the object went away under us (deleted, or the token
+ * re-initialised), which ERR_HSM_NO_KEY ("no key matches the URI", a
+ * search that found nothing) would misreport.
+ */
 static const struct {
 	CK_RV rv;
 	int err;
@@ -78,8 +87,6 @@ static const struct {
 	{ CKR_TOKEN_NOT_PRESENT, ERR_HSM_NO_TOKEN },
 	{ CKR_TOKEN_NOT_RECOGNIZED, ERR_HSM_NO_TOKEN },
 	{ CKR_DEVICE_REMOVED, ERR_HSM_NO_TOKEN },
-	{ CKR_KEY_HANDLE_INVALID, ERR_HSM_NO_KEY },
-	{ CKR_OBJECT_HANDLE_INVALID, ERR_HSM_NO_KEY },
 	{ CKR_KEY_TYPE_INCONSISTENT, ERR_HSM_KEY_TYPE },
 	{ CKR_CURVE_NOT_SUPPORTED, ERR_HSM_KEY_TYPE },
 	{ CKR_DOMAIN_PARAMS_INVALID, ERR_HSM_KEY_TYPE },
@@ -121,6 +128,7 @@ void
 hsm_error_clear(void)
 {
 	last_error[0] = '\0';
+	last_rv = CKR_OK;
 }
 
 void
@@ -131,12 +139,26 @@ hsm_error_set(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
+	/* A refusal of our own replaces any PKCS#11 failure before it. */
+	last_rv = CKR_OK;
+}
+
+void
+hsm_error_append(const char *fmt, ...)
+{
+	size_t n = strlen(last_error);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error + n, sizeof(last_error) - n, fmt, ap);
+	va_end(ap);
 }
 
 int
 hsm_fail(const char *fn, CK_RV rv)
 {
 	hsm_error_set("%s: %s", fn, hsm_rv_name(rv));
+	last_rv = rv;
 	return hsm_rv_to_err(rv);
 }
 
@@ -144,4 +166,10 @@ const char *
 hsm_last_error(void)
 {
 	return last_error;
+}
+
+unsigned long
+hsm_last_rv(void)
+{
+	return last_rv;
 }

@@ -12,7 +12,7 @@
 #include "journal/internal.h"
 
 /* Longest DER ECDSA P-256 signature: SEQUENCE of two 33-byte INTEGERs. */
-#define DER_SIG_MAX 72
+#define DER_SIG_MAX JNL_DER_SIG_MAX
 #define CKPT_ATTEMPTS 3
 
 int
@@ -247,4 +247,32 @@ jnl_checkpoint(struct jnl *j, jnl_signer_fn signer, void *ctx)
 			break;
 	jnl_hasher_free(&h);
 	return r;
+}
+
+int
+jnl_sign_text(uint8_t *der, size_t *derlen, const char *msg,
+    jnl_signer_fn signer, void *ctx)
+{
+	struct jnl_hasher h;
+	uint8_t digest[32], rs[64];
+	int r;
+
+	*derlen = 0;
+	if ((r = jnl_hasher_init(&h)) != 0)
+		return r;
+	if ((r = jnl_hash(&h, digest, msg, strlen(msg))) == 0 &&
+	    (r = signer(ctx, rs, digest)) == 0)
+		r = rs_to_der(der, derlen, rs);
+	util_wipe(rs, sizeof(rs));
+	jnl_hasher_free(&h);
+	return r;
+}
+
+int
+jnl_verify_text(EVP_PKEY *pub, const uint8_t *der, size_t derlen,
+    const char *msg)
+{
+	if (pub == NULL || derlen > JNL_DER_SIG_MAX)
+		return ERR_BAD_SIGNATURE;
+	return verify_sig(pub, der, derlen, msg);
 }

@@ -61,12 +61,17 @@ const char *jnl_error_format(char *buf, size_t cap, const struct jnl_error *e);
  * Open-time callbacks (both optional).  restore receives the newest
  * snapshot blob that matches the hash chain; replay then receives every
  * record after it, in seq order, as a parsed JSON object including "prev"
- * and "seq".  Neither is called before the entire chain has verified.  A
- * non-zero return stops jnl_open(), which returns that value.
+ * and "seq", with its hash.  Neither is called before the entire chain and
+ * every checkpoint signature (with jnl_config.audit_pub) have verified.  A
+ * non-zero return stops jnl_open(), which returns that value, with replay's
+ * why (cap bytes) as the error's reason; except that restore returning
+ * ERR_BAD_SIGNATURE (a snapshot it does not believe) makes jnl_open()
+ * ignore the snapshot and replay every record instead.
  */
-typedef int (*jnl_restore_fn)(void *ctx, uint64_t seq, const void *blob,
-    size_t len);
-typedef int (*jnl_replay_fn)(void *ctx, uint64_t seq, const json_t *record);
+typedef int (*jnl_restore_fn)(void *ctx, uint64_t seq,
+    const uint8_t hash[32], const void *blob, size_t len);
+typedef int (*jnl_replay_fn)(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const json_t *record, char *why, size_t cap);
 
 struct jnl_config {
 	uint64_t segment_max;	/* 0: JNL_SEGMENT_MAX_DEFAULT */
@@ -80,6 +85,14 @@ struct jnl_config {
 	 * The journal takes its own reference.
 	 */
 	EVP_PKEY *audit_pub;
+	/*
+	 * Optional rollback anchor (anchor_seq 0: none): the journal must
+	 * hold record anchor_seq with hash anchor_hash, else jnl_open()
+	 * fails with ERR_ROLLBACK, naming what it found: an emptied,
+	 * truncated or older journal (invariant 8).
+	 */
+	uint64_t anchor_seq;
+	uint8_t anchor_hash[32];
 };
 
 /* Counters since jnl_open(); fdatasyncs < appends shows group commit works. */
@@ -138,6 +151,20 @@ void jnl_close(struct jnl *j);
 int jnl_append(struct jnl *j, uint64_t *seq, uint8_t hash[32],
     const json_t *body) WARN_UNUSED;
 
+/*
+ * jnl_append() in two steps, for a caller that must order records by
+ * something of its own (signerd's one clock): jnl_append_begin() checks
+ * and queues body and returns at once, so records queued under the
+ * caller's lock reach the file in that order; jnl_append_end() waits until
+ * it is durable and frees *p.  Every begin needs exactly one end.  Returns
+ * as jnl_append(); begin's failure queues nothing.
+ */
+struct jnl_pending;
+int jnl_append_begin(struct jnl *j, struct jnl_pending **p,
+    const json_t *body) WARN_UNUSED;
+int jnl_append_end(struct jnl *j, struct jnl_pending *p, uint64_t *seq,
+    uint8_t hash[32]) WARN_UNUSED;
+
 /* The newest durable record: its seq (0 if none) and hash (zeros if none). */
 void jnl_head(struct jnl *j, uint64_t *seq, uint8_t hash[32]);
 
@@ -185,6 +212,18 @@ typedef int (*jnl_signer_fn)(void *ctx, uint8_t rs[64],
 int jnl_checkpoint(struct jnl *j, jnl_signer_fn signer, void *ctx)
     WARN_UNUSED;
 
+/*
+ * The audit key's signature over a text of the caller's, as checkpoints
+ * are signed (D3): ECDSA P-256 over SHA-256(msg), DER (at most
+ * JNL_DER_SIG_MAX bytes) into der.  jnl_sign_text returns 0 or the
+ * signer's error; jnl_verify_text 0 or ERR_BAD_SIGNATURE.
+ */
+#define JNL_DER_SIG_MAX 72
+int jnl_sign_text(uint8_t *der, size_t *derlen, const char *msg,
+    jnl_signer_fn signer, void *ctx) WARN_UNUSED;
+int jnl_verify_text(EVP_PKEY *pub, const uint8_t *der, size_t derlen,
+    const char *msg) WARN_UNUSED;
+
 /* What jnl_verify() found. */
 struct jnl_verify_result {
 	int ok;			/* 1 when everything verified */
@@ -216,6 +255,15 @@ struct jnl_verify_result {
  */
 int jnl_verify(const char *dir, EVP_PKEY *audit_pub,
     struct jnl_verify_result *res) WARN_UNUSED;
+
+/*
+ * jnl_verify() that also hands every record (checkpoints included) to
+ * replay, as jnl_open() does, so the auditor runs signerd's own checks
+ * (signerd/replay.c); a non-zero return fails the verification there.
+ */
+int jnl_verify_replay(const char *dir, EVP_PKEY *audit_pub,
+    jnl_replay_fn replay, void *ctx, struct jnl_verify_result *res)
+    WARN_UNUSED;
 
 /* One record handed out by jnl_reader_next(). */
 struct jnl_record {

@@ -19,6 +19,7 @@
 struct scan_result {
 	uint64_t seq;		/* head */
 	uint8_t hash[32];
+	uint64_t signed_seq;	/* newest head a checkpoint signed */
 	size_t last_complete;	/* bytes of whole lines in the last seg. */
 	size_t torn;		/* bytes after them */
 	int replay_seg;		/* segment index and offset of the first */
@@ -52,10 +53,50 @@ pick_snapshot(struct jnl_snapshot *snap, int *have, struct jnl_error *err,
 }
 
 /* Pass 1: hashes only, every segment; checks the snapshot's position. */
+/*
+ * A line that may be a checkpoint: its type, however formatted or
+ * escaped, cannot be "checkpoint" without one of these in its bytes.
+ */
+static int
+maybe_checkpoint(const struct jnl_line *l)
+{
+	return memmem(l->p, l->len, "checkpoint", 10) != NULL ||
+	    memmem(l->p, l->len, "\\u", 2) != NULL;
+}
+
+/* Invariant 8: every checkpoint signature, at start-up as in an audit. */
+static int
+check_checkpoint(struct jnl_error *err, const char *name,
+    const struct jnl_line *l, const struct jnl_ckpt_ring *ring,
+    EVP_PKEY *pub, uint64_t *signed_seq)
+{
+	const char *reason, *type;
+	uint64_t head_seq;
+	json_t *rec = NULL;
+	int r;
+
+	if ((r = jnl_parse_record(&rec, &reason, l)) != 0)
+		return jnl_err(err, r, name, l->offset, l->seq, "%s", reason);
+	type = json_string_value(json_object_get(rec, "type"));
+	r = 0;
+	if (strcmp(type, "checkpoint") == 0) {
+		if ((r = jnl_ckpt_verify(&head_seq, &reason, ring, l->seq, rec,
+		    pub)) != 0)
+			jnl_err(err, r, name, l->offset, l->seq, "%s", reason);
+		else if (head_seq > *signed_seq)
+			*signed_seq = head_seq;
+	}
+	json_decref(rec);
+	return r;
+}
+
 static int
 scan_all(struct scan_result *res, struct jnl_error *err, int dirfd,
-    const struct jnl_dir *d, const struct jnl_snapshot *snap, int have_snap)
+    const struct jnl_dir *d, const struct jnl_snapshot *snap, int have_snap,
+    const struct jnl_config *cfg)
 {
+	EVP_PKEY *pub = cfg->audit_pub;
+	struct jnl_ckpt_ring ring;
 	struct jnl_seg_cursor c;
 	struct jnl_scan s;
 	struct jnl_line l;
@@ -66,8 +107,12 @@ scan_all(struct scan_result *res, struct jnl_error *err, int dirfd,
 
 	memset(res, 0, sizeof(*res));
 	res->replay_seg = -1;
-	if ((r = jnl_scan_init(&s)) != 0)
+	if ((r = jnl_ckpt_ring_init(&ring)) != 0)
 		return r;
+	if ((r = jnl_scan_init(&s)) != 0) {
+		jnl_ckpt_ring_free(&ring);
+		return r;
+	}
 	snprintf(snapname, sizeof(snapname), JNL_SNAP_NAME_FMT,
 	    (unsigned long long)(have_snap ? snap->seq : 0));
 	for (i = 0; i < d->nsegs; i++) {
@@ -79,6 +124,22 @@ scan_all(struct scan_result *res, struct jnl_error *err, int dirfd,
 		    last)) != 0)
 			goto out;
 		while ((r = jnl_scan_next(&s, &c, &l, err)) == 1) {
+			if (pub != NULL && maybe_checkpoint(&l) &&
+			    (r = check_checkpoint(err, name, &l, &ring, pub,
+			    &res->signed_seq)) != 0)
+				goto out;
+			jnl_ckpt_ring_push(&ring, l.seq, l.hash);
+			if (l.seq == cfg->anchor_seq &&
+			    memcmp(l.hash, cfg->anchor_hash, 32) != 0) {
+				util_hex_encode(want, cfg->anchor_hash, 32);
+				util_hex_encode(got, l.hash, 32);
+				r = jnl_err(err, ERR_ROLLBACK, name, l.offset,
+				    l.seq, "the HSM's anchor names record %llu "
+				    "with hash %s, but this journal's hashes to "
+				    "%s: it is another or a rewritten journal",
+				    (unsigned long long)l.seq, want, got);
+				goto out;
+			}
 			if (have_snap && l.seq == snap->seq &&
 			    memcmp(l.hash, snap->hash, 32) != 0) {
 				util_hex_encode(want, snap->hash, 32);
@@ -102,6 +163,15 @@ scan_all(struct scan_result *res, struct jnl_error *err, int dirfd,
 			res->last_complete = len - c.torn;
 		}
 	}
+	/* Invariant 8: the HSM saw this journal reach anchor_seq. */
+	if (cfg->anchor_seq > s.seq) {
+		r = jnl_err(err, ERR_ROLLBACK, NULL, 0, s.seq, "the journal "
+		    "ends at seq %llu but the HSM's anchor says it reached seq "
+		    "%llu: it was emptied, truncated or replaced by an older "
+		    "copy", (unsigned long long)s.seq,
+		    (unsigned long long)cfg->anchor_seq);
+		goto out;
+	}
 	/* D2: a snapshot of a position the journal lacks means records it
 	 * reflects were cut off the end. */
 	if (have_snap && snap->seq > s.seq) {
@@ -117,6 +187,7 @@ scan_all(struct scan_result *res, struct jnl_error *err, int dirfd,
 out:
 	jnl_filebuf_free(&fb);
 	jnl_scan_free(&s);
+	jnl_ckpt_ring_free(&ring);
 	return r;
 }
 
@@ -133,7 +204,7 @@ replay(struct jnl_error *err, int dirfd, const struct jnl_dir *d,
 	const char *reason;
 	struct jnl_filebuf fb = { NULL, 0 };
 	json_t *rec = NULL;
-	char name[40];
+	char name[40], why[200];
 	size_t i, len;
 	int r;
 
@@ -167,9 +238,12 @@ replay(struct jnl_error *err, int dirfd, const struct jnl_dir *d,
 				    "%s", reason);
 				goto out;
 			}
-			if ((r = cfg->replay(cfg->ctx, l.seq, rec)) != 0) {
+			why[0] = '\0';
+			if ((r = cfg->replay(cfg->ctx, l.seq, l.hash, rec, why,
+			    sizeof(why))) != 0) {
 				jnl_err(err, r, name, l.offset, l.seq,
-				    "replay callback refused the record");
+				    "record does not replay: %s", why[0] ? why :
+				    "refused");
 				goto out;
 			}
 			json_decref(rec);
@@ -281,19 +355,27 @@ jnl_open(struct jnl **out, struct jnl_error *err, const char *dir,
 	jnl_snapshot_cleanup(dirfd);
 	if ((r = jnl_dir_list(&d, err, dirfd)) != 0 ||
 	    (r = pick_snapshot(&snap, &have_snap, err, dirfd, &d)) != 0 ||
-	    (r = scan_all(&res, err, dirfd, &d, &snap, have_snap)) != 0 ||
-	    (r = open_tail(&segfd, &seg_no, err, dirfd, &d, &res)) != 0)
+	    (r = scan_all(&res, err, dirfd, &d, &snap, have_snap, cfg)) != 0)
 		goto out;
 	if (have_snap && cfg->restore != NULL &&
-	    (r = cfg->restore(cfg->ctx, snap.seq, snap.blob, snap.len)) != 0) {
+	    (r = cfg->restore(cfg->ctx, snap.seq, snap.hash, snap.blob,
+	    snap.len)) != 0) {
 		char name[48];
 
 		snprintf(name, sizeof(name), JNL_SNAP_NAME_FMT,
 		    (unsigned long long)snap.seq);
-		jnl_err(err, r, name, 0, snap.seq,
-		    "restore callback refused the snapshot");
-		goto out;
+		if (r != ERR_BAD_SIGNATURE) {
+			jnl_err(err, r, name, 0, snap.seq,
+			    "restore callback refused the snapshot");
+			goto out;
+		}
+		/* Not believed: replay everything instead. */
+		have_snap = 0;
+		if ((r = scan_all(&res, err, dirfd, &d, &snap, 0, cfg)) != 0)
+			goto out;
 	}
+	if ((r = open_tail(&segfd, &seg_no, err, dirfd, &d, &res)) != 0)
+		goto out;
 	if ((r = replay(err, dirfd, &d, &res, &snap, have_snap, cfg)) != 0)
 		goto out;
 

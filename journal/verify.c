@@ -91,13 +91,19 @@ load_snapshots(struct snap_check **out, size_t *n,
 }
 
 /* Checks one record beyond the chain: JSON, checkpoint, snapshots. */
+/* The semantic check of jnl_verify_replay(), if any. */
+struct replay_hook {
+	jnl_replay_fn fn;
+	void *ctx;
+};
+
 static int
 check_record(struct jnl_verify_result *res, const struct jnl_line *l,
     const char *segname, const struct jnl_ckpt_ring *ring, EVP_PKEY *pub,
-    const struct snap_check *sc, size_t nsc)
+    const struct snap_check *sc, size_t nsc, const struct replay_hook *hook)
 {
 	const char *reason, *type;
-	char name[48], a[65], b[65];
+	char name[48], a[65], b[65], why[200];
 	json_t *rec = NULL;
 	uint64_t head_seq;
 	size_t i;
@@ -119,6 +125,13 @@ check_record(struct jnl_verify_result *res, const struct jnl_line *l,
 		res->checkpoints++;
 		if (head_seq > res->signed_seq)
 			res->signed_seq = head_seq;
+	}
+	why[0] = '\0';
+	if (hook->fn != NULL && (r = hook->fn(hook->ctx, l->seq, l->hash, rec,
+	    why, sizeof(why))) != 0) {
+		r = jnl_err(&res->err, r, segname, l->offset, l->seq,
+		    "record does not replay: %s", why[0] ? why : "refused");
+		goto out;
 	}
 	for (i = 0; i < nsc; i++) {
 		if (sc[i].seq != l->seq)
@@ -145,6 +158,14 @@ int
 jnl_verify(const char *dir, EVP_PKEY *audit_pub,
     struct jnl_verify_result *res)
 {
+	return jnl_verify_replay(dir, audit_pub, NULL, NULL, res);
+}
+
+int
+jnl_verify_replay(const char *dir, EVP_PKEY *audit_pub, jnl_replay_fn fn,
+    void *ctx, struct jnl_verify_result *res)
+{
+	const struct replay_hook hook = { fn, ctx };
 	struct jnl_verify_result before;
 	struct jnl_ckpt_ring ring;
 	struct jnl_seg_cursor c;
@@ -190,7 +211,7 @@ jnl_verify(const char *dir, EVP_PKEY *audit_pub,
 		while ((r = jnl_scan_next(&s, &c, &l, &res->err)) == 1) {
 			before = *res;
 			if ((r = check_record(res, &l, name, &ring, audit_pub,
-			    sc, nsc)) != 0)
+			    sc, nsc, &hook)) != 0)
 				goto out;
 			jnl_ckpt_ring_push(&ring, l.seq, l.hash);
 			res->records++;

@@ -276,6 +276,33 @@ lead(struct jnl *j)
 	prt_writer_free(&buf);
 }
 
+/* Queues w under mu; 0 or ERR_IO when the journal already failed. */
+static int
+enqueue(struct jnl *j, struct jnl_waiter *w)
+{
+	if (j->failed)
+		return ERR_IO;
+	if (j->qtail != NULL)
+		j->qtail->next = w;
+	else
+		j->qhead = w;
+	j->qtail = w;
+	return 0;
+}
+
+/* Under mu: leads batches or waits until w is durable (or failed). */
+static int
+wait_done(struct jnl *j, struct jnl_waiter *w)
+{
+	while (!w->done) {
+		if (!j->writing)
+			lead(j);
+		else
+			pthread_cond_wait(&w->cv, &j->mu);
+	}
+	return w->result;
+}
+
 int
 jnl_append_text(struct jnl *j, uint64_t *seq, uint8_t hash[32],
     const char *text, size_t len, uint64_t max_seq)
@@ -294,23 +321,8 @@ jnl_append_text(struct jnl *j, uint64_t *seq, uint8_t hash[32],
 	pthread_cond_init(&w.cv, NULL);
 
 	pthread_mutex_lock(&j->mu);
-	if (j->failed) {
-		r = ERR_IO;
-		goto out;
-	}
-	if (j->qtail != NULL)
-		j->qtail->next = &w;
-	else
-		j->qhead = &w;
-	j->qtail = &w;
-	while (!w.done) {
-		if (!j->writing)
-			lead(j);
-		else
-			pthread_cond_wait(&w.cv, &j->mu);
-	}
-	r = w.result;
-out:
+	if ((r = enqueue(j, &w)) == 0)
+		r = wait_done(j, &w);
 	pthread_mutex_unlock(&j->mu);
 	pthread_cond_destroy(&w.cv);
 	if (r == 0) {
@@ -319,6 +331,67 @@ out:
 		if (hash != NULL)
 			memcpy(hash, w.hash, 32);
 	}
+	return r;
+}
+
+/* A record queued by jnl_append_begin(), not yet known to be durable. */
+struct jnl_pending {
+	struct jnl_waiter w;
+	char *text;
+};
+
+int
+jnl_append_begin(struct jnl *j, struct jnl_pending **out, const json_t *body)
+{
+	struct jnl_pending *p;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return ERR_NOMEM;
+	if ((r = jnl_fmt_body(&p->text, &len, body, 0)) != 0) {
+		free(p);
+		return r;
+	}
+	p->w.text = p->text;
+	p->w.len = len;
+	pthread_cond_init(&p->w.cv, NULL);
+	pthread_mutex_lock(&j->mu);
+	r = enqueue(j, &p->w);
+	pthread_mutex_unlock(&j->mu);
+	if (r != 0) {
+		pthread_cond_destroy(&p->w.cv);
+		free(p->text);
+		free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+int
+jnl_append_end(struct jnl *j, struct jnl_pending *p, uint64_t *seq,
+    uint8_t hash[32])
+{
+	int r;
+
+	if (seq != NULL)
+		*seq = 0;
+	if (hash != NULL)
+		memset(hash, 0, 32);
+	pthread_mutex_lock(&j->mu);
+	r = wait_done(j, &p->w);
+	pthread_mutex_unlock(&j->mu);
+	if (r == 0) {
+		if (seq != NULL)
+			*seq = p->w.seq;
+		if (hash != NULL)
+			memcpy(hash, p->w.hash, 32);
+	}
+	pthread_cond_destroy(&p->w.cv);
+	free(p->text);
+	free(p);
 	return r;
 }
 

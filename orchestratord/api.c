@@ -296,6 +296,23 @@ json_time_ms(int64_t ms)
 	return json_string(out);
 }
 
+/*
+ * signerd's receipt of the current signed version: the journal record's
+ * seq (a decimal string, like amounts) and SHA-256 (lowercase hex), or
+ * null when there is none.
+ */
+static json_t *
+receipt_json(const struct store_receipt *r)
+{
+	char seq[24], hash[65];
+
+	if (r->seq == 0)
+		return json_null();
+	snprintf(seq, sizeof(seq), "%" PRIu64, r->seq);
+	util_hex_encode(hash, r->hash, sizeof(r->hash));
+	return json_pack("{s:s, s:s}", "seq", seq, "hash", hash);
+}
+
 static json_t *
 payout_json(const struct payout *p)
 {
@@ -322,6 +339,7 @@ payout_json(const struct payout *p)
 	json_object_set_new(o, "nonce", p->nonce >= 0 ?
 	    json_integer(p->nonce) : json_null());
 	set_str(o, "tx_hash", p->tx_hash, 1);
+	json_object_set_new(o, "receipt", receipt_json(&p->receipt));
 	json_object_set_new(o, "block_number", p->block_number >= 0 ?
 	    json_integer(p->block_number) : json_null());
 	json_object_set_new(o, "confirmations", json_integer(p->confirmations));
@@ -771,6 +789,31 @@ out:
 	free(pay);
 }
 
+/*
+ * A reject or cancel that store_end refused: BUSY while a worker holds the
+ * payout (retry); QUEUED_IN_SIGNERD when signerd may hold it queued, where
+ * only a signed cancel reaches; else the status does not allow it.
+ */
+static void
+reply_end_refused(struct api_reply *rep, const struct api_request *req,
+    const char *id, const char *verb, enum store_end_refusal why,
+    const struct payout *pay)
+{
+	if (why == STORE_END_BUSY) {
+		api_error(rep, req->request_id, 409, "BUSY", "payout %s is held "
+		    "by a worker right now; retry", id);
+		rep->retry_after = 1;
+	} else if (why == STORE_END_IN_SIGNERD || pay->status == PS_QUEUED)
+		api_error(rep, req->request_id, 409, "QUEUED_IN_SIGNERD",
+		    "payout %s may be queued in signerd, where only an "
+		    "approver's signed cancel stops it (POST "
+		    "/v1/payouts/%s/cancel)", id, id);
+	else
+		api_error(rep, req->request_id, 409, "CONFLICT", "payout %s is "
+		    "%s; only PENDING_APPROVAL or APPROVED payouts can be %s",
+		    id, fsm_status_name(pay->status), verb);
+}
+
 static void
 h_reject(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
@@ -778,6 +821,7 @@ h_reject(struct app *app, const struct api_call *call,
 	static const enum payout_status from[] = { PS_PENDING_APPROVAL,
 	    PS_APPROVED };
 	char reason[VAL_REASON_MAX + 1];
+	enum store_end_refusal why;
 	struct payout *pay = NULL;
 	struct val_err e;
 	struct db *d = NULL;
@@ -793,16 +837,15 @@ h_reject(struct app *app, const struct api_call *call,
 	}
 	if (db_get(app, &d, req, rep) != 0)
 		goto out;
-	r = store_end(d, call->id, from, ARRAY_LEN(from), PS_REJECTED,
-	    "REJECTED_BY_APPROVER", reason, pay);
+	/* A reject carries no approver's signature: it never reaches signerd. */
+	r = store_end(d, call->id, from, ARRAY_LEN(from), PS_REJECTED, 0,
+	    "REJECTED_BY_APPROVER", reason, &why, pay);
 	db_put(app, &d);
 	if (r == ERR_NOT_FOUND)
 		api_error(rep, req->request_id, 404, "NOT_FOUND", "no payout %s",
 		    call->id);
 	else if (r == STORE_CONFLICT)
-		api_error(rep, req->request_id, 409, "CONFLICT", "payout %s is "
-		    "%s; only PENDING_APPROVAL or APPROVED payouts can be "
-		    "rejected", call->id, fsm_status_name(pay->status));
+		reply_end_refused(rep, req, call->id, "rejected", why, pay);
 	else if (r != 0)
 		reply_db(rep, req, r, "store_end");
 	else
@@ -838,25 +881,55 @@ reply_signer_refused(struct app *app, struct api_reply *rep,
 	    err_str(hdr->result));
 }
 
+/* CANCEL_REQ with the approver's signed cancel; 0 when signerd answered. */
+static int
+cancel_in_signerd(struct app *app, const char *id,
+    const struct val_approval *va, struct prt_reply_hdr *hdr)
+{
+	struct prt_cancel_req creq;
+	int r;
+
+	memset(&creq, 0, sizeof(creq));
+	memcpy(creq.request_id, id, sizeof(creq.request_id));
+	memcpy(creq.approval.approver, va->approver,
+	    sizeof(creq.approval.approver));
+	creq.approval.expiry = va->expiry;
+	memcpy(creq.approval.sig, va->sig, va->sig_len);
+	creq.approval.sig_len = va->sig_len;
+	r = prt_client_cancel(app->signer->client, &creq, hdr);
+	util_wipe(&creq, sizeof(creq));
+	return r;
+}
+
+/*
+ * Invariant: a payout this API reports CANCELLED can never be signed.  One
+ * that signerd may hold queued (QUEUED, or a worker sent its QUEUE_REQ:
+ * queue_sent) is cancelled in signerd first, and stored CANCELLED only
+ * after signerd journaled the cancel; if signerd does not hold it yet (the
+ * worker's request is still on its way) the cancel is refused with BUSY,
+ * to be retried.  Any other (PENDING_APPROVAL, APPROVED) is cancelled
+ * here alone, which store_end allows only while no worker holds it.
+ */
 static void
 h_cancel(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
 {
 	static const enum payout_status from_open[] = { PS_PENDING_APPROVAL,
 	    PS_APPROVED };
-	static const enum payout_status from_queued[] = { PS_QUEUED };
+	static const enum payout_status from_signerd[] = { PS_APPROVED,
+	    PS_QUEUED };
 	const struct pol_policy *p;
-	struct prt_cancel_req creq;
 	struct prt_reply_hdr hdr;
 	struct val_approval va;
 	struct ac_approval ac;
 	struct payout *pay = NULL;
 	struct val_err e;
 	struct db *d = NULL;
+	enum store_end_refusal end_why;
 	enum pol_reason why;
 	enum payout_status was;
 	char detail[256], reason[96];
-	int r;
+	int in_signerd, r;
 
 	if ((p = policy_of(app, req, rep)) == NULL)
 		goto out;
@@ -899,23 +972,46 @@ h_cancel(struct app *app, const struct api_call *call,
 		reply_approval_refused(rep, req, why, detail);
 		goto out;
 	}
-	if (was == PS_QUEUED) {
-		/*
-		 * signerd holds the queued payout: only its cancel makes it
-		 * unsignable, so it goes first and a refusal stores nothing.
-		 */
-		memset(&creq, 0, sizeof(creq));
-		memcpy(creq.request_id, call->id, sizeof(creq.request_id));
-		memcpy(creq.approval.approver, va.approver,
-		    sizeof(creq.approval.approver));
-		creq.approval.expiry = va.expiry;
-		memcpy(creq.approval.sig, va.sig, va.sig_len);
-		creq.approval.sig_len = va.sig_len;
-		r = prt_client_cancel(app->signer->client, &creq, &hdr);
-		util_wipe(&creq, sizeof(creq));
-		if (r != 0) {
+	snprintf(reason, sizeof(reason), "cancelled by approver %s",
+	    va.approver);
+	in_signerd = was == PS_QUEUED || pay->queue_sent;
+	if (!in_signerd) {
+		if (db_get(app, &d, req, rep) != 0)
+			goto out;
+		r = store_end(d, call->id, from_open, ARRAY_LEN(from_open),
+		    PS_CANCELLED, 0, "CANCELLED_BY_APPROVER", reason, &end_why,
+		    pay);
+		db_put(app, &d);
+		/* A worker sent its QUEUE_REQ since we looked: ask signerd. */
+		if (r == STORE_CONFLICT && end_why == STORE_END_IN_SIGNERD &&
+		    (pay->status == PS_APPROVED || pay->status == PS_QUEUED)) {
+			was = pay->status;
+			in_signerd = 1;
+		} else if (r == STORE_CONFLICT) {
+			reply_end_refused(rep, req, call->id, "cancelled",
+			    end_why, pay);
+			goto out;
+		} else if (r == ERR_NOT_FOUND) {
+			api_error(rep, req->request_id, 404, "NOT_FOUND", "no "
+			    "payout %s", call->id);
+			goto out;
+		} else if (r != 0) {
+			reply_db(rep, req, r, "store_end");
+			goto out;
+		}
+	}
+	if (in_signerd) {
+		/* Only signerd's cancel makes it unsignable: it goes first. */
+		if ((r = cancel_in_signerd(app, call->id, &va, &hdr)) != 0) {
 			api_error(rep, req->request_id, 503, "UNAVAILABLE",
 			    "signerd: %s", err_str(r));
+			rep->retry_after = 1;
+			goto out;
+		}
+		if (hdr.result == POL_TIMELOCK_NOT_QUEUED && was == PS_APPROVED) {
+			api_error(rep, req->request_id, 409, "BUSY", "payout %s "
+			    "is being queued in signerd by a worker and is not "
+			    "there yet; retry", call->id);
 			rep->retry_after = 1;
 			goto out;
 		}
@@ -923,34 +1019,27 @@ h_cancel(struct app *app, const struct api_call *call,
 			reply_signer_refused(app, rep, req, &hdr);
 			goto out;
 		}
-	}
-	snprintf(reason, sizeof(reason), "cancelled by approver %s",
-	    va.approver);
-	if (db_get(app, &d, req, rep) != 0)
-		goto out;
-	if (was == PS_QUEUED)
-		r = store_end(d, call->id, from_queued, ARRAY_LEN(from_queued),
-		    PS_CANCELLED, "CANCELLED_BY_APPROVER", reason, pay);
-	else
-		r = store_end(d, call->id, from_open, ARRAY_LEN(from_open),
-		    PS_CANCELLED, "CANCELLED_BY_APPROVER", reason, pay);
-	db_put(app, &d);
-	if (r == STORE_CONFLICT) {
-		api_error(rep, req->request_id, 409, "CONFLICT", "payout %s is "
-		    "now %s%s", call->id, fsm_status_name(pay->status),
-		    was == PS_QUEUED ? " (signerd has cancelled it: it will "
-		    "not be signed)" : "; retry the cancel");
-		goto out;
-	}
-	if (r != 0) {
-		if (was == PS_QUEUED)
+		if (db_get(app, &d, req, rep) != 0)
+			goto out;
+		r = store_end(d, call->id, from_signerd,
+		    ARRAY_LEN(from_signerd), PS_CANCELLED, 1,
+		    "CANCELLED_BY_APPROVER", reason, &end_why, pay);
+		db_put(app, &d);
+		if (r == STORE_CONFLICT) {
+			api_error(rep, req->request_id, 409, "CONFLICT", "payout "
+			    "%s is now %s (signerd has cancelled it: it will not "
+			    "be signed)", call->id, fsm_status_name(pay->status));
+			goto out;
+		}
+		if (r != 0) {
 			log_error("payout %s cancelled in signerd but not "
 			    "stored: %s", call->id, err_str(r));
-		reply_db(rep, req, r, "store_end");
-		goto out;
+			reply_db(rep, req, r, "store_end");
+			goto out;
+		}
 	}
-	log_info("payout %s cancelled by %s (was %s)", call->id, va.approver,
-	    fsm_status_name(was));
+	log_info("payout %s cancelled by %s (was %s%s)", call->id, va.approver,
+	    fsm_status_name(was), in_signerd ? ", cancelled in signerd" : "");
 	reply_payout(rep, 200, pay);
 out:
 	db_put(app, &d);

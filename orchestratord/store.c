@@ -24,11 +24,15 @@
 	"(extract(epoch FROM p.updated_at) * 1000)::bigint, " \
 	"coalesce((extract(epoch FROM p.submitted_at) * 1000)::bigint, 0), " \
 	"coalesce((extract(epoch FROM p.last_broadcast_at) * 1000)::bigint, 0), " \
-	"p.lease_epoch, "
+	"p.lease_epoch, p.queue_sent, " \
+	"coalesce((SELECT t.receipt_seq FROM payout_txs t " \
+	"WHERE t.tx_hash = p.tx_hash), 0), " \
+	"coalesce((SELECT t.receipt_hash FROM payout_txs t " \
+	"WHERE t.tx_hash = p.tx_hash), ''), "
 /* The API never needs the transactions' bytes. */
 #define COLS_API COLS_BASE "NULL::bytea, NULL::bytea"
 #define COLS_WORK COLS_BASE "p.unsigned_tx, p.raw_tx"
-#define NCOLS 27
+#define NCOLS 30
 
 /* Guards for a worker's update: still this row, this epoch. */
 #define MINE "id = $1 AND lease_epoch = $2"
@@ -51,7 +55,7 @@ const struct db_stmt store_stmts[] = {
 	{ "approvals",
 	  "SELECT approver, expiry, signature FROM approvals "
 	  "WHERE payout_id = $1 ORDER BY created_at, approver", 1 },
-	{ "end", "SELECT end_payout($1, $2::text[], $3, $4, $5, $6)", 6 },
+	{ "end", "SELECT end_payout($1, $2::text[], $3, $4, $5, $6, $7)", 7 },
 	{ "events",
 	  "SELECT o.id, p.request_id, o.event, o.payload::text, "
 	  "(extract(epoch FROM o.created_at) * 1000)::bigint FROM outbox o "
@@ -70,11 +74,25 @@ const struct db_stmt store_stmts[] = {
 	  "max_fee_per_gas = $5::numeric, max_priority_fee_per_gas = "
 	  "$6::numeric, updated_at = now() WHERE " MINE
 	  " AND status = 'SIGNING'", 6 },
+	{ "queue_sent",
+	  "UPDATE payouts SET queue_sent = true, updated_at = now() WHERE "
+	  MINE " AND status = 'APPROVED'", 2 },
+	{ "queue_unsent",
+	  "UPDATE payouts SET queue_sent = false, updated_at = now() WHERE "
+	  MINE " AND status = 'APPROVED'", 2 },
 	{ "queued",
 	  "WITH u AS (UPDATE payouts SET status = 'QUEUED', not_before = "
 	  "to_timestamp($3), lease_owner = NULL, lease_expiry = NULL, "
 	  "last_error = NULL, updated_at = now() WHERE " MINE
 	  " AND status = 'APPROVED' RETURNING *) "
+	  "SELECT emit(u.*, 'PayoutQueued') FROM u", 3 },
+	/* $2 (the epoch) is not checked: signerd's answer decides. */
+	{ "queued_late",
+	  "WITH u AS (UPDATE payouts SET status = 'QUEUED', not_before = "
+	  "to_timestamp($3), queue_sent = true, lease_owner = NULL, "
+	  "lease_expiry = NULL, lease_epoch = lease_epoch + 1, last_error = "
+	  "NULL, updated_at = now() WHERE id = $1 AND $2::bigint >= 0 AND "
+	  "status = 'APPROVED' RETURNING *) "
 	  "SELECT emit(u.*, 'PayoutQueued') FROM u", 3 },
 	{ "signed",
 	  "WITH u AS (UPDATE payouts SET status = 'SUBMITTED', raw_tx = $3, "
@@ -83,10 +101,11 @@ const struct db_stmt store_stmts[] = {
 	  "lease_owner = NULL, lease_expiry = NULL, last_error = NULL, "
 	  "updated_at = now() WHERE " MINE " AND status = 'SIGNING' "
 	  "RETURNING *), t AS (INSERT INTO payout_txs (tx_hash, payout_id, "
-	  "raw_tx, max_fee_per_gas, max_priority_fee_per_gas) SELECT "
-	  "tx_hash, id, raw_tx, max_fee_per_gas, max_priority_fee_per_gas "
+	  "raw_tx, max_fee_per_gas, max_priority_fee_per_gas, receipt_seq, "
+	  "receipt_hash) SELECT tx_hash, id, raw_tx, max_fee_per_gas, "
+	  "max_priority_fee_per_gas, $7::bigint, $8 "
 	  "FROM u ON CONFLICT DO NOTHING) "
-	  "SELECT emit(u.*, 'PayoutSubmitted') FROM u", 6 },
+	  "SELECT emit(u.*, 'PayoutSubmitted') FROM u", 8 },
 	{ "fail", "SELECT fail_payout($1, $2, $3, $4)", 4 },
 	{ "release",
 	  "UPDATE payouts SET lease_owner = NULL, lease_expiry = now() + "
@@ -126,9 +145,10 @@ const struct db_stmt store_stmts[] = {
 	  "$6::numeric, bumps = bumps + 1, last_broadcast_at = NULL, "
 	  "updated_at = now() WHERE " MINE " AND status = 'SUBMITTED' "
 	  "RETURNING *), t AS (INSERT INTO payout_txs (tx_hash, payout_id, "
-	  "raw_tx, max_fee_per_gas, max_priority_fee_per_gas) SELECT "
-	  "tx_hash, id, raw_tx, max_fee_per_gas, max_priority_fee_per_gas "
-	  "FROM u ON CONFLICT DO NOTHING) SELECT count(*) FROM u", 6 },
+	  "raw_tx, max_fee_per_gas, max_priority_fee_per_gas, receipt_seq, "
+	  "receipt_hash) SELECT tx_hash, id, raw_tx, max_fee_per_gas, "
+	  "max_priority_fee_per_gas, $7::bigint, $8 "
+	  "FROM u ON CONFLICT DO NOTHING) SELECT count(*) FROM u", 8 },
 	{ "unlease",
 	  "UPDATE payouts SET lease_owner = NULL, lease_expiry = NULL "
 	  "WHERE " MINE, 2 },
@@ -199,11 +219,17 @@ row_to_payout(struct payout *p, const PGresult *res, int row)
 	p->submitted_at = get_i64(res, row, 22);
 	p->last_broadcast_at = get_i64(res, row, 23);
 	p->lease_epoch = get_i64(res, row, 24);
+	p->queue_sent = PQgetvalue(res, row, 25)[0] == 't';
+	p->receipt.seq = (uint64_t)strtoull(PQgetvalue(res, row, 26), NULL, 10);
+	/* The column's CHECK allows only 64 lowercase hex digits. */
+	if (p->receipt.seq != 0 && util_hex_decode(p->receipt.hash, 32,
+	    PQgetvalue(res, row, 27)) != 0)
+		return ERR_INTERNAL;
 	if ((r = get_bytea(p->unsigned_tx, sizeof(p->unsigned_tx),
-	    &p->unsigned_len, res, row, 25)) != 0)
+	    &p->unsigned_len, res, row, 28)) != 0)
 		return ERR_INTERNAL;
 	if ((r = get_bytea(p->raw_tx, sizeof(p->raw_tx), &p->raw_len, res,
-	    row, 26)) != 0)
+	    row, 29)) != 0)
 		return ERR_INTERNAL;
 	return 0;
 }
@@ -245,6 +271,13 @@ exec_one(struct db *d, const char *name, int n, const char *const *params)
 		r = strcmp(PQcmdTuples(res), "1") == 0 ? 0 : STORE_CONFLICT;
 	PQclear(res);
 	return r;
+}
+
+void
+store_receipt_of(struct store_receipt *out, const struct prt_sign_rep *rep)
+{
+	out->seq = rep->receipt_seq;
+	memcpy(out->hash, rep->receipt_hash, sizeof(out->hash));
 }
 
 /* --- API ---------------------------------------------------------------- */
@@ -421,15 +454,17 @@ store_approvals(struct db *d, int64_t payout_id, struct approval *out,
 int
 store_end(struct db *d, const char *request_id,
     const enum payout_status *from, size_t n, enum payout_status to,
-    const char *reason_code, const char *reason, struct payout *out)
+    int signerd_cancelled, const char *reason_code, const char *reason,
+    enum store_end_refusal *why, struct payout *out)
 {
 	char froms[256];
-	const char *params[6], *event, *v;
+	const char *params[7], *event, *v;
 	PGresult *res;
 	size_t i, off = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	*why = STORE_END_OK;
 	if (to != PS_REJECTED && to != PS_CANCELLED)
 		return ERR_INVALID_ARG;
 	event = to == PS_REJECTED ? "PayoutRequestRejected" : "PayoutCancelled";
@@ -450,11 +485,20 @@ store_end(struct db *d, const char *request_id,
 	params[3] = reason_code;
 	params[4] = reason;
 	params[5] = event;
-	if ((r = db_exec(d, &res, "end", 6, params)) != 0)
+	params[6] = signerd_cancelled ? "t" : "f";
+	if ((r = db_exec(d, &res, "end", 7, params)) != 0)
 		return r;
 	v = PQgetvalue(res, 0, 0);
-	r = strcmp(v, "NOT_FOUND") == 0 ? ERR_NOT_FOUND :
-	    strcmp(v, "STATE") == 0 ? STORE_CONFLICT : 0;
+	if (strcmp(v, "NOT_FOUND") == 0)
+		r = ERR_NOT_FOUND;
+	else if (strcmp(v, "OK") == 0)
+		r = 0;
+	else {
+		r = STORE_CONFLICT;
+		*why = strcmp(v, "BUSY") == 0 ? STORE_END_BUSY :
+		    strcmp(v, "IN_SIGNERD") == 0 ? STORE_END_IN_SIGNERD :
+		    STORE_END_STATE;
+	}
 	PQclear(res);
 	if (r != ERR_NOT_FOUND) {
 		int g = store_get(d, request_id, out);
@@ -560,6 +604,9 @@ struct mine {
 	char epoch[24];
 };
 
+static int store_simple(struct db *d, const char *stmt,
+    const struct payout *p);
+
 static void
 mine_of(struct mine *m, const struct payout *p)
 {
@@ -594,7 +641,20 @@ store_set_unsigned(struct db *d, const struct payout *p, const uint8_t *tx,
 }
 
 int
-store_queued(struct db *d, const struct payout *p, int64_t not_before)
+store_queue_sent(struct db *d, const struct payout *p)
+{
+	return store_simple(d, "queue_sent", p);
+}
+
+int
+store_queue_unsent(struct db *d, const struct payout *p)
+{
+	return store_simple(d, "queue_unsent", p);
+}
+
+static int
+queued(struct db *d, const char *stmt, const struct payout *p,
+    int64_t not_before)
 {
 	const char *params[3];
 	char nb[24];
@@ -605,21 +665,44 @@ store_queued(struct db *d, const struct payout *p, int64_t not_before)
 	params[0] = m.id;
 	params[1] = m.epoch;
 	params[2] = nb;
-	return exec_one(d, "queued", 3, params);
+	return exec_one(d, stmt, 3, params);
+}
+
+int
+store_queued(struct db *d, const struct payout *p, int64_t not_before)
+{
+	return queued(d, "queued", p, not_before);
+}
+
+int
+store_queued_late(struct db *d, const struct payout *p, int64_t not_before)
+{
+	return queued(d, "queued_late", p, not_before);
 }
 
 /* signed and bumped share their parameters. */
 static int
 store_version(struct db *d, const char *stmt, const struct payout *p,
     const uint8_t *raw, size_t len, const uint8_t hash[32],
-    const u256 *max_fee, const u256 *prio_fee)
+    const u256 *max_fee, const u256 *prio_fee,
+    const struct store_receipt *receipt)
 {
 	char h[STORE_HASH_STR], fee[U256_DEC_MAX], prio[U256_DEC_MAX], *rawp;
-	const char *params[6];
+	char rseq[24], rhash[65];
+	const char *params[8];
 	struct mine m;
 	int r;
 
 	mine_of(&m, p);
+	/* Both NULL without a receipt (the table's CHECK wants both or none). */
+	params[6] = NULL;
+	params[7] = NULL;
+	if (receipt != NULL && receipt->seq != 0) {
+		snprintf(rseq, sizeof(rseq), "%" PRIu64, receipt->seq);
+		util_hex_encode(rhash, receipt->hash, 32);
+		params[6] = rseq;
+		params[7] = rhash;
+	}
 	if ((rawp = bytea_param(raw, len)) == NULL)
 		return ERR_NOMEM;
 	hash_str(h, hash);
@@ -631,7 +714,7 @@ store_version(struct db *d, const char *stmt, const struct payout *p,
 	params[3] = h;
 	params[4] = fee;
 	params[5] = prio;
-	r = exec_one(d, stmt, 6, params);
+	r = exec_one(d, stmt, 8, params);
 	free(rawp);
 	return r;
 }
@@ -639,17 +722,19 @@ store_version(struct db *d, const char *stmt, const struct payout *p,
 int
 store_signed(struct db *d, const struct payout *p, const uint8_t *raw,
     size_t len, const uint8_t hash[32], const u256 *max_fee,
-    const u256 *prio_fee)
+    const u256 *prio_fee, const struct store_receipt *receipt)
 {
-	return store_version(d, "signed", p, raw, len, hash, max_fee, prio_fee);
+	return store_version(d, "signed", p, raw, len, hash, max_fee, prio_fee,
+	    receipt);
 }
 
 int
 store_bumped(struct db *d, const struct payout *p, const uint8_t *raw,
     size_t len, const uint8_t hash[32], const u256 *max_fee,
-    const u256 *prio_fee)
+    const u256 *prio_fee, const struct store_receipt *receipt)
 {
-	return store_version(d, "bumped", p, raw, len, hash, max_fee, prio_fee);
+	return store_version(d, "bumped", p, raw, len, hash, max_fee, prio_fee,
+	    receipt);
 }
 
 int

@@ -31,6 +31,21 @@
 #define STORE_HASH_STR 67	/* "0x" + 64 hex + NUL */
 #define STORE_LIST_MAX 500
 
+/*
+ * signerd's receipt of a signature (SIGN_REP): the seq and SHA-256 of the
+ * journal record that authorized it, which an auditor can check against
+ * the journal (`signerctl audit verify --receipts`).  seq 0: no receipt
+ * (a version signed before signerd returned them).
+ */
+struct store_receipt {
+	uint64_t seq;
+	uint8_t hash[32];
+};
+
+/* The receipt a SIGN_REP carries. */
+void store_receipt_of(struct store_receipt *out,
+    const struct prt_sign_rep *rep);
+
 /* A payout as the API shows it and the worker acts on it. */
 struct payout {
 	int64_t id;			/* internal; cursors and joins */
@@ -57,6 +72,10 @@ struct payout {
 	int64_t updated_at;
 	int64_t submitted_at;		/* unix ms, 0 if never */
 	int64_t last_broadcast_at;	/* unix ms, 0 if never */
+	/* A worker sent its QUEUE_REQ: signerd may hold it queued. */
+	int queue_sent;
+	/* signerd's receipt of the current signed version; seq 0: none. */
+	struct store_receipt receipt;
 	/* Worker's view; zero for API reads. */
 	int64_t lease_epoch;
 	uint8_t unsigned_tx[PRT_TX_MAX];
@@ -138,15 +157,31 @@ int store_add_approval(struct db *d, const char *request_id,
 int store_approvals(struct db *d, int64_t payout_id, struct approval *out,
     size_t max, size_t *n) WARN_UNUSED;
 
+/* Why store_end did not end a payout. */
+enum store_end_refusal {
+	STORE_END_OK = 0,
+	STORE_END_STATE,	/* not in one of the from statuses */
+	STORE_END_BUSY,		/* a worker holds a live lease on it */
+	STORE_END_IN_SIGNERD,	/* signerd may hold it queued */
+};
+
 /*
- * Moves the payout from one of the statuses in from (n of them) to
- * REJECTED or CANCELLED with reason, writing the event.  STORE_CONFLICT
- * when it is in none of them (*out shows it).
+ * An approver's reject or cancel: moves the payout from one of the
+ * statuses in from (n of them) to REJECTED or CANCELLED with reason,
+ * writing the event, and fences any worker holding it (the lease epoch
+ * moves on).  signerd_cancelled says that signerd has cancelled it
+ * (CANCEL_REQ answered OK): then it ends whoever holds it.  Otherwise it
+ * ends only while signerd cannot hold it: not after a worker sent its
+ * QUEUE_REQ (queue_sent, or QUEUED), and not while a worker holds a live
+ * lease on it (invariant: no payout reported REJECTED or CANCELLED is
+ * signable in signerd).  Returns 0, ERR_NOT_FOUND, a db error, or
+ * STORE_CONFLICT with *why saying which rule refused; *out shows the
+ * payout unless ERR_NOT_FOUND.
  */
 int store_end(struct db *d, const char *request_id,
     const enum payout_status *from, size_t n, enum payout_status to,
-    const char *reason_code, const char *reason, struct payout *out)
-    WARN_UNUSED;
+    int signerd_cancelled, const char *reason_code, const char *reason,
+    enum store_end_refusal *why, struct payout *out) WARN_UNUSED;
 
 /* Up to limit events with id > after_id, oldest first. */
 int store_events(struct db *d, int64_t after_id, int limit,
@@ -180,17 +215,45 @@ int store_set_unsigned(struct db *d, const struct payout *p,
     const uint8_t *tx, size_t len, uint64_t gas_limit, const u256 *max_fee,
     const u256 *prio_fee) WARN_UNUSED;
 
+/*
+ * APPROVED, under epoch: marks that this worker is about to send the
+ * payout's QUEUE_REQ (queue_sent), so that from now on only a cancel that
+ * reaches signerd can end it.  Call before the request leaves; on
+ * STORE_CONFLICT (the row moved: an approver ended it, or the lease was
+ * taken over) send nothing.
+ */
+int store_queue_sent(struct db *d, const struct payout *p) WARN_UNUSED;
+
+/*
+ * Undoes store_queue_sent, under epoch, after signerd refused this
+ * worker's QUEUE_REQ (it answered: nothing was queued).  Only for a row
+ * that was not queue_sent when claimed: an earlier request whose answer
+ * never came may still reach signerd.
+ */
+int store_queue_unsent(struct db *d, const struct payout *p) WARN_UNUSED;
+
 /* APPROVED -> QUEUED with the signer's earliest time (unix s). */
 int store_queued(struct db *d, const struct payout *p, int64_t not_before)
     WARN_UNUSED;
 
 /*
- * SIGNING -> SUBMITTED: stores the signed transaction (also in payout_txs)
- * before anything is broadcast, writes PayoutSubmitted, clears the lease.
+ * APPROVED -> QUEUED whatever the lease: signerd answered this worker's
+ * QUEUE_REQ with "queued" after its lease had passed to another, and the
+ * row must say what signerd holds.  The epoch moves on (the holder of the
+ * new lease then finds the row QUEUED).  STORE_CONFLICT when the payout
+ * is not APPROVED any more.
+ */
+int store_queued_late(struct db *d, const struct payout *p,
+    int64_t not_before) WARN_UNUSED;
+
+/*
+ * SIGNING -> SUBMITTED: stores the signed transaction (also in payout_txs,
+ * with signerd's receipt; NULL receipt: none) before anything is
+ * broadcast, writes PayoutSubmitted, clears the lease.
  */
 int store_signed(struct db *d, const struct payout *p, const uint8_t *raw,
     size_t len, const uint8_t hash[32], const u256 *max_fee,
-    const u256 *prio_fee) WARN_UNUSED;
+    const u256 *prio_fee, const struct store_receipt *receipt) WARN_UNUSED;
 
 /*
  * -> FAILED (from APPROVED, QUEUED, SIGNING or SUBMITTED, under epoch)
@@ -240,10 +303,13 @@ int store_reorged(struct db *d, const struct payout *p) WARN_UNUSED;
 /* SUBMITTED -> CONFIRMED. */
 int store_confirmed(struct db *d, const struct payout *p) WARN_UNUSED;
 
-/* A fee bump: the new signed version replaces raw_tx/tx_hash; bumps + 1. */
+/*
+ * A fee bump: the new signed version (with its receipt, as store_signed)
+ * replaces raw_tx/tx_hash; bumps + 1.
+ */
 int store_bumped(struct db *d, const struct payout *p, const uint8_t *raw,
     size_t len, const uint8_t hash[32], const u256 *max_fee,
-    const u256 *prio_fee) WARN_UNUSED;
+    const u256 *prio_fee, const struct store_receipt *receipt) WARN_UNUSED;
 
 /* Ends the tracker's lease on p without a change. */
 int store_unlease(struct db *d, const struct payout *p) WARN_UNUSED;

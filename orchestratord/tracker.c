@@ -343,6 +343,7 @@ bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
 	    cfg->bump_after_seconds : 5) * 1000;
 	struct prt_reply_hdr hdr;
 	struct prt_sign_req *q = &k->req;
+	struct store_receipt receipt;
 	char mf[U256_DEC_MAX], pf[U256_DEC_MAX];
 	uint8_t enc[PRT_TX_MAX];
 	u256 max_fee, prio;
@@ -401,8 +402,9 @@ bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
 		hold_back(k, p->id, retry);
 		return 0;
 	}
+	store_receipt_of(&receipt, &k->rep);
 	if ((r = store_bumped(k->db, p, k->rep.raw, k->rep.raw_len,
-	    k->rep.tx_hash, &max_fee, &prio)) != 0)
+	    k->rep.tx_hash, &max_fee, &prio, &receipt)) != 0)
 		return store_failed(p, "bumped", r);
 	memcpy(p->raw_tx, k->rep.raw, k->rep.raw_len);
 	p->raw_len = k->rep.raw_len;

@@ -312,6 +312,53 @@ node_trouble(struct wthread *t)
 
 /* --- APPROVED, timelocked: queue in signerd ----------------------------- */
 
+/*
+ * signerd queued the payout, but the row moved on before we could say so
+ * (our lease ran out while signerd answered).  Never dropped silently: the
+ * row must show what signerd holds.  Still APPROVED: it becomes QUEUED
+ * whoever holds the lease now.  Otherwise another worker recorded it, or
+ * an approver's cancel reached signerd first (store_end ends a payout
+ * whose QUEUE_REQ was sent only after signerd cancelled it, and signerd
+ * then refuses to sign it).  A REJECTED or CANCELLED row that signerd
+ * still holds queued cannot happen by that rule; if it ever does, say so
+ * loudly: an approver must cancel it in signerd.
+ */
+static void
+queued_late(struct wthread *t, int64_t earliest)
+{
+	struct payout *now = &t->p;
+	char id[PRT_REQUEST_ID_MAX + 1];
+	int r;
+
+	if ((r = store_queued_late(t->db, &t->p, earliest)) == 0) {
+		log_warn("payout %s: QUEUED in signerd after our lease ran out; "
+		    "recorded QUEUED", t->p.request_id);
+		ok(t);
+		return;
+	}
+	if (r != STORE_CONFLICT) {
+		/* Still APPROVED and queue_sent: the next claim asks again. */
+		store_failed(t, "queued_late", r);
+		return;
+	}
+	snprintf(id, sizeof(id), "%s", t->p.request_id);
+	if ((r = store_get(t->db, id, now)) != 0) {
+		log_error("payout %s: queued in signerd, and the row cannot be "
+		    "read: %s %s", id, err_str(r), db_last_error());
+		trouble(t);
+		return;
+	}
+	if (now->status == PS_REJECTED || (now->status == PS_CANCELLED &&
+	    now->queue_sent == 0))
+		log_error("payout %s: %s here but QUEUED in signerd: an approver "
+		    "must cancel it there (signerctl cancel)", id,
+		    fsm_status_name(now->status));
+	else
+		log_info("payout %s: queued in signerd; the row is already %s",
+		    id, fsm_status_name(now->status));
+	ok(t);
+}
+
 static void
 do_queue(struct wthread *t)
 {
@@ -320,7 +367,7 @@ do_queue(struct wthread *t)
 	struct prt_reply_hdr hdr;
 	uint8_t enc[PRT_TX_MAX];
 	size_t len;
-	int r;
+	int sent_before = t->p.queue_sent, r;
 
 	if ((a = asset_of(t)) == NULL) {
 		fail_payout(t, "UNKNOWN_ASSET", "the asset is not in signerd's "
@@ -340,6 +387,15 @@ do_queue(struct wthread *t)
 	}
 	if (prepare_request(t, enc, len) != 0)
 		return;
+	/*
+	 * From here on signerd may hold the payout, so only a cancel that
+	 * reaches signerd may end it (store_end).  Not marked: an approver
+	 * ended it or another worker took it over; send nothing.
+	 */
+	if ((r = store_queue_sent(t->db, &t->p)) != 0) {
+		store_failed(t, "queue_sent", r);
+		return;
+	}
 	r = prt_client_queue(t->w->app->signer->client, &t->req, &qrep, &hdr);
 	if (r != 0 || hdr.result < 0) {
 		log_warn("payout %s: signerd queue: %s %s", t->p.request_id,
@@ -349,11 +405,22 @@ do_queue(struct wthread *t)
 		return;
 	}
 	if (hdr.result > 0) {
+		/*
+		 * signerd answered: nothing of ours is queued there, unless
+		 * an earlier request (sent_before) may still reach it.
+		 */
+		if (!sent_before && (r = store_queue_unsent(t->db, &t->p)) != 0 &&
+		    r != STORE_CONFLICT)
+			log_warn("payout %s: queue_unsent: %s %s",
+			    t->p.request_id, err_str(r), db_last_error());
 		refused(t, &hdr, "queue");
 		return;
 	}
 	if ((r = store_queued(t->db, &t->p, (int64_t)qrep.earliest)) != 0) {
-		store_failed(t, "queued", r);
+		if (r == STORE_CONFLICT)
+			queued_late(t, (int64_t)qrep.earliest);
+		else
+			store_failed(t, "queued", r);
 		return;
 	}
 	log_info("payout %s: QUEUED in signerd until %" PRIu64 " (timelock)",
@@ -368,7 +435,8 @@ do_queue(struct wthread *t)
  * is broadcast, then broadcasts it once; the tracker rebroadcasts.
  */
 static void
-submit(struct wthread *t, const uint8_t *raw, size_t len)
+submit(struct wthread *t, const uint8_t *raw, size_t len,
+    const struct store_receipt *receipt)
 {
 	char hash_str[STORE_HASH_STR], mf[U256_DEC_MAX], pf[U256_DEC_MAX];
 	uint8_t hash[32];
@@ -388,7 +456,8 @@ submit(struct wthread *t, const uint8_t *raw, size_t len)
 	 */
 	for (tries = 1;; tries++) {
 		r = store_signed(t->db, &t->p, raw, len, hash,
-		    &t->tx.max_fee_per_gas, &t->tx.max_priority_fee_per_gas);
+		    &t->tx.max_fee_per_gas, &t->tx.max_priority_fee_per_gas,
+		    receipt);
 		if (r != ERR_IO || tries == STORE_SIGNED_TRIES)
 			break;
 		log_warn("payout %s: recording the signature: %s; retrying",
@@ -500,13 +569,14 @@ do_sign(struct wthread *t)
 	struct workers *w = t->w;
 	const struct pol_asset *a;
 	struct prt_reply_hdr hdr;
+	struct store_receipt receipt;
 	char why[WHY_MAX];
 	double t0;
 	int r;
 
 	if (t->p.raw_len > 0) {
 		/* Signed by an earlier attempt but not recorded: record it. */
-		submit(t, t->p.raw_tx, t->p.raw_len);
+		submit(t, t->p.raw_tx, t->p.raw_len, NULL);
 		return;
 	}
 	if (t->p.chain_id != atomic_load(&w->chain)) {
@@ -567,7 +637,8 @@ do_sign(struct wthread *t)
 		retry_later(t, t->backoff_ms, "signerd reply mismatch");
 		return;
 	}
-	submit(t, t->rep.raw, t->rep.raw_len);
+	store_receipt_of(&receipt, &t->rep);
+	submit(t, t->rep.raw, t->rep.raw_len, &receipt);
 }
 
 /* --- the thread ----------------------------------------------------------- */

@@ -8,6 +8,26 @@
 #include "evm/tx.h"
 
 /*
+ * Fields no node accepts (EIP-1559, the intrinsic gas of a transfer,
+ * EIP-2681): a signature over them buys nothing and would still count
+ * against the day's limit and hold the sender's nonce.  21000 is the floor
+ * for ERC-20 assets too: a token transfer needs more (calldata, the
+ * token's code), but how much depends on the token, which policy cannot
+ * know.
+ */
+static enum pol_reason
+check_includable(const struct evm_tx *tx)
+{
+	if (u256_cmp(&tx->max_priority_fee_per_gas, &tx->max_fee_per_gas) > 0)
+		return POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE;
+	if (tx->gas_limit < POL_MIN_GAS_LIMIT)
+		return POL_TX_GAS_LIMIT_TOO_LOW;
+	if (tx->nonce > POL_MAX_NONCE)
+		return POL_TX_NONCE_TOO_HIGH;
+	return POL_OK;
+}
+
+/*
  * invariant 3: everything here comes from the decoded transaction; what the
  * client states is only compared against it later, in pol_check_sign.
  */
@@ -85,6 +105,9 @@ pol_derive_intent(struct pol_intent *out, enum pol_reason *why,
 		amount = tx->value;
 		i = native;
 	}
+	/* What it does is known; now whether any node would include it. */
+	if ((w = check_includable(tx)) != POL_OK)
+		goto out;
 
 	a = &p->assets[i];
 	out->asset = i;

@@ -62,6 +62,18 @@ enum pol_reason {
 	POL_NONCE_REUSED = 32,
 	POL_FEE_BUMP_INVALID = 33,
 	POL_PAUSED = 34,
+	/*
+	 * Transactions no node includes: signing one would spend exposure
+	 * and a nonce for nothing.  Checked by pol_derive_intent, so every
+	 * path that signs or queues a transaction refuses them.
+	 */
+	POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE = 35,	/* EIP-1559 */
+	POL_TX_GAS_LIMIT_TOO_LOW = 36,	/* below POL_MIN_GAS_LIMIT */
+	POL_TX_NONCE_TOO_HIGH = 37,	/* above POL_MAX_NONCE (EIP-2681) */
+	/* Transient: the same request may succeed if sent again. */
+	POL_RETRY = 38,
+	POL_QUEUE_FULL = 39,		/* the timelock queue is at its limit */
+	POL_TIMELOCK_NOT_NEEDED = 40,	/* QUEUE of a payout that need not wait */
 	POL_REASON_COUNT		/* not a reason: one past the last */
 };
 
@@ -93,6 +105,7 @@ int pol_reason_from_name(enum pol_reason *out, const char *name) WARN_UNUSED;
 #define POL_MAX_CONFIRMATIONS 10000
 #define POL_MAX_DELAY_SECONDS (366 * 86400)
 #define POL_MIN_GAS_LIMIT 21000	/* the cost of a plain transfer */
+#define POL_MAX_NONCE (UINT64_MAX - 1)	/* EIP-2681: nonce < 2^64-1 */
 #define POL_MAX_GAS_LIMIT 30000000
 
 enum pol_kind { POL_KIND_NATIVE = 1, POL_KIND_ERC20 = 2 };
@@ -242,9 +255,15 @@ struct pol_stated {
  * states (invariant 3).  Native: tx.to is no registered token contract, the
  * data is empty, value is the amount.  ERC-20: tx.to is an asset's contract
  * on tx.chain_id, the data is transfer(address,uint256), value is zero.
+ * Then the transaction must be one a node would include, whatever the
+ * asset (ERC-20 too has the floor POL_MIN_GAS_LIMIT), checked in this
+ * order: TX_PRIORITY_FEE_ABOVE_MAX_FEE (max priority fee above max fee;
+ * equal is allowed), TX_GAS_LIMIT_TOO_LOW (below POL_MIN_GAS_LIMIT),
+ * TX_NONCE_TOO_HIGH (above POL_MAX_NONCE).
  * Returns 0 with *why = POL_OK and *out filled, or ERR_UNSUPPORTED with
  * *why = NOT_A_TRANSFER, UNKNOWN_TOKEN_CONTRACT, VALUE_ON_TOKEN_TRANSFER,
- * CHAIN_MISMATCH, ACCESS_LIST_NOT_EMPTY or UNKNOWN_ASSET (*out zeroed).
+ * CHAIN_MISMATCH, ACCESS_LIST_NOT_EMPTY, UNKNOWN_ASSET or one of the three
+ * TX_ reasons (*out zeroed).
  */
 int pol_derive_intent(struct pol_intent *out, enum pol_reason *why,
     const struct pol_policy *p, const struct evm_tx *tx) WARN_UNUSED;
@@ -265,7 +284,10 @@ int pol_derive_intent(struct pol_intent *out, enum pol_reason *why,
  * pol_utc_day).  Returns POL_OK and *new_total = signed_today + amount, or
  * the refusal and *new_total = *signed_today.  An intent whose asset index
  * is not in p gives POL_INTERNAL.  Approvals and timelocks are checked by
- * the caller with pol_needs_approval() and pol_needs_timelock().
+ * the caller with pol_needs_approval() and pol_needs_timelock().  Whether
+ * the transaction is includable at all (the TX_ reasons) is decided by
+ * pol_derive_intent, not here: orchestratord pre-checks intents that have
+ * no transaction, fees or gas yet.
  */
 enum pol_reason pol_check_sign(const struct pol_policy *p, int paused,
     const struct pol_intent *in, const struct pol_stated *stated,

@@ -48,6 +48,12 @@ static const struct reason_entry reason_table[POL_REASON_COUNT] = {
 	R(NONCE_REUSED, "the key already signed a payout with this nonce"),
 	R(FEE_BUMP_INVALID, "not a valid fee bump of the earlier transaction"),
 	R(PAUSED, "the policy is paused"),
+	R(TX_PRIORITY_FEE_ABOVE_MAX_FEE, "max priority fee per gas exceeds max fee per gas; no node includes that"),
+	R(TX_GAS_LIMIT_TOO_LOW, "gas limit is below 21000; no node includes that"),
+	R(TX_NONCE_TOO_HIGH, "the nonce is 2^64-1, which EIP-2681 forbids; no node includes that"),
+	R(RETRY, "a transient conflict; send the same request again"),
+	R(QUEUE_FULL, "the timelock queue is full"),
+	R(TIMELOCK_NOT_NEEDED, "the payout is not above the timelock threshold; sign it directly"),
 };
 #undef R
 

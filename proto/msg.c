@@ -468,7 +468,13 @@ prt_encode_sign_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr,
 		goto out;
 	if ((ret = put_lv_checked(w, rep->raw, rep->raw_len, PRT_TX_MAX)) != 0)
 		goto out;
-	ret = prt_put_bytes(w, rep->tx_hash, sizeof(rep->tx_hash));
+	if (rep->receipt_seq == 0) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
+	(void)prt_put_bytes(w, rep->tx_hash, sizeof(rep->tx_hash));
+	(void)prt_put_u64(w, rep->receipt_seq);
+	ret = prt_put_bytes(w, rep->receipt_hash, sizeof(rep->receipt_hash));
 out:
 	return finish(w, start, ret);
 }
@@ -486,8 +492,16 @@ prt_decode_sign_rep(struct prt_reply_hdr *hdr, struct prt_sign_rep *rep,
 		goto out;
 	if (payload &&
 	    ((ret = get_lv_copy(&r, rep->raw, &rep->raw_len, PRT_TX_MAX)) != 0 ||
-	    (ret = prt_get_bytes(&r, rep->tx_hash, sizeof(rep->tx_hash))) != 0))
+	    (ret = prt_get_bytes(&r, rep->tx_hash, sizeof(rep->tx_hash))) != 0 ||
+	    (ret = prt_get_u64(&r, &rep->receipt_seq)) != 0 ||
+	    (ret = prt_get_bytes(&r, rep->receipt_hash,
+	    sizeof(rep->receipt_hash))) != 0))
 		goto out;
+	/* A journal's first record is seq 1: 0 is no receipt at all. */
+	if (payload && rep->receipt_seq == 0) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
 	ret = prt_end(&r);
 out:
 	if (ret != 0) {
@@ -660,7 +674,8 @@ prt_encode_status_rep(struct prt_writer *w,
 	    (ret = put_str(w, rep->policy_id, sizeof(rep->policy_id), 1,
 	    is_id_char)) != 0)
 		goto out;
-	if (rep->paused > 1) {
+	if (rep->paused > 1 || rep->can_sign > 1 ||
+	    (rep->can_sign == 1) != (rep->blocked == 0)) {
 		ret = ERR_MALFORMED;
 		goto out;
 	}
@@ -672,6 +687,8 @@ prt_encode_status_rep(struct prt_writer *w,
 	(void)prt_put_u64(w, rep->head_seq);
 	(void)prt_put_bytes(w, rep->head_hash, sizeof(rep->head_hash));
 	(void)prt_put_u8(w, rep->paused);
+	(void)prt_put_u8(w, rep->can_sign);
+	(void)prt_put_u32(w, (uint32_t)rep->blocked);
 	(void)prt_put_u16(w, rep->nkeys);
 	for (i = 0; i < rep->nkeys; i++) {
 		k = &rep->keys[i];
@@ -692,6 +709,7 @@ prt_decode_status_rep(struct prt_reply_hdr *hdr,
 	struct prt_reader r;
 	struct prt_key_info *k;
 	uint16_t i;
+	uint32_t blocked;
 	int payload, ret;
 
 	memset(hdr, 0, sizeof(*hdr));
@@ -710,10 +728,14 @@ prt_decode_status_rep(struct prt_reply_hdr *hdr,
 	    (ret = prt_get_u64(&r, &rep->head_seq)) != 0 ||
 	    (ret = prt_get_bytes(&r, rep->head_hash,
 	    sizeof(rep->head_hash))) != 0 ||
-	    (ret = prt_get_u8(&r, &rep->paused)) != 0)
+	    (ret = prt_get_u8(&r, &rep->paused)) != 0 ||
+	    (ret = prt_get_u8(&r, &rep->can_sign)) != 0 ||
+	    (ret = prt_get_u32(&r, &blocked)) != 0)
 		goto out;
+	rep->blocked = (int32_t)blocked;
 	/* A flag with one meaning per value keeps re-encoding canonical. */
-	if (rep->paused > 1) {
+	if (rep->paused > 1 || rep->can_sign > 1 ||
+	    (rep->can_sign == 1) != (rep->blocked == 0)) {
 		ret = ERR_MALFORMED;
 		goto out;
 	}

@@ -32,7 +32,7 @@
 #include "proto/buf.h"
 
 /* Bump on any change a peer of the previous version would misread. */
-#define PRT_VERSION 1
+#define PRT_VERSION 2
 
 #define PRT_MAGIC "SGNR"
 #define PRT_MAGIC_LEN 4
@@ -162,11 +162,18 @@ struct prt_unpause_req {
 	struct prt_approval approvals[PRT_APPROVALS_MAX];
 };
 
-/* SIGN_REP payload: the raw signed transaction and its hash. */
+/*
+ * SIGN_REP payload: the raw signed transaction and its hash, and the
+ * receipt: the seq and SHA-256 of the journal record that authorized it,
+ * so a client can later prove the journal still holds that record
+ * (`signerctl audit verify --receipts`), even between checkpoints.
+ */
 struct prt_sign_rep {
 	uint8_t raw[PRT_TX_MAX];
 	size_t raw_len;
 	uint8_t tx_hash[PRT_HASH_LEN];
+	uint64_t receipt_seq;	/* >= 1 */
+	uint8_t receipt_hash[PRT_HASH_LEN];
 };
 
 /* EXPOSURE_REQ: the day's exposure of one asset. */
@@ -197,6 +204,14 @@ struct prt_status_rep {
 	uint64_t head_seq;
 	uint8_t head_hash[PRT_HASH_LEN];
 	uint8_t paused;		/* 0 or 1 */
+	/*
+	 * 1 when a sign request could succeed right now: not paused, the
+	 * journal writable, the HSM sessions usable.  Otherwise blocked names
+	 * the first reason (a policy/ reason code: PAUSED, JOURNAL_ERROR,
+	 * HSM_ERROR) and the reply header's message says why in words.
+	 */
+	uint8_t can_sign;	/* 0 or 1 */
+	int32_t blocked;	/* 0 when can_sign */
 	uint16_t nkeys;
 	struct prt_key_info keys[PRT_KEYS_MAX];
 };

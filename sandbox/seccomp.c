@@ -87,6 +87,18 @@ static const struct sbx_rule allowlist[] = {
 	ALLOW(exit_group, "the process ends"),
 	ALLOW(rt_sigreturn, "by construction: return from a signal handler "
 	    "(SIGTERM for shutdown); a kill here would make shutdown a crash"),
+	/*
+	 * A stop signal (SIGSTOP, SIGTSTP, a debugger, a cgroup freeze, a
+	 * container pause) interrupts every thread's blocking call; on
+	 * SIGCONT the kernel resumes a call with a timeout (a futex wait in
+	 * pthread_cond_timedwait, NNG's timers) by making the thread call
+	 * restart_syscall itself.  Without it a stop and continue kills
+	 * signerd (issue 15; tests/integration/sandbox.sh and
+	 * tests/sandbox/test_seccomp.c stop and continue it).  It only
+	 * resumes a call the filter already let through.
+	 */
+	ALLOW(restart_syscall, "resumes an interrupted futex wait after "
+	    "SIGSTOP then SIGCONT"),
 
 	/* Memory. */
 	ALLOW(munmap, "free() of large chunks; thread stacks and arenas"),

@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "journal/journal.h"
 #include "signerctl/cmd_audit.h"
+#include "signerd/audit.h"
 
 /* The same meanings as the rest of signerctl (ctl.h). */
 #define AUDIT_EXIT_OK 0
@@ -23,6 +24,7 @@
 struct audit_opts {
 	const char *journal;
 	const char *pubkey;
+	const char *receipts;
 	const char *since;
 	int json;
 };
@@ -32,12 +34,15 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: signerctl audit verify --journal DIR --pubkey PEMFILE "
-	    "[--json]\n"
+	    "[--receipts FILE] [--json]\n"
 	    "       signerctl audit show --journal DIR "
 	    "[--since RFC3339|SEQ] [--json]\n\n"
-	    "verify  check every segment, the hash chain, every record and\n"
-	    "        every checkpoint signature against the audit public key\n"
-	    "        (PEM, EC P-256); name the first bad record if any.\n"
+	    "verify  check every segment, the hash chain, every checkpoint\n"
+	    "        signature against the audit public key (PEM, EC P-256),\n"
+	    "        and every record as signerd checks it at start-up; name\n"
+	    "        the first bad record if any.  --receipts FILE: lines\n"
+	    "        \"SEQ HASH\" (sign replies' receipts) that must all be in\n"
+	    "        the journal, so a cut tail shows between checkpoints.\n"
 	    "show    list the records (seq, ts, type, key fields), checking\n"
 	    "        the chain on the way; --json prints the raw lines.\n\n"
 	    "Exit status: 0 verified/listed, 1 verification failed or the "
@@ -89,6 +94,9 @@ parse(struct audit_opts *o, int argc, char **argv, int with_key,
 		else if (with_key && nlen == 8 && strncmp(arg, "--pubkey",
 		    nlen) == 0)
 			slot = &o->pubkey;
+		else if (with_key && nlen == 10 && strncmp(arg, "--receipts",
+		    nlen) == 0)
+			slot = &o->receipts;
 		else if (with_since && nlen == 7 && strncmp(arg, "--since",
 		    nlen) == 0)
 			slot = &o->since;
@@ -214,6 +222,132 @@ print_verify_text(const struct jnl_verify_result *res, const char *dir)
 		    (unsigned long long)res->torn_bytes);
 }
 
+/* One receipt: a record's seq and hash as a sign reply gave them. */
+struct receipt {
+	uint64_t seq;
+	uint8_t hash[32];
+	unsigned line;
+};
+
+static int
+receipt_cmp(const void *a, const void *b)
+{
+	const struct receipt *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Reads FILE: one "SEQ HASH" per line (HASH 64 hex digits, optionally
+ * 0x-prefixed), blank lines and # comments ignored.  Prints the first bad
+ * line.  Returns 0 or -1.
+ */
+static int
+load_receipts(struct receipt **out, size_t *n, const char *path)
+{
+	char line[256], hex[80], *end, extra;
+	struct receipt *v = NULL, *nv;
+	unsigned long long seq;
+	size_t cap = 0;
+	unsigned no = 0;
+	const char *h;
+	FILE *f;
+
+	*out = NULL;
+	*n = 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		perror(path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		no++;
+		if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line))
+			continue;
+		if (line[0] < '1' || line[0] > '9' ||
+		    (seq = strtoull(line, &end, 10)) == 0 ||
+		    sscanf(end, " %79s %c", hex, &extra) != 1) {
+			fprintf(stderr, "signerctl: audit verify: %s:%u: not "
+			    "\"SEQ HASH\"\n", path, no);
+			goto fail;
+		}
+		h = strncmp(hex, "0x", 2) == 0 ? hex + 2 : hex;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+				goto fail;
+			v = nv;
+		}
+		if (strlen(h) != 64 || util_hex_decode(v[*n].hash, 32, h) != 0) {
+			fprintf(stderr, "signerctl: audit verify: %s:%u: the "
+			    "hash is not 64 hex digits\n", path, no);
+			goto fail;
+		}
+		v[*n].seq = seq;
+		v[*n].line = no;
+		(*n)++;
+	}
+	fclose(f);
+	qsort(v, *n, sizeof(*v), receipt_cmp);
+	*out = v;
+	return 0;
+fail:
+	fclose(f);
+	free(v);
+	*n = 0;
+	return -1;
+}
+
+/*
+ * Every receipt names a record the journal holds, with that hash: a
+ * journal cut or rewritten after a sign reply fails here even between
+ * checkpoints.  Prints the first that does not.  Returns 0 or -1.
+ */
+static int
+check_receipts(const char *dir, const char *path)
+{
+	struct jnl_reader *rd = NULL;
+	struct jnl_record rec;
+	struct jnl_error e;
+	struct receipt *v;
+	char where[512];
+	size_t n, i = 0;
+	int r, bad = -1;
+
+	if (load_receipts(&v, &n, path) != 0)
+		return -1;
+	if ((r = jnl_reader_open(&rd, &e, dir)) != 0) {
+		fprintf(stderr, "signerctl: audit verify: %s\n",
+		    jnl_error_format(where, sizeof(where), &e));
+		goto out;
+	}
+	while (i < n && (r = jnl_reader_next(rd, &rec, &e)) == 1) {
+		for (; i < n && v[i].seq == rec.seq; i++)
+			if (memcmp(v[i].hash, rec.hash, 32) != 0) {
+				printf("  receipt %s:%u: record %llu has another "
+				    "hash: the journal was rewritten\n", path,
+				    v[i].line, (unsigned long long)v[i].seq);
+				goto out;
+			}
+	}
+	if (r < 0) {
+		fprintf(stderr, "signerctl: audit verify: %s\n",
+		    jnl_error_format(where, sizeof(where), &e));
+		goto out;
+	}
+	if (i < n) {
+		printf("  receipt %s:%u: record %llu is not in the journal: its "
+		    "tail was cut\n", path, v[i].line,
+		    (unsigned long long)v[i].seq);
+		goto out;
+	}
+	printf("  receipts: all %zu found in the journal\n", n);
+	bad = 0;
+out:
+	jnl_reader_close(rd);
+	free(v);
+	return bad;
+}
+
 static int
 audit_verify(int argc, char **argv)
 {
@@ -226,7 +360,8 @@ audit_verify(int argc, char **argv)
 		return r < 0 ? AUDIT_EXIT_OK : r;
 	if ((key = load_pubkey(o.pubkey)) == NULL)
 		return AUDIT_EXIT_FAIL;
-	r = jnl_verify(o.journal, key, &res);
+	/* The same checks signerd's start-up makes (signerd/replay.c). */
+	r = sd_audit_verify(o.journal, key, &res);
 	EVP_PKEY_free(key);
 	if (o.json) {
 		if (print_verify_json(&res, o.journal) != AUDIT_EXIT_OK)
@@ -234,7 +369,11 @@ audit_verify(int argc, char **argv)
 	} else {
 		print_verify_text(&res, o.journal);
 	}
-	return r == 0 && res.ok ? AUDIT_EXIT_OK : AUDIT_EXIT_FAIL;
+	if (r != 0 || !res.ok)
+		return AUDIT_EXIT_FAIL;
+	if (o.receipts != NULL && check_receipts(o.journal, o.receipts) != 0)
+		return AUDIT_EXIT_FAIL;
+	return AUDIT_EXIT_OK;
 }
 
 /* Reads exactly n digits at *s into *v and advances *s. */

@@ -23,35 +23,87 @@ ack(struct prt_writer *rep, uint16_t type, const char *msg)
 	return prt_encode_ack_rep(rep, type, &hdr);
 }
 
-static int
-journal_op(struct sd_ctx *sd, const char *type, const char *pause_id,
-    const struct prt_approval *ap, size_t n)
+/* What a pause or an unpause record needs from its request. */
+struct op_job {
+	const char *pause_id;
+	const struct prt_approval *ap;
+	size_t n;
+	struct sd_pause_state before;	/* pause: to put back on failure */
+};
+
+static json_t *
+build_op(struct sd_ctx *sd, const char *type, const struct op_job *job)
 {
 	json_t *o, *aps;
-	int r = ERR_NOMEM;
 
 	if ((o = sd_record_new(sd, type)) == NULL)
-		return ERR_NOMEM;
-	if (json_object_set_new(o, "pause_id", json_string(pause_id)) == 0 &&
-	    (aps = sd_approvals_json(ap, n)) != NULL &&
-	    json_object_set_new(o, "approvals", aps) == 0)
-		r = jnl_append(sd->journal, NULL, NULL, o);
-	json_decref(o);
-	if (r == 0)
-		atomic_fetch_add(&sd->appended_since_snapshot, 1);
-	return r;
+		return NULL;
+	if (json_object_set_new(o, "pause_id", json_string(job->pause_id)) !=
+	    0 || (aps = sd_approvals_json(job->ap, job->n)) == NULL ||
+	    json_object_set_new(o, "approvals", aps) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
-static void
-remember(struct sd_ctx *sd, const char *action, const char *id,
-    const struct prt_approval *ap, size_t n)
+static int
+remember_op(struct sd_ctx *sd, const char *action, const struct op_job *job)
 {
 	char label[SD_SEEN_LABEL_MAX + 1];
 
-	snprintf(label, sizeof(label), "%s %s", action, id);
-	sd_state_lock(sd->state);
-	sd_remember_approvals(sd, ap, n, label);
-	sd_state_unlock(sd->state);
+	snprintf(label, sizeof(label), "%s %s", action, job->pause_id);
+	sd_remember_approvals(sd, job->ap, job->n, label);
+	return 0;
+}
+
+/*
+ * A pause is in force as soon as it is stamped, before it is durable:
+ * refusing is always safe, and every sign record stamped after it sees it
+ * (invariant 9).
+ */
+static enum pol_reason
+stamp_paused(struct sd_ctx *sd, void *arg, json_t *body, int64_t t,
+    char *detail, size_t cap)
+{
+	struct op_job *job = arg;
+	enum pol_reason why;
+	int r;
+
+	if ((why = sd_approvals_unexpired(job->ap, job->n, t, detail, cap)) !=
+	    POL_OK)
+		return why;
+	sd_pause_get(sd_state_pause(sd->state), &job->before);
+	/* An id names one pause, ever: an unpause for it lifts nothing else. */
+	r = sd_pause_set(sd_state_pause(sd->state), job->pause_id,
+	    job->ap[0].approver);
+	if (r == ERR_EXISTS) {
+		snprintf(detail, cap, "pause id %s was used before; each pause "
+		    "needs a new id", job->pause_id);
+		return POL_REQUEST_ID_CONFLICT;
+	}
+	if (r != 0) {
+		snprintf(detail, cap, "pause not set: %s", err_str(r));
+		return POL_INTERNAL;
+	}
+	return POL_OK;
+}
+
+static int
+apply_paused(struct sd_ctx *sd, void *arg, uint64_t seq,
+    const uint8_t hash[32])
+{
+	return remember_op(sd, "pause", arg);
+}
+
+static void
+undo_paused(struct sd_ctx *sd, void *arg)
+{
+	struct op_job *job = arg;
+
+	/* Fail-safe would be to stay paused, but memory must match the
+	 * journal: every later append fails anyway. */
+	sd_pause_restore(sd_state_pause(sd->state), &job->before);
 }
 
 int
@@ -61,9 +113,9 @@ sd_handle_pause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	struct prt_pause_req req;
 	struct pol_approval_msg msg;
 	struct sd_approval_set set = { NULL, 0, 1, "the policy" };
-	struct sd_pause_state before;
+	struct op_job job;
+	struct sd_commit c;
 	char detail[240] = "";
-	int64_t now, newest;
 	int r, why;
 
 	if ((r = prt_decode_pause_req(&req, buf, len)) != 0) {
@@ -72,76 +124,78 @@ sd_handle_pause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		return sd_refuse(sd, rep, PRT_PAUSE_REP, "pause", "", peer_uid,
 		    POL_MALFORMED_REQUEST, detail);
 	}
-	sd_clock(sd, &now, &newest);
 	if (pol_approval_msg_op(&msg, sd->policy, POL_ACTION_PAUSE,
 	    req.pause_id, 0) != 0)
 		why = POL_MALFORMED_REQUEST;
 	else
 		why = sd_check_approvals(sd, &set, &msg, &req.approval, 1,
-		    now > newest ? now : newest, detail, sizeof(detail));
+		    sd_now(sd), detail, sizeof(detail));
 	if (why != POL_OK)
 		return sd_refuse(sd, rep, PRT_PAUSE_REP, "pause", req.pause_id,
 		    peer_uid, why, detail);
 
-	pthread_mutex_lock(&sd->ops_mu);
-	pthread_rwlock_rdlock(&sd->commit_lock);
-	sd_state_lock(sd->state);
-	sd_pause_get(sd_state_pause(sd->state), &before);
-	/* An id names one pause, ever: an unpause for it lifts nothing else. */
-	r = sd_pause_set(sd_state_pause(sd->state), req.pause_id,
-	    req.approval.approver);
-	sd_state_unlock(sd->state);
-	if (r == ERR_EXISTS) {
-		snprintf(detail, sizeof(detail), "pause id %s was used before; "
-		    "each pause needs a new id", req.pause_id);
-		why = POL_REQUEST_ID_CONFLICT;
-	} else if (r != 0) {
-		snprintf(detail, sizeof(detail), "pause not set: %s",
-		    err_str(r));
-		why = POL_INTERNAL;
-	} else if ((r = journal_op(sd, "paused", req.pause_id, &req.approval,
-	    1)) != 0) {
-		/* Fail-safe would be to stay paused, but memory must match
-		 * the journal: every later append fails anyway. */
-		sd_state_lock(sd->state);
-		sd_pause_restore(sd_state_pause(sd->state), &before);
-		sd_state_unlock(sd->state);
-		snprintf(detail, sizeof(detail), "the pause could not be made "
-		    "durable: %s", err_str(r));
-		why = POL_JOURNAL_ERROR;
-	} else {
-		remember(sd, "pause", req.pause_id, &req.approval, 1);
-	}
-	pthread_rwlock_unlock(&sd->commit_lock);
-	pthread_mutex_unlock(&sd->ops_mu);
+	memset(&job, 0, sizeof(job));
+	job.pause_id = req.pause_id;
+	job.ap = &req.approval;
+	job.n = 1;
+	memset(&c, 0, sizeof(c));
+	if ((c.body = build_op(sd, "paused", &job)) == NULL)
+		return ERR_NOMEM;
+	c.stamp = stamp_paused;
+	c.apply = apply_paused;
+	c.undo = undo_paused;
+	c.arg = &job;
+	why = sd_commit(sd, &c, NULL, NULL, detail, sizeof(detail));
+	json_decref(c.body);
 	if (why != POL_OK)
 		return sd_refuse(sd, rep, PRT_PAUSE_REP, "pause", req.pause_id,
 		    peer_uid, why, detail);
+	/*
+	 * Invariant 9: every sign request that got past the pause holds the
+	 * gate until its reply is sent; waiting for them here means no OK
+	 * reply can follow this PAUSE reply.
+	 */
+	pthread_rwlock_wrlock(&sd->reply_gate);
+	pthread_rwlock_unlock(&sd->reply_gate);
 	log_warn("PAUSED by %s (pause %s): every payout is refused until m of "
 	    "the governance set unpause it", req.approval.approver,
 	    req.pause_id);
 	return ack(rep, PRT_PAUSE_REP, "paused");
 }
 
-/* Under ops_mu: the pause named id is the one in force. */
-static int
-is_current(struct sd_ctx *sd, const char *id, char *detail, size_t cap)
+/* Lifting the pause is the unsafe direction: durable first (apply). */
+static enum pol_reason
+stamp_unpaused(struct sd_ctx *sd, void *arg, json_t *body, int64_t t,
+    char *detail, size_t cap)
 {
+	struct op_job *job = arg;
 	struct sd_pause_state cur;
 
-	sd_state_lock(sd->state);
 	sd_pause_get(sd_state_pause(sd->state), &cur);
-	sd_state_unlock(sd->state);
 	if (!cur.paused) {
 		snprintf(detail, cap, "signerd is not paused");
-		return 0;
+		return POL_REQUEST_ID_CONFLICT;
 	}
-	if (strcmp(cur.id, id) != 0) {
+	if (strcmp(cur.id, job->pause_id) != 0) {
 		snprintf(detail, cap, "the pause in force is %s, not %.64s",
-		    cur.id, id);
-		return 0;
+		    cur.id, job->pause_id);
+		return POL_REQUEST_ID_CONFLICT;
 	}
-	return 1;
+	return sd_approvals_unexpired(job->ap, job->n, t, detail, cap);
+}
+
+static int
+apply_unpaused(struct sd_ctx *sd, void *arg, uint64_t seq,
+    const uint8_t hash[32])
+{
+	struct op_job *job = arg;
+	int r;
+
+	/* order_mu made the stamp and this one decision: cannot fail. */
+	if ((r = sd_pause_clear(sd_state_pause(sd->state), job->pause_id)) !=
+	    0)
+		return r;
+	return remember_op(sd, "unpause", job);
 }
 
 int
@@ -152,12 +206,14 @@ sd_handle_unpause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	struct prt_unpause_req *req;
 	struct pol_approval_msg msg;
 	struct sd_approval_set set;
+	struct op_job job;
+	struct sd_commit c;
 	char detail[240] = "";
-	int64_t now, newest;
 	int r, why = POL_INTERNAL;
 
 	if ((req = calloc(1, sizeof(*req))) == NULL)
 		return ERR_NOMEM;
+	memset(&c, 0, sizeof(c));
 	if ((r = prt_decode_unpause_req(req, buf, len)) != 0) {
 		snprintf(detail, sizeof(detail), "request does not decode: %s",
 		    err_str(r));
@@ -170,14 +226,7 @@ sd_handle_unpause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		why = POL_APPROVALS_MISSING;
 		goto refuse;
 	}
-	pthread_mutex_lock(&sd->ops_mu);
-	if (!is_current(sd, req->pause_id, detail, sizeof(detail))) {
-		pthread_mutex_unlock(&sd->ops_mu);
-		why = POL_REQUEST_ID_CONFLICT;
-		goto refuse;
-	}
 	/* Invariant 4 for governance: m approvals naming this pause. */
-	sd_clock(sd, &now, &newest);
 	set.idx = g->approvers;
 	set.n = g->n;
 	set.m = g->m;
@@ -187,29 +236,22 @@ sd_handle_unpause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		why = POL_MALFORMED_REQUEST;
 	else
 		why = sd_check_approvals(sd, &set, &msg, req->approvals,
-		    req->napprovals, now > newest ? now : newest, detail,
-		    sizeof(detail));
-	if (why == POL_OK) {
-		/* Durable first: lifting the pause is the unsafe direction. */
-		pthread_rwlock_rdlock(&sd->commit_lock);
-		if ((r = journal_op(sd, "unpaused", req->pause_id,
-		    req->approvals, req->napprovals)) != 0) {
-			snprintf(detail, sizeof(detail), "the unpause could not "
-			    "be made durable: %s", err_str(r));
-			why = POL_JOURNAL_ERROR;
-		} else {
-			sd_state_lock(sd->state);
-			if (sd_pause_clear(sd_state_pause(sd->state),
-			    req->pause_id) != 0)
-				why = POL_INTERNAL;	/* ops_mu held: cannot */
-			sd_state_unlock(sd->state);
-			remember(sd, "unpause", req->pause_id, req->approvals,
-			    req->napprovals);
-		}
-		pthread_rwlock_unlock(&sd->commit_lock);
-	}
-	pthread_mutex_unlock(&sd->ops_mu);
+		    req->napprovals, sd_now(sd), detail, sizeof(detail));
 	if (why != POL_OK)
+		goto refuse;
+	memset(&job, 0, sizeof(job));
+	job.pause_id = req->pause_id;
+	job.ap = req->approvals;
+	job.n = req->napprovals;
+	if ((c.body = build_op(sd, "unpaused", &job)) == NULL) {
+		r = ERR_NOMEM;
+		goto out;
+	}
+	c.stamp = stamp_unpaused;
+	c.apply = apply_unpaused;
+	c.arg = &job;
+	if ((why = sd_commit(sd, &c, NULL, NULL, detail, sizeof(detail))) !=
+	    POL_OK)
 		goto refuse;
 	log_warn("unpaused (pause %s lifted by %u governance approvals)",
 	    req->pause_id, req->napprovals);
@@ -219,6 +261,7 @@ refuse:
 	r = sd_refuse(sd, rep, PRT_UNPAUSE_REP, "unpause", req->pause_id,
 	    peer_uid, why, detail);
 out:
+	json_decref(c.body);
 	free(req);
 	return r;
 }

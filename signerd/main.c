@@ -15,6 +15,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "sandbox/sandbox.h"
+#include "signerd/anchor.h"
 #include "signerd/config.h"
 #include "signerd/server.h"
 #include "signerd/setup.h"
@@ -23,9 +24,11 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: signerd -c FILE [-f]\n"
+	fprintf(stderr, "usage: signerd -c FILE [-f] [-A]\n"
 	    "  -c FILE  configuration file (INI)\n"
-	    "  -f       stay in the foreground (default: detach)\n");
+	    "  -f       stay in the foreground (default: detach)\n"
+	    "  -A       accept the journal as it is and re-anchor the HSM to\n"
+	    "           it (deliberate: a restore or a new token; journaled)\n");
 	exit(2);
 }
 
@@ -37,7 +40,7 @@ fatal(const char *what)
 	exit(1);
 }
 
-static void
+static int
 journal_lifecycle(struct sd_ctx *sd, const char *type)
 {
 	json_t *o;
@@ -46,10 +49,11 @@ journal_lifecycle(struct sd_ctx *sd, const char *type)
 	if ((o = sd_record_new(sd, type)) != NULL &&
 	    json_object_set_new(o, "version", json_string(SD_VERSION)) == 0 &&
 	    json_object_set_new(o, "pid", json_integer(getpid())) == 0)
-		r = jnl_append(sd->journal, NULL, NULL, o);
+		r = sd_journal_record(sd, o, NULL, NULL);
 	json_decref(o);
 	if (r != 0)
 		log_error("could not journal %s: %s", type, err_str(r));
+	return r;
 }
 
 static void
@@ -60,11 +64,14 @@ checkpoint(struct sd_ctx *sd)
 	if ((r = jnl_checkpoint(sd->journal, sd_audit_sign, sd)) != 0)
 		log_error("checkpoint failed: %s (%s)", err_str(r),
 		    hsm_last_error());
+	else
+		(void)sd_anchor_advance(sd);
 }
 
 /* Runs every privileged step; on return the process is ready to sandbox. */
 static void
-setup(struct sd_ctx *sd, const struct sd_config *cfg, struct sd_server **srv)
+setup(struct sd_ctx *sd, const struct sd_config *cfg, struct sd_server **srv,
+    int reanchor)
 {
 	char err[512];
 	EVP_PKEY *audit_pub = NULL;
@@ -102,9 +109,8 @@ setup(struct sd_ctx *sd, const struct sd_config *cfg, struct sd_server **srv)
 	if (sd_state_new(&sd->state, pol_paused(sd->policy)) != 0)
 		fatal("out of memory");
 	if (sd_setup_journal(sd, cfg->journal_dir, cfg->segment_size,
-	    audit_pub, err, sizeof(err)) != 0)
+	    audit_pub, reanchor, err, sizeof(err)) != 0)
 		fatal(err);
-	EVP_PKEY_free(audit_pub);
 	for (i = 0; i < cfg->nuids && i < SD_MAX_UIDS; i++)
 		sd->allowed_uids[i] = cfg->uids[i];
 	sd->nallowed = i;
@@ -125,15 +131,18 @@ main(int argc, char **argv)
 	char err[512];
 	sigset_t sigs;
 	time_t last_checkpoint;
-	int ch, foreground = 0, sig;
+	int ch, foreground = 0, reanchor = 0, sig;
 
-	while ((ch = getopt(argc, argv, "c:f")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fA")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
 			break;
 		case 'f':
 			foreground = 1;
+			break;
+		case 'A':
+			reanchor = 1;
 			break;
 		default:
 			usage();
@@ -171,9 +180,14 @@ main(int argc, char **argv)
 		pthread_rwlock_init(&sd.commit_lock, &attr);
 		pthread_rwlockattr_destroy(&attr);
 	}
-	pthread_mutex_init(&sd.ops_mu, NULL);
-	setup(&sd, &cfg, &srv);
-	journal_lifecycle(&sd, "started");
+	pthread_mutex_init(&sd.order_mu, NULL);
+	pthread_rwlock_init(&sd.reply_gate, NULL);
+	setup(&sd, &cfg, &srv, reanchor);
+	/* Ready only once the journal takes records and the HSM the anchor. */
+	if (journal_lifecycle(&sd, "started") != 0)
+		fatal("the started record could not be journaled");
+	if (sd_anchor_advance(&sd) != 0)
+		fatal("the journal anchor could not be written to the HSM");
 
 	if (sbx_drop_privileges(cfg.user) != 0)
 		fatal("dropping privileges failed");
@@ -202,13 +216,14 @@ main(int argc, char **argv)
 
 	log_info("stopping: finishing in-flight requests");
 	sd_server_stop(srv);
-	journal_lifecycle(&sd, "stopped");
+	(void)journal_lifecycle(&sd, "stopped");
 	checkpoint(&sd);
 	sd_maybe_snapshot(&sd, 1);
 	jnl_close(sd.journal);
 	hsm_close(sd.hsm);
 	sd_state_free(sd.state);
 	sd_approvers_free(sd.approvers);
+	EVP_PKEY_free(sd.audit_pub);
 	pol_free(sd.policy);
 	free(sd.policy_text);
 	sd_config_free(&cfg);

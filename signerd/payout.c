@@ -15,8 +15,8 @@
  * asked for.  The same id with any other content is a conflict or a fee
  * bump (invariant 5).
  */
-static int
-content_hash(uint8_t out[32], const struct prt_sign_req *req)
+int
+sd_payout_content(uint8_t out[32], const struct prt_sign_req *req)
 {
 	uint8_t chain[8], amount[32];
 	EVP_MD_CTX *md;
@@ -42,8 +42,6 @@ enum pol_reason
 sd_payout_decode(struct sd_ctx *sd, struct sd_payout *p, uint16_t type,
     const uint8_t *buf, size_t len, char *detail, size_t cap)
 {
-	const struct pol_asset *asset;
-	enum pol_reason why = POL_OK;
 	int r;
 
 	memset(p, 0, sizeof(*p));
@@ -54,6 +52,17 @@ sd_payout_decode(struct sd_ctx *sd, struct sd_payout *p, uint16_t type,
 		    err_str(r));
 		return POL_MALFORMED_REQUEST;
 	}
+	return sd_payout_prepare(sd, p, detail, cap);
+}
+
+enum pol_reason
+sd_payout_prepare(struct sd_ctx *sd, struct sd_payout *p, char *detail,
+    size_t cap)
+{
+	const struct pol_asset *asset;
+	enum pol_reason why = POL_OK;
+	int r;
+
 	/* Invariant 3: never an opaque digest; what we sign is what we
 	 * decoded, and what it does comes from the bytes, not the client. */
 	if ((r = evm_tx_decode(&p->tx, p->req.tx, p->req.tx_len)) != 0 ||
@@ -70,17 +79,21 @@ sd_payout_decode(struct sd_ctx *sd, struct sd_payout *p, uint16_t type,
 		return why;
 	}
 	asset = pol_asset(sd->policy, p->intent.asset);
-	if ((p->key = sd_key_index(sd, asset->key)) < 0) {
+	/* An auditor holds no keys: the verifier recovers the sender. */
+	if (sd->auditing)
+		p->key = -1;
+	else if ((p->key = sd_key_index(sd, asset->key)) < 0) {
 		snprintf(detail, cap, "asset %s names key %s, which signerd "
 		    "does not hold", asset->name, asset->key);
 		return POL_INTERNAL;
 	}
-	if (content_hash(p->content, &p->req) != 0) {
+	if (sd_payout_content(p->content, &p->req) != 0) {
 		snprintf(detail, cap, "content hash failed");
 		return POL_INTERNAL;
 	}
 	sd_intent_hash(p->intent_hash, &p->intent);
-	memcpy(p->ref.from, sd->keys[p->key].address, EVM_ADDR_LEN);
+	if (p->key >= 0)
+		memcpy(p->ref.from, sd->keys[p->key].address, EVM_ADDR_LEN);
 	p->ref.chain_id = p->tx.chain_id;
 	p->ref.nonce = p->tx.nonce;
 	snprintf(p->stated.asset, sizeof(p->stated.asset), "%s", p->req.asset);

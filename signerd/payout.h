@@ -42,6 +42,18 @@ enum pol_reason sd_payout_decode(struct sd_ctx *sd, struct sd_payout *p,
     uint16_t type, const uint8_t *buf, size_t len, char *detail, size_t cap);
 
 /*
+ * sd_payout_decode after the frame: p->req is filled (by the decoder, or
+ * by the verifier from a journal record); derives everything else the
+ * same way for both.  When sd->auditing, p->key is -1 and p->ref.from is
+ * left for the caller.
+ */
+enum pol_reason sd_payout_prepare(struct sd_ctx *sd, struct sd_payout *p,
+    char *detail, size_t cap);
+
+/* The idempotency content hash of a request (D9).  0 or ERR_*. */
+int sd_payout_content(uint8_t out[32], const struct prt_sign_req *req);
+
+/*
  * The policy's rules that need no state: intent mismatch, zero amount,
  * per-transaction limit, allowlist and sinks, fee caps (pol_check_sign
  * with nothing signed today; the daily limit is checked again with the

@@ -73,7 +73,7 @@ sd_handle_status(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	struct prt_status_rep *out;
 	struct prt_reply_hdr hdr;
 	struct sd_pause_state pause;
-	char msg[PRT_MESSAGE_MAX + 1];
+	char msg[PRT_MESSAGE_MAX + 1], why[200] = "";
 	size_t i;
 	int r;
 
@@ -92,6 +92,19 @@ sd_handle_status(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	sd_pause_get(sd_state_pause(sd->state), &pause);
 	sd_state_unlock(sd->state);
 	out->paused = (uint8_t)(pause.paused != 0);
+	/* Whether a sign could succeed now, and the first reason not. */
+	if (pause.paused) {
+		out->blocked = POL_PAUSED;
+	} else if (atomic_load(&sd->journal_failed)) {
+		out->blocked = POL_JOURNAL_ERROR;
+		snprintf(why, sizeof(why), "the journal failed a write: "
+		    "nothing can be made durable until signerd restarts");
+	} else if ((r = hsm_probe(sd->hsm)) != 0) {
+		out->blocked = POL_HSM_ERROR;
+		snprintf(why, sizeof(why), "the HSM is not usable: %s (%s)",
+		    err_str(r), hsm_last_error());
+	}
+	out->can_sign = out->blocked == 0;
 	for (i = 0; i < sd->nkeys && i < PRT_KEYS_MAX; i++) {
 		snprintf(out->keys[i].name, sizeof(out->keys[i].name), "%s",
 		    sd->keys[i].name);
@@ -102,6 +115,8 @@ sd_handle_status(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	if (pause.paused)
 		snprintf(msg, sizeof(msg), "paused: pause %s%s%s", pause.id,
 		    pause.by[0] ? " by " : "", pause.by);
+	else if (out->blocked != 0)
+		snprintf(msg, sizeof(msg), "cannot sign: %s", why);
 	else
 		snprintf(msg, sizeof(msg), "ok");
 	prt_reply_hdr_set(&hdr, POL_OK, msg);

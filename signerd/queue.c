@@ -17,7 +17,8 @@
 
 struct queue_job {
 	struct sd_payout p;
-	int64_t now, newest;
+	int64_t now;
+	int64_t delay;
 	int64_t earliest;
 	int approvals_used;
 	struct sd_pause_state pause;
@@ -65,7 +66,7 @@ check_id(struct sd_ctx *sd, struct queue_job *job, char *detail, size_t cap)
 		return POL_REQUEST_ID_CONFLICT;
 	}
 	if ((q = sd_queue_find(sd_state_queue(sd->state),
-	    job->p.req.request_id)) == NULL)
+	    job->p.req.request_id)) == NULL || sd_queue_expired(q, job->now))
 		return POL_OK;
 	if (q->status == SD_Q_CANCELLED) {
 		snprintf(detail, cap, "request %s was cancelled",
@@ -83,85 +84,104 @@ check_id(struct sd_ctx *sd, struct queue_job *job, char *detail, size_t cap)
 	return -1;
 }
 
-static int
-journal_queued(struct sd_ctx *sd, const struct queue_job *job)
+/* The "queued" record; queued_at and earliest are its stamp's. */
+static json_t *
+build_queued(struct sd_ctx *sd, const struct queue_job *job)
 {
 	const struct pol_intent *in = &job->p.intent;
 	char addr[EVM_ADDR_STR], amount[U256_DEC_MAX], hex[65];
 	json_t *o, *aps;
-	int r = ERR_NOMEM;
 
 	if ((o = sd_record_new(sd, "queued")) == NULL)
-		return ERR_NOMEM;
+		return NULL;
 	evm_addr_to_str(addr, in->recipient);
 	u256_to_dec(amount, sizeof(amount), &in->amount);
 	util_hex_encode(hex, job->p.intent_hash, 32);
 	if (json_object_set_new(o, "request_id",
 	    json_string(job->p.req.request_id)) != 0 ||
 	    json_object_set_new(o, "asset", json_string(in->asset_name)) != 0 ||
-	    json_object_set_new(o, "chain_id",
-	    json_integer((json_int_t)in->chain_id)) != 0 ||
+	    sd_json_set_u64(o, "chain_id", in->chain_id) != 0 ||
 	    json_object_set_new(o, "to", json_string(addr)) != 0 ||
 	    json_object_set_new(o, "amount", json_string(amount)) != 0 ||
-	    json_object_set_new(o, "intent", json_string(hex)) != 0 ||
-	    json_object_set_new(o, "queued_at", json_integer(job->now)) != 0 ||
-	    json_object_set_new(o, "earliest", json_integer(job->earliest)) != 0)
-		goto out;
+	    json_object_set_new(o, "intent", json_string(hex)) != 0)
+		goto fail;
 	if (job->approvals_used &&
 	    ((aps = sd_approvals_json(job->p.req.approvals,
 	    job->p.req.napprovals)) == NULL ||
 	    json_object_set_new(o, "approvals", aps) != 0))
-		goto out;
-	r = jnl_append(sd->journal, NULL, NULL, o);
- out:
+		goto fail;
+	return o;
+ fail:
 	json_decref(o);
-	return r;
+	return NULL;
 }
 
-/* Adds the entry, journals it, and only then makes it signable. */
-static int
-queue_commit(struct sd_ctx *sd, struct queue_job *job, char *detail,
-    size_t cap)
+/*
+ * In record order: the id is still new, the approvals still valid at the
+ * record's time t, the queue not full; the entry is added (pending) with
+ * earliest = t + delay, exactly what the verifier recomputes.
+ */
+static enum pol_reason
+stamp_queued(struct sd_ctx *sd, void *arg, json_t *body, int64_t t,
+    char *detail, size_t cap)
 {
-	char label[SD_SEEN_LABEL_MAX + 1];
-	int r, why;
+	struct queue_job *job = arg;
+	enum pol_reason why;
+	int r;
 
-	pthread_rwlock_rdlock(&sd->commit_lock);
-	sd_state_lock(sd->state);
-	if ((why = check_id(sd, job, detail, cap)) == POL_OK &&
-	    (r = sd_queue_begin(sd_state_queue(sd->state),
-	    job->p.req.request_id, job->p.intent_hash, job->now,
+	job->now = t;
+	if ((why = check_id(sd, job, detail, cap)) != POL_OK)
+		return why;
+	if (job->approvals_used && (why = sd_approvals_unexpired(
+	    job->p.req.approvals, job->p.req.napprovals, t, detail, cap)) !=
+	    POL_OK)
+		return why;
+	if (sd_queue_live(sd_state_queue(sd->state), t) >= SD_QUEUE_MAX) {
+		snprintf(detail, cap, "the timelock queue holds %d payouts "
+		    "already; cancel or sign some first", SD_QUEUE_MAX);
+		return POL_QUEUE_FULL;
+	}
+	job->earliest = t + job->delay;
+	if ((r = sd_queue_begin(sd_state_queue(sd->state),
+	    job->p.req.request_id, job->p.intent_hash, t,
 	    job->earliest)) != 0) {
 		snprintf(detail, cap, "queue entry not added: %s", err_str(r));
-		why = POL_INTERNAL;
+		return POL_INTERNAL;
 	}
-	sd_state_unlock(sd->state);
-	if (why != POL_OK) {
-		pthread_rwlock_unlock(&sd->commit_lock);
-		return why;
-	}
-	r = journal_queued(sd, job);
-	sd_state_lock(sd->state);
-	if (r != 0) {
+	if (json_object_set_new(body, "queued_at", json_integer(t)) != 0 ||
+	    json_object_set_new(body, "earliest",
+	    json_integer(job->earliest)) != 0) {
 		sd_queue_abort(sd_state_queue(sd->state), job->p.req.request_id);
-	} else {
-		r = sd_queue_commit(sd_state_queue(sd->state),
-		    job->p.req.request_id);
-		snprintf(label, sizeof(label), "queue %s",
-		    job->p.req.request_id);
-		if (job->approvals_used)
-			sd_remember_approvals(sd, job->p.req.approvals,
-			    job->p.req.napprovals, label);
-	}
-	sd_state_unlock(sd->state);
-	atomic_fetch_add(&sd->appended_since_snapshot, 1);
-	pthread_rwlock_unlock(&sd->commit_lock);
-	if (r != 0) {
-		snprintf(detail, cap, "the queue entry could not be made "
-		    "durable: %s", err_str(r));
-		return POL_JOURNAL_ERROR;
+		snprintf(detail, cap, "out of memory");
+		return POL_INTERNAL;
 	}
 	return POL_OK;
+}
+
+static int
+apply_queued(struct sd_ctx *sd, void *arg, uint64_t seq,
+    const uint8_t hash[32])
+{
+	struct queue_job *job = arg;
+	char label[SD_SEEN_LABEL_MAX + 1];
+	int r;
+
+	if ((r = sd_queue_commit(sd_state_queue(sd->state),
+	    job->p.req.request_id)) != 0)
+		return r;
+	snprintf(label, sizeof(label), "queue %s", job->p.req.request_id);
+	if (job->approvals_used)
+		sd_remember_approvals(sd, job->p.req.approvals,
+		    job->p.req.napprovals, label);
+	return 0;
+}
+
+static void
+undo_queued(struct sd_ctx *sd, void *arg)
+{
+	struct queue_job *job = arg;
+
+	sd_queue_abort(sd_state_queue(sd->state), job->p.req.request_id);
 }
 
 int
@@ -170,6 +190,7 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 {
 	const struct pol_asset *a;
 	struct queue_job *job;
+	struct sd_commit c;
 	char detail[240] = "";
 	int r, why;
 
@@ -181,7 +202,7 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		r = qrefuse(sd, rep, peer_uid, job, why, detail);
 		goto out;
 	}
-	sd_clock(sd, &job->now, &job->newest);
+	job->now = sd_now(sd);
 	sd_state_lock(sd->state);
 	why = check_id(sd, job, detail, sizeof(detail));
 	sd_state_unlock(sd->state);
@@ -195,12 +216,13 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		r = qrefuse(sd, rep, peer_uid, job, why, detail);
 		goto out;
 	}
-	/* A clock set back would queue with an earliest time too soon. */
-	if (job->now < job->newest) {
-		snprintf(detail, sizeof(detail), "the clock (%" PRId64 ") is "
-		    "behind the newest journal record (%" PRId64 ")", job->now,
-		    job->newest);
-		r = qrefuse(sd, rep, peer_uid, job, POL_CLOCK_BEHIND_JOURNAL,
+	/* The queue is for payouts that must wait: anything else would sit
+	 * in it, costing memory and snapshots, for nothing. */
+	if (!job->p.needs_timelock) {
+		snprintf(detail, sizeof(detail), "asset %s: %s is not above the "
+		    "timelock threshold; sign it directly",
+		    job->p.intent.asset_name, "the amount");
+		r = qrefuse(sd, rep, peer_uid, job, POL_TIMELOCK_NOT_NEEDED,
 		    detail);
 		goto out;
 	}
@@ -216,9 +238,19 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		job->approvals_used = 1;
 	}
 	a = pol_asset(sd->policy, job->p.intent.asset);
-	job->earliest = job->now +
-	    (job->p.needs_timelock ? (int64_t)a->timelock_delay : 0);
-	if ((why = queue_commit(sd, job, detail, sizeof(detail))) == -1) {
+	job->delay = (int64_t)a->timelock_delay;
+	memset(&c, 0, sizeof(c));
+	if ((c.body = build_queued(sd, job)) == NULL) {
+		r = ERR_NOMEM;
+		goto out;
+	}
+	c.stamp = stamp_queued;
+	c.apply = apply_queued;
+	c.undo = undo_queued;
+	c.arg = job;
+	why = sd_commit(sd, &c, NULL, NULL, detail, sizeof(detail));
+	json_decref(c.body);
+	if (why == -1) {
 		r = reply_earliest(rep, "already queued", job->earliest);
 		goto out;
 	}
@@ -237,26 +269,10 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 
 /* --- CANCEL ------------------------------------------------------------ */
 
-static int
-journal_cancelled(struct sd_ctx *sd, const struct prt_cancel_req *req)
-{
-	json_t *o, *aps;
-	int r = ERR_NOMEM;
-
-	if ((o = sd_record_new(sd, "cancelled")) == NULL)
-		return ERR_NOMEM;
-	if (json_object_set_new(o, "request_id",
-	    json_string(req->request_id)) == 0 &&
-	    (aps = sd_approvals_json(&req->approval, 1)) != NULL &&
-	    json_object_set_new(o, "approvals", aps) == 0)
-		r = jnl_append(sd->journal, NULL, NULL, o);
-	json_decref(o);
-	return r;
-}
-
 /* Under the state lock: cancels the entry, or says why it cannot be. */
 static int
-cancel_entry(struct sd_ctx *sd, const char *id, char *detail, size_t cap)
+cancel_entry(struct sd_ctx *sd, const char *id, int64_t now, char *detail,
+    size_t cap)
 {
 	const struct sd_request *prev;
 	const struct sd_queued *q;
@@ -269,7 +285,7 @@ cancel_entry(struct sd_ctx *sd, const char *id, char *detail, size_t cap)
 		return POL_TIMELOCK_NOT_QUEUED;
 	}
 	if ((q = sd_queue_find(sd_state_queue(sd->state), id)) == NULL ||
-	    q->status == SD_Q_PENDING) {
+	    q->status == SD_Q_PENDING || sd_queue_expired(q, now)) {
 		snprintf(detail, cap, "request %s is not queued", id);
 		return POL_TIMELOCK_NOT_QUEUED;
 	}
@@ -279,70 +295,97 @@ cancel_entry(struct sd_ctx *sd, const char *id, char *detail, size_t cap)
 	    POL_INTERNAL;
 }
 
+struct cancel_job {
+	struct prt_cancel_req req;
+};
+
+/* In record order: still queued, the approval still valid; cancels at
+ * once (a sign request in between is refused: the safe side). */
+static enum pol_reason
+stamp_cancelled(struct sd_ctx *sd, void *arg, json_t *body, int64_t t,
+    char *detail, size_t cap)
+{
+	struct cancel_job *job = arg;
+	enum pol_reason why;
+
+	if ((why = sd_approvals_unexpired(&job->req.approval, 1, t, detail,
+	    cap)) != POL_OK)
+		return why;
+	return cancel_entry(sd, job->req.request_id, t, detail, cap);
+}
+
+static int
+apply_cancelled(struct sd_ctx *sd, void *arg, uint64_t seq,
+    const uint8_t hash[32])
+{
+	struct cancel_job *job = arg;
+	char label[SD_SEEN_LABEL_MAX + 1];
+
+	snprintf(label, sizeof(label), "cancel %s", job->req.request_id);
+	sd_remember_approvals(sd, &job->req.approval, 1, label);
+	return 0;
+}
+
+static void
+undo_cancelled(struct sd_ctx *sd, void *arg)
+{
+	struct cancel_job *job = arg;
+
+	if (sd_queue_uncancel(sd_state_queue(sd->state),
+	    job->req.request_id) != 0)
+		log_error("cancel of %s not undone", job->req.request_id);
+}
+
 int
 sd_handle_cancel(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
     size_t len, struct prt_writer *rep)
 {
-	struct prt_cancel_req req;
+	struct cancel_job job;
 	struct pol_approval_msg msg;
 	struct sd_approval_set set = { NULL, 0, 1, "the policy" };
 	struct prt_reply_hdr hdr;
-	char detail[240] = "", label[SD_SEEN_LABEL_MAX + 1];
-	int64_t now, newest;
+	struct sd_commit c;
+	char detail[240] = "";
+	json_t *aps;
 	int r, why;
 
-	if ((r = prt_decode_cancel_req(&req, buf, len)) != 0) {
+	if ((r = prt_decode_cancel_req(&job.req, buf, len)) != 0) {
 		snprintf(detail, sizeof(detail), "request does not decode: %s",
 		    err_str(r));
 		return sd_refuse(sd, rep, PRT_CANCEL_REP, "cancel", "",
 		    peer_uid, POL_MALFORMED_REQUEST, detail);
 	}
 	/* Any one approver of the policy may stop a queued payout. */
-	sd_clock(sd, &now, &newest);
 	if (pol_approval_msg_op(&msg, sd->policy, POL_ACTION_CANCEL,
-	    req.request_id, 0) != 0)
+	    job.req.request_id, 0) != 0)
 		why = POL_MALFORMED_REQUEST;
 	else
-		why = sd_check_approvals(sd, &set, &msg, &req.approval, 1,
-		    now > newest ? now : newest, detail, sizeof(detail));
+		why = sd_check_approvals(sd, &set, &msg, &job.req.approval, 1,
+		    sd_now(sd), detail, sizeof(detail));
 	if (why != POL_OK)
 		return sd_refuse(sd, rep, PRT_CANCEL_REP, "cancel",
-		    req.request_id, peer_uid, why, detail);
+		    job.req.request_id, peer_uid, why, detail);
 
-	pthread_mutex_lock(&sd->ops_mu);
-	pthread_rwlock_rdlock(&sd->commit_lock);
-	/* Cancelled before the record is durable: in between, a sign
-	 * request is refused, which is the safe side. */
-	sd_state_lock(sd->state);
-	why = cancel_entry(sd, req.request_id, detail, sizeof(detail));
-	sd_state_unlock(sd->state);
-	if (why == POL_OK) {
-		if ((r = journal_cancelled(sd, &req)) != 0) {
-			sd_state_lock(sd->state);
-			if (sd_queue_uncancel(sd_state_queue(sd->state),
-			    req.request_id) != 0)
-				log_error("cancel of %s not undone",
-				    req.request_id);
-			sd_state_unlock(sd->state);
-			snprintf(detail, sizeof(detail), "the cancel could not "
-			    "be made durable: %s", err_str(r));
-			why = POL_JOURNAL_ERROR;
-		} else {
-			snprintf(label, sizeof(label), "cancel %s",
-			    req.request_id);
-			sd_state_lock(sd->state);
-			sd_remember_approvals(sd, &req.approval, 1, label);
-			sd_state_unlock(sd->state);
-			atomic_fetch_add(&sd->appended_since_snapshot, 1);
-		}
+	memset(&c, 0, sizeof(c));
+	if ((c.body = sd_record_new(sd, "cancelled")) == NULL ||
+	    json_object_set_new(c.body, "request_id",
+	    json_string(job.req.request_id)) != 0 ||
+	    (aps = sd_approvals_json(&job.req.approval, 1)) == NULL ||
+	    json_object_set_new(c.body, "approvals", aps) != 0) {
+		json_decref(c.body);
+		return ERR_NOMEM;
 	}
-	pthread_rwlock_unlock(&sd->commit_lock);
-	pthread_mutex_unlock(&sd->ops_mu);
+	c.stamp = stamp_cancelled;
+	c.apply = apply_cancelled;
+	c.undo = undo_cancelled;
+	c.arg = &job;
+	why = sd_commit(sd, &c, NULL, NULL, detail, sizeof(detail));
+	json_decref(c.body);
 	if (why != POL_OK && why != -1)
 		return sd_refuse(sd, rep, PRT_CANCEL_REP, "cancel",
-		    req.request_id, peer_uid, why, detail);
-	log_info("request %s cancelled by %s", req.request_id,
-	    req.approval.approver);
+		    job.req.request_id, peer_uid, why, detail);
+	log_info("request %s cancelled by %s", job.req.request_id,
+	    job.req.approval.approver);
 	prt_reply_hdr_set(&hdr, POL_OK, why == -1 ? "already cancelled" :
 	    "cancelled");
 	return prt_encode_ack_rep(rep, PRT_CANCEL_REP, &hdr);

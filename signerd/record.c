@@ -11,28 +11,36 @@
 json_t *
 sd_record_new(struct sd_ctx *sd, const char *type)
 {
-	struct timespec now;
-	struct tm tm;
-	char ts[40];
 	json_t *o;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	/* Invariant 4: the newest time journaled bounds how far back the
-	 * clock may seem to go before timelocks stop (CLOCK_BEHIND_JOURNAL). */
-	if (sd->state != NULL)
-		sd_state_note_time(sd->state, (int64_t)now.tv_sec);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if ((o = json_object()) == NULL)
 		return NULL;
 	if (json_object_set_new(o, "type", json_string(type)) != 0 ||
-	    json_object_set_new(o, "ts", json_string(ts)) != 0 ||
-	    json_object_set_new(o, "unix", json_integer(now.tv_sec)) != 0 ||
 	    json_object_set_new(o, "policy", json_string(sd->policy_hex)) != 0) {
 		json_decref(o);
 		return NULL;
 	}
 	return o;
+}
+
+int
+sd_json_set_u64(json_t *o, const char *key, uint64_t v)
+{
+	/* jq and every JavaScript reader lose integers past 2^53: a number
+	 * that can get there is a decimal string (D4). */
+	return json_object_set_new(o, key, json_sprintf("%llu",
+	    (unsigned long long)v));
+}
+
+int
+sd_journal_record(struct sd_ctx *sd, json_t *body, uint64_t *seq,
+    uint8_t hash[32])
+{
+	struct sd_commit c = { body, NULL, NULL, NULL, NULL };
+	char detail[200];
+
+	return sd_commit(sd, &c, seq, hash, detail, sizeof(detail)) == POL_OK ?
+	    0 : ERR_IO;
 }
 
 void
@@ -55,8 +63,7 @@ sd_journal_refusal(struct sd_ctx *sd, const char *action,
 	    json_object_set_new(o, "peer_uid", json_integer(peer_uid)) != 0 ||
 	    json_object_set_new(o, "detail", json_string(detail)) != 0)
 		goto out;
-	r = jnl_append(sd->journal, NULL, NULL, o);
-	atomic_fetch_add(&sd->appended_since_snapshot, 1);
+	r = sd_journal_record(sd, o, NULL, NULL);
  out:
 	if (r != 0)
 		log_error("could not journal refusal %s of request %s: %s",
@@ -91,16 +98,6 @@ sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
 	default:
 		return prt_encode_error_rep(rep, &hdr);
 	}
-}
-
-void
-sd_clock(struct sd_ctx *sd, int64_t *now, int64_t *newest)
-{
-	struct timespec ts;
-
-	*newest = sd_state_newest_time(sd->state);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	*now = (int64_t)ts.tv_sec;
 }
 
 json_t *
@@ -156,38 +153,19 @@ sd_key_index(const struct sd_ctx *sd, const char *name)
 	return -1;
 }
 
-/*
- * The snapshot blob is the policy hash followed by the state, so that a
- * restart from a snapshot still proves which policy the state was built
- * under.
- */
-void
-sd_maybe_snapshot(struct sd_ctx *sd, int force)
+enum pol_reason
+sd_approvals_unexpired(const struct prt_approval *ap, size_t n, int64_t t,
+    char *detail, size_t cap)
 {
-	struct prt_writer w;
-	int r;
+	size_t i;
 
-	if (!force && (sd->snapshot_interval == 0 ||
-	    atomic_load(&sd->appended_since_snapshot) < sd->snapshot_interval))
-		return;
-	prt_writer_init(&w, JNL_SNAPSHOT_MAX);
-	pthread_rwlock_wrlock(&sd->commit_lock);
-	sd_state_lock(sd->state);
-	/* Expired approvals are refused as such: their signatures can go. */
-	sd_seen_prune(sd_state_seen(sd->state), sd_state_newest_time(sd->state));
-	prt_put_bytes(&w, pol_hash(sd->policy), 32);
-	r = sd_state_serialize(sd->state, &w);
-	sd_state_unlock(sd->state);
-	if (r == 0)
-		r = jnl_snapshot_write(sd->journal, w.p, w.len);
-	if (r == 0)
-		atomic_store(&sd->appended_since_snapshot, 0);
-	pthread_rwlock_unlock(&sd->commit_lock);
-	if (r != 0)
-		log_error("snapshot not written: %s; the next start-up "
-		    "replays the journal from the previous snapshot", err_str(r));
-	else
-		log_info("snapshot written: %zu bytes, %zu requests", w.len,
-		    sd_state_count(sd->state));
-	prt_writer_free(&w);
+	for (i = 0; i < n; i++)
+		if (t < 0 || ap[i].expiry < (uint64_t)t) {
+			snprintf(detail, cap, "approval %zu by %s expired (at "
+			    "%llu) before the decision was recorded", i,
+			    ap[i].approver,
+			    (unsigned long long)ap[i].expiry);
+			return POL_APPROVAL_EXPIRED;
+		}
+	return POL_OK;
 }

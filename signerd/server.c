@@ -138,6 +138,15 @@ dispatch(struct sd_server *srv, nng_msg *msg, struct prt_writer *rep)
 	(void)error_reply(rep, POL_MALFORMED_REQUEST, detail);
 }
 
+static int
+is_sign_request(nng_msg *msg)
+{
+	uint16_t version, type;
+
+	return prt_peek_header(&version, &type, nng_msg_body(msg),
+	    nng_msg_len(msg)) == 0 && type == PRT_SIGN_REQ;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -145,7 +154,7 @@ worker_main(void *arg)
 	struct sd_server *srv = w->srv;
 	struct prt_writer rep;
 	nng_msg *msg, *out;
-	int r;
+	int r, gated;
 
 	for (;;) {
 		nng_ctx_recv(w->ctx, w->aio);
@@ -161,6 +170,11 @@ worker_main(void *arg)
 		srv->busy++;
 		pthread_mutex_unlock(&srv->mu);
 
+		/* Invariant 9: a sign request holds the reply gate until its
+		 * reply is sent, so a pause can wait for it (governance.c). */
+		gated = is_sign_request(msg);
+		if (gated)
+			pthread_rwlock_rdlock(&srv->sd->reply_gate);
 		prt_writer_init(&rep, PRT_MAX_MESSAGE);
 		dispatch(srv, msg, &rep);
 		if (prt_writer_error(&rep) != 0 || rep.len == 0 ||
@@ -180,6 +194,8 @@ worker_main(void *arg)
 			}
 		}
 		prt_writer_free(&rep);
+		if (gated)
+			pthread_rwlock_unlock(&srv->sd->reply_gate);
 
 		pthread_mutex_lock(&srv->mu);
 		if (--srv->busy == 0)

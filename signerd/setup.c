@@ -20,6 +20,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "evm/addr.h"
+#include "signerd/anchor.h"
 
 /* Reads a whole regular file of at most max bytes. */
 static int
@@ -176,8 +177,11 @@ sd_setup_audit_key(struct sd_ctx *sd, const char *uri, EVP_PKEY **pub,
 
 int
 sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
-    EVP_PKEY *audit_pub, char *err, size_t errlen)
+    EVP_PKEY *audit_pub, int reanchor, char *err, size_t errlen)
 {
+	uint64_t aseq = 0;
+	uint8_t ahash[32];
+	int had = 0;
 	struct jnl_config cfg;
 	struct jnl_error jerr;
 	char where[320];
@@ -186,25 +190,50 @@ sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
 	json_t *genesis = NULL;
 	int r;
 
+	/* Invariant 8: the HSM remembers how far the journal got. */
+	if ((r = sd_anchor_read(sd, &aseq, ahash, err, errlen)) == 0)
+		had = 1;
+	else if (r != ERR_NOT_FOUND)
+		return r;
 	memset(&cfg, 0, sizeof(cfg));
+	if (had && !reanchor) {
+		cfg.anchor_seq = aseq;
+		memcpy(cfg.anchor_hash, ahash, 32);
+	}
 	cfg.segment_max = segment_max;
 	cfg.restore = sd_replay_snapshot;
 	cfg.replay = sd_replay_record;
 	cfg.ctx = sd;
 	cfg.audit_pub = audit_pub;
+	sd->audit_pub = audit_pub;
 	memset(&jerr, 0, sizeof(jerr));
 	if ((r = jnl_open(&sd->journal, &jerr, dir, &cfg)) != 0) {
-		snprintf(err, errlen, "journal %s: %s", dir,
+		snprintf(err, errlen, "journal %s: %s%s", dir,
 		    jerr.reason[0] ? jnl_error_format(where, sizeof(where),
-		    &jerr) : err_str(r));
+		    &jerr) : err_str(r), r == ERR_ROLLBACK ? " (if this is "
+		    "deliberate, e.g. a restore from backup, start once with "
+		    "-A to re-anchor)" : "");
 		return r;
 	}
 	jnl_head(sd->journal, &seq, head);
+	sd->anchor_seq = had && !reanchor ? aseq : 0;
+	if (seq != 0 && !had && !reanchor) {
+		snprintf(err, errlen, "journal %s: the HSM holds no anchor for "
+		    "this journal of %llu records, so it cannot tell whether "
+		    "it was cut or replaced; if this is deliberate (a new "
+		    "token, or the first start of a signerd that keeps "
+		    "anchors), start once with -A", dir,
+		    (unsigned long long)seq);
+		return ERR_ROLLBACK;
+	}
+	if (seq != 0 && reanchor &&
+	    (r = sd_anchor_reanchored(sd, had, aseq, ahash)) != 0) {
+		snprintf(err, errlen, "journal %s: the re-anchor record: %s",
+		    dir, err_str(r));
+		return r;
+	}
 	sd_seen_prune(sd_state_seen(sd->state),
 	    sd_state_newest_time(sd->state));
-	if (sd->replay_nonce_conflicts > 0)
-		log_warn("journal replay: %zu signed records reuse a nonce an "
-		    "earlier request holds", sd->replay_nonce_conflicts);
 	if (seq != 0) {
 		log_info("journal replayed: head %llu, %zu signed requests, "
 		    "%zu queue entries%s", (unsigned long long)seq,
@@ -223,7 +252,7 @@ sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
 		r = ERR_NOMEM;
 		goto out;
 	}
-	if ((r = jnl_append(sd->journal, NULL, NULL, genesis)) != 0) {
+	if ((r = sd_journal_record(sd, genesis, NULL, NULL)) != 0) {
 		snprintf(err, errlen, "journal %s: genesis record: %s", dir,
 		    err_str(r));
 		goto out;

@@ -22,19 +22,24 @@ int sd_setup_audit_key(struct sd_ctx *sd, const char *uri, EVP_PKEY **pub,
     char *err, size_t errlen) WARN_UNUSED;
 
 /*
- * Opens the journal, verifying it and rebuilding the state from its newest
- * snapshot and the records after it; a new journal gets the genesis record.
+ * Opens the journal, verifying it against the HSM's anchor (unless
+ * reanchor: a deliberate re-anchor, journaled) and rebuilding the state
+ * from its newest signed snapshot and the records after it; a new
+ * journal gets the genesis record.  sd->audit_pub becomes audit_pub.
  */
 int sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
-    EVP_PKEY *audit_pub, char *err, size_t errlen) WARN_UNUSED;
+    EVP_PKEY *audit_pub, int reanchor, char *err, size_t errlen)
+    WARN_UNUSED;
 
 /*
  * Journal replay callbacks (replay.c), ctx being the struct sd_ctx: the
  * newest snapshot's blob, then every record after it.  Every record must
  * name the genesis policy's hash.
  */
-int sd_replay_snapshot(void *ctx, uint64_t seq, const void *blob, size_t len);
-int sd_replay_record(void *ctx, uint64_t seq, const json_t *rec);
+int sd_replay_snapshot(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const void *blob, size_t len);
+int sd_replay_record(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const json_t *rec, char *why, size_t cap);
 
 /* jnl_signer_fn for checkpoints: signs with the audit key in the HSM. */
 int sd_audit_sign(void *ctx, uint8_t rs[64], const uint8_t digest[32]);

@@ -31,7 +31,7 @@ enum kind {
 
 struct sign_job {
 	struct sd_payout p;
-	int64_t now, newest;
+	int64_t now;		/* sd_now() when the request was decided */
 	int64_t day;
 	u256 exposure_after;
 	int queued;		/* authorized by its queue entry */
@@ -49,6 +49,9 @@ struct sign_job {
 	uint8_t raw[PRT_TX_MAX];
 	size_t raw_len;
 	uint8_t tx_hash[32];
+	/* The receipt: the record that authorized it (seq and hash). */
+	uint64_t receipt_seq;
+	uint8_t receipt_hash[32];
 };
 
 static int
@@ -64,6 +67,8 @@ reply(struct prt_writer *rep, const char *msg, const struct sign_job *job)
 	memcpy(out->raw, job->raw, job->raw_len);
 	out->raw_len = job->raw_len;
 	memcpy(out->tx_hash, job->tx_hash, 32);
+	out->receipt_seq = job->receipt_seq;
+	memcpy(out->receipt_hash, job->receipt_hash, 32);
 	r = prt_encode_sign_rep(rep, &hdr, out);
 	free(out);
 	return r;
@@ -99,62 +104,58 @@ dec_field(json_t *o, const char *key, const u256 *v)
 	return json_object_set_new(o, key, json_string(buf));
 }
 
-/* The durable record that authorizes the signature (invariant 1). */
-static int
-journal_signed(struct sd_ctx *sd, const struct sign_job *job)
+/* The record that authorizes the signature (invariant 1); NULL: no memory. */
+static json_t *
+build_signed(struct sd_ctx *sd, const struct sign_job *job)
 {
 	const struct sd_key *k = &sd->keys[job->p.key];
 	const struct pol_intent *in = &job->p.intent;
 	char addr[EVM_ADDR_STR];
 	json_t *o, *aps;
-	int r = ERR_NOMEM;
 
 	if ((o = sd_record_new(sd, "signed")) == NULL)
-		return ERR_NOMEM;
+		return NULL;
 	if (json_object_set_new(o, "request_id",
 	    json_string(job->p.req.request_id)) != 0 ||
 	    json_object_set_new(o, "asset", json_string(in->asset_name)) != 0 ||
-	    json_object_set_new(o, "chain_id",
-	    json_integer((json_int_t)in->chain_id)) != 0 ||
+	    sd_json_set_u64(o, "chain_id", in->chain_id) != 0 ||
 	    json_object_set_new(o, "key", json_string(k->name)) != 0 ||
-	    json_object_set_new(o, "nonce",
-	    json_integer((json_int_t)in->nonce)) != 0 ||
+	    sd_json_set_u64(o, "nonce", in->nonce) != 0 ||
 	    json_object_set_new(o, "day", json_integer(job->day)) != 0 ||
 	    dec_field(o, "amount", &in->amount) != 0 ||
 	    dec_field(o, "exposure", &job->exposure_after) != 0 ||
 	    dec_field(o, "max_fee_per_gas", &in->max_fee_per_gas) != 0 ||
 	    dec_field(o, "max_priority_fee_per_gas",
 	    &in->max_priority_fee_per_gas) != 0 ||
-	    json_object_set_new(o, "gas_limit",
-	    json_integer((json_int_t)in->gas_limit)) != 0 ||
+	    sd_json_set_u64(o, "gas_limit", in->gas_limit) != 0 ||
 	    hex_field(o, "content", job->p.content, 32, 0) != 0 ||
 	    hex_field(o, "tx_hash", job->tx_hash, 32, 1) != 0 ||
 	    hex_field(o, "raw", job->raw, job->raw_len, 1) != 0)
-		goto out;
+		goto fail;
 	evm_addr_to_str(addr, k->address);
 	if (json_object_set_new(o, "from", json_string(addr)) != 0)
-		goto out;
+		goto fail;
 	evm_addr_to_str(addr, in->recipient);
 	if (json_object_set_new(o, "to", json_string(addr)) != 0)
-		goto out;
+		goto fail;
 	/* The authority for it: approvals used, or its queue entry. */
 	if (job->approvals_used &&
 	    ((aps = sd_approvals_json(job->p.req.approvals,
 	    job->p.req.napprovals)) == NULL ||
 	    json_object_set_new(o, "approvals", aps) != 0))
-		goto out;
+		goto fail;
 	if (job->queued && (json_object_set_new(o, "queued", json_true()) != 0 ||
 	    json_object_set_new(o, "earliest",
 	    json_integer(job->q.earliest)) != 0))
-		goto out;
+		goto fail;
 	/* invariant 5: the one re-sign, counted once, named as such. */
 	if (job->bump && (json_object_set_new(o, "fee_bump", json_true()) != 0 ||
 	    hex_field(o, "replaces", job->prev_hash, 32, 1) != 0))
-		goto out;
-	r = jnl_append(sd->journal, NULL, NULL, o);
- out:
+		goto fail;
+	return o;
+ fail:
 	json_decref(o);
-	return r;
+	return NULL;
 }
 
 /* C_Sign, then low-S, recovery id and the recovered-key check. */
@@ -189,15 +190,22 @@ hsm_sign_tx(struct sd_ctx *sd, struct sign_job *job)
 	return r;
 }
 
+/* Under the state lock: gives back what check-and-reserve took. */
+static void
+release_locked(struct sd_ctx *sd, const struct sign_job *job)
+{
+	if (job->bump)
+		sd_state_bump_abort(sd->state, job->p.req.request_id);
+	else
+		sd_state_abort(sd->state, job->p.req.request_id);
+}
+
 /* Gives back what check-and-reserve took: the reservation or the bump. */
 static void
 release(struct sd_ctx *sd, const struct sign_job *job)
 {
 	sd_state_lock(sd->state);
-	if (job->bump)
-		sd_state_bump_abort(sd->state, job->p.req.request_id);
-	else
-		sd_state_abort(sd->state, job->p.req.request_id);
+	release_locked(sd, job);
 	sd_state_unlock(sd->state);
 }
 
@@ -219,6 +227,8 @@ classify(struct sd_ctx *sd, struct sign_job *job)
 		memcpy(job->raw, prev->raw, prev->raw_len);
 		job->raw_len = prev->raw_len;
 		memcpy(job->tx_hash, prev->tx_hash, 32);
+		job->receipt_seq = prev->receipt_seq;
+		memcpy(job->receipt_hash, prev->receipt_hash, 32);
 		return K_SAME;
 	}
 	if (prev->status != SD_REQ_SIGNED || prev->bumping)
@@ -239,46 +249,65 @@ paused_detail(char *detail, size_t cap, const struct sd_pause_state *s)
 	    s->by);
 }
 
-/* Makes the signature durable and remembers it (invariant 1). */
-static int
-journal_and_commit(struct sd_ctx *sd, struct sign_job *job)
+/*
+ * sd_commit's last checks, in record order: a pause decided since the
+ * request was checked (invariant 9), a UTC day that ended while the HSM
+ * signed, an approval that expired meanwhile.  The record's time t is
+ * what the verifier judges it by.
+ */
+static enum pol_reason
+stamp_signed(struct sd_ctx *sd, void *arg, json_t *body, int64_t t,
+    char *detail, size_t cap)
 {
+	struct sign_job *job = arg;
+	struct sd_pause_state pause;
+
+	sd_pause_get(sd_state_pause(sd->state), &pause);
+	if (pause.paused) {
+		paused_detail(detail, cap, &pause);
+		return POL_PAUSED;
+	}
+	if (!job->bump && pol_utc_day(t) != job->day) {
+		snprintf(detail, cap, "the UTC day ended while signing; retry");
+		return POL_RETRY;
+	}
+	return job->approvals_used ? sd_approvals_unexpired(
+	    job->p.req.approvals, job->p.req.napprovals, t, detail, cap) :
+	    POL_OK;
+}
+
+static int
+apply_signed(struct sd_ctx *sd, void *arg, uint64_t seq,
+    const uint8_t hash[32])
+{
+	struct sign_job *job = arg;
 	char label[SD_SEEN_LABEL_MAX + 1];
 	int r;
 
-	pthread_rwlock_rdlock(&sd->commit_lock);
-	if ((r = journal_signed(sd, job)) != 0) {
-		pthread_rwlock_unlock(&sd->commit_lock);
-		release(sd, job);
-		util_wipe(job->raw, sizeof(job->raw));
-		log_error("request %s: journal append failed (%s); signature "
-		    "discarded", job->p.req.request_id, err_str(r));
-		return POL_JOURNAL_ERROR;
-	}
-	sd_state_lock(sd->state);
 	if (job->bump)
 		r = sd_state_bump_commit(sd->state, job->p.req.request_id,
 		    job->p.content, job->tx_hash, job->raw, job->raw_len);
 	else
 		r = sd_state_commit(sd->state, job->p.req.request_id,
 		    job->tx_hash, job->raw, job->raw_len);
-	if (r == 0 && job->approvals_used) {
+	if (r != 0)
+		return r;
+	job->receipt_seq = seq;
+	memcpy(job->receipt_hash, hash, 32);
+	sd_state_set_receipt(sd->state, job->p.req.request_id, seq, hash);
+	if (job->approvals_used) {
 		snprintf(label, sizeof(label), "sign %s",
 		    job->p.req.request_id);
 		sd_remember_approvals(sd, job->p.req.approvals,
 		    job->p.req.napprovals, label);
 	}
-	sd_state_unlock(sd->state);
-	atomic_fetch_add(&sd->appended_since_snapshot, 1);
-	pthread_rwlock_unlock(&sd->commit_lock);
-	if (r != 0) {
-		/* Durable but not remembered: only memory exhaustion gets
-		 * here; a restart replays it.  Do not hand it out twice. */
-		log_error("request %s: state commit failed: %s",
-		    job->p.req.request_id, err_str(r));
-		return POL_INTERNAL;
-	}
-	return POL_OK;
+	return 0;
+}
+
+static void
+undo_signed(struct sd_ctx *sd, void *arg)
+{
+	release_locked(sd, arg);
 }
 
 /* HSM, journal, state, reply: shared by new payouts and fee bumps. */
@@ -286,25 +315,49 @@ static int
 sign_and_reply(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
     struct sign_job *job, char *detail, size_t cap)
 {
-	int r, why;
+	struct sd_commit c;
+	enum pol_reason why;
+	int r;
 
 	if ((r = hsm_sign_tx(sd, job)) != 0) {
 		release(sd, job);
-		snprintf(detail, cap, "HSM signing failed: %s", err_str(r));
+		snprintf(detail, cap, "HSM signing failed: %s (%s)", err_str(r),
+		    hsm_last_error());
 		return refuse(sd, rep, peer_uid, job, POL_HSM_ERROR, detail);
 	}
-	/* Invariant 1: durable before the signature leaves this process. */
-	if ((why = journal_and_commit(sd, job)) != POL_OK) {
-		struct prt_reply_hdr hdr;
-
-		prt_reply_hdr_set(&hdr, why, why == POL_JOURNAL_ERROR ?
-		    "JOURNAL_ERROR: the decision could not be made durable; "
-		    "nothing was signed" : "INTERNAL: state commit failed");
-		return prt_encode_sign_rep(rep, &hdr, NULL);
+	memset(&c, 0, sizeof(c));
+	if ((c.body = build_signed(sd, job)) == NULL) {
+		release(sd, job);
+		util_wipe(job->raw, sizeof(job->raw));
+		snprintf(detail, cap, "out of memory building the record");
+		return refuse(sd, rep, peer_uid, job, POL_INTERNAL, detail);
 	}
-	log_info("request %s %s: asset %s nonce %" PRIu64,
+	c.stamp = stamp_signed;
+	c.apply = apply_signed;
+	c.undo = undo_signed;
+	c.arg = job;
+	/* Invariant 1: durable before the signature leaves this process. */
+	why = sd_commit(sd, &c, NULL, NULL, detail, cap);
+	json_decref(c.body);
+	if (why == POL_INTERNAL) {
+		/* Durable but not remembered: do not hand it out twice. */
+		util_wipe(job->raw, sizeof(job->raw));
+		return refuse(sd, rep, peer_uid, job, why, detail);
+	}
+	if (why != POL_OK) {
+		/* Nothing durable: the signature never leaves (D10).  A
+		 * journal error already gave the reservation back (undo). */
+		if (why != POL_JOURNAL_ERROR)
+			release(sd, job);
+		util_wipe(job->raw, sizeof(job->raw));
+		if (why == POL_JOURNAL_ERROR)
+			snprintf(detail, cap, "the decision could not be made "
+			    "durable; nothing was signed");
+		return refuse(sd, rep, peer_uid, job, why, detail);
+	}
+	log_info("request %s %s: asset %s nonce %" PRIu64 ", record %" PRIu64,
 	    job->p.req.request_id, job->bump ? "fee-bumped" : "signed",
-	    job->p.intent.asset_name, job->p.intent.nonce);
+	    job->p.intent.asset_name, job->p.intent.nonce, job->receipt_seq);
 	return reply(rep, job->bump ? "fee bump signed" : "signed", job);
 }
 
@@ -387,6 +440,8 @@ check_and_reserve(struct sd_ctx *sd, struct sign_job *job, char *detail,
 		return POL_PAUSED;
 	}
 	q = sd_queue_find(sd_state_queue(sd->state), job->p.req.request_id);
+	if (q != NULL && sd_queue_expired(q, job->now))
+		q = NULL;
 	if (job->queued && (q == NULL || q->status != SD_Q_QUEUED)) {
 		snprintf(detail, cap, "request %s was cancelled while queued",
 		    job->p.req.request_id);
@@ -447,7 +502,7 @@ sign_new(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 
 	sd_state_lock(sd->state);
 	if ((q = sd_queue_find(sd_state_queue(sd->state),
-	    job->p.req.request_id)) != NULL) {
+	    job->p.req.request_id)) != NULL && !sd_queue_expired(q, job->now)) {
 		job->q = *q;
 		have_q = 1;
 	}
@@ -475,23 +530,13 @@ sign_new(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 		}
 		job->queued = 1;
 	}
-	/* A clock behind the journal can make expired approvals and
-	 * unfinished delays look valid: timelocked payouts wait. */
-	if ((job->p.needs_timelock || have_q) && job->now < job->newest) {
-		snprintf(detail, cap, "the clock (%" PRId64 ") is behind the "
-		    "newest journal record (%" PRId64 "); timelocked payouts "
-		    "wait until it catches up", job->now, job->newest);
-		return refuse(sd, rep, peer_uid, job, POL_CLOCK_BEHIND_JOURNAL,
-		    detail);
-	}
 	/*
 	 * Invariant 4: M approvals over exactly this intent.  A queued
 	 * payout's approvals were checked and journaled when it was queued
 	 * (before a delay they may not outlive); the entry binds the intent.
 	 */
 	if (job->p.needs_approval && !job->queued) {
-		why = sd_payout_check_approvals(sd, &job->p,
-		    job->now > job->newest ? job->now : job->newest, detail,
+		why = sd_payout_check_approvals(sd, &job->p, job->now, detail,
 		    cap);
 		if (why != POL_OK)
 			return refuse(sd, rep, peer_uid, job, why, detail);
@@ -499,14 +544,11 @@ sign_new(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 	}
 	if (job->p.needs_timelock || have_q) {
 		why = sd_timelock_check(have_q ? &job->q : NULL, job->now,
-		    job->newest, &remaining);
+		    &remaining);
 		if (why == POL_TIMELOCK_PENDING)
 			snprintf(detail, cap, "%" PRId64 " s remaining: "
 			    "signable from %" PRId64 " (unix)", remaining,
 			    job->q.earliest);
-		else if (why == POL_CLOCK_BEHIND_JOURNAL)
-			snprintf(detail, cap, "the clock went back while "
-			    "checking; retry");
 		else if (why == POL_TIMELOCK_NOT_QUEUED)
 			snprintf(detail, cap, "above the timelock threshold: "
 			    "queue it first (QUEUE_REQ) and sign after the "
@@ -541,7 +583,7 @@ sd_handle_sign(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		r = refuse(sd, rep, peer_uid, job, why, detail);
 		goto out;
 	}
-	sd_clock(sd, &job->now, &job->newest);
+	job->now = sd_now(sd);
 	job->day = pol_utc_day(job->now);
 
 	sd_state_lock(sd->state);

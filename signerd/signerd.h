@@ -48,15 +48,26 @@ struct sd_ctx {
 	 */
 	pthread_rwlock_t commit_lock;
 	atomic_uint_fast64_t appended_since_snapshot;
+	/* sd_commit: stamps and queues records one at a time (commit.c). */
+	pthread_mutex_t order_mu;
 	/*
-	 * Cancel, pause and unpause are rare and each is one decision over
-	 * state a concurrent one could change (a newer pause, the same
-	 * cancel): they run one at a time, record included.
+	 * Invariant 9, the pause barrier: a sign request holds it shared from
+	 * dispatch until its reply is sent; a pause takes it exclusively once
+	 * durable, so every OK sent before it was decided before it.
 	 */
-	pthread_mutex_t ops_mu;
+	pthread_rwlock_t reply_gate;
+	atomic_int journal_failed;	/* an append failed: nothing can sign */
+	uint64_t anchor_seq;	/* the HSM's anchor (anchor.c); main thread */
 	uint64_t snapshot_interval;
 
-	size_t replay_nonce_conflicts;	/* start-up: nonces signed twice */
+	/*
+	 * The verifier (replay.c) run by signerctl: no HSM, no keys; the
+	 * policy comes from the journal's genesis record.
+	 */
+	int auditing;
+	int64_t replay_unix;	/* time of the last record replayed */
+	char replay_why[256];	/* why the last record did not replay */
+	EVP_PKEY *audit_pub;	/* checks snapshot signatures */
 
 	unsigned allowed_uids[SD_MAX_UIDS];
 	size_t nallowed;
@@ -102,11 +113,42 @@ int sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
     int reason, const char *detail);
 
 /*
- * Reads the newest journal time, then the clock, in that order: a record
- * another thread wrote a moment ago can then never make the clock look
- * behind the journal.  *now is the clock; *newest the journal's time.
+ * signerd's one clock (invariant 10): the later of the system clock and
+ * the newest record's time, so it never goes back, across restarts too.
+ * Exposure days, approval expiry and timelocks are all judged by it.
  */
-void sd_clock(struct sd_ctx *sd, int64_t *now, int64_t *newest);
+int64_t sd_now(struct sd_ctx *sd);
+
+/*
+ * One record on its way to the journal (commit.c).  body is from
+ * sd_record_new(); sd_commit adds its time.  Each callback is optional and
+ * runs under the state lock:
+ *   stamp  under the order lock too, with the record's time t, before it
+ *          is queued: the last check of what a concurrent request or the
+ *          clock may have changed, and the fields that depend on t.
+ *          Returns POL_OK or a refusal (then nothing is written).
+ *   apply  once the record is durable: its effect on the state.
+ *   undo   when the record could not be made durable: gives back what
+ *          stamp took.
+ */
+struct sd_commit {
+	json_t *body;
+	enum pol_reason (*stamp)(struct sd_ctx *sd, void *arg, json_t *body,
+	    int64_t t, char *detail, size_t cap);
+	int (*apply)(struct sd_ctx *sd, void *arg, uint64_t seq,
+	    const uint8_t hash[32]);
+	void (*undo)(struct sd_ctx *sd, void *arg);
+	void *arg;
+};
+
+/*
+ * The one commit path (invariant 1): stamp, queue, wait until durable,
+ * apply.  Out: the record's seq and hash (each may be NULL).  Returns
+ * POL_OK, stamp's refusal, POL_JOURNAL_ERROR (undo was run) or
+ * POL_INTERNAL (durable, but apply failed), with a sentence in detail.
+ */
+enum pol_reason sd_commit(struct sd_ctx *sd, const struct sd_commit *c,
+    uint64_t *seq, uint8_t hash[32], char *detail, size_t cap);
 
 /*
  * The approvals as journaled: [{"approver","expiry","sig":hex}, ...];
@@ -122,10 +164,37 @@ void sd_remember_approvals(struct sd_ctx *sd, const struct prt_approval *ap,
     size_t n, const char *label);
 
 /*
- * Starts a record body {"type":type,"ts":now,"policy":hash}; the caller adds
- * fields and json_decref()s it.  NULL when out of memory.
+ * Starts a record body {"type":type,"policy":hash}; the caller adds fields,
+ * sd_commit() adds the time, the caller json_decref()s it.  NULL when out
+ * of memory.
  */
 json_t *sd_record_new(struct sd_ctx *sd, const char *type);
+
+/*
+ * POL_OK when every approval of ap[0..n) is still valid at time t, else
+ * APPROVAL_EXPIRED naming the first that is not (sd_commit's stamps: an
+ * approval checked a moment ago may have expired since).
+ */
+enum pol_reason sd_approvals_unexpired(const struct prt_approval *ap,
+    size_t n, int64_t t, char *detail, size_t cap);
+
+/* Sets key to v as a decimal string (lossless past 2^53).  0 or -1. */
+int sd_json_set_u64(json_t *o, const char *key, uint64_t v);
+
+/* Commits body with no checks or effects (lifecycle records, refusals):
+ * 0 once durable, else ERR_IO. */
+int sd_journal_record(struct sd_ctx *sd, json_t *body, uint64_t *seq,
+    uint8_t hash[32]) WARN_UNUSED;
+
+/*
+ * Snapshot signatures (snapshot.c): the blob is signerd's payload followed
+ * by a DER ECDSA signature of the audit key over "signer-snapshot v1 <seq>
+ * <record hash> <sha256 of the payload>" and its u16 length.
+ * sd_snapshot_verify checks it against sd->audit_pub and sets *len to the
+ * payload's length: 0 or ERR_BAD_SIGNATURE.
+ */
+int sd_snapshot_verify(struct sd_ctx *sd, uint64_t seq,
+    const uint8_t hash[32], const void *blob, size_t *len) WARN_UNUSED;
 
 /* Writes a snapshot if enough records were appended since the last one. */
 void sd_maybe_snapshot(struct sd_ctx *sd, int force);

@@ -11,8 +11,9 @@
 #include "common/err.h"
 #include "signerd/sha256.h"
 
-/* STT2 added nonces, the queue, the pause, seen approvals and time. */
-#define STATE_BLOB_MAGIC 0x53545432u	/* "STT2" */
+/* STT2 added nonces, the queue, the pause, seen approvals and time;
+ * STT3 each signed request's receipt. */
+#define STATE_BLOB_MAGIC 0x53545433u	/* "STT3" */
 
 struct bucket {
 	char asset[SD_ASSET_MAX + 1];
@@ -442,23 +443,10 @@ int
 sd_state_replay_signed(struct sd_state *st, const char *request_id,
     const uint8_t content[32], const char *asset, int64_t day,
     const u256 *amount, const uint8_t tx_hash[32], const uint8_t *raw,
-    size_t raw_len, const struct sd_nonce_ref *ref, int *nonce_taken)
+    size_t raw_len, const struct sd_nonce_ref *ref)
 {
-	struct sd_nonce_ref none;
-	const char *owner;
 	int ret;
 
-	*nonce_taken = 0;
-	/* The first payout keeps the nonce; the later one is remembered
-	 * under a reference no transaction has (chain 0). */
-	if ((owner = sd_nonces_owner(st->nonces, ref)) != NULL &&
-	    strcmp(owner, request_id) != 0) {
-		*nonce_taken = 1;
-		memset(&none, 0, sizeof(none));
-		memcpy(none.from, ref->from, sizeof(none.from));
-		none.nonce = id_hash(request_id);
-		ref = &none;
-	}
 	if ((ret = sd_state_begin(st, request_id, content, asset, day,
 	    amount, ref)) != 0)
 		return ret;
@@ -466,6 +454,18 @@ sd_state_replay_signed(struct sd_state *st, const char *request_id,
 	    raw_len)) != 0)
 		sd_state_abort(st, request_id);
 	return ret;
+}
+
+void
+sd_state_set_receipt(struct sd_state *st, const char *request_id,
+    uint64_t seq, const uint8_t hash[32])
+{
+	struct sd_request *r = signed_request(st, request_id);
+
+	if (r == NULL)
+		return;
+	r->receipt_seq = seq;
+	memcpy(r->receipt_hash, hash, 32);
 }
 
 size_t
@@ -518,6 +518,8 @@ sd_state_serialize(const struct sd_state *st, struct prt_writer *w)
 		prt_put_bytes(w, r->ref.from, sizeof(r->ref.from));
 		prt_put_u64(w, r->ref.chain_id);
 		prt_put_u64(w, r->ref.nonce);
+		prt_put_u64(w, r->receipt_seq);
+		prt_put_bytes(w, r->receipt_hash, 32);
 	}
 	if (prt_writer_error(w) != 0 ||
 	    sd_queue_serialize(st->queue, w) != 0 ||
@@ -544,16 +546,16 @@ int
 sd_state_deserialize(struct sd_state *st, const uint8_t *blob, size_t len)
 {
 	char id[SD_REQUEST_ID_MAX + 1], asset[SD_ASSET_MAX + 1];
-	uint8_t content[32], tx_hash[32];
+	uint8_t content[32], tx_hash[32], rhash[32];
 	struct bucket *want = NULL, *b;
 	struct prt_reader rd;
 	const uint8_t *raw;
 	struct sd_nonce_ref ref;
 	uint32_t magic, nb = 0, i;
-	uint64_t n, k, day, newest;
+	uint64_t n, k, day, newest, rseq;
 	size_t raw_len;
 	u256 amount;
-	int ret, taken;
+	int ret;
 
 	if (st->used != 0 || st->nbuckets != 0 ||
 	    sd_queue_count(st->queue) != 0 || sd_seen_count(st->seen) != 0)
@@ -596,17 +598,18 @@ sd_state_deserialize(struct sd_state *st, const uint8_t *blob, size_t len)
 		    (ret = prt_get_lv(&rd, &raw, &raw_len, SD_RAW_TX_MAX)) != 0 ||
 		    (ret = prt_get_bytes(&rd, ref.from, sizeof(ref.from))) != 0 ||
 		    (ret = prt_get_u64(&rd, &ref.chain_id)) != 0 ||
-		    (ret = prt_get_u64(&rd, &ref.nonce)) != 0)
+		    (ret = prt_get_u64(&rd, &ref.nonce)) != 0 ||
+		    (ret = prt_get_u64(&rd, &rseq)) != 0 ||
+		    (ret = prt_get_bytes(&rd, rhash, 32)) != 0)
 			goto out;
+		/* A snapshot holds each id and each nonce once. */
 		if ((ret = sd_state_replay_signed(st, id, content, asset,
-		    (int64_t)day, &amount, tx_hash, raw, raw_len, &ref,
-		    &taken)) != 0)
-			goto out;
-		/* A snapshot holds each nonce once, under its owner. */
-		if (taken) {
-			ret = ERR_MALFORMED;
+		    (int64_t)day, &amount, tx_hash, raw, raw_len,
+		    &ref)) != 0) {
+			ret = ret == ERR_EXISTS ? ERR_MALFORMED : ret;
 			goto out;
 		}
+		sd_state_set_receipt(st, id, rseq, rhash);
 	}
 	if ((ret = sd_queue_deserialize(st->queue, &rd)) != 0 ||
 	    (ret = sd_pause_deserialize(st->pause, &rd)) != 0 ||

@@ -40,6 +40,8 @@ struct sd_request {
 	uint8_t *raw;		/* signed transaction, when SD_REQ_SIGNED */
 	size_t raw_len;
 	struct sd_nonce_ref ref;	/* the key, chain and nonce it holds */
+	uint64_t receipt_seq;	/* the journal record that signed it */
+	uint8_t receipt_hash[32];
 	int bumping;		/* a fee bump of it is being signed */
 };
 
@@ -113,16 +115,17 @@ void sd_state_bump_abort(struct sd_state *st, const char *request_id);
 
 /*
  * Replay of one durable "signed" record (start-up, single-threaded): begin
- * and commit in one step.  ERR_EXISTS for a request id seen twice, which
- * signerd never journals, so it means a corrupt journal.  A nonce another
- * request already holds is kept by the first (a journal from before nonce
- * discipline may have such pairs); *nonce_taken is set to 1 then.
+ * and commit in one step.  ERR_EXISTS for a request id seen twice or a
+ * nonce another request holds, which signerd never journals.
  */
 int sd_state_replay_signed(struct sd_state *st, const char *request_id,
     const uint8_t content[32], const char *asset, int64_t day,
     const u256 *amount, const uint8_t tx_hash[32], const uint8_t *raw,
-    size_t raw_len, const struct sd_nonce_ref *ref, int *nonce_taken)
-    WARN_UNUSED;
+    size_t raw_len, const struct sd_nonce_ref *ref) WARN_UNUSED;
+
+/* Remembers the receipt (record seq and hash) of a signed request. */
+void sd_state_set_receipt(struct sd_state *st, const char *request_id,
+    uint64_t seq, const uint8_t hash[32]);
 
 /* Replay of a "signed" record with "fee_bump": true. */
 int sd_state_replay_bump(struct sd_state *st, const char *request_id,
@@ -149,7 +152,7 @@ int64_t sd_state_newest_time(const struct sd_state *st);
 size_t sd_state_count(const struct sd_state *st);
 
 /*
- * Snapshot blob: versioned ("STT2"): every exposure bucket, every signed
+ * Snapshot blob: versioned ("STT3"): every exposure bucket, every signed
  * request with its nonce, the durable queue entries, the pause state, the
  * accepted approval signatures and the newest journal time.  In-flight
  * requests and pending queue entries are never in a snapshot (they are

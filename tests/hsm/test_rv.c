@@ -31,7 +31,10 @@ test_mapping(void **state)
 	    ERR_HSM_NOT_LOGGED_IN);
 	assert_int_equal(hsm_rv_to_err(CKR_HOST_MEMORY), ERR_NOMEM);
 	assert_int_equal(hsm_rv_to_err(CKR_TOKEN_NOT_PRESENT), ERR_HSM_NO_TOKEN);
-	assert_int_equal(hsm_rv_to_err(CKR_KEY_HANDLE_INVALID), ERR_HSM_NO_KEY);
+	/* A handle that went away is a PKCS#11 failure, not a failed search. */
+	assert_int_equal(hsm_rv_to_err(CKR_KEY_HANDLE_INVALID), ERR_HSM);
+	assert_int_equal(hsm_rv_to_err(CKR_OBJECT_HANDLE_INVALID), ERR_HSM);
+	assert_int_equal(hsm_rv_to_err(CKR_SESSION_HANDLE_INVALID), ERR_HSM);
 	assert_int_equal(hsm_rv_to_err(CKR_GENERAL_ERROR), ERR_HSM);
 	assert_int_equal(hsm_rv_to_err(CKR_VENDOR_DEFINED), ERR_HSM);
 }
@@ -44,8 +47,19 @@ test_last_error(void **state)
 	assert_int_equal(hsm_fail("C_Login", CKR_PIN_INCORRECT),
 	    ERR_HSM_PIN_INCORRECT);
 	assert_string_equal(hsm_last_error(), "C_Login: CKR_PIN_INCORRECT");
+	assert_int_equal(hsm_last_rv(), CKR_PIN_INCORRECT);
+	/* Context added to a PKCS#11 failure keeps its CK_RV. */
+	hsm_error_append(" (more)");
+	assert_string_equal(hsm_last_error(),
+	    "C_Login: CKR_PIN_INCORRECT (more)");
+	assert_int_equal(hsm_last_rv(), CKR_PIN_INCORRECT);
+	/* A refusal of our own is not a PKCS#11 failure. */
+	hsm_error_set("PIN file is empty");
+	assert_int_equal(hsm_last_rv(), CKR_OK);
+	hsm_fail("C_Sign", CKR_DEVICE_ERROR);
 	hsm_error_clear();
 	assert_string_equal(hsm_last_error(), "");
+	assert_int_equal(hsm_last_rv(), CKR_OK);
 }
 
 static void *
@@ -54,6 +68,8 @@ other_thread(void *arg)
 	char *seen = arg;
 
 	strcpy(seen, hsm_last_error());
+	if (hsm_last_rv() != CKR_OK)
+		strcpy(seen, "rv leaked");
 	hsm_fail("C_Sign", CKR_DEVICE_ERROR);
 	return NULL;
 }

@@ -2,12 +2,14 @@
 # sandbox.sh: signerd's sandbox (privilege drop + seccomp) around real SoftHSM signing, NNG and journal I/O (TAP).
 # tests/tools/sandboxed_signer does what signerd does after its sandbox is
 # up; it must run clean, and each forbidden call must die of SIGSYS.
+# Then a real signerd is stopped and continued under signing load, as a
+# debugger, a cgroup freeze or a container pause would (issue 15 item 6).
 set -u
 cd "$(dirname "$0")/../.."
-source tests/lib/tap.sh
-source tests/lib/softhsm.sh
-
 BUILD=${BUILD:-build}
+source tests/lib/tap.sh
+source tests/lib/signerd.sh	# and softhsm.sh
+
 CTL=$BUILD/signerctl
 TOOL=$BUILD/tools/sandboxed_signer
 SIGSYS_STATUS=$((128 + 31))	# how a shell reports death by SIGSYS
@@ -98,8 +100,57 @@ for call in execve socket ptrace fork connect; do
 		[ "$RC" -eq "$SIGSYS_STATUS" ]
 done
 
+# --- SIGSTOP and SIGCONT: a real signerd, under load ---------------------
+# A stop interrupts every thread's blocking call; on SIGCONT the kernel
+# resumes a futex wait with a timeout through restart_syscall, which the
+# filter must allow.  Each round stops signerd while a load is in flight
+# (six in all, the last one idle), continues it, and the load must finish
+# with every request signed.  Its own token: the tool's is removed first.
+rm -rf "$WORK/tokens"/* "$RUN"
+STOP_ROUNDS=5
+STOP_COUNT=1000	# requests per round; amount 1 keeps far below the limits
+LOAD_PID=
+on_exit '[ -n "$LOAD_PID" ] && kill -KILL "$LOAD_PID" 2>/dev/null'
+ok "signerd provisioned" signerd_provision
+ok "signerd starts under its sandbox" signerd_start
+sd_alive() { [ -n "$SD_PID" ] && kill -0 "$SD_PID" 2>/dev/null; }
+for round in $(seq 1 $STOP_ROUNDS); do
+	sd_load --threads 2 --count $STOP_COUNT --asset ETH --amount 1 \
+		--timeout-ms 20000 --id-prefix "stop$round" \
+		--nonce-base $((round * 10000)) >"$WORK/stop$round.out" 2>&1 &
+	LOAD_PID=$!
+	sleep "0.$((1 + RANDOM % 3))"
+	inflight=0
+	kill -0 "$LOAD_PID" 2>/dev/null && inflight=1
+	kill -STOP "$SD_PID"
+	sleep 0.3
+	kill -CONT "$SD_PID"
+	wait "$LOAD_PID"; load_rc=$?
+	LOAD_PID=
+	check "round $round: the load was in flight when signerd was stopped" \
+		[ "$inflight" -eq 1 ]
+	check "round $round: signerd survives SIGSTOP then SIGCONT" sd_alive
+	check "round $round: all $STOP_COUNT requests signed (load exit $load_rc)" \
+		grep -q "^SUMMARY ok=$STOP_COUNT refused=0 errors=0" "$WORK/stop$round.out"
+done
+kill -STOP "$SD_PID" 2>/dev/null
+sleep 0.5
+kill -CONT "$SD_PID" 2>/dev/null
+sleep 0.3
+check "idle: signerd survives SIGSTOP then SIGCONT" sd_alive
+check "and still signs" grep -q '^SIGNED stopidle-0 ' <(sd_sign stopidle ETH 1 99999)
+check "signed records: $((STOP_ROUNDS * STOP_COUNT + 1))" [ "$(jq -c \
+	'select(.type == "signed")' "$SD_JOURNAL"/seg-*.jsonl | wc -l)" -eq \
+	$((STOP_ROUNDS * STOP_COUNT + 1)) ]
+ok "signerd stops cleanly" signerd_stop
+ok "its journal verifies" "$CTL" audit verify --journal "$SD_JOURNAL" \
+	--pubkey "$AUDIT_PEM"
+
 if [ "$TAP_FAILED" -ne 0 ]; then
 	echo "# tool log:"
 	sed 's/^/# /' "$WORK/tool.log" | tail -40
+	echo "# signerd log:"
+	grep -v '"request .* signed' "$WORK/signerd.log" 2>/dev/null |
+		sed 's/^/# /' | tail -20
 fi
 tap_done

@@ -292,6 +292,26 @@ test_fee_caps_edge(void **state)
 	expect(f, POL_FEE_CAP_MAX_FEE);
 }
 
+/*
+ * orchestratord pre-checks a payout before it has a transaction: no fees,
+ * no gas, nonce 0.  The per-request rules must pass such an intent;
+ * whether a transaction is includable is pol_derive_intent's to judge
+ * (test_intent.c), on every path that has one.
+ */
+static void
+test_intent_without_transaction(void **state)
+{
+	struct fx *f = *state;
+
+	native(f, 1337, ACCT1, "5");
+	u256_from_u64(&f->in.max_fee_per_gas, 0);
+	u256_from_u64(&f->in.max_priority_fee_per_gas, 0);
+	f->in.gas_limit = 0;
+	f->in.nonce = 0;
+	expect(f, POL_OK);
+	fx_assert_u256(&f->total, "5");
+}
+
 static void
 test_daily_limit_edge(void **state)
 {
@@ -400,6 +420,7 @@ main(void)
 		T(test_per_tx_limit_edge),
 		T(test_recipient_rules),
 		T(test_fee_caps_edge),
+		T(test_intent_without_transaction),
 		T(test_daily_limit_edge),
 		T(test_daily_limit_overflow),
 		T(test_approval_and_timelock_thresholds),

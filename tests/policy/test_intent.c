@@ -1,4 +1,4 @@
-/* test_intent.c: deriving asset, recipient and amount from decoded transactions, never from claims. */
+/* test_intent.c: deriving asset, recipient and amount from decoded transactions, never from claims; refusing transactions no node includes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -261,6 +261,192 @@ test_access_list(void **state)
 	assert_refused(f->p, &f->tx, POL_ACCESS_LIST_NOT_EMPTY);
 }
 
+/* Derivation must succeed for asset `want`. */
+static void
+assert_derives(const struct pol_policy *p, const struct evm_tx *tx,
+    size_t want)
+{
+	struct pol_intent in;
+	enum pol_reason why;
+
+	assert_int_equal(pol_derive_intent(&in, &why, p, tx), 0);
+	if (why != POL_OK)
+		print_message("got %s, want OK\n", pol_reason_name(why));
+	assert_int_equal(why, POL_OK);
+	assert_int_equal(in.asset, want);
+}
+
+/*
+ * A node never includes max priority fee above max fee (EIP-1559); equal
+ * is a valid transaction.
+ */
+static void
+test_priority_fee_above_max_fee(void **state)
+{
+	struct fx *f = *state;
+
+	native_tx(&f->tx, 1337, ACCT1, "5");
+	f->tx.max_fee_per_gas = fx_u256("30000000000");
+	f->tx.max_priority_fee_per_gas = fx_u256("30000000000");
+	assert_derives(f->p, &f->tx, FX_ETH);
+	f->tx.max_priority_fee_per_gas = fx_u256("30000000001");
+	assert_refused(f->p, &f->tx, POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE);
+
+	/* Zero fees are consistent; any priority over a zero max is not. */
+	u256_from_u64(&f->tx.max_fee_per_gas, 0);
+	u256_from_u64(&f->tx.max_priority_fee_per_gas, 0);
+	assert_derives(f->p, &f->tx, FX_ETH);
+	u256_from_u64(&f->tx.max_priority_fee_per_gas, 1);
+	assert_refused(f->p, &f->tx, POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE);
+
+	/* Compared as 256-bit numbers, not by their low words. */
+	f->tx.max_fee_per_gas = fx_u256(U256_MAX_DEC);
+	f->tx.max_priority_fee_per_gas = fx_u256(U256_MAX_DEC);
+	assert_derives(f->p, &f->tx, FX_ETH);
+	f->tx.max_fee_per_gas = fx_u256("18446744073709551616");	/* 2^64 */
+	f->tx.max_priority_fee_per_gas = fx_u256("18446744073709551617");
+	assert_refused(f->p, &f->tx, POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE);
+
+	/* ERC-20 transfers alike. */
+	token_tx(&f->tx, 1337, TOKEN, ACCT1, "5");
+	f->tx.max_priority_fee_per_gas = f->tx.max_fee_per_gas;
+	assert_derives(f->p, &f->tx, FX_TUSD);
+	f->tx.max_priority_fee_per_gas = fx_u256("30000000001");
+	assert_refused(f->p, &f->tx, POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE);
+}
+
+/* 21000 is the floor for every asset, ERC-20 included. */
+static void
+test_gas_limit_too_low(void **state)
+{
+	struct fx *f = *state;
+
+	native_tx(&f->tx, 1337, ACCT1, "5");
+	f->tx.gas_limit = 21000;
+	assert_derives(f->p, &f->tx, FX_ETH);
+	f->tx.gas_limit = 20999;
+	assert_refused(f->p, &f->tx, POL_TX_GAS_LIMIT_TOO_LOW);
+	f->tx.gas_limit = 0;
+	assert_refused(f->p, &f->tx, POL_TX_GAS_LIMIT_TOO_LOW);
+
+	token_tx(&f->tx, 1337, TOKEN, ACCT1, "5");
+	f->tx.gas_limit = 21000;
+	assert_derives(f->p, &f->tx, FX_TUSD);
+	f->tx.gas_limit = 20999;
+	assert_refused(f->p, &f->tx, POL_TX_GAS_LIMIT_TOO_LOW);
+
+	/* The native asset of another chain too. */
+	native_tx(&f->tx, 7, ACCT1, "5");
+	f->tx.gas_limit = 20999;
+	assert_refused(f->p, &f->tx, POL_TX_GAS_LIMIT_TOO_LOW);
+}
+
+/* EIP-2681: a nonce is strictly below 2^64-1. */
+static void
+test_nonce_too_high(void **state)
+{
+	struct fx *f = *state;
+	struct pol_intent in;
+	enum pol_reason why;
+
+	native_tx(&f->tx, 1337, ACCT1, "5");
+	f->tx.nonce = UINT64_MAX - 1;
+	assert_int_equal(pol_derive_intent(&in, &why, f->p, &f->tx), 0);
+	assert_true(in.nonce == UINT64_MAX - 1);
+	f->tx.nonce = UINT64_MAX;
+	assert_refused(f->p, &f->tx, POL_TX_NONCE_TOO_HIGH);
+
+	/* 2^63 and above are ordinary nonces (no sign bit anywhere). */
+	f->tx.nonce = (uint64_t)1 << 63;
+	assert_derives(f->p, &f->tx, FX_ETH);
+
+	token_tx(&f->tx, 1337, TOKEN2, ACCT3, "5");
+	f->tx.nonce = UINT64_MAX - 1;
+	assert_derives(f->p, &f->tx, FX_USDX);
+	f->tx.nonce = UINT64_MAX;
+	assert_refused(f->p, &f->tx, POL_TX_NONCE_TOO_HIGH);
+}
+
+/*
+ * What signerd does: the three fields decode from real bytes (the RLP
+ * layer takes them) and only policy refuses them.
+ */
+static void
+test_unincludable_after_decode(void **state)
+{
+	static const struct {
+		const char *max_fee, *prio;
+		uint64_t gas, nonce;
+		enum pol_reason want;
+	} cases[] = {
+		{ "30000000000", "30000000000", 21000, UINT64_MAX - 1, POL_OK },
+		{ "30000000000", "30000000001", 21000, 1,
+		    POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE },
+		{ "30000000000", "1", 20999, 1, POL_TX_GAS_LIMIT_TOO_LOW },
+		{ "30000000000", "1", 21000, UINT64_MAX,
+		    POL_TX_NONCE_TOO_HIGH },
+	};
+	struct fx *f = *state;
+	struct prt_writer w;
+	struct evm_tx dec;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		native_tx(&f->tx, 1337, ACCT1, "5");
+		f->tx.max_fee_per_gas = fx_u256(cases[i].max_fee);
+		f->tx.max_priority_fee_per_gas = fx_u256(cases[i].prio);
+		f->tx.gas_limit = cases[i].gas;
+		f->tx.nonce = cases[i].nonce;
+		prt_writer_init(&w, EVM_TX_MAX_ENCODED);
+		assert_int_equal(evm_tx_encode(&w, &f->tx), 0);
+		assert_int_equal(prt_writer_error(&w), 0);
+		assert_int_equal(evm_tx_decode(&dec, w.p, w.len), 0);
+		prt_writer_free(&w);
+		assert_true(dec.nonce == cases[i].nonce);
+		if (cases[i].want == POL_OK)
+			assert_derives(f->p, &dec, FX_ETH);
+		else
+			assert_refused(f->p, &dec, cases[i].want);
+	}
+}
+
+/*
+ * What the transaction does is judged first (a contract creation is not a
+ * payout however it is built); then the fields, in the documented order.
+ */
+static void
+test_unincludable_order(void **state)
+{
+	struct fx *f = *state;
+
+	native_tx(&f->tx, 1337, ACCT1, "5");
+	f->tx.max_priority_fee_per_gas = fx_u256("30000000001");
+	f->tx.gas_limit = 0;
+	f->tx.nonce = UINT64_MAX;
+	assert_refused(f->p, &f->tx, POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE);
+	f->tx.max_priority_fee_per_gas = fx_u256("1");
+	assert_refused(f->p, &f->tx, POL_TX_GAS_LIMIT_TOO_LOW);
+	f->tx.gas_limit = 21000;
+	assert_refused(f->p, &f->tx, POL_TX_NONCE_TOO_HIGH);
+
+	/* Shape first: creation, access list, wrong chain. */
+	f->tx.gas_limit = 0;
+	f->tx.has_to = 0;
+	memset(f->tx.to, 0, EVM_ADDR_LEN);
+	assert_refused(f->p, &f->tx, POL_NOT_A_TRANSFER);
+	native_tx(&f->tx, 1337, ACCT1, "5");
+	f->tx.gas_limit = 0;
+	f->tx.access_list_items = 1;
+	assert_refused(f->p, &f->tx, POL_ACCESS_LIST_NOT_EMPTY);
+	native_tx(&f->tx, 1, ACCT1, "5");
+	f->tx.nonce = UINT64_MAX;
+	assert_refused(f->p, &f->tx, POL_CHAIN_MISMATCH);
+	token_tx(&f->tx, 1337, TOKEN, ACCT1, "5");
+	f->tx.value = fx_u256("1");
+	f->tx.gas_limit = 20999;
+	assert_refused(f->p, &f->tx, POL_VALUE_ON_TOKEN_TRANSFER);
+}
+
 /* A policy with no native asset at all has nothing to map a value transfer to. */
 static void
 test_unknown_asset(void **state)
@@ -300,6 +486,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_access_list, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_asset, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_priority_fee_above_max_fee,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gas_limit_too_low, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_nonce_too_high, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unincludable_after_decode,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unincludable_order, setup,
 		    teardown),
 	};
 

@@ -50,6 +50,9 @@ static const struct {
 	{ 32, "NONCE_REUSED" },
 	{ 33, "FEE_BUMP_INVALID" },
 	{ 34, "PAUSED" },
+	{ 35, "TX_PRIORITY_FEE_ABOVE_MAX_FEE" },
+	{ 36, "TX_GAS_LIMIT_TOO_LOW" },
+	{ 37, "TX_NONCE_TOO_HIGH" },
 };
 
 static void
@@ -63,6 +66,7 @@ test_numbers_are_pinned(void **state)
 		    pinned[i].name);
 	assert_int_equal(POL_DAILY_LIMIT, 10);
 	assert_int_equal(POL_PAUSED, 34);
+	assert_int_equal(POL_TX_NONCE_TOO_HIGH, 37);
 }
 
 static void

@@ -353,6 +353,90 @@ test_allowed_calls_work(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* --- stopped and continued ---------------------------------------------- */
+
+#define STOP_ROUNDS 5
+#define STOP_WAIT_MS 1500	/* the child's timed wait: spans every round */
+
+/*
+ * Under the filter, waits in pthread_cond_timedwait (a futex wait with a
+ * timeout, as NNG's timers and worker threads do) until a deadline, while
+ * the parent stops and continues it.  On SIGCONT the kernel resumes that
+ * wait through restart_syscall.
+ */
+static int
+do_wait_through_stops(void *arg)
+{
+	int ready_fd = *(const int *)arg;
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+	struct timespec deadline, now;
+	int e = 0;
+
+	if (sbx_apply_seccomp() != 0)
+		return CHILD_SETUP;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += STOP_WAIT_MS / 1000;
+	deadline.tv_nsec += (STOP_WAIT_MS % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	if (write(ready_fd, "r", 1) != 1)
+		return 50;
+	pthread_mutex_lock(&mu);
+	while (e != ETIMEDOUT) {
+		e = pthread_cond_timedwait(&cv, &mu, &deadline);
+		if (e != 0 && e != ETIMEDOUT)
+			return 51;
+	}
+	pthread_mutex_unlock(&mu);
+	/* Woken by the timeout, not early. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec < deadline.tv_sec)
+		return 52;
+	return CHILD_OK;
+}
+
+static void
+test_stop_continue(void **state)
+{
+	struct timespec pause = { 0, 60 * 1000000L };
+	int fds[2], status, i;
+	pid_t pid;
+	char c;
+
+	/* Issue 15 item 6: SIGSTOP then SIGCONT killed signerd. */
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		alarm(CHILD_TIMEOUT);
+		_exit(do_wait_through_stops(&fds[1]));
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	for (i = 0; i < STOP_ROUNDS; i++) {
+		/* Let it get into its wait first. */
+		nanosleep(&pause, NULL);
+		assert_int_equal(kill(pid, SIGSTOP), 0);
+		assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+		if (!WIFSTOPPED(status))
+			fail_msg("round %d: child not stopped but %s %d", i,
+			    WIFSIGNALED(status) ? "killed by signal" :
+			    "exited", WIFSIGNALED(status) ? WTERMSIG(status) :
+			    WEXITSTATUS(status));
+		assert_int_equal(kill(pid, SIGCONT), 0);
+		assert_int_equal(waitpid(pid, &status, WCONTINUED), pid);
+		assert_true(WIFCONTINUED(status));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_exited(status, CHILD_OK);
+}
+
 /* --- early hardening ---------------------------------------------------- */
 
 static int
@@ -682,6 +766,7 @@ main(void)
 		cmocka_unit_test(test_other_abis_kill),
 		cmocka_unit_test(test_tsync_covers_existing_threads),
 		cmocka_unit_test(test_allowed_calls_work),
+		cmocka_unit_test(test_stop_continue),
 		cmocka_unit_test(test_harden_early),
 		cmocka_unit_test(test_drop_refuses_bad_users),
 		cmocka_unit_test(test_drop),
