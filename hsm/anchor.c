@@ -419,8 +419,11 @@ hsm_anchor_text_parse(uint64_t *seq, uint8_t hash[32], const uint8_t *buf,
 			goto out;
 		v = v * 10 + (uint64_t)(buf[i] - '0');
 	}
-	/* One spelling per number: no empty seq, no leading zeros. */
-	if (i == start || (buf[start] == '0' && i - start > 1))
+	/*
+	 * One spelling per number: no empty seq, no leading zeros.  Seq 0
+	 * names no record (journal seqs start at 1; 0 is "none" there).
+	 */
+	if (i == start || buf[start] == '0')
 		goto out;
 	if (len - i != 1 + 64 + 1 || buf[i] != ' ' ||
 	    !lower_hex(buf + i + 1, 64) || buf[len - 1] != '\n')

@@ -282,8 +282,9 @@ int hsm_anchor_delete(struct hsm *h, const char *label) WARN_UNUSED;
 /*
  * The anchor's v1 text, one line:
  *   "signer-journal-anchor v1 <seq> <hash>\n"
- * seq in decimal without leading zeros, hash 64 lowercase hex digits.  It
- * is HSM_ANCHOR_TEXT_MAX bytes at most (no NUL is stored).
+ * seq (>= 1: journal seqs start at 1) in decimal without leading zeros,
+ * hash 64 lowercase hex digits.  It is HSM_ANCHOR_TEXT_MAX bytes at most
+ * (no NUL is stored).
  */
 #define HSM_ANCHOR_TEXT_MAX 111
 
@@ -296,7 +297,8 @@ size_t hsm_anchor_text(char out[HSM_ANCHOR_TEXT_MAX], uint64_t seq,
 
 /*
  * Parses an anchor value (len bytes at buf) written by hsm_anchor_text:
- * exactly one v1 line and nothing else.  *seq and hash are zeroed first.
+ * exactly one v1 line with seq >= 1 and nothing else.  *seq and hash are
+ * zeroed first.
  * Returns 0, ERR_BAD_VERSION (an anchor of another version) or
  * ERR_MALFORMED (anything else, non-canonical forms included).
  */

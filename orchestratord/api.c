@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "orchestratord/approval_check.h"
+#include "orchestratord/ready.h"
 #include "orchestratord/store.h"
 #include "orchestratord/validate.h"
 
@@ -411,50 +412,64 @@ h_healthz(struct app *app, const struct api_call *call,
 	reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/*
+ * From the poller's last answer (ready.h): never waits on PostgreSQL or
+ * signerd.  Ready when both answered within READY_STALE_MS, signerd can
+ * sign right now, and we are not stopping; otherwise 503 with the first
+ * reason (signerd's own when it cannot sign: PAUSED, JOURNAL_ERROR, ...).
+ */
 static void
 h_readyz(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
 {
-	struct prt_status_rep *st = NULL;
-	struct prt_reply_hdr hdr;
-	struct db *d = NULL;
-	int db_ok = 0, signer_ok = 0, paused = 0, stopping;
-	char msg[160];
+	struct ready_view v;
+	const char *reason = NULL, *signer;
+	char msg[PRT_MESSAGE_MAX + 80];
 	json_t *o;
 
-	stopping = atomic_load(&app->stopping);
-	if (db_pool_get(app->pool, &d, DB_WAIT_MS) == 0) {
-		db_ok = db_ping(d) == 0;
-		db_pool_put(app->pool, d);
+	memset(&v, 0, sizeof(v));
+	if (app->ready != NULL)
+		ready_get(app->ready, &v);
+	signer = !v.signer_ok ? "down" : v.can_sign ? "ok" : "blocked";
+	if (atomic_load(&app->stopping)) {
+		reason = "STOPPING";
+		snprintf(msg, sizeof(msg), "shutting down");
+	} else if (!v.polled || v.age_ms > READY_STALE_MS) {
+		reason = "NOT_CHECKED";
+		snprintf(msg, sizeof(msg), "readiness not checked in the last "
+		    "%d ms", READY_STALE_MS);
+	} else if (!v.db_ok) {
+		reason = "DATABASE_DOWN";
+		snprintf(msg, sizeof(msg), "PostgreSQL does not answer");
+	} else if (!v.signer_ok) {
+		reason = "SIGNERD_UNREACHABLE";
+		snprintf(msg, sizeof(msg), "%s", v.message);
+	} else if (!v.can_sign) {
+		reason = v.blocked > 0 ? pol_reason_name(v.blocked) :
+		    "SIGNERD_BLOCKED";
+		snprintf(msg, sizeof(msg), "signerd cannot sign: %s",
+		    v.message[0] != '\0' ? v.message : v.blocked > 0 ?
+		    pol_reason_text(v.blocked) : "no reason given");
 	}
-	/* signerd must answer now, not only have answered at start-up. */
-	if (app->signer != NULL && app->signer->policy != NULL &&
-	    (st = calloc(1, sizeof(*st))) != NULL &&
-	    prt_client_status(app->signer->client, st, &hdr) == 0 &&
-	    hdr.result == 0) {
-		signer_ok = 1;
-		paused = st->paused;
-	}
-	free(st);
-	if (db_ok && signer_ok && !stopping) {
-		reply_json(rep, 200, json_pack("{s:s, s:s, s:s, s:b}", "status",
-		    "ok", "database", "ok", "signer", "ok", "signer_paused",
-		    paused));
+	if (reason == NULL) {
+		reply_json(rep, 200, json_pack("{s:s, s:s, s:s, s:b, s:I}",
+		    "status", "ok", "database", "ok", "signer", signer,
+		    "signer_paused", v.paused, "checked_ms_ago",
+		    (json_int_t)v.age_ms));
 		return;
 	}
-	snprintf(msg, sizeof(msg), "not ready:%s%s%s", db_ok ? "" :
-	    " database down", signer_ok ? "" : " signerd down",
-	    stopping ? " stopping" : "");
+	printable(msg);
 	o = error_object(req->request_id, "UNAVAILABLE", msg);
 	if (o != NULL) {
 		json_object_set_new(o, "status", json_string("unavailable"));
-		json_object_set_new(o, "database", json_string(db_ok ? "ok" :
+		json_object_set_new(o, "reason", json_string(reason));
+		json_object_set_new(o, "database", json_string(v.db_ok ? "ok" :
 		    "down"));
-		json_object_set_new(o, "signer", json_string(signer_ok ? "ok" :
-		    "down"));
+		json_object_set_new(o, "signer", json_string(signer));
 	}
 	reply_json(rep, 503, o);
 	rep->code = "UNAVAILABLE";
+	rep->retry_after = 1;
 }
 
 static void

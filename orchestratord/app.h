@@ -10,6 +10,7 @@
 #include "orchestratord/signer.h"
 
 struct auth;
+struct ready;
 
 struct app {
 	const struct orch_config *cfg;
@@ -17,6 +18,7 @@ struct app {
 	struct signer *signer;		/* policy, keys, signerd client */
 	struct auth *auth;		/* bearer tokens and rate limits */
 	struct metrics *metrics;
+	struct ready *ready;		/* readiness, polled off the request path */
 	atomic_int stopping;		/* SIGTERM: no new intake */
 };
 

@@ -473,3 +473,98 @@ auth_rate_take(struct auth *a, size_t idx, int64_t now_ms, int *retry_after_s)
 		*retry_after_s = (int)((retry_ms + 999) / 1000);
 	return ok;
 }
+
+/* --- unauthenticated clients ------------------------------------------ */
+
+#define CLIENT_WAYS 4
+#define CLIENT_SETS (AUTH_CLIENTS_MAX / CLIENT_WAYS)
+
+struct client_slot {
+	uint8_t key[AUTH_CLIENT_KEY_MAX];
+	size_t len;			/* 0: free */
+	int64_t seen_ms;
+	struct auth_bucket bucket;
+};
+
+struct auth_clients {
+	pthread_mutex_t mu;
+	int rate, burst;
+	struct client_slot slot[CLIENT_SETS][CLIENT_WAYS];
+};
+
+int
+auth_clients_new(struct auth_clients **out, int rate_per_second, int burst)
+{
+	struct auth_clients *c;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return ERR_NOMEM;
+	pthread_mutex_init(&c->mu, NULL);
+	c->rate = rate_per_second;
+	c->burst = burst;
+	*out = c;
+	return 0;
+}
+
+void
+auth_clients_free(struct auth_clients *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+/* FNV-1a: spreads addresses over the sets; not a secret. */
+static size_t
+client_set(const uint8_t *key, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= key[i];
+		h *= 16777619u;
+	}
+	return h % CLIENT_SETS;
+}
+
+int
+auth_clients_take(struct auth_clients *c, const uint8_t *key, size_t len,
+    int64_t now_ms, int *retry_after_s)
+{
+	struct client_slot *set, *e = NULL;
+	int64_t retry_ms;
+	size_t i;
+	int ok;
+
+	*retry_after_s = 0;
+	if (len > AUTH_CLIENT_KEY_MAX)
+		len = AUTH_CLIENT_KEY_MAX;
+	pthread_mutex_lock(&c->mu);
+	set = c->slot[client_set(key, len)];
+	for (i = 0; i < CLIENT_WAYS; i++) {
+		if (set[i].len == len && memcmp(set[i].key, key, len) == 0) {
+			e = &set[i];
+			break;
+		}
+	}
+	if (e == NULL) {
+		/* A free way, else the one seen least recently. */
+		e = &set[0];
+		for (i = 0; i < CLIENT_WAYS && e->len != 0; i++)
+			if (set[i].len == 0 || set[i].seen_ms < e->seen_ms)
+				e = &set[i];
+		memset(e, 0, sizeof(*e));
+		memcpy(e->key, key, len);
+		e->len = len;
+		auth_bucket_init(&e->bucket, c->rate, c->burst);
+	}
+	e->seen_ms = now_ms;
+	ok = auth_bucket_take(&e->bucket, now_ms, &retry_ms);
+	pthread_mutex_unlock(&c->mu);
+	if (!ok)
+		*retry_after_s = (int)((retry_ms + 999) / 1000);
+	return ok;
+}

@@ -138,4 +138,33 @@ enum auth_role auth_role(const struct auth *a, size_t idx);
 int auth_rate_take(struct auth *a, size_t idx, int64_t now_ms,
     int *retry_after_s);
 
+/*
+ * Rate limits for requests without a valid token (/healthz, /readyz, a
+ * 401, a 404), one bucket per client: the caller's key, e.g. its source
+ * address bytes (at most AUTH_CLIENT_KEY_MAX).  Without it anyone could
+ * probe tokens or flood the unauthenticated endpoints at line rate.  At
+ * most AUTH_CLIENTS_MAX clients are remembered; beyond that the least
+ * recently seen of a slot's set is forgotten (its next request starts
+ * with a full bucket).  Thread-safe.
+ */
+#define AUTH_CLIENT_KEY_MAX 17	/* family byte + an IPv6 address */
+#define AUTH_CLIENTS_MAX 1024
+
+struct auth_clients;
+
+/* Returns 0 and *out, or ERR_NOMEM.  rate and burst as auth_bucket_init. */
+int auth_clients_new(struct auth_clients **out, int rate_per_second,
+    int burst) WARN_UNUSED;
+
+/* NULL is a no-op. */
+void auth_clients_free(struct auth_clients *c);
+
+/*
+ * Takes one request from key's bucket at now_ms (monotonic ms): returns
+ * 1, or 0 with *retry_after_s (whole seconds, >= 1).  A key longer than
+ * AUTH_CLIENT_KEY_MAX is cut to it.
+ */
+int auth_clients_take(struct auth_clients *c, const uint8_t *key,
+    size_t len, int64_t now_ms, int *retry_after_s);
+
 #endif

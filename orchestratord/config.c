@@ -60,6 +60,14 @@ static const struct field fields[] = {
 	INT("worker", "shutdown_seconds", shutdown_seconds, 1, 300),
 	STR("process", "user", user, 0),
 	{ "process", "log_level", K_LEVEL, 0, 0, 0, 0, 0 },
+	/* Appended: the checks below name fields by index. */
+	INT("http", "max_connections_per_client", http_per_client, 1, 1024),
+	INT("http", "header_timeout_ms", header_timeout_ms, 100, 300000),
+	INT("http", "body_timeout_ms", body_timeout_ms, 100, 600000),
+	INT("http", "anon_rate_per_second", anon_rate_per_second, 1, 100000),
+	INT("http", "anon_rate_burst", anon_rate_burst, 1, 100000),
+	INT("http", "approval_max_seconds", approval_max_seconds, 60,
+	    31536000),
 };
 
 struct load {
@@ -294,6 +302,12 @@ defaults(struct orch_config *cfg)
 	cfg->rate_burst = 100;
 	cfg->max_body = 16384;
 	cfg->http_threads = 4;
+	cfg->http_per_client = 32;
+	cfg->header_timeout_ms = 10000;
+	cfg->body_timeout_ms = 30000;
+	cfg->anon_rate_per_second = 20;
+	cfg->anon_rate_burst = 40;
+	cfg->approval_max_seconds = 7 * 86400;
 	cfg->workers = 2;
 	cfg->lease_ms = 30000;
 	cfg->worker_poll_ms = 100;

@@ -14,7 +14,16 @@
  *   [http]     listen (127.0.0.1:PORT, 127.0.0.1:8080), tokens* (0600 file,
  *              see auth.h), rate_per_second (1..100000, 50), rate_burst
  *              (1..100000, 100), max_body (256..1048576, 16384),
- *              threads (1..64, 4)
+ *              threads (1..64, 4), max_connections_per_client (1..1024,
+ *              32: open connections from one source address),
+ *              header_timeout_ms (100..300000, 10000: a request's headers,
+ *              or the next request on a kept-alive connection, must have
+ *              arrived by then), body_timeout_ms (100..600000, 30000: its
+ *              body, from the end of its headers), anon_rate_per_second
+ *              (1..100000, 20) and anon_rate_burst (1..100000, 40): per
+ *              source address, for requests without a valid token),
+ *              approval_max_seconds (60..31536000, 604800: an approval's
+ *              expiry at most this far ahead)
  *   [worker]   id (1..63 of [A-Za-z0-9._:-], hostname-pid), count (0..64,
  *              2), lease_ms (1000..3600000, 30000), poll_ms (10..60000,
  *              100), shutdown_seconds (1..300, 25)
@@ -55,6 +64,12 @@ struct orch_config {
 	int rate_burst;
 	int max_body;
 	int http_threads;
+	int http_per_client;
+	int header_timeout_ms;
+	int body_timeout_ms;
+	int anon_rate_per_second;
+	int anon_rate_burst;
+	int approval_max_seconds;
 
 	char worker_id[ORCH_WORKER_ID_MAX + 1];
 	int workers;

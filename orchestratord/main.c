@@ -22,6 +22,7 @@
 #include "orchestratord/http.h"
 #include "orchestratord/metrics.h"
 #include "orchestratord/migrate.h"
+#include "orchestratord/ready.h"
 #include "orchestratord/signer.h"
 #include "orchestratord/store.h"
 #include "orchestratord/tracker.h"
@@ -168,6 +169,11 @@ cmd_serve(struct orch_config *cfg)
 		goto out;
 	}
 
+	/* Before the API: /readyz answers from what the poller found. */
+	if ((r = ready_start(&app.ready, cfg)) != 0) {
+		log_error("readiness poller: %s", err_str(r));
+		goto out;
+	}
 	if ((r = http_start(&http, &app)) != 0) {
 		log_error("http on %s:%u: %s", cfg->http_host, cfg->http_port,
 		    err_str(r));
@@ -191,6 +197,7 @@ out:
 	atomic_store(&app.stopping, 1);
 	/* Intake first, then the workers finish or release what they hold. */
 	http_stop(http);
+	ready_stop(app.ready);
 	workers_stop(workers);
 	tracker_stop(tracker);
 	signer_close(app.signer);

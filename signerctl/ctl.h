@@ -68,6 +68,12 @@ int ctl_key_generate(const struct ctl_cmd *c, const struct ctl_opts *o);
 int ctl_key_list(const struct ctl_cmd *c, const struct ctl_opts *o);
 int ctl_key_show(const struct ctl_cmd *c, const struct ctl_opts *o);
 
+/*
+ * cmd_anchor.c: `signerctl anchor show|reset`; argv[0] is "anchor".
+ * Returns the process exit status.
+ */
+int cmd_anchor(int argc, char **argv);
+
 /* output.c */
 /* "signerctl: WHAT: err_str (hsm_last_error)" on stderr; returns CTL_EXIT_FAIL. */
 int ctl_fail(const char *what, int r);

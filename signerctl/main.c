@@ -69,6 +69,12 @@ static const struct {
 	{ "policy", cmd_signer,
 	    "signerctl policy [--socket URL]\n"
 	    "      print the policy signerd enforces" },
+	{ "anchor", cmd_anchor,
+	    "signerctl anchor show|reset --token URI --pin-file F "
+	    "[--label L] [--json] [--yes]\n"
+	    "      the journal's rollback anchor on the token: print it, or "
+	    "delete it\n      for a deliberate re-anchor (reset needs --yes; "
+	    "signerctl anchor --help)" },
 	{ "audit", cmd_audit,
 	    "signerctl audit verify|show --journal DIR ...\n"
 	    "      check or list the signed-action journal offline "

@@ -64,8 +64,6 @@ checkpoint(struct sd_ctx *sd)
 	if ((r = jnl_checkpoint(sd->journal, sd_audit_sign, sd)) != 0)
 		log_error("checkpoint failed: %s (%s)", err_str(r),
 		    hsm_last_error());
-	else
-		(void)sd_anchor_advance(sd);
 }
 
 /* Runs every privileged step; on return the process is ready to sandbox. */

@@ -157,14 +157,16 @@ generate(const char *dir, uint64_t n)
 }
 
 static int
-count_replay(void *ctx, uint64_t seq, const json_t *rec)
+count_replay(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const json_t *rec, char *why, size_t cap)
 {
 	(*(uint64_t *)ctx)++;
 	return 0;
 }
 
 static int
-restore_blob(void *ctx, uint64_t seq, const void *blob, size_t len)
+restore_blob(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const void *blob, size_t len)
 {
 	return 0;
 }

@@ -524,6 +524,7 @@ test_text(void **state)
 		"signer-journal-anchor v1 7 " H64,		/* no newline */
 		"signer-journal-anchor v1 7 " H64 "\n\n",	/* trailing */
 		"signer-journal-anchor v1 07 " H64 "\n",	/* leading 0 */
+		"signer-journal-anchor v1 0 " H64 "\n",	/* no record */
 		"signer-journal-anchor v1 -7 " H64 "\n",
 		"signer-journal-anchor v1 +7 " H64 "\n",
 		"signer-journal-anchor v1  7 " H64 "\n",
@@ -554,10 +555,14 @@ test_text(void **state)
 	    n), 0);
 	assert_true(seq == UINT64_MAX);
 	assert_memory_equal(got, hash, 32);
-	n = hsm_anchor_text(text, 0, hash);
+	n = hsm_anchor_text(text, 1, hash);
 	assert_int_equal(hsm_anchor_text_parse(&seq, got, (uint8_t *)text,
 	    n), 0);
-	assert_int_equal(seq, 0);
+	assert_int_equal(seq, 1);
+	/* Seq 0 names no record: signerd never anchors it. */
+	n = hsm_anchor_text(text, 0, hash);
+	assert_int_equal(hsm_anchor_text_parse(&seq, got, (uint8_t *)text,
+	    n), ERR_MALFORMED);
 
 	assert_int_equal(parse_str(&seq, got,
 	    "signer-journal-anchor v1 7 " H64 "\n"), 0);

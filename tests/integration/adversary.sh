@@ -194,7 +194,7 @@ check "36. ... journaled as APPROVAL_BAD_SIGNATURE" [ "$(sd_journal_reason inc-1
 check "still paused after every attempt" [ "$(sd_ctl status --json | jq -r .paused)" = true ]
 
 # --- frames that are not requests at all -----------------------------------------------------
-out=$("$SDCLIENT" raw --socket "ipc://$SD_SOCK" 53474e5200010005deadbeef 2>&1)
+out=$("$SDCLIENT" raw --socket "ipc://$SD_SOCK" 53474e5200020005deadbeef 2>&1)
 ATTACKS=$((ATTACKS + 1))
 check "37. a truncated QUEUE_REQ: refused, MALFORMED_REQUEST" grep -q 'MALFORMED_REQUEST' <<<"$out"
 check "37. ... journaled with the action" \

@@ -116,7 +116,7 @@ ok "signerd starts under its sandbox" signerd_start
 sd_alive() { [ -n "$SD_PID" ] && kill -0 "$SD_PID" 2>/dev/null; }
 for round in $(seq 1 $STOP_ROUNDS); do
 	sd_load --threads 2 --count $STOP_COUNT --asset ETH --amount 1 \
-		--timeout-ms 20000 --id-prefix "stop$round" \
+		--timeout-ms 10000 --id-prefix "stop$round" \
 		--nonce-base $((round * 10000)) >"$WORK/stop$round.out" 2>&1 &
 	LOAD_PID=$!
 	sleep "0.$((1 + RANDOM % 3))"
@@ -125,6 +125,11 @@ for round in $(seq 1 $STOP_ROUNDS); do
 	kill -STOP "$SD_PID"
 	sleep 0.3
 	kill -CONT "$SD_PID"
+	# A dead signerd would leave the load retrying until its timeouts.
+	while kill -0 "$LOAD_PID" 2>/dev/null && sd_alive; do
+		sleep 0.1
+	done
+	sd_alive || kill -KILL "$LOAD_PID" 2>/dev/null
 	wait "$LOAD_PID"; load_rc=$?
 	LOAD_PID=
 	check "round $round: the load was in flight when signerd was stopped" \
@@ -132,6 +137,7 @@ for round in $(seq 1 $STOP_ROUNDS); do
 	check "round $round: signerd survives SIGSTOP then SIGCONT" sd_alive
 	check "round $round: all $STOP_COUNT requests signed (load exit $load_rc)" \
 		grep -q "^SUMMARY ok=$STOP_COUNT refused=0 errors=0" "$WORK/stop$round.out"
+	sd_alive || break
 done
 kill -STOP "$SD_PID" 2>/dev/null
 sleep 0.5

@@ -20,7 +20,8 @@ struct seen {
 };
 
 static int
-on_restore(void *ctx, uint64_t seq, const void *blob, size_t len)
+on_restore(void *ctx, uint64_t seq, const uint8_t hash[32], const void *blob,
+    size_t len)
 {
 	struct seen *s = ctx;
 
@@ -32,7 +33,8 @@ on_restore(void *ctx, uint64_t seq, const void *blob, size_t len)
 }
 
 static int
-on_replay(void *ctx, uint64_t seq, const json_t *rec)
+on_replay(void *ctx, uint64_t seq, const uint8_t hash[32], const json_t *rec,
+    char *why, size_t cap)
 {
 	struct seen *s = ctx;
 
@@ -313,7 +315,8 @@ test_snapshot_arguments(void **state)
 }
 
 static int
-refuse(void *ctx, uint64_t seq, const void *blob, size_t len)
+refuse(void *ctx, uint64_t seq, const uint8_t hash[32], const void *blob,
+    size_t len)
 {
 	return ERR_BAD_VERSION;
 }

@@ -19,6 +19,9 @@
 # P-256 key too but is in no policy.
 source "$(dirname "${BASH_SOURCE[0]}")/softhsm.sh"
 
+# A failing suite shows signerd's last words (before $WORK goes).
+on_exit '[ "$ON_EXIT_STATUS" -eq 0 ] || tail -n 15 "$WORK/signerd.log" >&2 2>/dev/null'
+
 SIGNERCTL="$BUILD/signerctl"
 SIGNERD="$BUILD/signerd"
 SDCLIENT="$BUILD/tools/sdclient"

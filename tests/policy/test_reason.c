@@ -53,6 +53,9 @@ static const struct {
 	{ 35, "TX_PRIORITY_FEE_ABOVE_MAX_FEE" },
 	{ 36, "TX_GAS_LIMIT_TOO_LOW" },
 	{ 37, "TX_NONCE_TOO_HIGH" },
+	{ 38, "RETRY" },
+	{ 39, "QUEUE_FULL" },
+	{ 40, "TIMELOCK_NOT_NEEDED" },
 };
 
 static void

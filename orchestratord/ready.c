@@ -1,0 +1,166 @@
+/* ready.c: the readiness poller behind GET /readyz: PostgreSQL and signerd, off the request path. */
+#include "orchestratord/ready.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "orchestratord/config.h"
+#include "orchestratord/db.h"
+#include "proto/client.h"
+
+struct ready {
+	const struct orch_config *cfg;
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* ready_stop wakes the poller */
+	int stop;			/* under mu */
+	struct ready_view view;		/* under mu */
+	int64_t polled_at;		/* monotonic ms, under mu */
+	/* The poller's own, so that neither waits behind a request. */
+	struct db *db;
+	struct prt_client *client;
+	struct prt_status_rep st;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+poll_once(struct ready *r, struct ready_view *v)
+{
+	struct prt_reply_hdr hdr;
+	int timeout = r->cfg->signer_timeout_ms < READY_SIGNER_TIMEOUT_MS ?
+	    r->cfg->signer_timeout_ms : READY_SIGNER_TIMEOUT_MS;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	/* A database that is down now is not an error: it connects later. */
+	if (r->db == NULL && db_open(&r->db, r->cfg->conninfo, NULL, 0) ==
+	    ERR_NOMEM)
+		r->db = NULL;
+	v->db_ok = r->db != NULL && db_ping(r->db) == 0;
+	/* The dial is synchronous: a signerd not listening fails here. */
+	if (r->client == NULL && (rc = prt_client_open(&r->client,
+	    r->cfg->signer_url, timeout)) != 0) {
+		r->client = NULL;
+		snprintf(v->message, sizeof(v->message), "signerd unreachable: "
+		    "%s", prt_client_last_error());
+		return;
+	}
+	if ((rc = prt_client_status(r->client, &r->st, &hdr)) != 0) {
+		snprintf(v->message, sizeof(v->message), "signerd did not "
+		    "answer STATUS: %s %s", err_str(rc),
+		    prt_client_last_error());
+		return;
+	}
+	if (hdr.result != 0) {
+		snprintf(v->message, sizeof(v->message), "%s",
+		    hdr.message[0] != '\0' ? hdr.message : err_str(hdr.result));
+		return;
+	}
+	v->signer_ok = 1;
+	v->can_sign = r->st.can_sign == 1;
+	v->blocked = v->can_sign ? 0 : r->st.blocked;
+	v->paused = r->st.paused == 1;
+	if (!v->can_sign)
+		snprintf(v->message, sizeof(v->message), "%s", hdr.message);
+}
+
+static void *
+poller(void *arg)
+{
+	struct ready *r = arg;
+	struct ready_view v;
+	struct timespec until;
+	int64_t end;
+
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop) {
+		pthread_mutex_unlock(&r->mu);
+		poll_once(r, &v);
+		pthread_mutex_lock(&r->mu);
+		v.polled = 1;
+		r->view = v;
+		r->polled_at = mono_ms();
+		end = r->polled_at + READY_INTERVAL_MS;
+		until.tv_sec = (time_t)(end / 1000);
+		until.tv_nsec = (long)(end % 1000) * 1000000L;
+		while (!r->stop && mono_ms() < end)
+			(void)pthread_cond_timedwait(&r->cv, &r->mu, &until);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int
+ready_start(struct ready **out, const struct orch_config *cfg)
+{
+	pthread_condattr_t ca;
+	struct ready *r;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return ERR_NOMEM;
+	r->cfg = cfg;
+	pthread_mutex_init(&r->mu, NULL);
+	/* The wait measures monotonic time: a clock step must not stall it. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&r->th, NULL, poller, r) != 0) {
+		ready_stop(r);
+		return ERR_INTERNAL;
+	}
+	r->started = 1;
+	*out = r;
+	return 0;
+}
+
+void
+ready_get(struct ready *r, struct ready_view *out)
+{
+	pthread_mutex_lock(&r->mu);
+	*out = r->view;
+	out->age_ms = r->view.polled ? mono_ms() - r->polled_at : 0;
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+ready_stop(struct ready *r)
+{
+	struct timespec deadline;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	if (r->started) {
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += READY_STALE_MS / 1000;
+		/* A poll stuck in libpq or NNG: leave it, as workers_stop does. */
+		if (pthread_timedjoin_np(r->th, NULL, &deadline) != 0) {
+			log_error("readiness poller did not stop; left running");
+			return;
+		}
+	}
+	prt_client_close(r->client);
+	db_close(r->db);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
