@@ -726,7 +726,9 @@ h_approve(struct app *app, const struct api_call *call,
 
 	if ((p = policy_of(app, req, rep)) == NULL)
 		goto out;
-	if (val_approval_body(&va, &e, req->body, req->body_len) != 0) {
+	if (val_approval_body(&va, &e, req->body, req->body_len) != 0 ||
+	    val_approval_lifetime(&e, va.expiry, (uint64_t)time(NULL),
+	    (uint64_t)app->cfg->approval_max_seconds) != 0) {
 		reply_val(rep, req, &e);
 		goto out;
 	}
@@ -948,7 +950,9 @@ h_cancel(struct app *app, const struct api_call *call,
 
 	if ((p = policy_of(app, req, rep)) == NULL)
 		goto out;
-	if (val_approval_body(&va, &e, req->body, req->body_len) != 0) {
+	if (val_approval_body(&va, &e, req->body, req->body_len) != 0 ||
+	    val_approval_lifetime(&e, va.expiry, (uint64_t)time(NULL),
+	    (uint64_t)app->cfg->approval_max_seconds) != 0) {
 		reply_val(rep, req, &e);
 		goto out;
 	}

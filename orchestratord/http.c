@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,9 +23,35 @@
 
 #define CONN_MEMORY (64 * 1024)	/* per connection: headers and read buffer */
 #define CONN_LIMIT 256
-#define CONN_TIMEOUT_S 30
-/* Bytes of an oversized body read and dropped before hanging up. */
-#define DISCARD_FACTOR 4
+#define CONN_TIMEOUT_S 30	/* idle, e.g. a reply nobody reads */
+#define SWEEP_MS 100		/* how often deadlines are looked at */
+/*
+ * Bytes of an oversized body read and dropped, so that a chunked body
+ * (whose size shows only as it comes) still gets its 413: the larger of
+ * this and 4 x max_body.  Past it the 413 is written and the connection
+ * closed at once.
+ */
+#define DISCARD_MIN (1024 * 1024)
+
+/* Where a connection is, for its deadline (sweeper()). */
+enum conn_phase {
+	PH_HEADERS,		/* waiting for a request's headers */
+	PH_BODY,		/* headers in, reading the body */
+	PH_HANDLING,		/* answering: no deadline of ours */
+};
+
+/* One TCP connection, from accept to close (MHD's socket context). */
+struct http_conn {
+	struct http_conn *prev, *next;	/* s->conns, under s->conns_mu */
+	MHD_socket fd;
+	enum conn_phase phase;		/* under s->conns_mu */
+	int64_t since_ms;		/* the phase began; under s->conns_mu */
+	int cut;			/* shut down by the sweeper */
+	/* The current request line's raw URI (uri_logged), MHD's buffer. */
+	const char *uri;
+	size_t uri_len;
+	int uri_bad;			/* a control byte, %-encoded or not */
+};
 
 struct http_server {
 	struct app *app;
@@ -33,6 +60,13 @@ struct http_server {
 	atomic_int inflight;		/* requests begun and not completed */
 	atomic_uint_least64_t counter;	/* request ids */
 	uint64_t id_base;
+	struct auth_clients *anon;	/* rates of requests without a token */
+	pthread_mutex_t conns_mu;
+	pthread_cond_t sweep_cv;	/* http_stop wakes the sweeper */
+	struct http_conn *conns;	/* every open connection */
+	int sweep_stop;			/* under conns_mu */
+	int sweeping;			/* the sweeper thread runs */
+	pthread_t sweeper;
 };
 
 /* One request, from its headers to its completion. */
@@ -54,12 +88,23 @@ struct http_req {
 	int too_large;
 	size_t discarded;
 	int responded;
+	int close;			/* answer with Connection: close */
+	struct http_conn *conn;
 };
 
 static int64_t
 mono_ms(const struct timespec *t)
 {
 	return (int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return mono_ms(&t);
 }
 
 static void
@@ -161,8 +206,11 @@ respond(struct MHD_Connection *c, struct http_req *rq, struct api_reply *rep)
 		    "Bearer realm=\"orchestratord\"");
 	if (rep->allow != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
-	/* Draining: clients should take their next request elsewhere. */
-	if (atomic_load(&app->stopping))
+	/*
+	 * Draining: clients should take their next request elsewhere.  A
+	 * request refused on its framing leaves bytes that are no request.
+	 */
+	if (atomic_load(&app->stopping) || rq->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
 	ret = MHD_queue_response(c, (unsigned)rep->status, resp);
@@ -186,6 +234,364 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	rq->args[rq->nargs].value = value;
 	rq->nargs++;
 	return MHD_YES;
+}
+
+/* --- connections and their deadlines ---------------------------------- */
+
+static void
+conn_phase(struct http_server *s, struct http_conn *conn,
+    enum conn_phase phase)
+{
+	if (conn == NULL)
+		return;
+	pthread_mutex_lock(&s->conns_mu);
+	conn->phase = phase;
+	conn->since_ms = now_ms();
+	pthread_mutex_unlock(&s->conns_mu);
+}
+
+static struct http_conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/*
+ * MHD tells of each connection when it is accepted and when it is gone
+ * (CLOSED comes before MHD closes the socket, so the sweeper never sees a
+ * descriptor number that another connection may have taken).
+ */
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *conn = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		/* Without one, on_request hangs up: no deadline, no request. */
+		if (ci == NULL || (conn = calloc(1, sizeof(*conn))) == NULL)
+			return;
+		conn->fd = ci->connect_fd;
+		pthread_mutex_lock(&s->conns_mu);
+		conn->phase = PH_HEADERS;
+		conn->since_ms = now_ms();
+		conn->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = conn;
+		s->conns = conn;
+		pthread_mutex_unlock(&s->conns_mu);
+		*socket_context = conn;
+		return;
+	}
+	if (conn == NULL)
+		return;
+	pthread_mutex_lock(&s->conns_mu);
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		s->conns = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+	pthread_mutex_unlock(&s->conns_mu);
+	free(conn);
+	*socket_context = NULL;
+}
+
+/*
+ * Slow clients: a connection whose request headers (or, on a kept-alive
+ * connection, whose next request) have not all arrived within
+ * header_timeout_ms, or whose body has not within body_timeout_ms of its
+ * headers, is shut down; MHD then sees the end of the stream and closes
+ * it.  MHD's own timeout counts idle time only: one byte every few
+ * seconds would hold a connection for ever.
+ */
+static void *
+sweeper(void *arg)
+{
+	struct http_server *s = arg;
+	const struct orch_config *cfg = s->app->cfg;
+	struct http_conn *conn;
+	struct timespec until;
+	int64_t now, limit;
+	int cut;
+
+	pthread_mutex_lock(&s->conns_mu);
+	while (!s->sweep_stop) {
+		now = now_ms();
+		cut = 0;
+		for (conn = s->conns; conn != NULL; conn = conn->next) {
+			limit = conn->phase == PH_HEADERS ?
+			    cfg->header_timeout_ms : conn->phase == PH_BODY ?
+			    cfg->body_timeout_ms : 0;
+			if (limit == 0 || conn->cut ||
+			    now - conn->since_ms <= limit)
+				continue;
+			(void)shutdown(conn->fd, SHUT_RDWR);
+			conn->cut = 1;
+			cut++;
+		}
+		if (cut > 0)
+			log_info("http: closed %d connection(s) that sent no "
+			    "complete request in time", cut);
+		now += SWEEP_MS;
+		until.tv_sec = (time_t)(now / 1000);
+		until.tv_nsec = (long)(now % 1000) * 1000000L;
+		(void)pthread_cond_timedwait(&s->sweep_cv, &s->conns_mu,
+		    &until);
+	}
+	pthread_mutex_unlock(&s->conns_mu);
+	return NULL;
+}
+
+/* --- framing and bytes: what MHD lets through ---------------------------- */
+
+static int
+is_ctl(unsigned char ch)
+{
+	return ch < 0x20 || ch == 0x7f;
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* A raw URI: no control byte, written or %-encoded (%00 cuts a path). */
+static int
+uri_ok(const char *uri, size_t len)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (is_ctl((unsigned char)uri[i]) || uri[i] == ' ')
+			return 0;
+		if (uri[i] != '%' || i + 2 >= len || (hi = hexval(uri[i +
+		    1])) < 0 || (lo = hexval(uri[i + 2])) < 0)
+			continue;
+		if (is_ctl((unsigned char)(hi * 16 + lo)))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The URI log callback: the request line's URI as the client sent it,
+ * before MHD splits the query and decodes %XX in place (cutting the path
+ * at a decoded NUL).  Judged now, kept with the connection for
+ * frame_check.
+ */
+static void *
+uri_logged(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct http_conn *conn = conn_of(c);
+
+	if (conn != NULL) {
+		conn->uri = uri;
+		conn->uri_len = strlen(uri);
+		conn->uri_bad = !uri_ok(uri, conn->uri_len);
+	}
+	return NULL;
+}
+
+/* What one pass over the headers found (frame_header). */
+struct frame {
+	uintptr_t next;		/* where the next line must start, +1 or +2 */
+	int layout_ok;
+	int ctl;		/* a control byte in a name or value */
+	int n_cl, n_te, n_auth, n_host, n_ct, n_id;
+	int cl_bad;		/* not digits, or two that differ */
+	const char *cl, *te;
+	size_t cl_len, te_len;
+};
+
+/* Just past a line's end: its CRLF or LF. */
+static int
+line_gap(uintptr_t from, uintptr_t to)
+{
+	return to > from && to - from <= 2;
+}
+
+/* Value without trailing blanks (MHD strips only the leading ones). */
+static size_t
+trimmed(const char *v, size_t n)
+{
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n;
+}
+
+static int
+hdr_is(const char *key, size_t ks, const char *name)
+{
+	return ks == strlen(name) && strncasecmp(key, name, ks) == 0;
+}
+
+static enum MHD_Result
+frame_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t ks, const char *v, size_t vs)
+{
+	struct frame *f = cls;
+	uintptr_t k = (uintptr_t)key, val = (uintptr_t)v;
+	size_t i, n;
+
+	if (v == NULL)
+		v = "";
+	/* Each line right after the last one's end; its value after ':'. */
+	if (!line_gap(f->next, k) || val < k + ks + 1)
+		f->layout_ok = 0;
+	f->next = val + vs;
+	for (i = 0; i < ks; i++)
+		if (is_ctl((unsigned char)key[i]))
+			f->ctl = 1;
+	for (i = 0; i < vs; i++)
+		if (is_ctl((unsigned char)v[i]) && v[i] != '\t')
+			f->ctl = 1;
+	n = trimmed(v, vs);
+	if (hdr_is(key, ks, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		if (n == 0 || strspn(v, "0123456789") < n ||
+		    (f->n_cl > 0 && (n != f->cl_len || memcmp(v, f->cl, n) !=
+		    0)))
+			f->cl_bad = 1;
+		f->cl = v;
+		f->cl_len = n;
+		f->n_cl++;
+	} else if (hdr_is(key, ks, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		f->te = v;
+		f->te_len = n;
+		f->n_te++;
+	} else if (hdr_is(key, ks, MHD_HTTP_HEADER_AUTHORIZATION))
+		f->n_auth++;
+	else if (hdr_is(key, ks, MHD_HTTP_HEADER_HOST))
+		f->n_host++;
+	else if (hdr_is(key, ks, MHD_HTTP_HEADER_CONTENT_TYPE))
+		f->n_ct++;
+	else if (hdr_is(key, ks, "X-Request-Id"))
+		f->n_id++;
+	return MHD_YES;
+}
+
+/*
+ * The request's bytes and framing, before anything reads a header: 400
+ * (connection closed) for
+ *   - a control byte in the URI (also %-encoded: %00 would cut the path
+ *     or a query value short), in a header name or value (HTAB aside);
+ *   - a NUL hidden in the request line or a header.  MHD 0.9 parses the
+ *     header block in place and ends each string at its first NUL, so
+ *     "Bearer good\0junk" would read as "Bearer good".  What was cut
+ *     shows as bytes no string accounts for: every part must start right
+ *     after the previous one ends (one space in the request line, a
+ *     line break between lines) and the block end right after the last;
+ *     a line MHD moved elsewhere (obs-fold) is refused the same way;
+ *   - Content-Length together with Transfer-Encoding, two Content-Lengths
+ *     that differ or one that is not digits, a Transfer-Encoding other
+ *     than exactly "chunked" (RFC 9112 6.1, 6.3: the body's length is
+ *     unknown, and the bytes after it must not be read as a request);
+ *   - more than one Authorization, Host, Content-Type or X-Request-Id.
+ */
+static int
+frame_check(struct MHD_Connection *c, struct http_req *rq,
+    const char *version, struct api_reply *rep)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *conn = rq->conn;
+	const char *why = NULL;
+	uintptr_t base = (uintptr_t)rq->method, end;
+	struct frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.layout_ok = 1;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (conn->uri == NULL || conn->uri_bad) {
+		why = "a control byte in the request target";
+		goto out;
+	}
+	if (ci == NULL || (uintptr_t)conn->uri != base + strlen(rq->method) +
+	    1 || (uintptr_t)version != (uintptr_t)conn->uri + conn->uri_len +
+	    1) {
+		why = "a NUL or stray byte in the request line";
+		goto out;
+	}
+	end = base + ci->header_size;
+	f.next = (uintptr_t)version + strlen(version);
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, frame_header, &f);
+	/* The last line's break, then the empty line's. */
+	if (!f.layout_ok || end < f.next + 2 || end > f.next + 4)
+		why = "a NUL or stray byte in a header";
+	else if (f.ctl)
+		why = "a control byte in a header";
+	else if (f.n_te > 0 && f.n_cl > 0)
+		why = "both Content-Length and Transfer-Encoding";
+	else if (f.n_te > 1 || (f.n_te == 1 && (f.te_len != 7 ||
+	    strncasecmp(f.te, "chunked", 7) != 0)))
+		why = "a Transfer-Encoding other than chunked";
+	else if (f.cl_bad)
+		why = "Content-Length not one decimal number";
+	else if (f.n_auth > 1)
+		why = "more than one Authorization header";
+	else if (f.n_host > 1)
+		why = "more than one Host header";
+	else if (f.n_ct > 1)
+		why = "more than one Content-Type header";
+	else if (f.n_id > 1)
+		why = "more than one X-Request-Id header";
+out:
+	if (why == NULL)
+		return 0;
+	api_error(rep, rq->request_id, 400, "BAD_REQUEST", "malformed "
+	    "request: %s", why);
+	return ERR_MALFORMED;
+}
+
+/*
+ * A request that carries no valid token (an open endpoint, a 401, a
+ * 404): one from its client's bucket, by source address.  Returns 1, or
+ * 0 with a 429 in rep.
+ */
+static int
+anon_take(struct http_server *s, struct MHD_Connection *c,
+    struct http_req *rq, struct api_reply *rep)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+	uint8_t key[AUTH_CLIENT_KEY_MAX];
+	size_t len = 1;
+	int retry;
+
+	memset(key, 0, sizeof(key));
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	sa = ci != NULL ? ci->client_addr : NULL;
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		len = 5;
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		key[0] = 6;
+		memcpy(key + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    16);
+		len = 17;
+	}
+	if (auth_clients_take(s->anon, key, len, now_ms(), &retry))
+		return 1;
+	api_error(rep, rq->request_id, 429, "RATE_LIMITED", "too many "
+	    "requests without a valid token from this client; retry in %d s",
+	    retry);
+	rep->retry_after = retry;
+	return 0;
 }
 
 /* application/json, with or without parameters (charset=utf-8). */
@@ -214,6 +620,8 @@ authenticate(struct http_server *s, struct MHD_Connection *c,
 	size_t len;
 
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		if (!anon_take(s, c, rq, rep))
+			return ERR_PERMISSION;
 		api_error(rep, rq->request_id, 401, "UNAUTHENTICATED", "a "
 		    "bearer token is required (Authorization: Bearer TOKEN)");
 		rep->www_authenticate = 1;
@@ -226,6 +634,9 @@ authenticate(struct http_server *s, struct MHD_Connection *c,
 	while (len > 0 && (h[len - 1] == ' ' || h[len - 1] == '\t'))
 		len--;
 	if (auth_lookup(s->app->auth, h, len, idx) != 0) {
+		/* Guessing tokens costs the guesser's budget, not ours. */
+		if (!anon_take(s, c, rq, rep))
+			return ERR_PERMISSION;
 		api_error(rep, rq->request_id, 401, "UNAUTHENTICATED", "the "
 		    "bearer token is not valid");
 		rep->www_authenticate = 1;
@@ -253,6 +664,8 @@ admit(struct http_server *s, struct MHD_Connection *c, struct http_req *rq,
 	int retry, r;
 
 	r = api_route(&rq->call, &allow, rq->method, rq->path);
+	if (r != 0 && !anon_take(s, c, rq, rep))
+		return r;
 	if (r == ERR_NOT_FOUND) {
 		api_error(rep, rq->request_id, 404, "NOT_FOUND", "no such "
 		    "endpoint");
@@ -266,6 +679,8 @@ admit(struct http_server *s, struct MHD_Connection *c, struct http_req *rq,
 	}
 	rq->routed = 1;
 	perm = api_perm(&rq->call);
+	if (perm == AUTH_PERM_NONE && !anon_take(s, c, rq, rep))
+		return ERR_PERMISSION;
 	if (perm != AUTH_PERM_NONE) {
 		if ((r = authenticate(s, c, rq, &idx, rep)) != 0)
 			return r;
@@ -365,6 +780,49 @@ absorb(struct http_req *rq, const char *data, size_t n)
 	rq->len += n;
 }
 
+/*
+ * A body past the discard bound: MHD 0.9 cannot queue a reply once the
+ * body is being read, so the 413 is written to the socket here (MHD has
+ * written nothing for this request) and the connection closed after it.
+ */
+static void
+cut_too_large(struct http_server *s, struct MHD_Connection *c,
+    struct http_req *rq)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct api_reply rep;
+	char head[512];
+	int n;
+
+	memset(&rep, 0, sizeof(rep));
+	rq->responded = 1;
+	api_error(&rep, rq->request_id, 413, "TOO_LARGE", "body above %d "
+	    "bytes", s->app->cfg->max_body);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	n = snprintf(head, sizeof(head), "HTTP/1.1 413 Content Too Large\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "X-Request-Id: %s\r\nCache-Control: no-store\r\n"
+	    "Connection: close\r\n\r\n", rep.len, rq->request_id);
+	if (ci != NULL && n > 0 && (size_t)n < sizeof(head) &&
+	    send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL |
+	    MSG_DONTWAIT) == n && rep.body != NULL)
+		(void)send(ci->connect_fd, rep.body, rep.len, MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+	if (ci != NULL)
+		(void)shutdown(ci->connect_fd, SHUT_WR);
+	metrics_http(s->app->metrics, 413);
+	log_request(rq, 413, "TOO_LARGE");
+	api_reply_free(&rep);
+}
+
+static size_t
+discard_max(const struct http_server *s)
+{
+	size_t four = (size_t)s->app->cfg->max_body * 4;
+
+	return four > DISCARD_MIN ? four : DISCARD_MIN;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -377,18 +835,26 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
 	memset(&rep, 0, sizeof(rep));
 	if (rq == NULL) {
-		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		/* No connection record: no deadline could hold it; hang up. */
+		if (conn_of(c) == NULL ||
+		    (rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
 		rq->s = s;
+		rq->conn = conn_of(c);
 		clock_gettime(CLOCK_MONOTONIC, &rq->start);
 		rq->method = method;
 		rq->path = url;
 		new_request_id(s, rq, c);
 		*con_cls = rq;
 		atomic_fetch_add(&s->inflight, 1);
+		conn_phase(s, rq->conn, PH_BODY);
 		/* Refused on its headers: answered now, its body never read. */
-		if (admit(s, c, rq, &rep) != 0)
+		if (frame_check(c, rq, version, &rep) != 0 ||
+		    admit(s, c, rq, &rep) != 0) {
+			rq->close = 1;
+			conn_phase(s, rq->conn, PH_HANDLING);
 			return respond(c, rq, &rep);
+		}
 		return MHD_YES;
 	}
 	if (rq->responded) {
@@ -399,17 +865,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		absorb(rq, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		/* A client that keeps sending past the limit is cut off. */
-		if (rq->discarded > (size_t)s->app->cfg->max_body *
-		    DISCARD_FACTOR) {
-			log_request(rq, 0, "TOO_LARGE");
-			rq->responded = 1;
+		if (rq->discarded > discard_max(s)) {
+			cut_too_large(s, c, rq);
 			return MHD_NO;
 		}
 		return MHD_YES;
 	}
+	conn_phase(s, rq->conn, PH_HANDLING);
 	if (rq->too_large) {
 		api_error(&rep, rq->request_id, 413, "TOO_LARGE", "body above "
 		    "%d bytes", s->app->cfg->max_body);
+		rq->close = 1;
 		return respond(c, rq, &rep);
 	}
 	memset(&areq, 0, sizeof(areq));
@@ -436,6 +902,10 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (!rq->responded)
 		log_request(rq, 0, "ABORTED");
+	/* A kept-alive connection waits for its next request's headers. */
+	conn_phase(s, rq->conn, PH_HEADERS);
+	if (rq->conn != NULL)
+		rq->conn->uri = NULL;
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -466,6 +936,7 @@ http_start(struct http_server **out, struct app *app)
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	const union MHD_DaemonInfo *info;
+	pthread_condattr_t ca;
 	struct http_server *s;
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG;
@@ -490,6 +961,16 @@ http_start(struct http_server **out, struct app *app)
 	s->app = app;
 	atomic_init(&s->inflight, 0);
 	atomic_init(&s->counter, 0);
+	pthread_mutex_init(&s->conns_mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->sweep_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (auth_clients_new(&s->anon, cfg->anon_rate_per_second,
+	    cfg->anon_rate_burst) != 0) {
+		r = ERR_NOMEM;
+		goto out;
+	}
 	/* Ids from one run do not repeat those of the last one. */
 	if (getrandom(&s->id_base, sizeof(s->id_base), 0) !=
 	    (ssize_t)sizeof(s->id_base))
@@ -503,7 +984,11 @@ http_start(struct http_server **out, struct app *app)
 	    cfg->http_threads : 1),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+	    /* One client cannot take every connection (issue 15). */
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->http_per_client,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_logged, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 	    MHD_OPTION_END);
 	if (s->d == NULL) {
@@ -512,13 +997,24 @@ http_start(struct http_server **out, struct app *app)
 		r = ERR_IO;
 		goto out;
 	}
+	if (pthread_create(&s->sweeper, NULL, sweeper, s) != 0) {
+		MHD_stop_daemon(s->d);
+		r = ERR_NOMEM;
+		goto out;
+	}
+	s->sweeping = 1;
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info != NULL ? info->port : cfg->http_port;
 	*out = s;
 	s = NULL;
 	r = 0;
 out:
-	free(s);
+	if (s != NULL) {
+		auth_clients_free(s->anon);
+		pthread_cond_destroy(&s->sweep_cv);
+		pthread_mutex_destroy(&s->conns_mu);
+		free(s);
+	}
 	return r;
 }
 
@@ -557,5 +1053,14 @@ http_stop(struct http_server *s)
 	/* MHD's threads may use the listening socket until they are gone. */
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	pthread_mutex_lock(&s->conns_mu);
+	s->sweep_stop = 1;
+	pthread_cond_broadcast(&s->sweep_cv);
+	pthread_mutex_unlock(&s->conns_mu);
+	if (s->sweeping)
+		pthread_join(s->sweeper, NULL);
+	auth_clients_free(s->anon);
+	pthread_cond_destroy(&s->sweep_cv);
+	pthread_mutex_destroy(&s->conns_mu);
 	free(s);
 }

@@ -370,6 +370,18 @@ out:
 }
 
 int
+val_approval_lifetime(struct val_err *e, uint64_t expiry, uint64_t now,
+    uint64_t max_seconds)
+{
+	if (expiry <= now || expiry - now <= max_seconds)
+		return 0;
+	val_fail(e, 422, "APPROVAL_EXPIRY_TOO_FAR", "expiry: %" PRIu64 " is "
+	    "more than %" PRIu64 " s from now; sign an approval that expires "
+	    "sooner", expiry, max_seconds);
+	return ERR_TOO_LARGE;
+}
+
+int
 val_reject_body(char reason[VAL_REASON_MAX + 1], struct val_err *e,
     const uint8_t *body, size_t len)
 {

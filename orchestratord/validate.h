@@ -115,6 +115,17 @@ int val_approval_body(struct val_approval *out, struct val_err *e,
     const uint8_t *body, size_t len) WARN_UNUSED;
 
 /*
+ * An approval's expiry at most max_seconds after now (unix seconds): 422
+ * APPROVAL_EXPIRY_TOO_FAR otherwise.  signerd accepts any expiry; a
+ * signed approval that counts for years is a standing order, so the API
+ * stores none that lives longer than the operator allows.  An expiry in
+ * the past is for the approval check to refuse.  Returns 0 or
+ * ERR_TOO_LARGE.
+ */
+int val_approval_lifetime(struct val_err *e, uint64_t expiry, uint64_t now,
+    uint64_t max_seconds) WARN_UNUSED;
+
+/*
  * Parses {"reason": text}: 1..256 printable ASCII characters (422
  * BAD_REASON otherwise).  Returns 0 and reason, or ERR_MALFORMED.
  */

@@ -62,14 +62,14 @@ static const struct sbx_rule allowlist[] = {
 	    "leaves (invariant 1)"),
 	ALLOW(fsync, "journal snapshots: file and directory fsync around rename"),
 	ALLOW(renameat, "journal snapshots: atomic replace of the snapshot file"),
-	ALLOW(unlinkat, "journal: removes superseded snapshots and segments; "
-	    "SoftHSM removes the old journal-anchor object's file"),
+	ALLOW(unlinkat, "journal: removes superseded snapshots and segments"),
 	ALLOW(ftruncate, "SoftHSM rewrites a token object file in place when "
 	    "it creates the journal-anchor object (each checkpoint)"),
 	ALLOW(dup, "journal snapshots: a private copy of the directory fd "
 	    "to list it (fdopendir) when pruning old snapshots"),
 	ALLOW(getdents64, "journal snapshots: readdir() of that listing"),
-	ALLOW(unlink, "NNG removes the ipc socket path when the listener closes"),
+	ALLOW(unlink, "NNG removes the ipc socket path when the listener closes; "
+	    "SoftHSM removes the old journal-anchor object's files"),
 
 	/* NNG's poller and the connections it accepts. */
 	ALLOW(epoll_wait, "NNG poller thread"),

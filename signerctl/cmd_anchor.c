@@ -25,9 +25,9 @@ static const struct ctl_cmd anchor_cmds[] = {
 	    "none" },
 	{ "anchor", "reset", anchor_reset, ANCHOR_OPTS, OPT_TOKEN | OPT_PIN,
 	    NULL, "--token URI --pin-file F [--label L] --yes",
-	    "delete the rollback anchor for a deliberate re-anchor: signerd "
-	    "then accepts its journal as on a first start and anchors its "
-	    "head again" },
+	    "delete the rollback anchor, with signerd stopped: the way out "
+	    "of an anchor signerd cannot read (several objects, another "
+	    "format); then start signerd once with -A to re-anchor" },
 };
 
 /* The anchor as read: present or not, and parsed when present. */
@@ -177,9 +177,10 @@ reset_dry_run(const struct ctl_cmd *c, const struct ctl_opts *o,
 		fprintf(stderr, "It would delete every journal anchor object "
 		    "\"%s\" on %s (reading it: %s).\n", label, o->token,
 		    err_str(r));
-	fprintf(stderr, "signerd would then no longer notice a journal that "
-	    "was emptied, cut short or replaced by an older copy, until it "
-	    "anchors its journal's head again at its next start.\n"
+	fprintf(stderr, "Without an anchor signerd takes an empty journal "
+	    "for a first start and refuses any other until it is started "
+	    "once with -A, which journals the re-anchor and anchors the "
+	    "head again.\n"
 	    "Do this only for a deliberate re-anchor, with signerd stopped; "
 	    "run again with --yes.\n");
 	return CTL_EXIT_USAGE;

@@ -27,6 +27,7 @@ struct audit_opts {
 	const char *receipts;
 	const char *since;
 	int json;
+	int chain_only;
 };
 
 static void
@@ -34,7 +35,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: signerctl audit verify --journal DIR --pubkey PEMFILE "
-	    "[--receipts FILE] [--json]\n"
+	    "[--receipts FILE] [--chain-only] [--json]\n"
 	    "       signerctl audit show --journal DIR "
 	    "[--since RFC3339|SEQ] [--json]\n\n"
 	    "verify  check every segment, the hash chain, every checkpoint\n"
@@ -43,6 +44,8 @@ usage(FILE *out)
 	    "        the first bad record if any.  --receipts FILE: lines\n"
 	    "        \"SEQ HASH\" (sign replies' receipts) that must all be in\n"
 	    "        the journal, so a cut tail shows between checkpoints.\n"
+	    "        --chain-only: only the chain, checkpoints and snapshots\n"
+	    "        (a journal not written by signerd).\n"
 	    "show    list the records (seq, ts, type, key fields), checking\n"
 	    "        the chain on the way; --json prints the raw lines.\n\n"
 	    "Exit status: 0 verified/listed, 1 verification failed or the "
@@ -85,6 +88,10 @@ parse(struct audit_opts *o, int argc, char **argv, int with_key,
 		}
 		if (strcmp(arg, "--json") == 0) {
 			o->json = 1;
+			continue;
+		}
+		if (with_key && strcmp(arg, "--chain-only") == 0) {
+			o->chain_only = 1;
 			continue;
 		}
 		eq = strchr(arg, '=');
@@ -360,8 +367,11 @@ audit_verify(int argc, char **argv)
 		return r < 0 ? AUDIT_EXIT_OK : r;
 	if ((key = load_pubkey(o.pubkey)) == NULL)
 		return AUDIT_EXIT_FAIL;
-	/* The same checks signerd's start-up makes (signerd/replay.c). */
-	r = sd_audit_verify(o.journal, key, &res);
+	/* The same checks signerd's start-up makes (signerd/replay.c);
+	 * --chain-only: the journal layer alone, for journals that other
+	 * writers than signerd made. */
+	r = o.chain_only ? jnl_verify(o.journal, key, &res) :
+	    sd_audit_verify(o.journal, key, &res);
 	EVP_PKEY_free(key);
 	if (o.json) {
 		if (print_verify_json(&res, o.journal) != AUDIT_EXIT_OK)

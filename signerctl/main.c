@@ -73,8 +73,8 @@ static const struct {
 	    "signerctl anchor show|reset --token URI --pin-file F "
 	    "[--label L] [--json] [--yes]\n"
 	    "      the journal's rollback anchor on the token: print it, or "
-	    "delete it\n      for a deliberate re-anchor (reset needs --yes; "
-	    "signerctl anchor --help)" },
+	    "delete it\n      before a deliberate re-anchor (signerd -A); "
+	    "reset needs --yes (signerctl anchor --help)" },
 	{ "audit", cmd_audit,
 	    "signerctl audit verify|show --journal DIR ...\n"
 	    "      check or list the signed-action journal offline "

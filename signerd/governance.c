@@ -226,6 +226,14 @@ sd_handle_unpause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		why = POL_APPROVALS_MISSING;
 		goto refuse;
 	}
+	/* Name the pause in force first: the clearest refusal. */
+	memset(&job, 0, sizeof(job));
+	job.pause_id = req->pause_id;
+	sd_state_lock(sd->state);
+	why = stamp_unpaused(sd, &job, NULL, 0, detail, sizeof(detail));
+	sd_state_unlock(sd->state);
+	if (why != POL_OK && why != POL_APPROVAL_EXPIRED)
+		goto refuse;
 	/* Invariant 4 for governance: m approvals naming this pause. */
 	set.idx = g->approvers;
 	set.n = g->n;
@@ -239,8 +247,6 @@ sd_handle_unpause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		    req->napprovals, sd_now(sd), detail, sizeof(detail));
 	if (why != POL_OK)
 		goto refuse;
-	memset(&job, 0, sizeof(job));
-	job.pause_id = req->pause_id;
 	job.ap = req->approvals;
 	job.n = req->napprovals;
 	if ((c.body = build_op(sd, "unpaused", &job)) == NULL) {

@@ -64,6 +64,8 @@ checkpoint(struct sd_ctx *sd)
 	if ((r = jnl_checkpoint(sd->journal, sd_audit_sign, sd)) != 0)
 		log_error("checkpoint failed: %s (%s)", err_str(r),
 		    hsm_last_error());
+	else
+		(void)sd_anchor_advance(sd);
 }
 
 /* Runs every privileged step; on return the process is ready to sandbox. */
@@ -184,13 +186,15 @@ main(int argc, char **argv)
 	/* Ready only once the journal takes records and the HSM the anchor. */
 	if (journal_lifecycle(&sd, "started") != 0)
 		fatal("the started record could not be journaled");
-	if (sd_anchor_advance(&sd) != 0)
-		fatal("the journal anchor could not be written to the HSM");
 
 	if (sbx_drop_privileges(cfg.user) != 0)
 		fatal("dropping privileges failed");
 	if (sbx_apply_seccomp() != 0)
 		fatal("installing the seccomp filter failed");
+	/* As the user that keeps writing it: a root-owned anchor object
+	 * would be invisible to signerd after the drop. */
+	if (sd_anchor_advance(&sd) != 0)
+		fatal("the journal anchor could not be written to the HSM");
 	if (sd_server_start(srv) != 0)
 		fatal("cannot start workers");
 	log_info("ready: policy %s, %zu keys, %zu workers, journal %s",

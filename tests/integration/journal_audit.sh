@@ -125,16 +125,20 @@ if ! "$SIGNERCTL" audit --help 2>/dev/null | grep -q 'audit verify'; then
 	tap_done
 	exit
 fi
+# These journals are hand-built or written by the journal library, not by
+# signerd: --chain-only checks the journal layer (chain, checkpoints,
+# snapshots); signerd's own record checks are tested in signerd.sh and
+# signerd_tamper.sh.
 sctl() { timeout 60 "$SIGNERCTL" "$@"; }
 
-out=$(sctl audit verify --journal "$SJ" --pubkey "$SKEY")
+out=$(sctl audit verify --chain-only --journal "$SJ" --pubkey "$SKEY")
 check "audit verify accepts the hand-built journal" [ $? -eq 0 ]
 diag "$out"
 check "audit verify counts its records and checkpoint" \
 	contains "$out" "records 6, checkpoint signatures 1"
 check "audit verify reports the same head as sha256sum" \
 	contains "$out" "head seq 6 sha256 $prev"
-out=$(sctl audit verify --journal "$CJ" --pubkey "$CKEY" --json)
+out=$(sctl audit verify --chain-only --journal "$CJ" --pubkey "$CKEY" --json)
 check "audit verify --json on the library's journal" \
 	[ "$(jq -r '"\(.ok) \(.records) \(.checkpoints) \(.head)"' <<<"$out")" = \
 	"true 9 2 $head9" ]
@@ -145,7 +149,7 @@ out=$(sctl audit show --journal "$SJ" --since 2026-11-22T10:03:00Z --json)
 check "audit show --since --json prints the raw lines from then on" \
 	[ "$(jq -r .seq <<<"$out" | tr '\n' ' ')" = "4 5 6 " ]
 fails "audit verify with the wrong key fails" \
-	sctl audit verify --journal "$SJ" --pubkey "$CKEY"
+	sctl audit verify --chain-only --journal "$SJ" --pubkey "$CKEY"
 
 # Tampering, each named by segment, offset and seq.
 tamper() {
@@ -159,7 +163,7 @@ offset_of() {
 tamper
 off=$(offset_of "$work/t/seg-00000001.jsonl" 3)
 sed -i '3s/"amount":"7"/"amount":"8"/' "$work/t/seg-00000001.jsonl"
-out=$(sctl audit verify --journal "$work/t" --pubkey "$SKEY")
+out=$(sctl audit verify --chain-only --journal "$work/t" --pubkey "$SKEY")
 check "an altered amount fails verification" [ $? -ne 0 ]
 diag "$out"
 check "... naming seg-00000001.jsonl, its offset and seq 3" \
@@ -168,14 +172,14 @@ check "... naming seg-00000001.jsonl, its offset and seq 3" \
 tamper
 off=$(offset_of "$work/t/seg-00000001.jsonl" 2)
 sed -i '2d' "$work/t/seg-00000001.jsonl"
-out=$(sctl audit verify --journal "$work/t" --pubkey "$SKEY" --json)
+out=$(sctl audit verify --chain-only --journal "$work/t" --pubkey "$SKEY" --json)
 check "a deleted record is named by segment, offset and seq" \
 	[ "$(jq -r '.error | "\(.segment) \(.offset) \(.seq)"' <<<"$out")" = \
 	"seg-00000001.jsonl $off 3" ]
 
 tamper
 rm "$work/t/seg-00000001.jsonl"
-out=$(sctl audit verify --journal "$work/t" --pubkey "$SKEY")
+out=$(sctl audit verify --chain-only --journal "$work/t" --pubkey "$SKEY")
 check "a missing segment is named" contains "$out" \
 	"seg-00000002.jsonl offset 0"
 
@@ -192,14 +196,14 @@ sed -i "s/$old/$sig/" "$work/t/seg-00000002.jsonl"
 new5=$(grep -ahE '^\{"prev":"[0-9a-f]{64}","seq":5,' "$work/t/seg-00000002.jsonl" |
 	tr -d '\n' | sha256sum | cut -d' ' -f1)
 sed -i "3s/^{\"prev\":\"[0-9a-f]*\"/{\"prev\":\"$new5\"/" "$work/t/seg-00000002.jsonl"
-out=$(sctl audit verify --journal "$work/t" --pubkey "$SKEY")
+out=$(sctl audit verify --chain-only --journal "$work/t" --pubkey "$SKEY")
 check "a checkpoint signed by another key fails" [ $? -ne 0 ]
 check "... naming seq 5 and the signature" \
 	contains "$out" "seq 5: checkpoint signature does not verify"
 
 tamper
 printf '{"prev":"00' >>"$work/t/seg-00000002.jsonl"
-out=$(sctl audit verify --journal "$work/t" --pubkey "$SKEY")
+out=$(sctl audit verify --chain-only --journal "$work/t" --pubkey "$SKEY")
 check "a torn final line is reported, not a failure" [ $? -eq 0 ]
 check "... as bytes after the last complete line" \
 	contains "$out" "11 byte(s) after the last complete line"

@@ -270,24 +270,30 @@ ok "the journal verifies" "$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pu
 
 # --- the clock behind the journal ----------------------------------------------
 # A record from a clock an hour ahead (as if the clock was then set back):
-# chained onto the journal the way signerd writes them.
+# chained onto the journal the way signerd writes them.  signerd's one
+# clock (invariant 10) never goes back behind it: time stands at the
+# journal's until the clock catches up, so delays cannot be shortened.
 cp -a "$SD_JOURNAL" "$WORK/journal.before-clock"
 seg=$(ls "$SD_JOURNAL"/seg-*.jsonl | tail -1)
 last=$(tail -n 1 "$seg")
 prev=$(printf '%s' "$last" | sha256sum | cut -d' ' -f1)
 seq=$(($(jq -r .seq <<<"$last") + 1))
 ahead=$(($(date +%s) + 3600))
-printf '{"prev":"%s","seq":%d,"policy":"%s","ts":"%s","type":"clock-note","unix":%d}\n' \
+printf '{"prev":"%s","seq":%d,"policy":"%s","ts":"%s","type":"started","unix":%d}\n' \
 	"$prev" "$seq" "$(sha256sum "$WORK/policy.json" | cut -d' ' -f1)" \
 	"$(date -u -d @$ahead +%Y-%m-%dT%H:%M:%SZ)" "$ahead" >>"$seg"
 ok "signerd starts on a journal written an hour ahead of its clock" signerd_start
 sd_request tl-5 ETH "$R" $T 60 "$(tl_aps tl-5)" >"$W/tl-5.json"
-check "queueing while the clock is behind the journal is refused" \
-	[ "$(sd_reason queue "$W/tl-5.json")" = CLOCK_BEHIND_JOURNAL ]
-check "so is signing a timelocked payout" \
-	[ "$(sd_reason sign "$W/tl-5.json")" = CLOCK_BEHIND_JOURNAL ]
+check "queueing while the clock is behind the journal is dated by the journal" \
+	[ "$(sd_reason queue "$W/tl-5.json")" = OK ]
+check "its delay runs from the journal's time, not the clock's" \
+	[ "$(jq -s '[.[] | select(.type=="queued" and .request_id=="tl-5")][0].queued_at >= '"$ahead" "$SD_JOURNAL"/seg-*.jsonl)" = true ]
+check "so signing it now waits for the delay" \
+	[ "$(sd_reason sign "$W/tl-5.json")" = TIMELOCK_PENDING ]
 sd_request small-2 ETH "$R" 1000 61 "[]" >"$W/small-2.json"
 check "a payout below every threshold still signs" [ "$(sd_reason sign "$W/small-2.json")" = OK ]
+check "no record's time goes back behind the journal's" \
+	[ "$(jq -s '[.[] | select(.unix != null) | .unix] | . == sort' "$SD_JOURNAL"/seg-*.jsonl)" = true ]
 ok "signerd stops" signerd_stop
 rm -rf "$SD_JOURNAL" && cp -a "$WORK/journal.before-clock" "$SD_JOURNAL"
 
@@ -315,6 +321,14 @@ jq -c . "$WORK/policy.good" | sed 's/^{/{"policy_id":"x",/' >"$WORK/policy.json"
 fails "a policy with a duplicate key stops start-up" signerd_start
 check "the error says so" grep -q 'duplicate' "$WORK/signerd.log"
 cp "$WORK/policy.good" "$WORK/policy.json"
+# The journal was put back to an older copy above: the HSM's anchor knows.
+: >"$WORK/signerd.log"
+fails "an older copy of the journal does not start (the HSM's anchor)" signerd_start
+check "the error says the journal is behind its anchor" grep -q "HSM's anchor" "$WORK/signerd.log"
+SD_ARGS=-A ok "a deliberate re-anchor (-A) starts it" signerd_start
+check "the re-anchor is journaled" \
+	[ "$(jq -r 'select(.type=="reanchored") | .old_seq' "$SD_JOURNAL"/seg-*.jsonl | tail -1)" != "" ]
+ok "signerd stops" signerd_stop
 ok "the good policy starts again" signerd_start
 ok "and stops" signerd_stop
 tap_done

@@ -174,3 +174,155 @@ wait_status() {
 		sleep 0.2
 	done
 }
+
+# wait_readyz CODE [SECONDS]: polls GET /readyz (no token) until it
+# answers CODE; readiness is polled by orchestratord once a second, so a
+# change shows within about that.  The last body is in $WORK/readyz.json.
+wait_readyz() {
+	local want=$1 deadline=$((SECONDS + ${2:-10}))
+	while :; do
+		api GET /readyz "" - >"$WORK/readyz.json"
+		[ "$(api_status)" = "$want" ] && return 0
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "wait_readyz: $(api_status) $(cat "$WORK/readyz.json") after ${2:-10}s (wanted $want)" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# orch_raw PORT FORMAT [WAIT_MS]: sends printf FORMAT's bytes (NULs
+# included) on one fresh TCP connection to 127.0.0.1:PORT and reads for
+# WAIT_MS (default 1500).  Prints "<closed> <responses> <first status>":
+# closed 1 when orchestratord closed the connection within WAIT_MS,
+# responses the number of HTTP responses seen.  The bytes received are in
+# $WORK/raw.out.
+orch_raw() {
+	local hex
+	hex=$(printf "$2" | od -An -v -tx1 | tr -d ' \n')
+	node -e '
+const net = require("net");
+const [port, hex, wait, out] = process.argv.slice(1);
+let buf = Buffer.alloc(0), closed = 0, done = false;
+const s = net.connect({ host: "127.0.0.1", port: +port });
+const finish = () => {
+	if (done) return;
+	done = true;
+	require("fs").writeFileSync(out, buf);
+	const text = buf.toString("latin1");
+	const n = (text.match(/HTTP\/1\.[01] \d{3}/g) || []).length;
+	const m = text.match(/^HTTP\/1\.[01] (\d{3})/);
+	console.log(`${closed} ${n} ${m ? m[1] : "000"}`);
+	s.destroy();
+	process.exit(0);
+};
+s.on("data", (d) => { buf = Buffer.concat([buf, d]); });
+s.on("end", () => { closed = 1; finish(); });
+s.on("error", () => { closed = 1; finish(); });
+s.on("connect", () => s.write(Buffer.from(hex, "hex")));
+setTimeout(finish, +wait);
+' "$1" "$hex" "${3:-1500}" "$WORK/raw.out"
+}
+
+# orch_slow_start N FROM PORT: a slow client (node, pid in SLOW_PID)
+# opening N connections to 127.0.0.1:PORT, each sending the start of a
+# request and never its end.  FROM is "one" (all from 127.0.0.1) or
+# "many" (each from its own address in 127.0.1.0/24 and on).  It holds
+# them at most 60 s and closes them all when it ends or gets SIGTERM; it
+# writes "open N" to $WORK/slow.open once the N connects finished, and
+# "closed K" to $WORK/slow.closed each time orchestratord closes one (K so
+# far).  orch_slow_stop ends it.
+orch_slow_start() {
+	rm -f "$WORK/slow.open" "$WORK/slow.closed"
+	node -e '
+const net = require("net"), fs = require("fs");
+const [n, from, port, dir] = process.argv.slice(1);
+const socks = [];
+let settled = 0, closed = 0;
+const bye = () => { for (const s of socks) s.destroy(); process.exit(0); };
+process.on("SIGTERM", bye);
+setTimeout(bye, 60000);
+const settle = () => {
+	if (++settled === +n)
+		fs.writeFileSync(dir + "/slow.open", `open ${n}\n`);
+};
+for (let i = 0; i < +n; i++) {
+	const opts = { host: "127.0.0.1", port: +port };
+	if (from === "many")
+		opts.localAddress = `127.0.${1 + (i >> 8)}.${1 + (i & 255)}`;
+	const s = net.connect(opts);
+	let gone = false;
+	const lost = () => {
+		if (gone) return;
+		gone = true;
+		fs.writeFileSync(dir + "/slow.closed", `closed ${++closed}\n`);
+	};
+	s.on("connect", () => {
+		s.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+		settle();
+	});
+	s.on("error", () => { if (s.connecting) settle(); lost(); });
+	s.on("end", lost);
+	s.on("close", lost);
+	socks.push(s);
+}
+' "$1" "$2" "$3" "$WORK" &
+	SLOW_PID=$!
+}
+
+orch_slow_stop() {
+	[ -n "${SLOW_PID:-}" ] || return 0
+	kill -TERM "$SLOW_PID" 2>/dev/null
+	wait "$SLOW_PID" 2>/dev/null
+	SLOW_PID=
+}
+on_exit orch_slow_stop
+
+# orch_proxy_start LISTEN TARGET: a relay (node, pid in PROXY_PID) from
+# the unix socket LISTEN to TARGET (signerd's), holding every chunk in
+# each direction for the milliseconds in $WORK/proxy.delay (0 if absent;
+# read per chunk, so a test changes it while it runs), order kept.  Bytes
+# are relayed untouched: NNG's ipc framing and signerd's uid check pass
+# (the relay runs as the test's user).
+orch_proxy_start() {
+	rm -f "$1"
+	node -e '
+const net = require("net"), fs = require("fs");
+const [listen, target, file] = process.argv.slice(1);
+const delay = () => { try { return +fs.readFileSync(file, "utf8") || 0; } catch (e) { return 0; } };
+const relay = (src, dst) => {
+	const q = [];
+	let timer = null, ended = false;
+	const pump = () => {
+		timer = null;
+		while (q.length && q[0].t <= Date.now()) dst.write(q.shift().b);
+		if (q.length) timer = setTimeout(pump, q[0].t - Date.now());
+		else if (ended) dst.end();
+	};
+	src.on("data", (b) => { q.push({ t: Date.now() + delay(), b }); if (!timer) pump(); });
+	src.on("end", () => { ended = true; if (!timer) pump(); });
+};
+net.createServer((c) => {
+	const u = net.connect(target);
+	c.on("error", () => u.destroy());
+	u.on("error", () => c.destroy());
+	relay(c, u);
+	relay(u, c);
+}).listen(listen, () => fs.writeFileSync(listen + ".ready", "1"));
+' "$1" "$2" "$WORK/proxy.delay" &
+	PROXY_PID=$!
+	local i
+	for i in $(seq 1 50); do
+		[ -e "$1.ready" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+orch_proxy_stop() {
+	[ -n "${PROXY_PID:-}" ] || return 0
+	kill -TERM "$PROXY_PID" 2>/dev/null
+	wait "$PROXY_PID" 2>/dev/null
+	PROXY_PID=
+}
+on_exit orch_proxy_stop

@@ -112,7 +112,7 @@ signerd_start() {
 	# Never lose track of a running daemon: only one per test at a time.
 	signerd_kill9
 	rm -f "$SD_SOCK"
-	${SD_WRAP:-} "$SIGNERD" -c "$SD_CONF" -f 2>>"$WORK/signerd.log" &
+	${SD_WRAP:-} "$SIGNERD" -c "$SD_CONF" -f ${SD_ARGS:-} 2>>"$WORK/signerd.log" &
 	SD_PID=$!
 	for i in $(seq 1 100); do
 		[ -S "$SD_SOCK" ] && grep -q '"ready' "$WORK/signerd.log" && return 0
