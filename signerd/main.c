@@ -181,7 +181,16 @@ main(int argc, char **argv)
 		pthread_rwlockattr_destroy(&attr);
 	}
 	pthread_mutex_init(&sd.order_mu, NULL);
-	pthread_rwlock_init(&sd.reply_gate, NULL);
+	{
+		pthread_rwlockattr_t attr;
+
+		/* Writer preference: a pause must not starve under load. */
+		pthread_rwlockattr_init(&attr);
+		pthread_rwlockattr_setkind_np(&attr,
+		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&sd.reply_gate, &attr);
+		pthread_rwlockattr_destroy(&attr);
+	}
 	setup(&sd, &cfg, &srv, reanchor);
 	/* Ready only once the journal takes records and the HSM the anchor. */
 	if (journal_lifecycle(&sd, "started") != 0)

@@ -50,7 +50,7 @@ sd_handle_exposure(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		return query_refuse(sd, rep, PRT_EXPOSURE_REP, peer_uid, POL_UNKNOWN_ASSET,
 		    "no such asset in the policy");
 	a = pol_asset(sd->policy, idx);
-	day = req.date == PRT_DATE_TODAY ? pol_utc_day((int64_t)time(NULL)) :
+	day = req.date == PRT_DATE_TODAY ? pol_utc_day(sd_now(sd)) :
 	    (int64_t)req.date;
 
 	memset(&out, 0, sizeof(out));

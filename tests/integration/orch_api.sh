@@ -2,8 +2,11 @@
 # orch_api.sh: orchestratord's HTTP API against a real PostgreSQL, signerd
 # (SoftHSM2) and EVM node: every bad request is answered with the right
 # status and code, and writes nothing; idempotency; roles; pagination;
-# events; health, readiness and metrics.  Workers are off (count = 0), so
-# the payouts created here stay where the API put them.
+# events; health, readiness (following signerd's can_sign) and metrics;
+# request framing, control bytes and NULs (issue 15: refused with 400 and
+# the connection closed); per-client limits on requests without a token;
+# an upper bound on approval expiry.  Workers are off (count = 0), so the
+# payouts created here stay where the API put them.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -128,6 +131,9 @@ other=$(sd_approve bob c1 1337 ETH "$R" 150000)
 expect 422 APPROVAL_BAD_SIGNATURE POST /v1/payouts/c2/approvals "$other" "$TOK_APPROVE"
 expired=$(sd_approve bob c2 1337 ETH "$R" 150000 $(( $(date +%s) - 10 )))
 expect 422 APPROVAL_EXPIRED POST /v1/payouts/c2/approvals "$expired" "$TOK_APPROVE"
+# A week is the default bound: a valid approval that lives longer is refused.
+far=$(sd_approve bob c2 1337 ETH "$R" 150000 $(( $(date +%s) + 8 * 86400 )))
+expect 422 APPROVAL_EXPIRY_TOO_FAR POST /v1/payouts/c2/approvals "$far" "$TOK_APPROVE"
 expect 404 NOT_FOUND POST /v1/payouts/nope/approvals "$ap_alice" "$TOK_APPROVE"
 body=$(api POST /v1/payouts/c2/approvals "$ap_alice" "$TOK_APPROVE")
 check "alice's approval stored, still pending (1 of 2)" [ "$(api_status)" = 200 ] && \
@@ -148,12 +154,14 @@ expect 409 CONFLICT POST /v1/payouts/j1/approvals "$(sd_approve bob j1 1337 ETH 
 # --- cancel before anything reached signerd -----------------------------------------------
 api POST /v1/payouts "$(good k1 ETH "$R" 150000)" "$TOK_SUBMIT" >/dev/null
 expect 422 APPROVAL_BAD_SIGNATURE POST /v1/payouts/k1/cancel "$(sd_approve_op mallory cancel k1 | jq -c '.approver = "bob"')" "$TOK_APPROVE"
+expect 422 APPROVAL_EXPIRY_TOO_FAR POST /v1/payouts/k1/cancel "$(sd_approve_op bob cancel k1 $(( $(date +%s) + 8 * 86400 )))" "$TOK_APPROVE"
 body=$(api POST /v1/payouts/k1/cancel "$(sd_approve_op bob cancel k1)" "$TOK_APPROVE")
 check "cancel while pending -> CANCELLED" [ "$(jq -r .status <<<"$body")" = CANCELLED ]
 
 # --- reads ---------------------------------------------------------------------------------
 body=$(api GET /v1/payouts/c1 "" "$TOK_VIEW")
 check "GET one payout" [ "$(api_status)" = 200 ] && [ "$(jq -r .request_id <<<"$body")" = c1 ]
+check "no receipt before it is signed" [ "$(jq -c .receipt <<<"$body")" = null ]
 expect 404 NOT_FOUND GET /v1/payouts/zzz "" "$TOK_VIEW"
 page1=$(api GET "/v1/payouts?first=2" "" "$TOK_VIEW")
 next=$(jq -r .next <<<"$page1")
@@ -179,6 +187,64 @@ m=$(api GET /metrics "" "$TOK_VIEW")
 check "metrics: payouts by status" grep -q 'status="REJECTED"} 3' <<<"$m"
 check "metrics: http responses by code" grep -q 'code="422"' <<<"$m"
 
+# --- framing, control bytes and NULs (issue 15) -------------------------------------
+P=${ORCH_PORT[1]}
+H="Host: 127.0.0.1\r\n"
+# raw_expect DESC WANT FORMAT: one raw request; WANT is "<closed> <responses>
+# <status>" as orch_raw prints it; nothing may be written.
+raw_expect() {
+	local before got
+	before=$(counts)
+	got=$(orch_raw "$P" "$3")
+	check "$1 ($got)" [ "$got" = "$2" ] && [ "$(counts)" = "$before" ]
+}
+p1=$(good sm1)
+p2=$(good sm2)
+smuggled="POST /v1/payouts HTTP/1.1\r\n${H}Authorization: Bearer $TOK_SUBMIT\r\nContent-Type: application/json\r\nContent-Length: ${#p2}\r\n\r\n$p2"
+chunk=$(printf '%x' ${#p1})
+raw_expect "Content-Length and Transfer-Encoding: 400, closed, the bytes after it not run" "1 1 400" \
+	"POST /v1/payouts HTTP/1.1\r\n${H}Authorization: Bearer $TOK_SUBMIT\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n$chunk\r\n$p1\r\n0\r\n\r\n$smuggled"
+check "neither payout exists" [ "$(pgsql "SELECT count(*) FROM payouts WHERE request_id IN ('sm1', 'sm2')")" = 0 ]
+raw_expect "two different Content-Lengths: 400, closed" "1 1 400" \
+	"POST /v1/payouts HTTP/1.1\r\n${H}Authorization: Bearer $TOK_SUBMIT\r\nContent-Type: application/json\r\nContent-Length: ${#p1}\r\nContent-Length: 5\r\n\r\n$p1"
+# MHD refuses this one itself (and writes its 400 twice); closed all the same.
+got=$(orch_raw "$P" "POST /v1/payouts HTTP/1.1\r\n${H}Authorization: Bearer $TOK_SUBMIT\r\nContent-Type: application/json\r\nContent-Length: +${#p1}\r\n\r\n$p1")
+check "a Content-Length that is not a number: 400, closed ($got)" [ "${got%% *} ${got##* }" = "1 400" ]
+raw_expect "Transfer-Encoding: gzip answered at once: 400, closed" "1 1 400" \
+	"POST /v1/payouts HTTP/1.1\r\n${H}Authorization: Bearer $TOK_SUBMIT\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n$p1"
+raw_expect "Transfer-Encoding: gzip, chunked: 400, closed" "1 1 400" \
+	"POST /v1/payouts HTTP/1.1\r\n${H}Authorization: Bearer $TOK_SUBMIT\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n$chunk\r\n$p1\r\n0\r\n\r\n"
+raw_expect "two equal Content-Lengths are one length: the request runs" "0 1 200" \
+	"GET /healthz HTTP/1.1\r\n${H}Content-Length: 0\r\nContent-Length: 0\r\n\r\n"
+got=$(orch_raw "$P" "POST /v1/payouts HTTP/1.1\r\n${H}Authorization: Bearer $TOK_SUBMIT\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n$chunk\r\n$p1\r\n0\r\n\r\n")
+check "a chunked body within the limit: 201 ($got)" [ "$got" = "0 1 201" ]
+big=$(head -c 20000 /dev/zero | tr '\0' 'x')
+raw_expect "a chunked body over the limit: 413, closed" "1 1 413" \
+	"POST /v1/payouts HTTP/1.1\r\n${H}Authorization: Bearer $TOK_SUBMIT\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n4e20\r\n$big\r\n0\r\n\r\n"
+check "413 says TOO_LARGE" grep -q '"error":"TOO_LARGE"' "$WORK/raw.out"
+raw_expect "a second Authorization header: 400, closed" "1 1 400" \
+	"GET /v1/payouts/c1 HTTP/1.1\r\n${H}Authorization: Bearer $TOK_VIEW\r\nAuthorization: Bearer $TOK_VIEW\r\n\r\n"
+raw_expect "the same request with one Authorization: 200" "0 1 200" \
+	"GET /v1/payouts/c1 HTTP/1.1\r\n${H}Authorization: Bearer $TOK_VIEW\r\n\r\n"
+raw_expect "a bearer token followed by NUL and junk does not authenticate: 400" "1 1 400" \
+	"GET /v1/payouts/c1 HTTP/1.1\r\n${H}Authorization: Bearer $TOK_VIEW\0junk\r\n\r\n"
+raw_expect "a NUL after a header name's colon: 400" "1 1 400" \
+	"GET /v1/payouts/c1 HTTP/1.1\r\n${H}X-Note:\0 x\r\nAuthorization: Bearer $TOK_VIEW\r\n\r\n"
+raw_expect "a control byte in a header value: 400" "1 1 400" \
+	"GET /v1/payouts/c1 HTTP/1.1\r\n${H}Authorization: Bearer $TOK_VIEW\r\nX-Note: a\001b\r\n\r\n"
+raw_expect "a raw NUL in the path: 400" "1 1 400" \
+	"GET /healthz\0zz HTTP/1.1\r\n${H}\r\n"
+raw_expect "/v1/payouts/c1%00zz: 400, not c1" "1 1 400" \
+	"GET /v1/payouts/c1%00zz HTTP/1.1\r\n${H}Authorization: Bearer $TOK_VIEW\r\n\r\n"
+raw_expect "?first=5%00x: 400" "1 1 400" \
+	"GET /v1/payouts?first=5%00x HTTP/1.1\r\n${H}Authorization: Bearer $TOK_VIEW\r\n\r\n"
+raw_expect "?status=%0aAPPROVED: 400" "1 1 400" \
+	"GET /v1/payouts?status=%0aAPPROVED HTTP/1.1\r\n${H}Authorization: Bearer $TOK_VIEW\r\n\r\n"
+raw_expect "?first=5 is fine" "0 1 200" \
+	"GET /v1/payouts?first=5 HTTP/1.1\r\n${H}Authorization: Bearer $TOK_VIEW\r\n\r\n"
+raw_expect "a request with a tab and spaces in values is fine" "0 1 200" \
+	"GET /v1/payouts/c1 HTTP/1.1\r\n${H}Authorization:   Bearer $TOK_VIEW \r\nX-Note: a\tb \r\nX-Empty:\r\n\r\n"
+
 # --- an unprivileged replica -------------------------------------------------------
 orch_config 2 worker.count=0 process.user=nobody
 check "a replica with [process] user = nobody starts" orch_start 2
@@ -191,20 +257,47 @@ check "it stops cleanly" orch_stop 2
 
 # --- rate limit ----------------------------------------------------------------------------
 orch_stop 1
-orch_config 1 worker.count=0 http.rate_per_second=1 http.rate_burst=3
+orch_config 1 worker.count=0 http.rate_per_second=1 http.rate_burst=3 \
+	http.anon_rate_per_second=1 http.anon_rate_burst=3
 check "restarts with a tight rate limit" orch_start 1
 codes=""
 for i in 1 2 3 4 5; do api GET /v1/payouts/c1 "" "$TOK_VIEW" >/dev/null; codes+="$(api_status) "; done
 check "burst 3 then 429 (codes: $codes)" [ "$codes" = "200 200 200 429 429 " ]
+codes=""
+for i in 1 2 3 4 5; do api GET /healthz "" - >/dev/null; codes+="$(api_status) "; done
+check "without a token: burst 3 per client, then 429 (codes: $codes)" [ "$codes" = "200 200 200 429 429 " ]
+api GET /v1/payouts/c1 "" "not-a-token" >/dev/null
+check "a wrong token draws on the same budget: 429, not 401" [ "$(api_status)" = 429 ]
+api GET /v1/nothing "" - >/dev/null
+check "and so does a 404" [ "$(api_status)" = 429 ]
+st=$(curl -sS --noproxy '*' --interface 127.0.0.2 -o /dev/null -w '%{http_code}' "$ORCH_URL/healthz")
+check "another client (127.0.0.2) has its own budget ($st)" [ "$st" = 200 ]
+sleep 1.1
+api GET /v1/payouts/c1 "" "$TOK_ADMIN" >/dev/null
+check "a valid token is not limited by it" [ "$(api_status)" = 200 ]
 
-# --- readiness follows its dependencies ----------------------------------------------------------
+# --- readiness follows its dependencies, from a cache ------------------------------------------
+orch_stop 1
+orch_config 1 worker.count=0
+check "restarts with the default limits" orch_start 1
+check "readyz 200" wait_readyz 200
 signerd_stop
-api GET /readyz "" - >/dev/null
-check "readyz 503 while signerd is down" [ "$(api_status)" = 503 ]
+check "readyz 503 while signerd is down" wait_readyz 503
+check "naming signerd unreachable" [ "$(jq -r .reason "$WORK/readyz.json")" = SIGNERD_UNREACHABLE ]
+api GET /healthz "" - >/dev/null
+check "healthz still 200" [ "$(api_status)" = 200 ]
 check "signerd back" signerd_start
-sleep 1
-api GET /readyz "" - >/dev/null
-check "readyz 200 again" [ "$(api_status)" = 200 ]
+check "readyz 200 again" wait_readyz 200
+sd_approve_op erin pause rz-1 >"$WORK/pause-rz.json"
+check "signerd paused by an approver" \
+	[ "$(sd_ctl pause --pause-id rz-1 --approval "$WORK/pause-rz.json" | jq -r .reason)" = OK ]
+check "readyz 503 while signerd cannot sign" wait_readyz 503
+check "with signerd's reason PAUSED" [ "$(jq -r '.reason + " " + .signer' "$WORK/readyz.json")" = "PAUSED blocked" ]
+sd_approve_op alice unpause rz-1 >"$WORK/un-a.json"
+sd_approve_op bob unpause rz-1 >"$WORK/un-b.json"
+check "governance unpauses" \
+	[ "$(sd_ctl unpause --pause-id rz-1 --approval "$WORK/un-a.json" --approval "$WORK/un-b.json" | jq -r .reason)" = OK ]
+check "readyz 200 once signerd can sign" wait_readyz 200
 check "SIGTERM: clean exit 0" orch_stop 1
 check "no secrets in the log (no bearer token)" bash -c "! grep -qF '$TOK_SUBMIT' '$WORK/orch-1.log'"
 tap_done

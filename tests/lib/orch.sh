@@ -191,15 +191,16 @@ wait_readyz() {
 	done
 }
 
-# orch_raw PORT FORMAT [WAIT_MS]: sends printf FORMAT's bytes (NULs
-# included) on one fresh TCP connection to 127.0.0.1:PORT and reads for
+# orch_raw PORT BYTES [WAIT_MS]: sends BYTES, with printf %b's escapes
+# (\r, \n, \t, \0 and \0NNN for NULs and other control bytes; a % is a
+# %) on one fresh TCP connection to 127.0.0.1:PORT and reads for
 # WAIT_MS (default 1500).  Prints "<closed> <responses> <first status>":
 # closed 1 when orchestratord closed the connection within WAIT_MS,
 # responses the number of HTTP responses seen.  The bytes received are in
 # $WORK/raw.out.
 orch_raw() {
 	local hex
-	hex=$(printf "$2" | od -An -v -tx1 | tr -d ' \n')
+	hex=$(printf '%b' "$2" | od -An -v -tx1 | tr -d ' \n')
 	node -e '
 const net = require("net");
 const [port, hex, wait, out] = process.argv.slice(1);
