@@ -25,6 +25,7 @@ struct audit_opts {
 	const char *journal;
 	const char *pubkey;
 	const char *receipts;
+	const char *state_out;
 	const char *since;
 	int json;
 	int chain_only;
@@ -35,7 +36,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: signerctl audit verify --journal DIR --pubkey PEMFILE "
-	    "[--receipts FILE] [--chain-only] [--json]\n"
+	    "[--receipts FILE] [--state-out FILE]\n"
+	    "                              [--chain-only] [--json]\n"
 	    "       signerctl audit show --journal DIR "
 	    "[--since RFC3339|SEQ] [--json]\n\n"
 	    "verify  check every segment, the hash chain, every checkpoint\n"
@@ -45,7 +47,9 @@ usage(FILE *out)
 	    "        \"SEQ HASH\" (sign replies' receipts) that must all be in\n"
 	    "        the journal, so a cut tail shows between checkpoints.\n"
 	    "        --chain-only: only the chain, checkpoints and snapshots\n"
-	    "        (a journal not written by signerd).\n"
+	    "        (a journal not written by signerd).  --state-out FILE:\n"
+	    "        the state the replay rebuilt, as a snapshot of the head\n"
+	    "        holds it (to compare with one).\n"
 	    "show    list the records (seq, ts, type, key fields), checking\n"
 	    "        the chain on the way; --json prints the raw lines.\n\n"
 	    "Exit status: 0 verified/listed, 1 verification failed or the "
@@ -104,6 +108,9 @@ parse(struct audit_opts *o, int argc, char **argv, int with_key,
 		else if (with_key && nlen == 10 && strncmp(arg, "--receipts",
 		    nlen) == 0)
 			slot = &o->receipts;
+		else if (with_key && nlen == 11 && strncmp(arg, "--state-out",
+		    nlen) == 0)
+			slot = &o->state_out;
 		else if (with_since && nlen == 7 && strncmp(arg, "--since",
 		    nlen) == 0)
 			slot = &o->since;
@@ -371,7 +378,7 @@ audit_verify(int argc, char **argv)
 	 * --chain-only: the journal layer alone, for journals that other
 	 * writers than signerd made. */
 	r = o.chain_only ? jnl_verify(o.journal, key, &res) :
-	    sd_audit_verify(o.journal, key, &res);
+	    sd_audit_verify(o.journal, key, o.state_out, &res);
 	EVP_PKEY_free(key);
 	if (o.json) {
 		if (print_verify_json(&res, o.journal) != AUDIT_EXIT_OK)

@@ -16,21 +16,17 @@
 #include "common/err.h"
 #include "common/log.h"
 
-#define ANCHOR_FMT "signer-journal-anchor v1 %" PRIu64 " %s\n"
-
 int
 sd_anchor_read(struct sd_ctx *sd, uint64_t *seq, uint8_t hash[32], char *err,
     size_t errlen)
 {
-	char buf[HSM_ANCHOR_MAX + 1], hex[65], again[160];
-	unsigned long long n;
+	uint8_t buf[HSM_ANCHOR_MAX];
 	size_t len = 0;
 	int r;
 
 	*seq = 0;
 	memset(hash, 0, 32);
-	r = hsm_anchor_read(sd->hsm, HSM_ANCHOR_LABEL, (uint8_t *)buf,
-	    sizeof(buf) - 1, &len);
+	r = hsm_anchor_read(sd->hsm, HSM_ANCHOR_LABEL, buf, sizeof(buf), &len);
 	if (r == ERR_NOT_FOUND)
 		return r;
 	if (r != 0) {
@@ -38,35 +34,30 @@ sd_anchor_read(struct sd_ctx *sd, uint64_t *seq, uint8_t hash[32], char *err,
 		    "HSM: %s (%s)", err_str(r), hsm_last_error());
 		return r;
 	}
-	buf[len] = '\0';
-	/* One canonical form: parse, then print it again and compare. */
-	if (sscanf(buf, "signer-journal-anchor v1 %llu %64[0-9a-f]", &n,
-	    hex) != 2 || n == 0 || util_hex_decode(hash, 32, hex) != 0 ||
-	    snprintf(again, sizeof(again), ANCHOR_FMT, (uint64_t)n, hex) <= 0 ||
-	    strcmp(again, buf) != 0) {
+	if ((r = hsm_anchor_text_parse(seq, hash, buf, len)) != 0) {
 		snprintf(err, errlen, "the journal anchor in the HSM is not "
-		    "\"signer-journal-anchor v1 <seq> <hash>\"");
-		return ERR_MALFORMED;
+		    "\"signer-journal-anchor v1 <seq> <hash>\": %s",
+		    err_str(r));
+		return r;
 	}
-	*seq = n;
 	return 0;
 }
 
 int
 sd_anchor_advance(struct sd_ctx *sd)
 {
-	char text[160], hex[65];
+	char text[HSM_ANCHOR_TEXT_MAX];
 	uint8_t hash[32];
 	uint64_t seq;
+	size_t len;
 	int r;
 
 	jnl_head(sd->journal, &seq, hash);
 	if (seq <= sd->anchor_seq)
 		return 0;
-	util_hex_encode(hex, hash, 32);
-	snprintf(text, sizeof(text), ANCHOR_FMT, seq, hex);
+	len = hsm_anchor_text(text, seq, hash);
 	if ((r = hsm_anchor_write(sd->hsm, HSM_ANCHOR_LABEL,
-	    (const uint8_t *)text, strlen(text))) != 0) {
+	    (const uint8_t *)text, len)) != 0) {
 		log_error("journal anchor not moved to seq %" PRIu64 ": %s "
 		    "(%s)", seq, err_str(r), hsm_last_error());
 		return r;
@@ -92,10 +83,12 @@ sd_anchor_reanchored(struct sd_ctx *sd, int had, uint64_t old_seq,
 		r = sd_journal_record(sd, o, NULL, NULL);
 	}
 	json_decref(o);
-	if (r == 0)
+	if (r == 0 && had)
 		log_warn("journal re-anchored on purpose (-A): the HSM's anchor "
-		    "was %s%s%s; it now follows this journal",
-		    had ? "seq " : "absent", had ? "" : "",
-		    had ? hex : "");
+		    "was seq %" PRIu64 " hash %s; it now follows this journal",
+		    old_seq, hex);
+	else if (r == 0)
+		log_warn("journal anchored on purpose (-A): the HSM had no "
+		    "anchor; it now follows this journal");
 	return r;
 }

@@ -6,14 +6,45 @@
  */
 #include "signerd/audit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
 #include "signerd/setup.h"
 
+/*
+ * The state as a snapshot of the head would hold it (sd_maybe_snapshot's
+ * payload, without its signature): policy hash, newest time, state.
+ */
+static int
+write_state(struct sd_ctx *sd, const char *path)
+{
+	struct prt_writer w;
+	int64_t now = sd_state_newest_time(sd->state);
+	FILE *f;
+	int r;
+
+	prt_writer_init(&w, JNL_SNAPSHOT_MAX);
+	sd_seen_prune(sd_state_seen(sd->state), now);
+	sd_queue_prune(sd_state_queue(sd->state), now);
+	prt_put_bytes(&w, pol_hash(sd->policy), 32);
+	prt_put_u64(&w, (uint64_t)now);
+	if ((r = sd_state_serialize(sd->state, &w)) == 0) {
+		r = ERR_IO;
+		if ((f = fopen(path, "wb")) != NULL) {
+			if (fwrite(w.p, 1, w.len, f) == w.len)
+				r = 0;
+			if (fclose(f) != 0)
+				r = ERR_IO;
+		}
+	}
+	prt_writer_free(&w);
+	return r;
+}
+
 int
-sd_audit_verify(const char *dir, EVP_PKEY *audit_pub,
+sd_audit_verify(const char *dir, EVP_PKEY *audit_pub, const char *state_out,
     struct jnl_verify_result *res)
 {
 	struct sd_ctx *sd;
@@ -24,6 +55,8 @@ sd_audit_verify(const char *dir, EVP_PKEY *audit_pub,
 	sd->auditing = 1;
 	sd->audit_pub = audit_pub;
 	r = jnl_verify_replay(dir, audit_pub, sd_replay_record, sd, res);
+	if (r == 0 && res->ok && state_out != NULL && sd->state != NULL)
+		r = write_state(sd, state_out);
 	sd_state_free(sd->state);
 	sd_approvers_free(sd->approvers);
 	pol_free(sd->policy);

@@ -130,16 +130,20 @@ sd_pause_restore(struct sd_pause *p, const struct sd_pause_state *s)
 int
 sd_pause_serialize(const struct sd_pause *p, struct prt_writer *w)
 {
-	const uint8_t *key;
-	void *v;
-	size_t pos = 0;
+	const uint8_t **keys;
+	void **v;
+	size_t i, n;
 
+	if (sd_table_sorted(p->used, &keys, &v, &n) != 0)
+		return ERR_NOMEM;
 	(void)prt_put_u8(w, (uint8_t)(p->cur.paused != 0));
 	(void)prt_put_string(w, p->cur.id);
 	(void)prt_put_string(w, p->cur.by);
-	(void)prt_put_u64(w, sd_table_count(p->used));
-	while (sd_table_next(p->used, &pos, &key, &v))
-		(void)prt_put_string(w, v);
+	(void)prt_put_u64(w, n);
+	for (i = 0; i < n; i++)
+		(void)prt_put_string(w, v[i]);
+	free(keys);
+	free(v);
 	return prt_writer_error(w);
 }
 

@@ -124,17 +124,21 @@ int
 sd_seen_serialize(const struct sd_seen *s, struct prt_writer *w)
 {
 	const struct entry *e;
-	const uint8_t *key;
-	void *v;
-	size_t pos = 0;
+	const uint8_t **keys;
+	void **v;
+	size_t i, n;
 
-	(void)prt_put_u64(w, sd_table_count(s->sigs));
-	while (sd_table_next(s->sigs, &pos, &key, &v)) {
-		e = v;
+	if (sd_table_sorted(s->sigs, &keys, &v, &n) != 0)
+		return ERR_NOMEM;
+	(void)prt_put_u64(w, n);
+	for (i = 0; i < n; i++) {
+		e = v[i];
 		(void)prt_put_bytes(w, e->key, SD_TABLE_KEY_LEN);
 		(void)prt_put_u64(w, e->expiry);
 		(void)prt_put_string(w, e->label);
 	}
+	free(keys);
+	free(v);
 	return prt_writer_error(w);
 }
 

@@ -483,31 +483,60 @@ put_u256(struct prt_writer *w, const u256 *v)
 	return prt_put_bytes(w, be, sizeof(be));
 }
 
+static int
+bucket_cmp(const void *a, const void *b)
+{
+	const struct bucket *const *x = a, *const *y = b;
+	int c = strcmp((*x)->asset, (*y)->asset);
+
+	return c != 0 ? c : ((*x)->day > (*y)->day) - ((*x)->day < (*y)->day);
+}
+
+static int
+request_cmp(const void *a, const void *b)
+{
+	const struct sd_request *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/*
+ * In sorted order (asset and day; request id), so that a live signerd and
+ * a replay of its journal write the same bytes whatever order requests
+ * arrived in.
+ */
 int
 sd_state_serialize(const struct sd_state *st, struct prt_writer *w)
 {
-	const struct sd_request *r;
-	size_t i;
+	const struct bucket **bs = NULL;
+	const struct sd_request **rs = NULL, *r;
+	size_t i, nb = 0, nr = 0;
+	int ret = ERR_NOMEM;
 
-	size_t nonzero = 0;
-
+	if ((bs = calloc(st->nbuckets + 1, sizeof(*bs))) == NULL ||
+	    (rs = calloc(st->nsigned + 1, sizeof(*rs))) == NULL)
+		goto out;
 	/* Buckets touched only by aborted requests hold nothing: skip them,
 	 * since replaying the requests would not recreate them. */
 	for (i = 0; i < st->nbuckets; i++)
-		nonzero += !u256_is_zero(&st->buckets[i].signed_total);
+		if (!u256_is_zero(&st->buckets[i].signed_total))
+			bs[nb++] = &st->buckets[i];
+	for (i = 0; i < st->cap; i++)
+		if ((r = st->slots[i].req) != NULL && r->status == SD_REQ_SIGNED &&
+		    nr < st->nsigned)
+			rs[nr++] = r;
+	qsort(bs, nb, sizeof(*bs), bucket_cmp);
+	qsort(rs, nr, sizeof(*rs), request_cmp);
 	prt_put_u32(w, STATE_BLOB_MAGIC);
-	prt_put_u32(w, (uint32_t)nonzero);
-	for (i = 0; i < st->nbuckets; i++) {
-		if (u256_is_zero(&st->buckets[i].signed_total))
-			continue;
-		prt_put_string(w, st->buckets[i].asset);
-		prt_put_u64(w, (uint64_t)st->buckets[i].day);
-		put_u256(w, &st->buckets[i].signed_total);
+	prt_put_u32(w, (uint32_t)nb);
+	for (i = 0; i < nb; i++) {
+		prt_put_string(w, bs[i]->asset);
+		prt_put_u64(w, (uint64_t)bs[i]->day);
+		put_u256(w, &bs[i]->signed_total);
 	}
-	prt_put_u64(w, st->nsigned);
-	for (i = 0; i < st->cap; i++) {
-		if ((r = st->slots[i].req) == NULL || r->status != SD_REQ_SIGNED)
-			continue;
+	prt_put_u64(w, nr);
+	for (i = 0; i < nr; i++) {
+		r = rs[i];
 		prt_put_string(w, r->id);
 		prt_put_bytes(w, r->content, 32);
 		prt_put_string(w, r->asset);
@@ -524,11 +553,17 @@ sd_state_serialize(const struct sd_state *st, struct prt_writer *w)
 	if (prt_writer_error(w) != 0 ||
 	    sd_queue_serialize(st->queue, w) != 0 ||
 	    sd_pause_serialize(st->pause, w) != 0 ||
-	    sd_seen_serialize(st->seen, w) != 0)
-		return prt_writer_error(w) != 0 ? prt_writer_error(w) :
-		    ERR_INTERNAL;
+	    sd_seen_serialize(st->seen, w) != 0) {
+		ret = prt_writer_error(w) != 0 ? prt_writer_error(w) :
+		    ERR_NOMEM;
+		goto out;
+	}
 	prt_put_u64(w, (uint64_t)sd_state_newest_time(st));
-	return prt_writer_error(w);
+	ret = prt_writer_error(w);
+out:
+	free(bs);
+	free(rs);
+	return ret;
 }
 
 static int

@@ -190,3 +190,42 @@ sd_table_next(const struct sd_table *t, size_t *pos, const uint8_t **key,
 	*value = NULL;
 	return 0;
 }
+
+static int
+slot_cmp(const void *a, const void *b)
+{
+	const struct slot *const *x = a, *const *y = b;
+
+	return memcmp((*x)->key, (*y)->key, SD_TABLE_KEY_LEN);
+}
+
+int
+sd_table_sorted(const struct sd_table *t, const uint8_t ***keys,
+    void ***values, size_t *n)
+{
+	const struct slot **v;
+	size_t i, k = 0;
+
+	*keys = NULL;
+	*values = NULL;
+	*n = 0;
+	if ((v = calloc(t->used + 1, sizeof(*v))) == NULL ||
+	    (*keys = calloc(t->used + 1, sizeof(**keys))) == NULL ||
+	    (*values = calloc(t->used + 1, sizeof(**values))) == NULL) {
+		free(v);
+		free(*keys);
+		*keys = NULL;
+		return ERR_NOMEM;
+	}
+	for (i = 0; i < t->cap; i++)
+		if (t->slots[i].value != NULL)
+			v[k++] = &t->slots[i];
+	qsort(v, k, sizeof(*v), slot_cmp);
+	for (i = 0; i < k; i++) {
+		(*keys)[i] = v[i]->key;
+		(*values)[i] = v[i]->value;
+	}
+	free(v);
+	*n = k;
+	return 0;
+}

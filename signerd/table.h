@@ -53,4 +53,14 @@ size_t sd_table_count(const struct sd_table *t);
 int sd_table_next(const struct sd_table *t, size_t *pos, const uint8_t **key,
     void **value);
 
+/*
+ * Every entry in ascending key order, so that what is written from a table
+ * (snapshots) does not depend on the order entries went in: a live signerd
+ * and a replay of its journal write the same bytes.  *keys and *values are
+ * arrays of *n entries, valid until the table changes; free() both.
+ * Returns 0 or ERR_NOMEM.
+ */
+int sd_table_sorted(const struct sd_table *t, const uint8_t ***keys,
+    void ***values, size_t *n) WARN_UNUSED;
+
 #endif

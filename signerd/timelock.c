@@ -211,16 +211,18 @@ int
 sd_queue_serialize(const struct sd_queue *q, struct prt_writer *w)
 {
 	const struct sd_queued *e;
-	const uint8_t *key;
-	void *v;
-	size_t pos = 0, n = 0;
+	const uint8_t **keys;
+	void **v;
+	size_t i, n, durable = 0;
 
-	while (sd_table_next(q->entries, &pos, &key, &v))
-		n += ((const struct sd_queued *)v)->status != SD_Q_PENDING;
-	(void)prt_put_u64(w, n);
-	pos = 0;
-	while (sd_table_next(q->entries, &pos, &key, &v)) {
-		e = v;
+	if (sd_table_sorted(q->entries, &keys, &v, &n) != 0)
+		return ERR_NOMEM;
+	for (i = 0; i < n; i++)
+		durable += ((const struct sd_queued *)v[i])->status !=
+		    SD_Q_PENDING;
+	(void)prt_put_u64(w, durable);
+	for (i = 0; i < n; i++) {
+		e = v[i];
 		/* Pending entries are not durable: a restart forgets them. */
 		if (e->status == SD_Q_PENDING)
 			continue;
@@ -230,6 +232,8 @@ sd_queue_serialize(const struct sd_queue *q, struct prt_writer *w)
 		(void)prt_put_u64(w, (uint64_t)e->earliest);
 		(void)prt_put_u8(w, (uint8_t)e->status);
 	}
+	free(keys);
+	free(v);
 	return prt_writer_error(w);
 }
 

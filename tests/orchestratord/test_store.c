@@ -377,10 +377,10 @@ test_epoch_fences_stale_worker(void **state)
 	hash[0] = (uint8_t)test_round;
 	/* The stale worker can no longer move it. */
 	assert_int_equal(store_signed(d, &old, tx, sizeof(tx), hash, &fee,
-	    &fee), STORE_CONFLICT);
+	    &fee, NULL), STORE_CONFLICT);
 	assert_int_equal(store_release(d, &old, 10, "x"), STORE_CONFLICT);
 	assert_int_equal(store_signed(d, &again, tx, sizeof(tx), hash, &fee,
-	    &fee), 0);
+	    &fee, NULL), 0);
 	assert_int_equal(store_get(d, n.request_id, &p), 0);
 	assert_int_equal(p.status, PS_SUBMITTED);
 	db_close(d);
@@ -391,6 +391,7 @@ test_submitted_to_confirmed(void **state)
 {
 	struct payout_new n;
 	struct payout p, got[64];
+	struct store_receipt rc;
 	struct db *d = open_db();
 	char sender[EVM_ADDR_STR], hs[STORE_HASH_STR], sql[200];
 	char hashes[4][STORE_HASH_STR];
@@ -412,8 +413,12 @@ test_submitted_to_confirmed(void **state)
 	memset(hash, 0xcd, sizeof(hash));
 	hash[0] = (uint8_t)test_round;
 	u256_from_u64(&fee, 5);
+	/* signerd's receipt is kept with the version and shown with it. */
+	rc.seq = 4242;
+	memset(rc.hash, 0x5a, sizeof(rc.hash));
+	rc.hash[31] = (uint8_t)test_round;
 	assert_int_equal(store_signed(d, &p, tx, sizeof(tx), hash, &fee,
-	    &fee), 0);
+	    &fee, &rc), 0);
 	hs[0] = '0';
 	hs[1] = 'x';
 	util_hex_encode(hs + 2, hash, 32);
@@ -433,6 +438,8 @@ test_submitted_to_confirmed(void **state)
 	assert_true(found);
 	assert_int_equal(p.raw_len, sizeof(tx));
 	assert_string_equal(p.tx_hash, hs);
+	assert_int_equal(p.receipt.seq, 4242);
+	assert_memory_equal(p.receipt.hash, rc.hash, sizeof(rc.hash));
 	assert_int_equal(store_tx_hashes(d, p.id, hashes, 4, &k), 0);
 	assert_int_equal(k, 1);
 	assert_string_equal(hashes[0], hs);
@@ -499,17 +506,128 @@ test_timelock_queue_then_sign(void **state)
 		enum payout_status from[] = { PS_PENDING_APPROVAL, PS_APPROVED,
 		    PS_QUEUED };
 
+		enum store_end_refusal why;
+
 		assert_int_equal(store_end(d, n.request_id, from, 3,
-		    PS_CANCELLED, "CANCELLED", "by alice", &p), STORE_CONFLICT);
+		    PS_CANCELLED, 1, "CANCELLED", "by alice", &why, &p),
+		    STORE_CONFLICT);
+		assert_int_equal(why, STORE_END_STATE);
 		assert_int_equal(p.status, PS_SIGNING);
 		make_new(&n, "tl-cancel", sender, PS_PENDING_APPROVAL, 1, 1);
 		assert_int_equal(store_create(d, &n, &p, &created), 0);
 		assert_int_equal(store_end(d, n.request_id, from, 3,
-		    PS_CANCELLED, "CANCELLED", "by alice", &p), 0);
+		    PS_CANCELLED, 0, "CANCELLED", "by alice", &why, &p), 0);
 		assert_int_equal(p.status, PS_CANCELLED);
-		assert_int_equal(store_end(d, "none", from, 3, PS_CANCELLED,
-		    "C", "r", &p), ERR_NOT_FOUND);
+		assert_int_equal(store_end(d, "none", from, 3, PS_CANCELLED, 0,
+		    "C", "r", &why, &p), ERR_NOT_FOUND);
 	}
+	db_close(d);
+}
+
+/* Claims until one of sender's rows comes (other tests' rows may too). */
+static void
+claim_own(struct db *d, const char *sender, int lease_ms, struct payout *p)
+{
+	for (;;) {
+		assert_int_equal(store_claim(d, "w", lease_ms, p), 0);
+		if (strcmp(p->sender, sender) == 0)
+			return;
+	}
+}
+
+/*
+ * Issue 15: an approver's reject or cancel never ends a payout that
+ * signerd may hold queued, unless signerd has cancelled it; and a worker
+ * whose QUEUE_REQ signerd answered after its lease passed on records what
+ * signerd holds instead of dropping it.
+ */
+static void
+test_end_fenced_by_queue(void **state)
+{
+	static const enum payout_status open[] = { PS_PENDING_APPROVAL,
+	    PS_APPROVED };
+	static const enum payout_status in_signerd[] = { PS_APPROVED,
+	    PS_QUEUED };
+	enum store_end_refusal why;
+	struct payout_new n;
+	struct payout p, w, w2;
+	struct db *d = open_db();
+	char sender[EVM_ADDR_STR];
+	int created;
+
+	(void)state;
+	sender_for(sender, 9);
+	assert_int_equal(store_seed_nonce(d, sender, 1337, 0), 0);
+
+	/* Leased by a worker, not yet sent: BUSY, the worker goes on. */
+	make_new(&n, "fq-busy", sender, PS_APPROVED, 0, 1);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	claim_own(d, sender, 60000, &w);
+	assert_int_equal(w.status, PS_APPROVED);
+	assert_int_equal(w.queue_sent, 0);
+	assert_int_equal(store_end(d, n.request_id, open, 2, PS_REJECTED, 0,
+	    "REJECTED_BY_APPROVER", "no", &why, &p), STORE_CONFLICT);
+	assert_int_equal(why, STORE_END_BUSY);
+	assert_int_equal(p.status, PS_APPROVED);
+	/* Sent: refused as IN_SIGNERD, also once the lease is given up. */
+	assert_int_equal(store_queue_sent(d, &w), 0);
+	assert_int_equal(store_release(d, &w, 0, "signerd down"), 0);
+	assert_int_equal(store_end(d, n.request_id, open, 2, PS_REJECTED, 0,
+	    "REJECTED_BY_APPROVER", "no", &why, &p), STORE_CONFLICT);
+	assert_int_equal(why, STORE_END_IN_SIGNERD);
+	assert_int_equal(p.queue_sent, 1);
+	assert_int_equal(store_end(d, n.request_id, open, 2, PS_CANCELLED, 0,
+	    "CANCELLED_BY_APPROVER", "no", &why, &p), STORE_CONFLICT);
+	assert_int_equal(why, STORE_END_IN_SIGNERD);
+	/* Once signerd cancelled it, the cancel is stored; the worker is out. */
+	claim_own(d, sender, 60000, &w);
+	assert_int_equal(store_end(d, n.request_id, in_signerd, 2,
+	    PS_CANCELLED, 1, "CANCELLED_BY_APPROVER", "by carol", &why, &p), 0);
+	assert_int_equal(p.status, PS_CANCELLED);
+	assert_int_equal(store_queued(d, &w, 1), STORE_CONFLICT);
+	assert_int_equal(store_queued_late(d, &w, 1), STORE_CONFLICT);
+	assert_int_equal(store_release(d, &w, 0, "x"), STORE_CONFLICT);
+
+	/* Not yet leased and never sent: ends here alone. */
+	make_new(&n, "fq-free", sender, PS_APPROVED, 0, 1);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	assert_int_equal(store_end(d, n.request_id, open, 2, PS_REJECTED, 0,
+	    "REJECTED_BY_APPROVER", "no", &why, &p), 0);
+	assert_int_equal(p.status, PS_REJECTED);
+
+	/* signerd refused the queue (it answered): the mark is undone. */
+	make_new(&n, "fq-unsent", sender, PS_APPROVED, 0, 1);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	claim_own(d, sender, 60000, &w);
+	assert_int_equal(store_queue_sent(d, &w), 0);
+	assert_int_equal(store_queue_unsent(d, &w), 0);
+	assert_int_equal(store_release(d, &w, 0, "signerd paused"), 0);
+	assert_int_equal(store_end(d, n.request_id, open, 2, PS_REJECTED, 0,
+	    "REJECTED_BY_APPROVER", "no", &why, &p), 0);
+	/* And a worker whose row was ended first sends nothing. */
+	assert_int_equal(store_queue_sent(d, &w), STORE_CONFLICT);
+
+	/* Queued in signerd after the lease passed on: recorded anyway. */
+	make_new(&n, "fq-late", sender, PS_APPROVED, 0, 1);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	claim_own(d, sender, 1, &w);
+	assert_int_equal(store_queue_sent(d, &w), 0);
+	usleep(20000);		/* the 1 ms lease has expired */
+	claim_own(d, sender, 60000, &w2);
+	assert_true(w2.lease_epoch > w.lease_epoch);
+	assert_int_equal(w2.queue_sent, 1);
+	assert_int_equal(store_queued(d, &w, 1), STORE_CONFLICT);
+	assert_int_equal(store_queued_late(d, &w, 1), 0);
+	assert_int_equal(store_get(d, n.request_id, &p), 0);
+	assert_int_equal(p.status, PS_QUEUED);
+	/* The holder of the new lease finds it done. */
+	assert_int_equal(store_queued(d, &w2, 1), STORE_CONFLICT);
+	assert_int_equal(store_queued_late(d, &w2, 1), STORE_CONFLICT);
+	/* A QUEUED payout is ended only through signerd. */
+	assert_int_equal(store_end(d, n.request_id, in_signerd, 2,
+	    PS_CANCELLED, 0, "CANCELLED_BY_APPROVER", "no", &why, &p),
+	    STORE_CONFLICT);
+	assert_int_equal(why, STORE_END_IN_SIGNERD);
 	db_close(d);
 }
 
@@ -560,7 +678,8 @@ claim_thread(void *arg)
 		hash[1] = (uint8_t)(p.nonce >> 8);
 		hash[2] = (uint8_t)p.nonce;
 		hash[3] = 0x77;
-		if (store_signed(d, &p, tx, sizeof(tx), hash, &fee, &fee) != 0) {
+		if (store_signed(d, &p, tx, sizeof(tx), hash, &fee, &fee,
+		    NULL) != 0) {
 			db_close(d);
 			return (void *)3;
 		}
@@ -618,6 +737,7 @@ main(void)
 		cmocka_unit_test_setup(test_submitted_to_confirmed, setup),
 		cmocka_unit_test_setup(test_timelock_queue_then_sign, setup),
 		cmocka_unit_test_setup(test_concurrent_claims, setup),
+		cmocka_unit_test_setup(test_end_fenced_by_queue, setup),
 	};
 
 	conninfo = getenv("PG_CONNINFO");
