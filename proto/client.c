@@ -1,18 +1,35 @@
 /* client.c: typed signerd calls over an NNG req socket, a context a call. */
 #include "proto/client.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "common/err.h"
 
+/* NNG's redial back-off after a lost connection: first try, longest wait. */
+#define RECONNECT_MIN_MS 50
+#define RECONNECT_MAX_MS 1000
+
 struct prt_client {
 	nng_socket sock;
 	nng_duration timeout;
+	/*
+	 * Connections the socket holds (NNG pipe events): 0 after a lost
+	 * connection means NNG is redialing.  prt_client_close waits for
+	 * that redial to finish, because libnng 1.5 leaks the connection and
+	 * its dialer when a socket is closed while a redial is still in its
+	 * SP handshake (the handshake's last step finds nobody to hand the
+	 * pipe to; fixed upstream in nng fb03061d, after 1.5.2).
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int pipes;
 };
 
 /* Per thread, because calls on one client may run in many threads. */
@@ -57,10 +74,32 @@ note(const char *what, int ret)
 	return ret;
 }
 
+/* Runs in an NNG thread for each connection added or removed. */
+static void
+on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct prt_client *cl = arg;
+
+	pthread_mutex_lock(&cl->mu);
+	/* NNG pairs every ADD_PRE with one REM_POST. */
+	cl->pipes += ev == NNG_PIPE_EV_ADD_PRE ? 1 : -1;
+	pthread_cond_broadcast(&cl->cv);
+	pthread_mutex_unlock(&cl->mu);
+}
+
+static void
+client_free(struct prt_client *cl)
+{
+	pthread_cond_destroy(&cl->cv);
+	pthread_mutex_destroy(&cl->mu);
+	free(cl);
+}
+
 int
 prt_client_open(struct prt_client **c, const char *url, int timeout_ms)
 {
 	struct prt_client *cl;
+	pthread_condattr_t ca;
 	int rv, ret = ERR_IO;
 
 	*c = NULL;
@@ -70,10 +109,21 @@ prt_client_open(struct prt_client **c, const char *url, int timeout_ms)
 	if ((cl = calloc(1, sizeof(*cl))) == NULL)
 		return note("prt_client_open", ERR_NOMEM);
 	cl->timeout = timeout_ms;
+	pthread_mutex_init(&cl->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cl->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((rv = nng_req0_open(&cl->sock)) != 0) {
 		ret = nng_fail("nng_req0_open", rv);
-		free(cl);
+		client_free(cl);
 		return ret;
+	}
+	if ((rv = nng_pipe_notify(cl->sock, NNG_PIPE_EV_ADD_PRE, on_pipe,
+	    cl)) != 0 || (rv = nng_pipe_notify(cl->sock,
+	    NNG_PIPE_EV_REM_POST, on_pipe, cl)) != 0) {
+		ret = nng_fail("nng_pipe_notify", rv);
+		goto out;
 	}
 	/*
 	 * The size limit is enforced by the transport as bytes arrive, so an
@@ -96,8 +146,10 @@ prt_client_open(struct prt_client **c, const char *url, int timeout_ms)
 	 * NNG redials a lost connection on its own; bound the back-off so a
 	 * restarted signerd is reached again within a second.
 	 */
-	if ((rv = nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMINT, 50)) != 0 ||
-	    (rv = nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT, 1000)) != 0) {
+	if ((rv = nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMINT,
+	    RECONNECT_MIN_MS)) != 0 ||
+	    (rv = nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT,
+	    RECONNECT_MAX_MS)) != 0) {
 		ret = nng_fail("NNG_OPT_RECONNMINT/RECONNMAXT", rv);
 		goto out;
 	}
@@ -112,10 +164,36 @@ prt_client_open(struct prt_client **c, const char *url, int timeout_ms)
 	ret = 0;
 out:
 	if (cl != NULL) {
+		/* A synchronous dial that failed leaves no redial behind. */
 		nng_close(cl->sock);
-		free(cl);
+		client_free(cl);
 	}
 	return ret;
+}
+
+/*
+ * After a lost connection, waits until NNG's redial has connected (or,
+ * with nobody listening, for one whole back-off: a refused connect has
+ * no handshake to leak), so that nng_close never meets a handshake in
+ * flight.  A client whose connection is up returns at once.
+ */
+static void
+settle_redial(struct prt_client *c)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += RECONNECT_MAX_MS / 1000;
+	deadline.tv_nsec += (long)(RECONNECT_MAX_MS % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->mu);
+	while (c->pipes <= 0 &&
+	    pthread_cond_timedwait(&c->cv, &c->mu, &deadline) == 0)
+		;
+	pthread_mutex_unlock(&c->mu);
 }
 
 void
@@ -123,8 +201,10 @@ prt_client_close(struct prt_client *c)
 {
 	if (c == NULL)
 		return;
+	settle_redial(c);
+	/* Returns once every connection is gone, REM_POST callbacks run. */
 	nng_close(c->sock);
-	free(c);
+	client_free(c);
 }
 
 /* One request/reply on a fresh context: *rep is the reply message. */

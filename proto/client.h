@@ -21,7 +21,12 @@ struct prt_client;
 int prt_client_open(struct prt_client **c, const char *url, int timeout_ms)
     WARN_UNUSED;
 
-/* Closes the socket; no call may be in progress.  NULL is a no-op. */
+/*
+ * Closes the socket; no call may be in progress.  After a lost connection
+ * it first lets NNG's redial finish (at most about a second, when nobody
+ * answers), because closing during a redial's handshake leaks it in
+ * libnng 1.5.  NULL is a no-op.
+ */
 void prt_client_close(struct prt_client *c);
 
 /*

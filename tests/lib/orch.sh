@@ -228,7 +228,7 @@ setTimeout(finish, +wait);
 # orch_slow_start N FROM PORT: a slow client (node, pid in SLOW_PID)
 # opening N connections to 127.0.0.1:PORT, each sending the start of a
 # request and never its end.  FROM is "one" (all from 127.0.0.1) or
-# "many" (each from its own address in 127.0.1.0/24 and on).  It holds
+# "many" (each from its own address: 127.0.1.1 and on).  It holds
 # them at most 60 s and closes them all when it ends or gets SIGTERM; it
 # writes "open N" to $WORK/slow.open once the N connects finished, and
 # "closed K" to $WORK/slow.closed each time orchestratord closes one (K so
@@ -250,7 +250,7 @@ const settle = () => {
 for (let i = 0; i < +n; i++) {
 	const opts = { host: "127.0.0.1", port: +port };
 	if (from === "many")
-		opts.localAddress = `127.0.${1 + (i >> 8)}.${1 + (i & 255)}`;
+		opts.localAddress = `127.0.${1 + Math.floor(i / 250)}.${1 + i % 250}`;
 	const s = net.connect(opts);
 	let gone = false;
 	const lost = () => {

@@ -29,14 +29,20 @@ enum mode {
 	OVERSIZE,	/* answer with PRT_MAX_MESSAGE + 1 bytes */
 	GARBAGE,	/* answer bytes that are no frame */
 	WRONG_TYPE,	/* answer a STATUS_REP to everything */
-	OTHER_VERSION,	/* answer as a server of version 2 would */
-	OTHER_VERSION_TYPED,	/* a typed reply of version 2 */
+	OTHER_VERSION,	/* answer as a server of the next version would */
+	OTHER_VERSION_TYPED,	/* a typed reply of the next version */
 };
+
+/* A version this client does not speak: the next one. */
+#define OTHER_VERSION_NUMBER (PRT_VERSION + 1)
+
+/* A STATUS_REP blocked reason: opaque to proto/ (policy/'s codes). */
+#define BLOCKED_REASON 21
 
 struct server {
 	nng_socket sock;
 	pthread_t thread;
-	enum mode mode;
+	atomic_int mode;	/* enum mode; a test may change it */
 	atomic_int requests;
 	char dir[64];
 	char path[96];
@@ -87,6 +93,9 @@ h_sign(void *ctx, const uint8_t *req, size_t len, struct prt_writer *rep)
 		p->raw[q->tx_len] = 0x5e;
 		p->raw_len = q->tx_len + 1;
 		hash_of(p->tx_hash, q->request_id);
+		/* The receipt: the journal record that authorized it. */
+		p->receipt_seq = 1000 + (uint64_t)q->tx_len;
+		hash_of(p->receipt_hash, "receipt");
 	}
 	r = prt_encode_sign_rep(rep, &h, p);
 	free(q);
@@ -137,6 +146,9 @@ h_status(void *ctx, const uint8_t *req, size_t len, struct prt_writer *rep)
 	p.head_seq = 42;
 	memset(p.head_hash, 0x22, sizeof(p.head_hash));
 	p.paused = 1;
+	/* Paused: a sign could not succeed now, and says why. */
+	p.can_sign = 0;
+	p.blocked = BLOCKED_REASON;
 	p.nkeys = 1;
 	strcpy(p.keys[0].name, "hot-eth");
 	memset(p.keys[0].address, 0x33, EVM_ADDR_LEN);
@@ -186,7 +198,8 @@ serve_one(const uint8_t *req, size_t len, struct prt_writer *w)
 	if ((r = prt_peek_header(&version, &type, req, len)) != 0)
 		r = error_rep(w, r, "bad frame");
 	else if (version != PRT_VERSION)
-		r = error_rep(w, ERR_BAD_VERSION, "this signer speaks 1");
+		r = error_rep(w, ERR_BAD_VERSION, "this signer speaks another "
+		    "version");
 	else if ((hd = prt_find_handler(handlers, ARRAY_LEN(handlers),
 	    type)) == NULL)
 		r = error_rep(w, ERR_UNSUPPORTED, "unknown type");
@@ -195,13 +208,21 @@ serve_one(const uint8_t *req, size_t len, struct prt_writer *w)
 	SRV_CHECK(r == 0);
 }
 
+/* Rewrites a frame's u16 version (big-endian, after the magic). */
+static void
+set_version(uint8_t *frame, uint16_t version)
+{
+	frame[PRT_MAGIC_LEN] = (uint8_t)(version >> 8);
+	frame[PRT_MAGIC_LEN + 1] = (uint8_t)version;
+}
+
 static void
 answer(struct server *s, const uint8_t *req, size_t len, struct prt_writer *w)
 {
 	struct prt_reply_hdr h;
 	struct prt_status_rep st;
 
-	switch (s->mode) {
+	switch ((enum mode)atomic_load(&s->mode)) {
 	case SERVE:
 		serve_one(req, len, w);
 		break;
@@ -219,16 +240,17 @@ answer(struct server *s, const uint8_t *req, size_t len, struct prt_writer *w)
 		memset(&st, 0, sizeof(st));
 		strcpy(st.version, "x");
 		strcpy(st.policy_id, "p");
+		st.can_sign = 1;
 		prt_reply_hdr_set(&h, 0, "");
 		SRV_CHECK(prt_encode_status_rep(w, &h, &st) == 0);
 		break;
 	case OTHER_VERSION:
-		SRV_CHECK(error_rep(w, ERR_BAD_VERSION, "speaks 2") == 0);
-		w->p[5] = 2;
+		SRV_CHECK(error_rep(w, ERR_BAD_VERSION, "speaks 3") == 0);
+		set_version(w->p, OTHER_VERSION_NUMBER);
 		break;
 	case OTHER_VERSION_TYPED:
 		serve_one(req, len, w);
-		w->p[5] = 2;
+		set_version(w->p, OTHER_VERSION_NUMBER);
 		break;
 	}
 }
@@ -262,7 +284,7 @@ server_start(struct server *s, enum mode mode)
 	const char *tmp = getenv("TMPDIR");
 
 	memset(s, 0, sizeof(*s));
-	s->mode = mode;
+	atomic_init(&s->mode, (int)mode);
 	atomic_init(&s->requests, 0);
 	snprintf(s->dir, sizeof(s->dir), "%s/prt-client-XXXXXX",
 	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
@@ -359,6 +381,10 @@ test_sign(void **state)
 	assert_int_equal(p->raw[100], 0x5e);
 	hash_of(want, "req-1");
 	assert_memory_equal(p->tx_hash, want, PRT_HASH_LEN);
+	/* Protocol 2: the receipt rides along. */
+	assert_int_equal(p->receipt_seq, 1100);
+	hash_of(want, "receipt");
+	assert_memory_equal(p->receipt_hash, want, PRT_HASH_LEN);
 	assert_string_equal(prt_client_last_error(), "");
 
 	/* A refusal is a reply, not a transport error. */
@@ -368,6 +394,7 @@ test_sign(void **state)
 	assert_int_equal(h.result, 7);
 	assert_string_equal(h.message, "over daily limit");
 	assert_int_equal(p->raw_len, 0);
+	assert_int_equal(p->receipt_seq, 0);
 
 	/* A request we would not encode is never sent. */
 	strcpy(q->request_id, "bad id");
@@ -413,6 +440,8 @@ test_exposure_status_policy(void **state)
 	assert_string_equal(st.policy_id, "genesis");
 	assert_int_equal(st.head_seq, 42);
 	assert_int_equal(st.paused, 1);
+	assert_int_equal(st.can_sign, 0);
+	assert_int_equal(st.blocked, BLOCKED_REASON);
 	assert_int_equal(st.nkeys, 1);
 	assert_string_equal(st.keys[0].name, "hot-eth");
 	assert_int_equal(st.keys[0].address[19], 0x33);
@@ -490,6 +519,18 @@ test_oversized_reply(void **state)
 	assert_null(rep);
 	assert_int_equal(replen, 0);
 	assert_int_equal(atomic_load(&s.requests), 2);
+	/*
+	 * The socket redials on its own and stays usable.  This also ends
+	 * the test with both sides' handshakes over: libnng 1.5 leaks a
+	 * connection whose handshake is in flight when its socket closes
+	 * (see proto/client.c; the cause of the 1-in-20 LeakSanitizer report
+	 * of issue 10 item 11).
+	 */
+	atomic_store(&s.mode, SERVE);
+	assert_int_equal(prt_client_status(c, &st, &h), 0);
+	assert_int_equal(h.result, 0);
+	assert_int_equal(st.nkeys, 1);
+	assert_int_equal(atomic_load(&s.requests), 3);
 	prt_client_close(c);
 	server_stop(&s);
 }
@@ -505,7 +546,9 @@ test_oversized_request(void **state)
 
 	big = calloc(1, PRT_MAX_MESSAGE + 1);
 	assert_non_null(big);
-	memcpy(big, "SGNR\x00\x01\x00\x03", PRT_HEADER_LEN);
+	/* A STATUS_REQ header of this version, then padding. */
+	memcpy(big, "SGNR\x00\x00\x00\x03", PRT_HEADER_LEN);
+	set_version(big, PRT_VERSION);
 	server_start(&s, SERVE);
 	assert_int_equal(prt_client_open(&c, s.url, 3000), 0);
 	assert_int_equal(prt_client_call(c, big, PRT_MAX_MESSAGE + 1, &rep,
@@ -576,7 +619,7 @@ test_error_rep_from_other_version(void **state)
 	strcpy(eq.asset, "ETH");
 	assert_int_equal(prt_client_exposure(c, &eq, &ep, &h), 0);
 	assert_int_equal(h.result, ERR_BAD_VERSION);
-	assert_string_equal(h.message, "speaks 2");
+	assert_string_equal(h.message, "speaks 3");
 	assert_string_equal(ep.asset, "");
 	prt_client_close(c);
 	server_stop(&s);
@@ -591,7 +634,7 @@ test_raw_call_malformed_frames(void **state)
 	struct prt_writer w;
 	struct server s;
 	uint16_t version;
-	uint8_t *rep;
+	uint8_t frame[PRT_HEADER_LEN], *rep;
 	size_t replen;
 
 	server_start(&s, SERVE);
@@ -603,14 +646,27 @@ test_raw_call_malformed_frames(void **state)
 	assert_int_equal(h.result, ERR_TRUNCATED);
 	free(rep);
 
-	assert_int_equal(prt_client_call(c,
-	    (const uint8_t *)"SGNR\x00\x02\x00\x03", 8, &rep, &replen), 0);
+	/* Other versions, older and newer: a STATUS_REQ header each. */
+	memcpy(frame, "SGNR\x00\x00\x00\x03", PRT_HEADER_LEN);
+	set_version(frame, PRT_VERSION - 1);
+	assert_int_equal(prt_client_call(c, frame, PRT_HEADER_LEN, &rep,
+	    &replen), 0);
+	assert_int_equal(prt_decode_error_rep(&h, &version, rep, replen), 0);
+	assert_int_equal(h.result, ERR_BAD_VERSION);
+	assert_int_equal(version, PRT_VERSION);
+	free(rep);
+	set_version(frame, OTHER_VERSION_NUMBER);
+	assert_int_equal(prt_client_call(c, frame, PRT_HEADER_LEN, &rep,
+	    &replen), 0);
 	assert_int_equal(prt_decode_error_rep(&h, &version, rep, replen), 0);
 	assert_int_equal(h.result, ERR_BAD_VERSION);
 	free(rep);
 
-	assert_int_equal(prt_client_call(c,
-	    (const uint8_t *)"SGNR\x00\x01\x00\x05", 8, &rep, &replen), 0);
+	/* This version, a type nobody defined. */
+	memcpy(frame, "SGNR\x00\x00\x00\x7f", PRT_HEADER_LEN);
+	set_version(frame, PRT_VERSION);
+	assert_int_equal(prt_client_call(c, frame, PRT_HEADER_LEN, &rep,
+	    &replen), 0);
 	assert_int_equal(prt_decode_error_rep(&h, &version, rep, replen), 0);
 	assert_int_equal(h.result, ERR_UNSUPPORTED);
 	free(rep);

@@ -1,0 +1,288 @@
+/*
+ * decide.c: the sign path's decision, apart from the HSM and the journal
+ * (invariants 2-5, 9): what the request id already is, the pause, every
+ * policy rule, approvals, the timelock queue, nonces and today's exposure,
+ * and the reservation that holds the decision until the signature is
+ * durable.  tests/signerd/test_sign.c drives it without an HSM.
+ */
+#include "signerd/sign.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+/* What the request id tells us before any rule is applied. */
+enum kind {
+	K_NEW,		/* never seen: the full path */
+	K_SAME,		/* signed with this very content: hand it back */
+	K_BUSY,		/* being signed or bumped right now */
+	K_OTHER,	/* signed with other content: a fee bump, or a conflict */
+	K_PAUSED,	/* every signature is refused */
+};
+
+/* Under the state lock: the pause, then what the request id already is. */
+static enum kind
+classify(struct sd_ctx *sd, struct sd_sign_job *job)
+{
+	const struct sd_request *prev;
+
+	sd_pause_get(sd_state_pause(sd->state), &job->pause);
+	if (job->pause.paused)
+		return K_PAUSED;
+	if ((prev = sd_state_find(sd->state, job->p.req.request_id)) == NULL)
+		return K_NEW;
+	if (prev->status == SD_REQ_SIGNED &&
+	    memcmp(prev->content, job->p.content, 32) == 0) {
+		/* Same request, same content: the same signature, counted
+		 * once (invariant 5). */
+		memcpy(job->raw, prev->raw, prev->raw_len);
+		job->raw_len = prev->raw_len;
+		memcpy(job->tx_hash, prev->tx_hash, 32);
+		job->receipt_seq = prev->receipt_seq;
+		memcpy(job->receipt_hash, prev->receipt_hash, 32);
+		return K_SAME;
+	}
+	if (prev->status != SD_REQ_SIGNED || prev->bumping)
+		return K_BUSY;
+	memcpy(job->prev_content, prev->content, 32);
+	memcpy(job->prev_hash, prev->tx_hash, 32);
+	memcpy(job->prev_raw, prev->raw, prev->raw_len);
+	job->prev_raw_len = prev->raw_len;
+	job->day = prev->day;
+	return K_OTHER;
+}
+
+void
+sd_paused_detail(char *detail, size_t cap, const struct sd_pause_state *s)
+{
+	snprintf(detail, cap, "signerd is paused (pause %s%s%s); m of the "
+	    "governance set must unpause it", s->id, s->by[0] ? " by " : "",
+	    s->by);
+}
+
+/*
+ * The request id signed another transaction: a fee bump of it, or a
+ * conflict (invariant 5).  Exposure is not counted again.
+ */
+static enum pol_reason
+sign_bump(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
+{
+	enum pol_reason why;
+	int r;
+
+	if (evm_tx_decode(&job->prev_tx, job->prev_raw, job->prev_raw_len) !=
+	    0) {
+		snprintf(detail, cap, "the stored transaction does not decode");
+		return POL_INTERNAL;
+	}
+	switch (sd_bump_classify(&job->prev_tx, &job->p.tx, detail, cap)) {
+	case SD_BUMP_OK:
+		break;
+	case SD_BUMP_FEES_NOT_HIGHER:
+		return POL_FEE_BUMP_INVALID;
+	default:
+		return POL_REQUEST_ID_CONFLICT;
+	}
+	why = sd_payout_check_rules(sd, &job->p, detail, cap);
+	if (why == POL_FEE_CAP_MAX_FEE || why == POL_FEE_CAP_PRIORITY_FEE ||
+	    why == POL_FEE_CAP_GAS_LIMIT) {
+		snprintf(detail, cap, "the bumped fees break the fee caps: %s",
+		    pol_reason_text(why));
+		return POL_FEE_BUMP_INVALID;
+	}
+	if (why != POL_OK)
+		return why;
+
+	sd_state_lock(sd->state);
+	sd_pause_get(sd_state_pause(sd->state), &job->pause);
+	r = job->pause.paused ? 1 : sd_state_bump_begin(sd->state,
+	    job->p.req.request_id, job->prev_content);
+	sd_state_exposure(sd->state, &job->exposure_after,
+	    job->p.intent.asset_name, job->day);
+	sd_state_unlock(sd->state);
+	if (r == 1) {
+		sd_paused_detail(detail, cap, &job->pause);
+		return POL_PAUSED;
+	}
+	if (r != 0) {
+		snprintf(detail, cap, "request id is being re-signed right "
+		    "now; retry");
+		return POL_REQUEST_ID_CONFLICT;
+	}
+	job->bump = 1;
+	return POL_OK;
+}
+
+/*
+ * Under the state lock, right before reserving: what may have changed
+ * since the checks outside it (a pause, a cancel, a nonce or the last of
+ * the daily limit taken by a concurrent request).
+ */
+static enum pol_reason
+check_and_reserve(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
+    size_t cap)
+{
+	const struct sd_queued *q;
+	const char *owner;
+	enum pol_reason why;
+	u256 exposure;
+	int r;
+
+	sd_pause_get(sd_state_pause(sd->state), &job->pause);
+	if (job->pause.paused) {
+		sd_paused_detail(detail, cap, &job->pause);
+		return POL_PAUSED;
+	}
+	q = sd_queue_find(sd_state_queue(sd->state), job->p.req.request_id);
+	if (q != NULL && sd_queue_expired(q, job->now))
+		q = NULL;
+	if (job->queued && (q == NULL || q->status != SD_Q_QUEUED)) {
+		snprintf(detail, cap, "request %s was cancelled while queued",
+		    job->p.req.request_id);
+		return POL_TIMELOCK_CANCELLED;
+	}
+	/* Queued by a concurrent request since we looked: decide again. */
+	if (!job->queued && q != NULL) {
+		snprintf(detail, cap, "request id is being queued right now; "
+		    "retry");
+		return POL_REQUEST_ID_CONFLICT;
+	}
+	/* invariant 5: one payout per (key, chain, nonce). */
+	if ((owner = sd_state_nonce_owner(sd->state, &job->p.ref)) != NULL &&
+	    strcmp(owner, job->p.req.request_id) != 0) {
+		snprintf(detail, cap, "key %s already signed nonce %" PRIu64
+		    " on chain %" PRIu64 " for request %.64s",
+		    sd->keys[job->p.key].name, job->p.ref.nonce,
+		    job->p.ref.chain_id, owner);
+		return POL_NONCE_REUSED;
+	}
+	/* invariant 2: the day's exposure includes requests in flight. */
+	sd_state_exposure(sd->state, &exposure, job->p.intent.asset_name,
+	    job->day);
+	why = pol_check_sign(sd->policy, 0, &job->p.intent, &job->p.stated,
+	    &exposure, &job->exposure_after);
+	if (why != POL_OK) {
+		snprintf(detail, cap, "%s", pol_reason_text(why));
+		return why;
+	}
+	r = sd_state_begin(sd->state, job->p.req.request_id, job->p.content,
+	    job->p.intent.asset_name, job->day, &job->p.intent.amount,
+	    &job->p.ref);
+	if (r == ERR_EXISTS) {
+		snprintf(detail, cap, "request id is being signed right now; "
+		    "retry");
+		return POL_REQUEST_ID_CONFLICT;
+	}
+	if (r != 0) {
+		snprintf(detail, cap, "exposure reservation failed: %s",
+		    err_str(r));
+		return POL_INTERNAL;
+	}
+	return POL_OK;
+}
+
+/* A request id never signed: every rule, then reserve. */
+static enum pol_reason
+sign_new(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
+{
+	const struct sd_queued *q;
+	enum pol_reason why;
+	int64_t remaining;
+	int have_q = 0;
+
+	if ((why = sd_payout_check_rules(sd, &job->p, detail, cap)) != POL_OK)
+		return why;
+
+	sd_state_lock(sd->state);
+	if ((q = sd_queue_find(sd_state_queue(sd->state),
+	    job->p.req.request_id)) != NULL && !sd_queue_expired(q, job->now)) {
+		job->q = *q;
+		have_q = 1;
+	}
+	sd_state_unlock(sd->state);
+	if (have_q) {
+		/* A queued id is bound to what was queued, cancelled or not. */
+		if (job->q.status == SD_Q_CANCELLED) {
+			snprintf(detail, cap, "request %s was cancelled while "
+			    "queued", job->p.req.request_id);
+			return POL_TIMELOCK_CANCELLED;
+		}
+		if (job->q.status == SD_Q_PENDING) {
+			snprintf(detail, cap, "request id is being queued "
+			    "right now; retry");
+			return POL_REQUEST_ID_CONFLICT;
+		}
+		if (memcmp(job->q.intent, job->p.intent_hash, 32) != 0) {
+			snprintf(detail, cap, "request id was queued for a "
+			    "different payout (asset, chain, recipient or "
+			    "amount)");
+			return POL_REQUEST_ID_CONFLICT;
+		}
+		job->queued = 1;
+	}
+	/*
+	 * Invariant 4: M approvals over exactly this intent.  A queued
+	 * payout's approvals were checked and journaled when it was queued
+	 * (before a delay they may not outlive); the entry binds the intent.
+	 */
+	if (job->p.needs_approval && !job->queued) {
+		why = sd_payout_check_approvals(sd, &job->p, job->now, detail,
+		    cap);
+		if (why != POL_OK)
+			return why;
+		job->approvals_used = 1;
+	}
+	if (job->p.needs_timelock || have_q) {
+		why = sd_timelock_check(have_q ? &job->q : NULL, job->now,
+		    &remaining);
+		if (why == POL_TIMELOCK_PENDING)
+			snprintf(detail, cap, "%" PRId64 " s remaining: "
+			    "signable from %" PRId64 " (unix)", remaining,
+			    job->q.earliest);
+		else if (why == POL_TIMELOCK_NOT_QUEUED)
+			snprintf(detail, cap, "above the timelock threshold: "
+			    "queue it first (QUEUE_REQ) and sign after the "
+			    "delay");
+		if (why != POL_OK)
+			return why;
+	}
+
+	sd_state_lock(sd->state);
+	why = check_and_reserve(sd, job, detail, cap);
+	sd_state_unlock(sd->state);
+	if (why != POL_OK)
+		return why;
+	return POL_OK;
+}
+
+enum pol_reason
+sd_sign_decide(struct sd_ctx *sd, struct sd_sign_job *job, int *repeat,
+    char *detail, size_t cap)
+{
+	enum kind kind;
+
+	*repeat = 0;
+	job->day = pol_utc_day(job->now);
+	sd_state_lock(sd->state);
+	kind = classify(sd, job);
+	sd_state_unlock(sd->state);
+	switch (kind) {
+	case K_PAUSED:
+		sd_paused_detail(detail, cap, &job->pause);
+		return POL_PAUSED;
+	case K_SAME:
+		*repeat = 1;
+		return POL_OK;
+	case K_BUSY:
+		snprintf(detail, cap, "request id is being signed right now; "
+		    "retry");
+		return POL_REQUEST_ID_CONFLICT;
+	case K_OTHER:
+		return sign_bump(sd, job, detail, cap);
+	default:
+		return sign_new(sd, job, detail, cap);
+	}
+}

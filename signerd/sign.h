@@ -1,0 +1,51 @@
+/* sign.h: the sign path's job and its decision (decide.c), for sign.c and tests. */
+#ifndef SIGNERD_SIGN_H
+#define SIGNERD_SIGN_H
+
+#include <stdint.h>
+
+#include "signerd/payout.h"
+#include "signerd/signerd.h"
+
+struct sd_sign_job {
+	struct sd_payout p;
+	int64_t now;		/* sd_now() when the request was decided */
+	int64_t day;
+	u256 exposure_after;
+	int queued;		/* authorized by its queue entry */
+	struct sd_queued q;	/* that entry, copied */
+	int approvals_used;	/* its approvals were checked: journal them */
+	struct sd_pause_state pause;
+	/* K_OTHER: the transaction signed before, for a fee bump. */
+	uint8_t prev_content[32];
+	uint8_t prev_hash[32];
+	uint8_t prev_raw[SD_RAW_TX_MAX];
+	size_t prev_raw_len;
+	struct evm_tx prev_tx;
+	int bump;
+	/* The result. */
+	uint8_t raw[PRT_TX_MAX];
+	size_t raw_len;
+	uint8_t tx_hash[32];
+	/* The receipt: the record that authorized it (seq and hash). */
+	uint64_t receipt_seq;
+	uint8_t receipt_hash[32];
+};
+
+/*
+ * The decision on a decoded sign request (job->p from sd_payout_decode,
+ * job->now from sd_now): POL_OK with *repeat 1 when the same request was
+ * signed before (job->raw, tx_hash and the receipt are the stored ones,
+ * nothing reserved); POL_OK with *repeat 0 when the request may be signed
+ * (exposure, nonce and id reserved, or job->bump set and the bump begun:
+ * the caller signs, commits, and on failure gives it back); else the
+ * refusal, with a sentence in detail (cap bytes) and nothing reserved.
+ */
+enum pol_reason sd_sign_decide(struct sd_ctx *sd, struct sd_sign_job *job,
+    int *repeat, char *detail, size_t cap);
+
+/* "signerd is paused (pause P by A); ..." into detail. */
+void sd_paused_detail(char *detail, size_t cap,
+    const struct sd_pause_state *s);
+
+#endif

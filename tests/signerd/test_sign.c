@@ -1,0 +1,287 @@
+/* test_sign.c: the sign path's decision (signerd/decide.c), without an HSM or a journal. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "evm/addr.h"
+#include "evm/tx.h"
+#include "signerd/sign.h"
+#include "tests/policy/fixture.h"
+
+#define GWEI 1000000000ull
+#define ETHER "1000000000000000000"
+
+static struct sd_ctx *
+ctx_new(void)
+{
+	struct sd_ctx *sd = calloc(1, sizeof(*sd));
+	char err[256];
+
+	assert_non_null(sd);
+	sd->policy = fx_policy();
+	assert_int_equal(sd_approvers_new(&sd->approvers, sd->policy, err,
+	    sizeof(err)), 0);
+	assert_int_equal(sd_state_new(&sd->state, 0), 0);
+	snprintf(sd->keys[0].name, sizeof(sd->keys[0].name), "payout");
+	memset(sd->keys[0].address, 0x11, 20);
+	snprintf(sd->keys[1].name, sizeof(sd->keys[1].name), "big");
+	memset(sd->keys[1].address, 0x22, 20);
+	sd->nkeys = 2;
+	return sd;
+}
+
+static void
+ctx_free(struct sd_ctx *sd)
+{
+	sd_state_free(sd->state);
+	sd_approvers_free(sd->approvers);
+	pol_free(sd->policy);
+	free(sd);
+}
+
+/*
+ * A native ETH payout of amount (decimal) to ACCT1 with nonce and fees,
+ * decoded as signerd decodes a request.  Returns the decode reason.
+ */
+static enum pol_reason
+payout(struct sd_ctx *sd, struct sd_sign_job *job, const char *id,
+    const char *amount, uint64_t nonce, uint64_t max_fee_gwei)
+{
+	struct prt_writer w;
+	struct evm_tx tx;
+	char detail[200];
+
+	memset(job, 0, sizeof(*job));
+	memset(&tx, 0, sizeof(tx));
+	tx.chain_id = 1337;
+	tx.nonce = nonce;
+	u256_from_u64(&tx.max_priority_fee_per_gas, max_fee_gwei * GWEI / 50);
+	u256_from_u64(&tx.max_fee_per_gas, max_fee_gwei * GWEI);
+	tx.gas_limit = 21000;
+	tx.has_to = 1;
+	assert_int_equal(evm_addr_from_str(tx.to, ACCT1, 1), 0);
+	assert_int_equal(u256_from_dec(&tx.value, amount), 0);
+	prt_writer_init(&w, PRT_TX_MAX);
+	assert_int_equal(evm_tx_encode(&w, &tx), 0);
+	memcpy(job->p.req.tx, w.p, w.len);
+	job->p.req.tx_len = w.len;
+	prt_writer_free(&w);
+	snprintf(job->p.req.request_id, sizeof(job->p.req.request_id), "%s",
+	    id);
+	snprintf(job->p.req.asset, sizeof(job->p.req.asset), "ETH");
+	job->p.req.chain_id = 1337;
+	memcpy(job->p.req.to, tx.to, 20);
+	job->p.req.amount = tx.value;
+	job->now = 1800000000;
+	return sd_payout_prepare(sd, &job->p, detail, sizeof(detail));
+}
+
+/* Decides; a "yes" is committed as signed (raw stands in for the tx). */
+static enum pol_reason
+decide(struct sd_ctx *sd, struct sd_sign_job *job, int *repeat, int commit)
+{
+	static const uint8_t hash[32] = { 9 };
+	char detail[240];
+	enum pol_reason why;
+
+	why = sd_sign_decide(sd, job, repeat, detail, sizeof(detail));
+	if (why == POL_OK && !*repeat && commit) {
+		sd_state_lock(sd->state);
+		if (job->bump)
+			assert_int_equal(sd_state_bump_commit(sd->state,
+			    job->p.req.request_id, job->p.content, hash,
+			    job->p.req.tx, job->p.req.tx_len), 0);
+		else
+			assert_int_equal(sd_state_commit(sd->state,
+			    job->p.req.request_id, hash, job->p.req.tx,
+			    job->p.req.tx_len), 0);
+		sd_state_unlock(sd->state);
+	}
+	return why;
+}
+
+static void
+test_new_then_repeat(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	assert_int_equal(payout(sd, &job, "p1", "1000", 1, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 1), POL_OK);
+	assert_false(repeat);
+	/* invariant 5: the same request again is the same signature. */
+	assert_int_equal(payout(sd, &job, "p1", "1000", 1, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_OK);
+	assert_true(repeat);
+	ctx_free(sd);
+}
+
+static void
+test_in_flight_and_nonce(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	assert_int_equal(payout(sd, &job, "a", "1000", 5, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_OK);	/* in flight */
+	assert_int_equal(payout(sd, &job, "a", "1000", 5, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0),
+	    POL_REQUEST_ID_CONFLICT);
+	/* invariant 5: one payout per (key, chain, nonce), in flight too. */
+	assert_int_equal(payout(sd, &job, "b", "1000", 5, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_NONCE_REUSED);
+	ctx_free(sd);
+}
+
+static void
+test_daily_limit_counts_in_flight(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat, i;
+	char id[16];
+
+	/* 5 ETH a day, 0.9 ETH each (below the approval threshold). */
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "d%d", i);
+		assert_int_equal(payout(sd, &job, id, "900000000000000000",
+		    (uint64_t)i, 100), POL_OK);
+		assert_int_equal(decide(sd, &job, &repeat, i % 2), POL_OK);
+	}
+	/* invariant 2: 5.4 > 5 even though only some are durable. */
+	assert_int_equal(payout(sd, &job, "d5", "900000000000000000", 5, 100),
+	    POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_DAILY_LIMIT);
+	/* The next day has its own limit. */
+	assert_int_equal(payout(sd, &job, "d5", "900000000000000000", 5, 100),
+	    POL_OK);
+	job.now += 86400;
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_OK);
+	ctx_free(sd);
+}
+
+static void
+test_pause_refuses_everything(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	assert_int_equal(payout(sd, &job, "s", "1000", 1, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 1), POL_OK);
+	sd_state_lock(sd->state);
+	assert_int_equal(sd_pause_set(sd_state_pause(sd->state), "inc-1",
+	    "alice"), 0);
+	sd_state_unlock(sd->state);
+	assert_int_equal(payout(sd, &job, "t", "1000", 2, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_PAUSED);
+	/* D18: not even the repeat of a signed request leaves. */
+	assert_int_equal(payout(sd, &job, "s", "1000", 1, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_PAUSED);
+	ctx_free(sd);
+}
+
+static void
+test_thresholds(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	/* invariant 4: above 1 ETH needs 2 approvals; above 1.5 a queue. */
+	assert_int_equal(payout(sd, &job, "m", "1200000000000000000", 1, 100),
+	    POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_APPROVALS_MISSING);
+	assert_int_equal(payout(sd, &job, "q", "1600000000000000000", 1, 100),
+	    POL_OK);
+	assert_int_not_equal(decide(sd, &job, &repeat, 0), POL_OK);
+	/* Nothing was reserved by a refusal. */
+	assert_null(sd_state_find(sd->state, "m"));
+	assert_null(sd_state_find(sd->state, "q"));
+	ctx_free(sd);
+}
+
+static void
+test_queued_payout_waits_its_delay(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	assert_int_equal(payout(sd, &job, "tl", "1600000000000000000", 1,
+	    100), POL_OK);
+	sd_state_lock(sd->state);
+	assert_int_equal(sd_queue_begin(sd_state_queue(sd->state), "tl",
+	    job.p.intent_hash, job.now - 10, job.now + 20), 0);
+	assert_int_equal(sd_queue_commit(sd_state_queue(sd->state), "tl"), 0);
+	sd_state_unlock(sd->state);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_TIMELOCK_PENDING);
+	assert_int_equal(payout(sd, &job, "tl", "1600000000000000000", 1,
+	    100), POL_OK);
+	job.now += 20;
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_OK);
+	assert_true(job.queued);
+	/* A queued id is bound to what was queued. */
+	assert_int_equal(payout(sd, &job, "tl", "1700000000000000000", 2,
+	    100), POL_OK);
+	job.now += 20;
+	assert_int_not_equal(decide(sd, &job, &repeat, 0), POL_OK);
+	ctx_free(sd);
+}
+
+static void
+test_fee_bump(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	assert_int_equal(payout(sd, &job, "f", "1000", 7, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 1), POL_OK);
+	/* invariant 5: the one re-sign, fees up, within the caps. */
+	assert_int_equal(payout(sd, &job, "f", "1000", 7, 90), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_FEE_BUMP_INVALID);
+	assert_int_equal(payout(sd, &job, "f", "1000", 7, 300), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_FEE_BUMP_INVALID);
+	assert_int_equal(payout(sd, &job, "f", "2000", 7, 150), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_REQUEST_ID_CONFLICT);
+	assert_int_equal(payout(sd, &job, "f", "1000", 7, 150), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_OK);
+	assert_true(job.bump);
+	ctx_free(sd);
+}
+
+static void
+test_intent_mismatch(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	assert_int_equal(payout(sd, &job, "x", "1000", 1, 100), POL_OK);
+	u256_from_u64(&job.p.stated.amount, 999);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_INTENT_MISMATCH);
+	ctx_free(sd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_then_repeat),
+		cmocka_unit_test(test_in_flight_and_nonce),
+		cmocka_unit_test(test_daily_limit_counts_in_flight),
+		cmocka_unit_test(test_pause_refuses_everything),
+		cmocka_unit_test(test_thresholds),
+		cmocka_unit_test(test_queued_payout_waits_its_delay),
+		cmocka_unit_test(test_fee_bump),
+		cmocka_unit_test(test_intent_mismatch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
