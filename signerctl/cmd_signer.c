@@ -484,6 +484,13 @@ cmd_status(int argc, char **argv)
 		    rep->keys[i].name, "address", addr));
 	}
 	json_object_set_new(out, "keys", keys);
+	/* Whether a sign could succeed now, and the first reason not. */
+	json_object_set_new(out, "can_sign", json_boolean(rep->can_sign));
+	if (!rep->can_sign) {
+		json_object_set_new(out, "blocked",
+		    json_string(pol_reason_name(rep->blocked)));
+		json_object_set_new(out, "why", json_string(hdr.message));
+	}
 	/* When paused, the reply names the pause: unpausing names it too. */
 	if (rep->paused)
 		json_object_set_new(out, "pause", json_string(hdr.message));
@@ -492,12 +499,14 @@ cmd_status(int argc, char **argv)
 		printf("\n");
 	} else {
 		printf("version       %s\npolicy        %s\npolicy hash   %s\n"
-		    "journal head  %llu %s\npaused        %s\nkeys:\n",
+		    "journal head  %llu %s\npaused        %s\n",
 		    rep->version, rep->policy_id, phash,
 		    (unsigned long long)rep->head_seq, head,
 		    rep->paused ? "YES: every payout is refused" : "no");
 		if (rep->paused)
 			printf("              %s\n", hdr.message);
+		printf("can sign      %s\nkeys:\n", rep->can_sign ? "yes" :
+		    hdr.message);
 		for (i = 0; i < rep->nkeys; i++) {
 			evm_addr_to_str(addr, rep->keys[i].address);
 			printf("  %-16s %s\n", rep->keys[i].name, addr);

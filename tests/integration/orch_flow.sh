@@ -5,7 +5,9 @@
 # chain; 2-of-N approvals; a timelocked payout that waits its delay; one
 # cancelled while queued; a signerd refusal (daily limit) ending FAILED
 # with its reason, and the next payout reusing its nonce; an on-chain
-# revert ending FAILED.
+# revert ending FAILED.  Every signed payout shows signerd's receipt (the
+# seq and SHA-256 of the journal record that authorized it), and the
+# receipts exported as docs/api.md says verify against the journal.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -48,6 +50,15 @@ h=$(field f1 .tx_hash)
 rc=$(rpc eth_getTransactionReceipt "[\"$h\"]")
 check "its tx is on chain, from the HSM key" [ "$(jq -r .from <<<"$rc")" = "${PAYOUT_ADDR,,}" ]
 check "confirmations recorded" [ "$(field f1 .confirmations)" -ge 1 ]
+rc=$(field f1 '.receipt.seq + " " + .receipt.hash')
+rseq=${rc%% *}
+rhash=${rc#* }
+check "f1 shows signerd's receipt: seq a decimal string, hash 64 lowercase hex ($rc)" \
+	[[ "$rseq" =~ ^[1-9][0-9]*$ && "$rhash" =~ ^[0-9a-f]{64}$ ]]
+line=$(grep -h "^{\"prev\":\"[0-9a-f]*\",\"seq\":$rseq," "$SD_JOURNAL"/seg-*.jsonl)
+check "the receipt's seq is f1's signed record in signerd's journal" \
+	[ "$(jq -r '.type + " " + .request_id' <<<"$line")" = "signed f1" ]
+check "and its hash is that record's SHA-256" [ "$(printf '%s' "$line" | sha256sum | cut -d' ' -f1)" = "$rhash" ]
 create f2 TUSD "$R" 500 >/dev/null
 check "ERC-20 payout CONFIRMED" wait_status f2 CONFIRMED 60
 check "recipient holds 500 TUSD" [ "$(erc20_balance "$R")" = 500 ]
@@ -126,8 +137,28 @@ check "nonces distinct and contiguous from 0" \
 ex=$(api GET "/v1/exposure?asset=TUSD" "" "$TOK_VIEW")
 check "signerd's TUSD exposure is 5000 of 5000" [ "$(jq -r '.signed_total + "/" + .limit' <<<"$ex")" = "5000/5000" ]
 
+# --- receipts, as an auditor exports them (docs/api.md) ---------------------------------------------
+after=""
+: >"$WORK/receipts.txt"
+while :; do
+	page=$(api GET "/v1/payouts?first=2${after:+&after=$after}" "" "$TOK_VIEW")
+	jq -r '.payouts[] | select(.receipt != null) | "\(.receipt.seq) \(.receipt.hash)"' <<<"$page" >>"$WORK/receipts.txt"
+	after=$(jq -r '.next // empty' <<<"$page")
+	[ -n "$after" ] || break
+done
+n_signed=$(pgsql "SELECT count(*) FROM payouts WHERE tx_hash IS NOT NULL")
+check "one receipt line per signed payout ($(wc -l <"$WORK/receipts.txt") of $n_signed)" \
+	[ "$(wc -l <"$WORK/receipts.txt")" = "$n_signed" ] && [ "$n_signed" -ge 8 ]
+check "every signed version in payout_txs has its receipt" \
+	[ "$(pgsql "SELECT count(*) FROM payout_txs WHERE receipt_seq IS NULL")" = 0 ]
+
 # --- shutdown and the log --------------------------------------------------------------------------
 check "SIGTERM: orchestratord exits 0" orch_stop 1
 check "signerd stops cleanly" signerd_stop
 check "the signer's journal verifies" "$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pubkey "$AUDIT_PEM"
+check "and holds every exported receipt" "$SIGNERCTL" audit verify --journal "$SD_JOURNAL" \
+	--pubkey "$AUDIT_PEM" --receipts "$WORK/receipts.txt"
+sed -i '1s/^\([0-9]*\) ./\1 0/' "$WORK/receipts.txt"
+fails "a receipt whose hash is not the record's is refused" "$SIGNERCTL" audit verify \
+	--journal "$SD_JOURNAL" --pubkey "$AUDIT_PEM" --receipts "$WORK/receipts.txt"
 tap_done

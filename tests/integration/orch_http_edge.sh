@@ -33,8 +33,10 @@ P=${ORCH_PORT[1]}
 
 # timed CURL-ARGS...: one request; prints "<status> <seconds>".
 timed() {
-	curl -sS --noproxy '*' -o /dev/null -w '%{http_code} %{time_total}\n' "$@" 2>/dev/null ||
-		echo "000 -"
+	local out
+	out=$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code} %{time_total}' "$@" 2>/dev/null)
+	[ "${out%% *}" = 000 ] && out="000 -"
+	echo "${out:-000 -}"
 }
 # under SECONDS "STATUS SECS": the status is 200 and SECS below SECONDS.
 under() {
