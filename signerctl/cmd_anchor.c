@@ -45,26 +45,6 @@ label_of(const struct ctl_opts *o)
 }
 
 /* Opens the token and logs in (the anchor is private); prints failures. */
-static int
-open_token(struct hsm **h, const struct ctl_opts *o)
-{
-	int r;
-
-	if ((r = hsm_open(h, o->module, o->token, 1)) != 0) {
-		r = ctl_fail("opening the token", r);
-		goto out;
-	}
-	if ((r = hsm_login(*h, o->pin_file, o->pin_env)) != 0) {
-		r = ctl_fail("logging in to the token", r);
-		hsm_close(*h);
-		*h = NULL;
-		goto out;
-	}
-	r = CTL_EXIT_OK;
-out:
-	return r;
-}
-
 /*
  * Reads and parses the anchor.  0 with a->present 0 or 1; otherwise the
  * ERR_* (ERR_EXISTS for several objects, ERR_MALFORMED or ERR_BAD_VERSION
@@ -136,7 +116,7 @@ anchor_show(const struct ctl_cmd *c, const struct ctl_opts *o)
 	struct anchor a;
 	int r;
 
-	if ((r = open_token(&h, o)) != CTL_EXIT_OK)
+	if ((r = ctl_open_token(&h, o, o->token)) != CTL_EXIT_OK)
 		goto out;
 	if ((r = anchor_get(h, &a, label_of(o))) != 0) {
 		r = anchor_fail(r, label_of(o));
@@ -194,7 +174,7 @@ anchor_reset_run(const struct ctl_cmd *c, const struct ctl_opts *o, int yes)
 	struct anchor a;
 	int r, got;
 
-	if ((r = open_token(&h, o)) != CTL_EXIT_OK)
+	if ((r = ctl_open_token(&h, o, o->token)) != CTL_EXIT_OK)
 		goto out;
 	if (!yes) {
 		r = reset_dry_run(c, o, h);

@@ -7,26 +7,6 @@
 #include "signerctl/ctl.h"
 
 /* Opens the token the URI names and logs in; prints the failure itself. */
-static int
-open_token(struct hsm **h, const struct ctl_opts *o, const char *uri)
-{
-	int r;
-
-	if ((r = hsm_open(h, o->module, uri, 1)) != 0) {
-		r = ctl_fail("opening the token", r);
-		goto out;
-	}
-	if ((r = hsm_login(*h, o->pin_file, o->pin_env)) != 0) {
-		r = ctl_fail("logging in to the token", r);
-		hsm_close(*h);
-		*h = NULL;
-		goto out;
-	}
-	r = CTL_EXIT_OK;
-out:
-	return r;
-}
-
 int
 ctl_key_generate(const struct ctl_cmd *c, const struct ctl_opts *o)
 {
@@ -41,7 +21,7 @@ ctl_key_generate(const struct ctl_cmd *c, const struct ctl_opts *o)
 		type = HSM_KEY_P256;
 	else
 		return ctl_usage(c, "--type is secp256k1 or p256");
-	if ((r = open_token(&h, o, o->token)) != CTL_EXIT_OK)
+	if ((r = ctl_open_token(&h, o, o->token)) != CTL_EXIT_OK)
 		goto out;
 	if ((r = hsm_key_generate(h, &k, o->label, type)) != 0) {
 		r = ctl_fail("generating the key", r);
@@ -68,7 +48,7 @@ ctl_key_list(const struct ctl_cmd *c, const struct ctl_opts *o)
 	size_t n = 0, i;
 	int r;
 
-	if ((r = open_token(&h, o, o->token)) != CTL_EXIT_OK)
+	if ((r = ctl_open_token(&h, o, o->token)) != CTL_EXIT_OK)
 		goto out;
 	if ((r = hsm_key_list(h, &keys, &n)) != 0) {
 		r = ctl_fail("listing keys", r);
@@ -111,7 +91,7 @@ ctl_key_show(const struct ctl_cmd *c, const struct ctl_opts *o)
 	struct hsm_key k;
 	int r, found;
 
-	if ((r = open_token(&h, o, o->uri)) != CTL_EXIT_OK)
+	if ((r = ctl_open_token(&h, o, o->uri)) != CTL_EXIT_OK)
 		goto out;
 	found = hsm_key_find(h, &k, o->uri);
 	/* A weak key is still shown, so the reviewer sees what is wrong. */

@@ -87,4 +87,12 @@ json_t *ctl_key_json(struct hsm *h, const struct hsm_key *k);
 /* Prints v on stdout and drops the reference; CTL_EXIT_FAIL if v is NULL. */
 int ctl_json_emit(json_t *v);
 
+/*
+ * Opens the token named by uri with --module and logs in with --pin-file
+ * or --pin-env (wiped after C_Login).  CTL_EXIT_OK, or the exit status
+ * after printing why.
+ */
+struct hsm;
+int ctl_open_token(struct hsm **h, const struct ctl_opts *o, const char *uri);
+
 #endif

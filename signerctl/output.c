@@ -169,3 +169,24 @@ out:
 	json_decref(v);
 	return r;
 }
+
+int
+ctl_open_token(struct hsm **h, const struct ctl_opts *o, const char *uri)
+{
+	int r;
+
+	if ((r = hsm_open(h, o->module, uri, 1)) != 0) {
+		r = ctl_fail("opening the token", r);
+		goto out;
+	}
+	if ((r = hsm_login(*h, o->pin_file, o->pin_env)) != 0) {
+		r = ctl_fail("logging in to the token", r);
+		hsm_close(*h);
+		*h = NULL;
+		goto out;
+	}
+	r = CTL_EXIT_OK;
+out:
+	return r;
+}
+
