@@ -169,6 +169,14 @@ static const struct sbx_arg_rule arg_rules[] = {
 	    { { 0, CLONE_THREAD, CLONE_THREAD } },
 	    "pthread_create (after clone3's ENOSYS); threads only, no fork" },
 	/*
+	 * glibc's qsort asks sysinfo for the machine's memory before it
+	 * mallocs a buffer for a large array (signerd sorts its state for a
+	 * snapshot); on ENOSYS it simply uses malloc.  Nothing else of ours
+	 * needs it, and it would tell a compromised signerd nothing useful.
+	 */
+	{ SCMP_SYS(sysinfo), "sysinfo", SCMP_ACT_ERRNO(ENOSYS), 0, { { 0 } },
+	    "glibc qsort's memory probe (snapshots sort the state)" },
+	/*
 	 * clone3's flags live in memory a filter cannot read, so it cannot
 	 * be told apart from fork; glibc falls back to clone on ENOSYS.
 	 */
