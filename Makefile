@@ -138,13 +138,14 @@ PROGRAMS = $(BUILD)/signerctl $(BUILD)/signerd \
 	$(if $(wildcard orchestratord/main.c),$(BUILD)/orchestratord)
 
 # Test-only tools (not installed): sign a transaction straight through the
-# HSM, bypassing signerd, to prove interop with an EVM node.
-TOOL_LAYERS := sandbox journal policy hsm evm proto common
+# HSM, bypassing signerd, to prove interop with an EVM node; write large
+# journals with signerd's own record functions (jnlfill); drive signerd.
+TOOL_LAYERS := signerd sandbox journal policy hsm evm proto common
 $(BUILD)/tools/%: tests/tools/%.c $(foreach l,$(TOOL_LAYERS),$(call lib_of,$l))
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ \
 		$(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG) \
-		$(LIBS_SECCOMP)
+		$(LIBS_SECCOMP) $(LIBS_INIH)
 TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
 # --- unit tests ---------------------------------------------------------

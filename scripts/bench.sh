@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh: `make bench`: times signerd's sign path, raw C_Sign, the same token remoted by `p11-kit server`, the journal and start-up on one SoftHSM token, and orchestratord's payouts through PostgreSQL, signerd and ganache, each figure as a ratio to a baseline from the same run.
+# bench.sh: `make bench`: times signerd's sign path, raw C_Sign, the same token remoted by `p11-kit server`, the journal, start-up's verifier and start-up on one SoftHSM token, and orchestratord's payouts through PostgreSQL, signerd and ganache, each figure as a ratio to a baseline from the same run.
 # These machines are noisy and have 2 cores, so no figure stands alone:
 # each signerd load is bracketed by raw C_Sign runs and divided by their
 # mean, and CPU per signature (which noise barely moves) is printed beside
@@ -21,8 +21,20 @@
 # payouts), and its CPU is split by process.  The node is in the loop:
 # every payout costs an eth_estimateGas, the fees and a broadcast (and the
 # tracker's receipts after).
+# Start-up's cost (D61): signerd re-verifies every record after its
+# snapshot with signerd/replay.c, the function `signerctl audit verify`
+# runs on a whole journal; --chain-only runs the journal-layer checks
+# alone, all that start-up and audit did before.  Both are timed on one
+# large journal of real signed transfers (tests/tools/jnlfill), and their
+# ratio is start-up's cost of verification.  jnlfill signs with a software
+# test key that signerd does not hold (its keys live in the HSM), so
+# signerd cannot start on that journal; it is timed starting on (b)'s own
+# journal instead, with and without a snapshot.
 #   BENCH_RECORDS       large-journal size for the journal and start-up
 #                       figures (default 1000000)
+#   BENCH_ONLY          "verify": only the setup and (e), start-up's
+#                       verifier on BENCH_RECORDS records (a few minutes
+#                       at 1M instead of the whole bench)
 #   BENCH_RAW_SECONDS   length of each raw C_Sign run (default 5)
 #   BENCH_COUNT_1       requests of the 1-client signerd run (default 5000)
 #   BENCH_COUNT_N       requests of the 2-, 4- and 8-client runs (default
@@ -39,6 +51,7 @@ RAW_SECONDS=${BENCH_RAW_SECONDS:-5}
 COUNT_1=${BENCH_COUNT_1:-5000}
 COUNT_N=${BENCH_COUNT_N:-10000}
 ORCH_PAYOUTS=${BENCH_ORCH_PAYOUTS:-2000}
+ONLY=${BENCH_ONLY:-}
 ORCH_WARM=200
 # Upper bounds per step, far above what a healthy run needs.
 STEP_TIMEOUT=120
@@ -53,6 +66,7 @@ P11KIT_CLIENT=${BENCH_P11KIT_CLIENT:-$(pkg-config --variable p11_module_path \
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 say() { printf 'bench: %s\n' "$*" >&2; }
 
+case $ONLY in "" | verify) ;; *) die "BENCH_ONLY=$ONLY: expected verify or nothing" ;; esac
 for b in "$BUILD/signerd" "$BUILD/signerctl" "$BUILD/tools/sdclient" \
 	"$P11BENCH" "$JNLFILL" "$BUILD/orchestratord"; do
 	[ -x "$b" ] || die "$b is not built: run make (or make bench)"
@@ -93,12 +107,13 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'
 }
 
-# row FIGURE VALUE UNIT BASELINE_NAME BASELINE_VALUE [P50 P99]
+# row FIGURE VALUE UNIT BASELINE_NAME BASELINE_VALUE [P50 P99 [NOTE]]
+# NOTE: what a reader must know to read the figure (printed under it).
 row() {
 	local r=-
 	[ "$5" = - ] || r=$(ratio "$2" "$5")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" \
-		"$r" "${6:--}" "${7:--}" >>"$ROWS"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
+		"$5" "$r" "${6:--}" "${7:--}" "${8:--}" >>"$ROWS"
 }
 
 now_ms() { date +%s%3N; }
@@ -268,6 +283,168 @@ hwm_mib() {
 	awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$SD_PID/status"
 }
 
+# verify_run ARGS...: one bounded `signerctl audit verify ARGS`; prints
+# "WALL_S CPU_S RECORDS", the CPU being signerctl's user plus system time.
+verify_run() {
+	local tf="$WORK/verify.time" out="$WORK/verify.json" w u s
+	local TIMEFORMAT='%R %U %S'
+	{ time timeout "$LONG_TIMEOUT" "$SIGNERCTL" audit verify "$@" \
+		--pubkey "$AUDIT_PEM" --json >"$out" ; } 2>"$tf" ||
+		die "signerctl audit verify $* failed: $(head -c 800 "$out")"
+	read -r w u s < <(tail -1 "$tf")
+	printf '%s %s %s\n' "$w" "$(calc "$u + $s")" "$(jq -r .records "$out")"
+}
+
+# verify_section: (e).  jnlfill writes BENCH_RECORDS records (the genesis
+# of signerd's journal from (b), then signed transfers that pass the
+# verifier), and `signerctl audit verify` reads them three times: the
+# journal layer alone (--chain-only: start-up and audit before D61), the
+# full verifier (signerd/replay.c, what start-up runs now), the journal
+# layer again; the two --chain-only runs are the baseline.  signerd
+# itself cannot start on this journal (its records are signed by
+# jnlfill's software test key; signerd's keys live in the HSM).
+verify_section() {
+	local big=$WORK/big-journal c1 f c2 w1 u1 n1 wf uf nf w2 u2 n2 l
+	local chain_s chain_cpu sha_s t0 note
+	say "start-up's verifier: jnlfill writes $RECORDS records; signerctl" \
+		"audit verify --chain-only, in full, --chain-only again"
+	mkdir "$big"
+	timeout "$LONG_TIMEOUT" "$JNLFILL" --from "$SD_JOURNAL" --to "$big" \
+		--records "$RECORDS" >"$WORK/jnlfill.out" || die "jnlfill failed"
+	c1=$(verify_run --chain-only --journal "$big")
+	f=$(verify_run --journal "$big")
+	c2=$(verify_run --chain-only --journal "$big")
+	read -r w1 u1 n1 <<<"$c1"
+	read -r wf uf nf <<<"$f"
+	read -r w2 u2 n2 <<<"$c2"
+	for l in "$n1" "$nf" "$n2"; do
+		[ "$l" = "$RECORDS" ] ||
+			die "audit verify counted $l records of $RECORDS"
+	done
+	chain_s=$(calc "($w1 + $w2) / 2")
+	chain_cpu=$(calc "($u1 + $u2) / 2")
+	# The least any verifier does: hash every byte once.
+	t0=$(now_ms)
+	timeout "$LONG_TIMEOUT" sha256sum "$big"/seg-*.jsonl >/dev/null
+	sha_s=$(calc "($(now_ms) - $t0) / 1000")
+	note="signerd cannot start on this journal: jnlfill signs with a"
+	note="$note software test key and signerd's keys live in the HSM; audit"
+	note="$note verify runs start-up's own function (sd_replay_record) on"
+	note="$note every record"
+	row "audit verify --chain-only, $RECORDS records (mean of 2)" \
+		"$(calc "$RECORDS / $chain_s" 0)" records/s \
+		"sha256sum of the same segments" "$(calc "$RECORDS / $sha_s" 0)" \
+		- - "the journal layer alone (chain, checkpoints, snapshots): what start-up and audit verified before D61"
+	row "audit verify in full, $RECORDS records (start-up's verifier)" \
+		"$(calc "$RECORDS / $wf" 0)" records/s \
+		"audit verify --chain-only, runs before+after" \
+		"$(calc "$RECORDS / $chain_s" 0)" - - "$note"
+	row "start-up cost of full verification, $RECORDS records, wall" \
+		"$wf" s "--chain-only (start-up before), before+after" \
+		"$chain_s" - - "$note"
+	row "start-up cost of full verification, $RECORDS records, CPU" \
+		"$uf" s "--chain-only (start-up before), before+after" \
+		"$chain_cpu" - - "signerctl's user+system time"
+}
+
+# report_table: the rows as a table, and what they add up to.
+report_table() {
+	local f v u bn bv r p50 p99 note l k CPU8 BEST
+	LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+	{
+		printf '\n%-64s %14s   %-44s %12s %6s %8s %8s\n' figure value baseline \
+			"" ratio p50_ms p99_ms
+		printf '%.0s-' {1..158}
+		printf '\n'
+		while IFS=$'\t' read -r f v u bn bv r p50 p99 note; do
+			[ "$bv" = - ] && bv= || bv="$bv $u"
+			printf '%-64s %14s | %-44s %12s %6s %8s %8s\n' "$f" "$v $u" \
+				"$bn" "$bv" "$r" "$p50" "$p99"
+			[ "$note" = - ] || printf '    note: %s\n' "$note"
+		done <"$ROWS"
+		printf '\n%s CPUs; load average %s before, %s after.\n' "$(nproc)" \
+			"$LOAD0" "$LOAD1"
+		# BENCH_ONLY=verify: no signing runs, no orchestrator.
+		[ -z "$ONLY" ] || return 0
+		printf 'raw C_Sign 2-session runs, in order (/s):'
+		for l in "${RAW22[@]}"; do printf ' %s' "$(field "$l" rate)"; done
+		printf '\n'
+		# Where a worker's time goes, and which baseline is the ceiling.
+		for k in 2 4; do
+			printf 'orchestratord, %s workers, %s payouts: %s ms per payout and worker;' \
+				"$k" "$ORCH_PAYOUTS" "$(calc "$k * 1000 / ${OR[rate$k]}" 1)"
+			printf ' alone, the node'"'"'s 4 calls take %s ms, one claim %s ms (%s clients);' \
+				"$(calc "1000 / ${OR[node$k]}" 1)" "${OR[claim_ms$k]}" "$k"
+			printf ' signerd'"'"'s round trip %s ms (mean, /metrics)\n' "${OR[sign$k]}"
+			printf '  ganache: %s calls timed out (%s ms each), %s estimates started again and %s transactions taken back from set aside by ganache_fixes.cjs; replayed alone: %s, %s and %s; ganache CPU per payout %s us replayed alone\n' \
+				"${OR[lost$k]}" "$OB_EVM_TIMEOUT_MS" "${OR[fix_est$k]}" \
+				"${OR[fix_prom$k]}" "${OR[node_lost$k]}" \
+				"${OR[node_fix_est$k]}" "${OR[node_fix_prom$k]}" \
+				"${OR[node_cpu$k]}"
+			[ "${OR[stuck$k]}" = 0 ] ||
+				printf '  ganache stopped mining after %s of the %s (a transaction set aside for good): the figures cover the %s SUBMITTED until then\n' \
+					"${OR[mined$k]}" "$ORCH_PAYOUTS" "${OR[count$k]}"
+			printf '  host CPU per payout %s us (host %s busy, ganache %s of its one core): ganache %s, PostgreSQL %s, signerd %s, orchestratord %s, other processes %s\n' \
+				"${OR[cpu$k]}" "$(calc "${OR[busy$k]} * 100" 0)%" \
+				"$(calc "${OR[node_core$k]} * 100" 0)%" \
+				"${OR[cpu_node$k]}" "${OR[cpu_pg$k]}" "${OR[cpu_sd$k]}" \
+				"${OR[cpu_orch$k]}" "$(calc "${OR[cpu$k]} - ${OR[cpu_node$k]} - ${OR[cpu_pg$k]} - ${OR[cpu_sd$k]} - ${OR[cpu_orch$k]}" 0)"
+			printf '%s\t%s\n' "${OR[claim$k]}" "claim_payout() alone, $k clients" \
+				"$(field "${SD[$k]}" rate)" "signerd sign, $k clients" \
+				"${OR[node$k]}" "ganache alone, the same calls" |
+				sort -g | head -1 | {
+				IFS=$'\t' read -r v name
+				printf '  slowest baseline: %s, %s/s; orchestratord reaches %s of it\n' \
+					"$name" "$v" "$(ratio "${OR[rate$k]}" "$v")"
+			}
+		done
+	}
+	# SoftHSM signs on the same cores as everything else, so when the raw
+	# loop keeps both cores busy, signerd's rate is capped by its CPU per
+	# signature relative to a bare C_Sign's.
+	CPU8=$(awk -F'\t' '$1 ~ /^host CPU per signature.*, 8 client/ { print $6 }' "$ROWS")
+	printf 'CPU-bound ceiling for signerd on this box: 1 / %s = %s of raw\n' \
+		"$CPU8" "$(calc "1 / $CPU8" 2)"
+	BEST=$(awk -F'\t' '$1 ~ /^signerd sign/ && $6 > b { b = $6; f = $1 } END { print b "\t" f }' "$ROWS")
+	printf 'goal: signerd sign >= 0.85 x raw C_Sign (same token, 2 sessions): best %s (%s): %s\n' \
+		"${BEST%%$'\t'*}" "${BEST#*$'\t'}" \
+		"$(awk -v b="${BEST%%$'\t'*}" 'BEGIN { print (b >= 0.85) ? "met" : "not met" }')"
+}
+
+# report_json: every row and the run's circumstances in $OUT_JSON.
+report_json() {
+	local RAW_RATES ORCH_JSON key l
+	RAW_RATES=$(for l in "${RAW22[@]}"; do field "$l" rate; printf ' '; done)
+	# (g)'s figures by name (rate2, claim1, cpu_node4, ...), as numbers.
+	ORCH_JSON=$(for key in "${!OR[@]}"; do printf '%s\t%s\n' "$key" "${OR[$key]}"; done |
+		jq -R -s --arg n "$ORCH_PAYOUTS" --arg t "$OB_EVM_TIMEOUT_MS" '
+		split("\n") | map(select(length > 0) | split("\t") |
+		  { (.[0]): (.[1] | tonumber) }) | add +
+		{ payouts: ($n | tonumber), evm_timeout_ms: ($t | tonumber) }')
+	jq -R -s --arg cpus "$(nproc)" --arg load0 "$LOAD0" --arg load1 "$LOAD1" \
+		--arg raw "$RAW_RATES" --argjson orch "$ORCH_JSON" \
+		--arg records "$RECORDS" --arg only "$ONLY" --arg commit "$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+		--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+		--arg signerd "$(sha256sum "$SIGNERD" | cut -c1-16) $(date -u -r "$SIGNERD" +%Y-%m-%dT%H:%M:%SZ)" '
+		def num: if . == "-" or . == "" then null else tonumber end;
+		{ date: $date, commit: $commit, signerd_binary: $signerd,
+		  cpus: ($cpus | tonumber),
+		  loadavg_before: $load0, loadavg_after: $load1,
+		  large_journal_records: ($records | tonumber),
+		  bench_only: (if $only == "" then null else $only end),
+		  raw_2session_rates_in_order: ($raw | split(" ") |
+		    map(select(length > 0) | tonumber)),
+		  orchestrator: $orch,
+		  rows: (split("\n") | map(select(length > 0) | split("\t") |
+		    { figure: .[0], value: (.[1] | num), unit: .[2],
+		      baseline: .[3], baseline_value: (.[4] | num),
+		      ratio: (.[5] | num), p50_ms: (.[6] | num),
+		      p99_ms: (.[7] | num),
+		      note: (.[8] | if . == "-" then null else . end) })) }' \
+		"$ROWS" >"$OUT_JSON"
+	printf 'bench: wrote %s\n' "$OUT_JSON"
+}
+
 # --- setup ------------------------------------------------------------------
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "$(nproc) CPUs, load average $LOAD0; work dir $WORK"
@@ -282,6 +459,18 @@ jq '.policy_id = "bench-policy-1" |
 sed -i "s|^genesis = .*|genesis = $WORK/bench-policy.json|" "$SD_CONF"
 grep -q '^sessions = 2$' "$SD_CONF" && grep -q '^workers = 4$' "$SD_CONF" ||
 	die "expected sessions = 2 and workers = 4 in $SD_CONF"
+
+if [ "$ONLY" = verify ]; then
+	# jnlfill takes its genesis record from a journal signerd began.
+	start_signerd 60
+	stop_signerd
+	RAW22=()
+	declare -A OR=()
+	verify_section
+	report_table
+	report_json
+	exit 0
+fi
 
 # --- (a) raw C_Sign and (b) signerd's full path, interleaved ----------------
 # signerd stays up, idle, during the raw runs (it wakes once a second), so
@@ -360,6 +549,14 @@ JOURNAL_B=$(cat "$SD_JOURNAL"/seg-*.jsonl | wc -l)
 start_signerd 60
 START_B=$START_S
 stop_signerd
+# The same journal without its snapshots: signerd verifies every record
+# (D61), as after a lost or unreadable snapshot; then audit verify, the
+# same function without HSM and sandbox, on the same records.
+rm -f "$SD_JOURNAL"/snap-*.bin
+start_signerd "$LONG_TIMEOUT"
+START_B_FULL=$START_S
+stop_signerd
+read -r VB_S VB_CPU VB_N <<<"$(verify_run --journal "$SD_JOURNAL")"
 
 # raw_mean KEY I J: mean of KEY over raw 2-session runs I..J.
 raw_mean() {
@@ -459,143 +656,16 @@ row "jnl_open $RECORDS records, no snapshot (replay)" "$O_NOSNAP" s \
 row "jnl_open $RECORDS records, snapshot at head" "$O_SNAP" s \
 	"jnl_open, no snapshot" "$O_NOSNAP"
 
-# --- (e) signerd start-up on a large journal of its own format --------------
-say "signerd start-up: $RECORDS signerd records (from (b)'s genesis and a signed record)"
-BIG=$WORK/big-journal
-mkdir "$BIG"
-timeout "$LONG_TIMEOUT" "$JNLFILL" --from "$SD_JOURNAL" --to "$BIG" \
-	--records "$RECORDS" || die "jnlfill failed"
-chown -R "$SD_USER" "$BIG"
-sed -i "s|^dir = .*|dir = $BIG|" "$SD_CONF"
-start_signerd "$LONG_TIMEOUT"
-START_BIG=$START_S
-# Conflicting nonces replay down another path: the figure would not be
-# the one a real journal costs.
-! grep -q 'reuse a nonce' "$WORK/signerd.log" ||
-	die "jnlfill's records reuse nonces; the start-up figure would be wrong"
-HWM_BIG=$(hwm_mib)
-n0=$(wc -l <"$WORK/signerd.log")
-stop_signerd
-STOP_BIG=$STOP_S
-# The stop writes a snapshot at the head, unless the state has outgrown
-# what the journal takes; then the next start replays everything again,
-# and the row must say so rather than claim a snapshot.
-SNAP_LABEL="snapshot at head"
-if tail -n +"$((n0 + 1))" "$WORK/signerd.log" | grep -q 'snapshot not written'; then
-	SNAP_LABEL="NO snapshot (stop wrote none)"
-	say "signerd wrote no snapshot at stop:$(tail -n +"$((n0 + 1))" \
-		"$WORK/signerd.log" | grep -o 'snapshot not written: [^"]*' |
-		tail -1 | cut -d: -f2-)"
-fi
-start_signerd "$LONG_TIMEOUT"
-START_BIG_SNAP=$START_S
-stop_signerd
-row "signerd start-up, $RECORDS records, no snapshot" "$START_BIG" s \
-	"jnl_open $RECORDS records, no snapshot" "$O_NOSNAP"
-row "signerd restart, $RECORDS records, $SNAP_LABEL" \
-	"$START_BIG_SNAP" s "signerd start-up, no snapshot" "$START_BIG"
+# --- (e) start-up's verifier on a large journal (verify_section) ------------
 row "signerd start-up, (b) journal ($JOURNAL_B records, snapshot)" \
 	"$START_B" s "signerd start-up, new journal" "$START_EMPTY"
-row "signerd stop, $RECORDS records (final records, snapshot)" "$STOP_BIG" s \
-	"-" -
-row "signerd VmHWM after replaying $RECORDS records" "$HWM_BIG" MiB \
-	"VmHWM right after start-up, new journal" "$HWM_IDLE"
-
-# --- (d) signerctl audit verify ---------------------------------------------
-say "signerctl audit verify on the $RECORDS-record signerd journal"
-t0=$(now_ms)
-timeout "$LONG_TIMEOUT" "$SIGNERCTL" audit verify --journal "$BIG" \
-	--pubkey "$AUDIT_PEM" --json >"$WORK/verify.json" || die "audit verify failed"
-VERIFY_S=$(calc "($(now_ms) - $t0) / 1000")
-VREC=$(jq -r .records "$WORK/verify.json")
-# The least any verifier does: hash every byte once.
-t0=$(now_ms)
-timeout "$LONG_TIMEOUT" sha256sum "$BIG"/seg-*.jsonl >/dev/null
-SHA_S=$(calc "($(now_ms) - $t0) / 1000")
-row "signerctl audit verify ($VREC records)" "$(calc "$VREC / $VERIFY_S" 0)" \
-	records/s "sha256sum of the same segments" "$(calc "$VREC / $SHA_S" 0)"
+row "signerd start-up, (b) journal, no snapshot (all verified)" \
+	"$START_B_FULL" s "signerd start-up, (b) journal, snapshot" "$START_B"
+row "audit verify in full, (b) journal ($VB_N records)" "$VB_S" s \
+	"signerd start-up, (b) journal, no snapshot" "$START_B_FULL" - - \
+	"the verifier alone, without HSM login, sandbox and listener ($VB_CPU s CPU): how well (e)'s figures stand for signerd's start-up"
+verify_section
 
 # --- the table and the JSON -------------------------------------------------
-LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
-{
-	printf '\n%-64s %14s   %-44s %12s %6s %8s %8s\n' figure value baseline \
-		"" ratio p50_ms p99_ms
-	printf '%.0s-' {1..158}
-	printf '\n'
-	while IFS=$'\t' read -r f v u bn bv r p50 p99; do
-		[ "$bv" = - ] && bv= || bv="$bv $u"
-		printf '%-64s %14s | %-44s %12s %6s %8s %8s\n' "$f" "$v $u" \
-			"$bn" "$bv" "$r" "$p50" "$p99"
-	done <"$ROWS"
-	printf '\n%s CPUs; load average %s before, %s after.\n' "$(nproc)" \
-		"$LOAD0" "$LOAD1"
-	printf 'raw C_Sign 2-session runs, in order (/s):'
-	for l in "${RAW22[@]}"; do printf ' %s' "$(field "$l" rate)"; done
-	printf '\n'
-	# Where a worker's time goes, and which baseline is the ceiling.
-	for k in 2 4; do
-		printf 'orchestratord, %s workers, %s payouts: %s ms per payout and worker;' \
-			"$k" "$ORCH_PAYOUTS" "$(calc "$k * 1000 / ${OR[rate$k]}" 1)"
-		printf ' alone, the node'"'"'s 4 calls take %s ms, one claim %s ms (%s clients);' \
-			"$(calc "1000 / ${OR[node$k]}" 1)" "${OR[claim_ms$k]}" "$k"
-		printf ' signerd'"'"'s round trip %s ms (mean, /metrics)\n' "${OR[sign$k]}"
-		printf '  ganache: %s calls timed out (%s ms each), %s estimates started again and %s transactions taken back from set aside by ganache_fixes.cjs; replayed alone: %s, %s and %s; ganache CPU per payout %s us replayed alone\n' \
-			"${OR[lost$k]}" "$OB_EVM_TIMEOUT_MS" "${OR[fix_est$k]}" \
-			"${OR[fix_prom$k]}" "${OR[node_lost$k]}" \
-			"${OR[node_fix_est$k]}" "${OR[node_fix_prom$k]}" \
-			"${OR[node_cpu$k]}"
-		[ "${OR[stuck$k]}" = 0 ] ||
-			printf '  ganache stopped mining after %s of the %s (a transaction set aside for good): the figures cover the %s SUBMITTED until then\n' \
-				"${OR[mined$k]}" "$ORCH_PAYOUTS" "${OR[count$k]}"
-		printf '  host CPU per payout %s us (host %s busy, ganache %s of its one core): ganache %s, PostgreSQL %s, signerd %s, orchestratord %s, other processes %s\n' \
-			"${OR[cpu$k]}" "$(calc "${OR[busy$k]} * 100" 0)%" \
-			"$(calc "${OR[node_core$k]} * 100" 0)%" \
-			"${OR[cpu_node$k]}" "${OR[cpu_pg$k]}" "${OR[cpu_sd$k]}" \
-			"${OR[cpu_orch$k]}" "$(calc "${OR[cpu$k]} - ${OR[cpu_node$k]} - ${OR[cpu_pg$k]} - ${OR[cpu_sd$k]} - ${OR[cpu_orch$k]}" 0)"
-		printf '%s\t%s\n' "${OR[claim$k]}" "claim_payout() alone, $k clients" \
-			"$(field "${SD[$k]}" rate)" "signerd sign, $k clients" \
-			"${OR[node$k]}" "ganache alone, the same calls" |
-			sort -g | head -1 | {
-			IFS=$'\t' read -r v name
-			printf '  slowest baseline: %s, %s/s; orchestratord reaches %s of it\n' \
-				"$name" "$v" "$(ratio "${OR[rate$k]}" "$v")"
-		}
-	done
-}
-# SoftHSM signs on the same cores as everything else, so when the raw
-# loop keeps both cores busy, signerd's rate is capped by its CPU per
-# signature relative to a bare C_Sign's.
-CPU8=$(awk -F'\t' '$1 ~ /^host CPU per signature.*, 8 client/ { print $6 }' "$ROWS")
-printf 'CPU-bound ceiling for signerd on this box: 1 / %s = %s of raw\n' \
-	"$CPU8" "$(calc "1 / $CPU8" 2)"
-BEST=$(awk -F'\t' '$1 ~ /^signerd sign/ && $6 > b { b = $6; f = $1 } END { print b "\t" f }' "$ROWS")
-printf 'goal: signerd sign >= 0.85 x raw C_Sign (same token, 2 sessions): best %s (%s): %s\n' \
-	"${BEST%%$'\t'*}" "${BEST#*$'\t'}" \
-	"$(awk -v b="${BEST%%$'\t'*}" 'BEGIN { print (b >= 0.85) ? "met" : "not met" }')"
-
-RAW_RATES=$(for l in "${RAW22[@]}"; do field "$l" rate; printf ' '; done)
-# (g)'s figures by name (rate2, claim1, cpu_node4, ...), as numbers.
-ORCH_JSON=$(for key in "${!OR[@]}"; do printf '%s\t%s\n' "$key" "${OR[$key]}"; done |
-	jq -R -s --arg n "$ORCH_PAYOUTS" --arg t "$OB_EVM_TIMEOUT_MS" '
-	split("\n") | map(select(length > 0) | split("\t") |
-	  { (.[0]): (.[1] | tonumber) }) | add +
-	{ payouts: ($n | tonumber), evm_timeout_ms: ($t | tonumber) }')
-jq -R -s --arg cpus "$(nproc)" --arg load0 "$LOAD0" --arg load1 "$LOAD1" \
-	--arg raw "$RAW_RATES" --argjson orch "$ORCH_JSON" \
-	--arg records "$RECORDS" --arg commit "$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
-	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-	--arg signerd "$(sha256sum "$SIGNERD" | cut -c1-16) $(date -u -r "$SIGNERD" +%Y-%m-%dT%H:%M:%SZ)" '
-	def num: if . == "-" or . == "" then null else tonumber end;
-	{ date: $date, commit: $commit, signerd_binary: $signerd,
-	  cpus: ($cpus | tonumber),
-	  loadavg_before: $load0, loadavg_after: $load1,
-	  large_journal_records: ($records | tonumber),
-	  raw_2session_rates_in_order: ($raw | split(" ") |
-	    map(select(length > 0) | tonumber)),
-	  orchestrator: $orch,
-	  rows: (split("\n") | map(select(length > 0) | split("\t") |
-	    { figure: .[0], value: (.[1] | num), unit: .[2],
-	      baseline: .[3], baseline_value: (.[4] | num),
-	      ratio: (.[5] | num), p50_ms: (.[6] | num),
-	      p99_ms: (.[7] | num) })) }' "$ROWS" >"$OUT_JSON"
-printf 'bench: wrote %s\n' "$OUT_JSON"
+report_table
+report_json
