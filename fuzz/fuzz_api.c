@@ -1,9 +1,10 @@
 /*
  * fuzz_api.c: orchestratord's HTTP input checks on any bytes: the payout
  * body validator (and the pre-check on what it accepts), the approval and
- * reject body parsers, the advisory approval check (which must never
- * accept: nobody holds these approvers' private keys), and the list
- * cursor decoder, whose accepted cursors must re-encode to the same text.
+ * reject body parsers, the approval lifetime bound, the advisory approval
+ * check (which must never accept: nobody holds these approvers' private
+ * keys), and the list cursor decoder, whose accepted cursors must
+ * re-encode to the same text.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -135,6 +136,12 @@ fuzz_approval(const uint8_t *data, size_t size)
 	ac.expiry = a.expiry;
 	ac.sig = a.sig;
 	ac.sig_len = a.sig_len;
+	/* The lifetime bound: exactly "no more than max ahead of now". */
+	if ((val_approval_lifetime(&e, a.expiry, 1000, 3600) == 0) !=
+	    (a.expiry <= 1000 + 3600))
+		__builtin_trap();
+	if (a.expiry > 1000 + 3600)
+		check_err(&e);
 	/* Forging P-256 or Ed25519 is not on the menu. */
 	if (ac_check_sign(policy, "fuzz-req", &in, &ac, 0, detail,
 	    sizeof(detail)) == POL_OK ||

@@ -919,22 +919,20 @@ cancel_in_signerd(struct app *app, const char *id,
 }
 
 /*
- * Invariant: a payout this API reports CANCELLED can never be signed.  One
- * that signerd may hold queued (QUEUED, or a worker sent its QUEUE_REQ:
- * queue_sent) is cancelled in signerd first, and stored CANCELLED only
- * after signerd journaled the cancel; if signerd does not hold it yet (the
- * worker's request is still on its way) the cancel is refused with BUSY,
- * to be retried.  Any other (PENDING_APPROVAL, APPROVED) is cancelled
- * here alone, which store_end allows only while no worker holds it.
+ * Invariant: a payout this API reports CANCELLED can never be signed.  The
+ * cancel goes to signerd first, whatever the stored status: signerd
+ * cancels a queued payout and, for one it never saw, records a cancel
+ * that forbids its request id for good (D61), so a worker's QUEUE_REQ or
+ * SIGN_REQ still on its way is refused.  Only after signerd journaled it
+ * is the payout stored CANCELLED.  signerd answers TIMELOCK_NOT_QUEUED
+ * once signing began: then the payout is not cancelled.
  */
 static void
 h_cancel(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
 {
-	static const enum payout_status from_open[] = { PS_PENDING_APPROVAL,
-	    PS_APPROVED };
-	static const enum payout_status from_signerd[] = { PS_APPROVED,
-	    PS_QUEUED };
+	static const enum payout_status from[] = { PS_PENDING_APPROVAL,
+	    PS_APPROVED, PS_QUEUED };
 	const struct pol_policy *p;
 	struct prt_reply_hdr hdr;
 	struct val_approval va;
@@ -946,7 +944,7 @@ h_cancel(struct app *app, const struct api_call *call,
 	enum pol_reason why;
 	enum payout_status was;
 	char detail[256], reason[96];
-	int in_signerd, r;
+	int r;
 
 	if ((p = policy_of(app, req, rep)) == NULL)
 		goto out;
@@ -993,72 +991,42 @@ h_cancel(struct app *app, const struct api_call *call,
 	}
 	snprintf(reason, sizeof(reason), "cancelled by approver %s",
 	    va.approver);
-	in_signerd = was == PS_QUEUED || pay->queue_sent;
-	if (!in_signerd) {
-		if (db_get(app, &d, req, rep) != 0)
-			goto out;
-		r = store_end(d, call->id, from_open, ARRAY_LEN(from_open),
-		    PS_CANCELLED, 0, "CANCELLED_BY_APPROVER", reason, &end_why,
-		    pay);
-		db_put(app, &d);
-		/* A worker sent its QUEUE_REQ since we looked: ask signerd. */
-		if (r == STORE_CONFLICT && end_why == STORE_END_IN_SIGNERD &&
-		    (pay->status == PS_APPROVED || pay->status == PS_QUEUED)) {
-			was = pay->status;
-			in_signerd = 1;
-		} else if (r == STORE_CONFLICT) {
-			reply_end_refused(rep, req, call->id, "cancelled",
-			    end_why, pay);
-			goto out;
-		} else if (r == ERR_NOT_FOUND) {
-			api_error(rep, req->request_id, 404, "NOT_FOUND", "no "
-			    "payout %s", call->id);
-			goto out;
-		} else if (r != 0) {
-			reply_db(rep, req, r, "store_end");
-			goto out;
-		}
+	/* Only signerd's cancel makes it unsignable: it goes first. */
+	if ((r = cancel_in_signerd(app, call->id, &va, &hdr)) != 0) {
+		api_error(rep, req->request_id, 503, "UNAVAILABLE",
+		    "signerd: %s", err_str(r));
+		rep->retry_after = 1;
+		goto out;
 	}
-	if (in_signerd) {
-		/* Only signerd's cancel makes it unsignable: it goes first. */
-		if ((r = cancel_in_signerd(app, call->id, &va, &hdr)) != 0) {
-			api_error(rep, req->request_id, 503, "UNAVAILABLE",
-			    "signerd: %s", err_str(r));
-			rep->retry_after = 1;
-			goto out;
-		}
-		if (hdr.result == POL_TIMELOCK_NOT_QUEUED && was == PS_APPROVED) {
-			api_error(rep, req->request_id, 409, "BUSY", "payout %s "
-			    "is being queued in signerd by a worker and is not "
-			    "there yet; retry", call->id);
-			rep->retry_after = 1;
-			goto out;
-		}
-		if (hdr.result != 0) {
-			reply_signer_refused(app, rep, req, &hdr);
-			goto out;
-		}
-		if (db_get(app, &d, req, rep) != 0)
-			goto out;
-		r = store_end(d, call->id, from_signerd,
-		    ARRAY_LEN(from_signerd), PS_CANCELLED, 1,
-		    "CANCELLED_BY_APPROVER", reason, &end_why, pay);
-		db_put(app, &d);
-		if (r == STORE_CONFLICT) {
-			api_error(rep, req->request_id, 409, "CONFLICT", "payout "
-			    "%s is now %s (signerd has cancelled it: it will not "
-			    "be signed)", call->id, fsm_status_name(pay->status));
-			goto out;
-		}
-		if (r != 0) {
-			log_error("payout %s cancelled in signerd but not "
-			    "stored: %s", call->id, err_str(r));
-			reply_db(rep, req, r, "store_end");
-			goto out;
-		}
+	if (hdr.result == POL_TIMELOCK_NOT_QUEUED) {
+		api_error(rep, req->request_id, 409, "CONFLICT", "payout %s is "
+		    "being signed or was signed by signerd; too late to cancel",
+		    call->id);
+		goto out;
 	}
-	log_info("payout %s cancelled by %s (was %s%s)", call->id, va.approver,
-	    fsm_status_name(was), in_signerd ? ", cancelled in signerd" : "");
+	if (hdr.result != 0) {
+		reply_signer_refused(app, rep, req, &hdr);
+		goto out;
+	}
+	if (db_get(app, &d, req, rep) != 0)
+		goto out;
+	r = store_end(d, call->id, from, ARRAY_LEN(from), PS_CANCELLED, 1,
+	    "CANCELLED_BY_APPROVER", reason, &end_why, pay);
+	db_put(app, &d);
+	if (r == STORE_CONFLICT) {
+		api_error(rep, req->request_id, 409, "CONFLICT", "payout %s is "
+		    "now %s (signerd has cancelled it: it will not be signed)",
+		    call->id, fsm_status_name(pay->status));
+		goto out;
+	}
+	if (r != 0) {
+		log_error("payout %s cancelled in signerd but not stored: %s",
+		    call->id, err_str(r));
+		reply_db(rep, req, r, "store_end");
+		goto out;
+	}
+	log_info("payout %s cancelled by %s in signerd (was %s)", call->id,
+	    va.approver, fsm_status_name(was));
 	reply_payout(rep, 200, pay);
 out:
 	db_put(app, &d);

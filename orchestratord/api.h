@@ -6,7 +6,8 @@
  * the handler replies.
  *
  *   GET  /healthz                        process alive
- *   GET  /readyz                         PostgreSQL and signerd answer
+ *   GET  /readyz                         PostgreSQL answers, signerd can sign
+ *                                        (from ready.h's poller: no I/O)
  *   GET  /metrics                        Prometheus text
  *   POST /v1/payouts                     create (idempotent by request_id)
  *   GET  /v1/payouts?status=&first=&after=   list, oldest first
@@ -19,8 +20,10 @@
  *
  * Errors are {"error": CODE, "message": text, "request_id": id} with the
  * status codes of validate.h plus 401 UNAUTHENTICATED, 403 FORBIDDEN,
- * 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED, 409 CONFLICT (or signerd's
- * reason name), 413 TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 429
+ * 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED, 409 CONFLICT, BUSY (a worker
+ * holds the payout: retry), QUEUED_IN_SIGNERD (a reject of a payout
+ * signerd may hold: only a signed cancel stops it) or signerd's reason
+ * name, 413 TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 429
  * RATE_LIMITED, 503 UNAVAILABLE (PostgreSQL or signerd down, or
  * stopping), 500 INTERNAL.  A refused request changes nothing.
  */

@@ -25,6 +25,7 @@
 #define CONN_LIMIT 256
 #define CONN_TIMEOUT_S 30	/* idle, e.g. a reply nobody reads */
 #define SWEEP_MS 100		/* how often deadlines are looked at */
+#define SUMMARY_MS 10000	/* refused and cut connections: one line */
 /*
  * Bytes of an oversized body read and dropped, so that a chunked body
  * (whose size shows only as it comes) still gets its 413: the larger of
@@ -67,6 +68,7 @@ struct http_server {
 	int sweep_stop;			/* under conns_mu */
 	int sweeping;			/* the sweeper thread runs */
 	pthread_t sweeper;
+	atomic_int refused;		/* over a connection limit (mhd_log) */
 };
 
 /* One request, from its headers to its completion. */
@@ -319,13 +321,12 @@ sweeper(void *arg)
 	const struct orch_config *cfg = s->app->cfg;
 	struct http_conn *conn;
 	struct timespec until;
-	int64_t now, limit;
-	int cut;
+	int64_t now, limit, summary = now_ms() + SUMMARY_MS;
+	int cut = 0, refused;
 
 	pthread_mutex_lock(&s->conns_mu);
 	while (!s->sweep_stop) {
 		now = now_ms();
-		cut = 0;
 		for (conn = s->conns; conn != NULL; conn = conn->next) {
 			limit = conn->phase == PH_HEADERS ?
 			    cfg->header_timeout_ms : conn->phase == PH_BODY ?
@@ -337,9 +338,17 @@ sweeper(void *arg)
 			conn->cut = 1;
 			cut++;
 		}
-		if (cut > 0)
-			log_info("http: closed %d connection(s) that sent no "
-			    "complete request in time", cut);
+		/* Under attack these come by the hundred: one line a while. */
+		if (now >= summary) {
+			refused = atomic_exchange(&s->refused, 0);
+			if (cut > 0 || refused > 0)
+				log_warn("http: in the last %d s, %d connection(s) "
+				    "closed for sending no complete request in "
+				    "time, %d refused over the connection limits",
+				    SUMMARY_MS / 1000, cut, refused);
+			cut = 0;
+			summary = now + SUMMARY_MS;
+		}
 		now += SWEEP_MS;
 		until.tv_sec = (time_t)(now / 1000);
 		until.tv_nsec = (long)(now % 1000) * 1000000L;
@@ -918,6 +927,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct http_server *s = cls;
 	char msg[512];
 	size_t n;
 
@@ -925,6 +935,19 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
+	/*
+	 * A connection over the limits, or one its client (or our sweeper)
+	 * closed: routine, and by the hundred under attack.  Counted into
+	 * the sweeper's summary, or debug only.
+	 */
+	if (strncmp(msg, "Server reached connection limit", 31) == 0) {
+		atomic_fetch_add(&s->refused, 1);
+		return;
+	}
+	if (strstr(msg, "detected connection closure") != NULL) {
+		log_debug("microhttpd: %s", msg);
+		return;
+	}
 	log_warn("microhttpd: %s", msg);
 }
 
@@ -961,6 +984,7 @@ http_start(struct http_server **out, struct app *app)
 	s->app = app;
 	atomic_init(&s->inflight, 0);
 	atomic_init(&s->counter, 0);
+	atomic_init(&s->refused, 0);
 	pthread_mutex_init(&s->conns_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -978,7 +1002,7 @@ http_start(struct http_server **out, struct app *app)
 	s->d = MHD_start_daemon(flags, cfg->http_port, NULL, NULL, on_request,
 	    s,
 	    /* First, so that MHD's messages about the other options reach it. */
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->http_threads > 0 ?
 	    cfg->http_threads : 1),

@@ -4,9 +4,18 @@
  * in front of api.c's handlers.
  *
  * For every request, in this order (the first that fails answers):
+ *   frame        400 BAD_REQUEST, connection closed: ambiguous framing
+ *                (Content-Length with Transfer-Encoding, two that differ,
+ *                a coding other than chunked), a control byte or NUL in
+ *                the request line or a header (also %-encoded in the
+ *                URI), a second Authorization, Host, Content-Type or
+ *                X-Request-Id (frame_check in http.c)
  *   route        404 NOT_FOUND, 405 METHOD_NOT_ALLOWED (with Allow)
  *   token        401 UNAUTHENTICATED (WWW-Authenticate: Bearer) unless the
- *                endpoint is /healthz or /readyz
+ *                endpoint is /healthz or /readyz; a request without a
+ *                valid token (those two, a 401, a 404 or 405) first takes
+ *                from its client's bucket (per source address,
+ *                anon_rate_*): 429 RATE_LIMITED when empty
  *   rate         429 RATE_LIMITED with Retry-After (per token, auth.h)
  *   role         403 FORBIDDEN
  *   stopping     503 UNAVAILABLE for every POST once app->stopping is set
@@ -17,7 +26,14 @@
  *                application/json
  * Everything up to the body is decided from the headers, so a request
  * that is refused there is answered without reading its body (and its
- * connection closed).
+ * connection closed).  A chunked body over max_body is read and dropped
+ * up to 1 MiB and answered 413; past that the 413 is written and the
+ * connection closed.
+ *
+ * Connections: at most cfg->http_per_client from one source address, 256
+ * in all; a request's headers must arrive within cfg->header_timeout_ms
+ * (also the next request's, on a kept-alive connection) and its body
+ * within cfg->body_timeout_ms of them, or the connection is closed.
  *
  * Each request has an id: the client's X-Request-Id when it is 1..64 of
  * [A-Za-z0-9._:-], else 16 hex digits from a random start and a counter.

@@ -126,12 +126,16 @@ ok(struct wthread *t)
 
 /* --- outcomes ----------------------------------------------------------- */
 
-/* A store call failed: STORE_CONFLICT means the lease went to another. */
+/*
+ * A store call failed: STORE_CONFLICT means the row moved on (the lease
+ * went to another worker, or an approver ended the payout).
+ */
 static void
 store_failed(struct wthread *t, const char *what, int r)
 {
 	if (r == STORE_CONFLICT) {
-		log_info("payout %s: %s: another worker holds it now; dropped",
+		log_info("payout %s: %s: the row moved on (another worker "
+		    "holds it, or an approver ended it); left to that",
 		    t->p.request_id, what);
 		return;
 	}

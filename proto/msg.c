@@ -20,10 +20,10 @@
 #define UNPAUSE_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + 2 + \
 	PRT_APPROVALS_MAX * APPROVAL_MAX)
 #define SIGN_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + LV(PRT_TX_MAX) + \
-	PRT_HASH_LEN)
+	PRT_HASH_LEN + 8 + PRT_HASH_LEN)
 #define STATUS_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + \
 	LV(PRT_VERSION_STR_MAX) + LV(PRT_POLICY_ID_MAX) + 2 * PRT_HASH_LEN + \
-	8 + 1 + 2 + PRT_KEYS_MAX * (LV(PRT_KEY_NAME_MAX) + EVM_ADDR_LEN))
+	8 + 1 + 1 + 4 + 2 + PRT_KEYS_MAX * (LV(PRT_KEY_NAME_MAX) + EVM_ADDR_LEN))
 #define POLICY_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + \
 	LV(PRT_POLICY_JSON_MAX))
 _Static_assert(SIGN_REQ_MAX <= PRT_MAX_MESSAGE, "SIGN_REQ can exceed a frame");
@@ -85,6 +85,21 @@ check_str(const char *s, size_t cap, size_t min, int (*ok)(unsigned char))
 	for (i = 0; i < n; i++)
 		if (!ok((unsigned char)s[i]))
 			return ERR_MALFORMED;
+	return 0;
+}
+
+/*
+ * STATUS_REP's flags: each 0 or 1, blocked non-zero exactly when signing
+ * is not possible, and a pause always blocks signing.  One meaning per
+ * value keeps re-encoding canonical and a client's reading unambiguous.
+ */
+static int
+check_status_flags(const struct prt_status_rep *rep)
+{
+	if (rep->paused > 1 || rep->can_sign > 1 ||
+	    (rep->can_sign == 1) != (rep->blocked == 0) ||
+	    (rep->paused == 1 && rep->can_sign == 1))
+		return ERR_MALFORMED;
 	return 0;
 }
 
@@ -674,11 +689,8 @@ prt_encode_status_rep(struct prt_writer *w,
 	    (ret = put_str(w, rep->policy_id, sizeof(rep->policy_id), 1,
 	    is_id_char)) != 0)
 		goto out;
-	if (rep->paused > 1 || rep->can_sign > 1 ||
-	    (rep->can_sign == 1) != (rep->blocked == 0)) {
-		ret = ERR_MALFORMED;
+	if ((ret = check_status_flags(rep)) != 0)
 		goto out;
-	}
 	if (rep->nkeys > PRT_KEYS_MAX) {
 		ret = ERR_TOO_LARGE;
 		goto out;
@@ -733,12 +745,8 @@ prt_decode_status_rep(struct prt_reply_hdr *hdr,
 	    (ret = prt_get_u32(&r, &blocked)) != 0)
 		goto out;
 	rep->blocked = (int32_t)blocked;
-	/* A flag with one meaning per value keeps re-encoding canonical. */
-	if (rep->paused > 1 || rep->can_sign > 1 ||
-	    (rep->can_sign == 1) != (rep->blocked == 0)) {
-		ret = ERR_MALFORMED;
+	if ((ret = check_status_flags(rep)) != 0)
 		goto out;
-	}
 	if ((ret = prt_get_u16(&r, &rep->nkeys)) != 0)
 		goto out;
 	if (rep->nkeys > PRT_KEYS_MAX) {

@@ -210,8 +210,8 @@ struct prt_status_rep {
 	 * the first reason (a policy/ reason code: PAUSED, JOURNAL_ERROR,
 	 * HSM_ERROR) and the reply header's message says why in words.
 	 */
-	uint8_t can_sign;	/* 0 or 1 */
-	int32_t blocked;	/* 0 when can_sign */
+	uint8_t can_sign;	/* 0 or 1; 0 whenever paused */
+	int32_t blocked;	/* 0 exactly when can_sign */
 	uint16_t nkeys;
 	struct prt_key_info keys[PRT_KEYS_MAX];
 };

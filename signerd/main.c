@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "sandbox/sandbox.h"
 #include "signerd/anchor.h"
+#include "signerd/badpeer.h"
 #include "signerd/config.h"
 #include "signerd/server.h"
 #include "signerd/setup.h"
@@ -223,10 +224,12 @@ main(int argc, char **argv)
 			last_checkpoint = time(NULL);
 		}
 		sd_maybe_snapshot(&sd, 0);
+		sd_badpeer_tick(&sd);
 	}
 
 	log_info("stopping: finishing in-flight requests");
 	sd_server_stop(srv);
+	sd_badpeer_finish(&sd);
 	(void)journal_lifecycle(&sd, "stopped");
 	checkpoint(&sd);
 	sd_maybe_snapshot(&sd, 1);

@@ -7,8 +7,13 @@
 
 #include "common/err.h"
 #include "proto/msg.h"
+#include "signerd/badpeer.h"
 
-/* A refusal is a reply of the request's own type with no payload. */
+/*
+ * A refusal is a reply of the request's own type with no payload.  A
+ * query changes nothing and costs its sender nothing to repeat, so its
+ * refusal is counted and journaled in aggregate (badpeer.h).
+ */
 static int
 query_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t type,
     unsigned peer_uid, int reason, const char *detail)
@@ -17,7 +22,7 @@ query_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t type,
 	char msg[PRT_MESSAGE_MAX + 1];
 
 	snprintf(msg, sizeof(msg), "%s: %s", pol_reason_name(reason), detail);
-	sd_journal_refusal(sd, NULL, NULL, peer_uid, reason, detail);
+	sd_badpeer_note(sd, (int)peer_uid, reason, msg);
 	prt_reply_hdr_set(&hdr, reason, msg);
 	switch (type) {
 	case PRT_EXPOSURE_REP:

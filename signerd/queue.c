@@ -269,13 +269,22 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 
 /* --- CANCEL ------------------------------------------------------------ */
 
-/* Under the state lock: cancels the entry, or says why it cannot be. */
+struct cancel_job {
+	struct prt_cancel_req req;
+	int forbade;		/* the id was never queued: now it never can be */
+};
+
+/*
+ * Under the state lock: cancels the entry (or forbids an id never
+ * queued), or says why it cannot be.  -1: cancelled already.
+ */
 static int
-cancel_entry(struct sd_ctx *sd, const char *id, int64_t now, char *detail,
-    size_t cap)
+cancel_entry(struct sd_ctx *sd, struct cancel_job *job, int64_t now,
+    char *detail, size_t cap)
 {
+	const char *id = job->req.request_id;
 	const struct sd_request *prev;
-	const struct sd_queued *q;
+	int r;
 
 	/* Too late once signing began: signerd never takes one back. */
 	if ((prev = sd_state_find(sd->state, id)) != NULL) {
@@ -284,20 +293,21 @@ cancel_entry(struct sd_ctx *sd, const char *id, int64_t now, char *detail,
 		    "being signed");
 		return POL_TIMELOCK_NOT_QUEUED;
 	}
-	if ((q = sd_queue_find(sd_state_queue(sd->state), id)) == NULL ||
-	    q->status == SD_Q_PENDING || sd_queue_expired(q, now)) {
-		snprintf(detail, cap, "request %s is not queued", id);
-		return POL_TIMELOCK_NOT_QUEUED;
-	}
-	if (q->status == SD_Q_CANCELLED)
+	r = sd_queue_cancel_at(sd_state_queue(sd->state), id, now,
+	    &job->forbade);
+	if (r == 1)
 		return -1;
-	return sd_queue_cancel(sd_state_queue(sd->state), id) == 0 ? POL_OK :
-	    POL_INTERNAL;
+	if (r == ERR_EXISTS) {
+		snprintf(detail, cap, "request %s is being queued right now; "
+		    "retry", id);
+		return POL_RETRY;
+	}
+	if (r != 0) {
+		snprintf(detail, cap, "cancel not recorded: %s", err_str(r));
+		return POL_INTERNAL;
+	}
+	return POL_OK;
 }
-
-struct cancel_job {
-	struct prt_cancel_req req;
-};
 
 /* In record order: still queued, the approval still valid; cancels at
  * once (a sign request in between is refused: the safe side). */
@@ -311,7 +321,7 @@ stamp_cancelled(struct sd_ctx *sd, void *arg, json_t *body, int64_t t,
 	if ((why = sd_approvals_unexpired(&job->req.approval, 1, t, detail,
 	    cap)) != POL_OK)
 		return why;
-	return cancel_entry(sd, job->req.request_id, t, detail, cap);
+	return cancel_entry(sd, job, t, detail, cap);
 }
 
 static int
@@ -331,7 +341,10 @@ undo_cancelled(struct sd_ctx *sd, void *arg)
 {
 	struct cancel_job *job = arg;
 
-	if (sd_queue_uncancel(sd_state_queue(sd->state),
+	if (job->forbade)
+		sd_queue_unforbid(sd_state_queue(sd->state),
+		    job->req.request_id);
+	else if (sd_queue_uncancel(sd_state_queue(sd->state),
 	    job->req.request_id) != 0)
 		log_error("cancel of %s not undone", job->req.request_id);
 }
@@ -340,7 +353,7 @@ int
 sd_handle_cancel(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
     size_t len, struct prt_writer *rep)
 {
-	struct cancel_job job;
+	struct cancel_job job = { 0 };
 	struct pol_approval_msg msg;
 	struct sd_approval_set set = { NULL, 0, 1, "the policy" };
 	struct prt_reply_hdr hdr;

@@ -531,11 +531,10 @@ replay_op(struct sd_ctx *sd, const json_t *rec, int64_t t, const char *type)
 	struct prt_approval ap[PRT_APPROVALS_MAX];
 	struct sd_approval_set set = { NULL, 0, 1, "the policy" };
 	struct pol_approval_msg msg;
-	const struct sd_queued *q;
 	enum pol_action action;
 	const char *name;
 	uint16_t n;
-	int r;
+	int r, forbade;
 
 	if (strcmp(type, "cancelled") == 0) {
 		id = str_of(rec, "request_id");
@@ -567,11 +566,13 @@ replay_op(struct sd_ctx *sd, const json_t *rec, int64_t t, const char *type)
 		return r;
 	switch (action) {
 	case POL_ACTION_CANCEL:
-		q = sd_queue_find(sd_state_queue(sd->state), id);
-		if (q == NULL || q->status != SD_Q_QUEUED ||
-		    sd_queue_expired(q, t) || sd_state_find(sd->state, id) != NULL)
-			FAIL("cancel of %s, which was not queued", id);
-		r = sd_queue_cancel(sd_state_queue(sd->state), id);
+		if (sd_state_find(sd->state, id) != NULL)
+			FAIL("cancel of %s, which was signed", id);
+		r = sd_queue_cancel_at(sd_state_queue(sd->state), id, t, &forbade);
+		if (r == 1)
+			FAIL("cancel of %s, which was cancelled already", id);
+		if (r != 0)
+			FAIL("cancel of %s: %s", id, err_str(r));
 		break;
 	case POL_ACTION_PAUSE:
 		if ((r = sd_pause_set(sd_state_pause(sd->state), id,

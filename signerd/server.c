@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "proto/msg.h"
+#include "signerd/badpeer.h"
 
 struct worker {
 	struct sd_server *srv;
@@ -75,7 +76,11 @@ error_reply(struct prt_writer *rep, int reason, const char *msg)
 	return prt_encode_error_rep(rep, &hdr);
 }
 
-/* Builds the reply to one request into rep. */
+/*
+ * Builds the reply to one request into rep.  A refusal here costs the
+ * sender nothing (no uid of ours, no frame of ours), so it is counted and
+ * journaled in aggregate (badpeer.h), never one durable record each.
+ */
 static void
 dispatch(struct sd_server *srv, nng_msg *msg, struct prt_writer *rep)
 {
@@ -95,22 +100,24 @@ dispatch(struct sd_server *srv, nng_msg *msg, struct prt_writer *rep)
 	if (uid < 0 || !peer_allowed(sd, uid)) {
 		snprintf(detail, sizeof(detail), "peer uid %d is not allowed "
 		    "to use signerd", uid);
-		log_warn("%s", detail);
-		sd_journal_refusal(sd, NULL, NULL, (unsigned)uid,
-		    POL_PEER_NOT_ALLOWED, detail);
+		sd_badpeer_note(sd, uid, POL_PEER_NOT_ALLOWED, detail);
 		(void)error_reply(rep, POL_PEER_NOT_ALLOWED, detail);
 		return;
 	}
-	if ((r = prt_peek_header(&version, &type, body, len)) != 0 ||
-	    version != PRT_VERSION) {
-		snprintf(detail, sizeof(detail), "frame refused: %s "
-		    "(this signerd speaks version %d)", r != 0 ? err_str(r) :
-		    "unsupported protocol version", PRT_VERSION);
-		log_warn("%s", detail);
-		sd_journal_refusal(sd, NULL, NULL, (unsigned)uid, r != 0 ?
-		    POL_MALFORMED_REQUEST : POL_BAD_VERSION, detail);
-		(void)error_reply(rep, r != 0 ? POL_MALFORMED_REQUEST :
-		    POL_BAD_VERSION, detail);
+	if ((r = prt_peek_header(&version, &type, body, len)) != 0) {
+		snprintf(detail, sizeof(detail), "frame refused from uid %d: "
+		    "%s (this signerd speaks version %d)", uid, err_str(r),
+		    PRT_VERSION);
+		sd_badpeer_note(sd, uid, POL_MALFORMED_REQUEST, detail);
+		(void)error_reply(rep, POL_MALFORMED_REQUEST, detail);
+		return;
+	}
+	if (version != PRT_VERSION) {
+		snprintf(detail, sizeof(detail), "frame refused from uid %d: "
+		    "protocol version %u (this signerd speaks version %d)", uid,
+		    version, PRT_VERSION);
+		sd_badpeer_note(sd, uid, POL_BAD_VERSION, detail);
+		(void)error_reply(rep, POL_BAD_VERSION, detail);
 		return;
 	}
 	if (atomic_load(&sd->stopping)) {
@@ -131,10 +138,9 @@ dispatch(struct sd_server *srv, nng_msg *msg, struct prt_writer *rep)
 		}
 		return;
 	}
-	snprintf(detail, sizeof(detail), "unknown request type 0x%04x", type);
-	log_warn("%s", detail);
-	sd_journal_refusal(sd, NULL, NULL, (unsigned)uid, POL_MALFORMED_REQUEST,
-	    detail);
+	snprintf(detail, sizeof(detail), "unknown request type 0x%04x from uid "
+	    "%d", type, uid);
+	sd_badpeer_note(sd, uid, POL_MALFORMED_REQUEST, detail);
 	(void)error_reply(rep, POL_MALFORMED_REQUEST, detail);
 }
 
@@ -213,6 +219,9 @@ sd_server_listen(struct sd_server **out, struct sd_ctx *sd, const char *url,
 	int r;
 
 	*out = NULL;
+	/* Counts the refusals dispatch() does not journal one by one. */
+	if (sd->badpeer == NULL && sd_badpeer_new(&sd->badpeer) != 0)
+		return ERR_NOMEM;
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return ERR_NOMEM;
 	srv->sd = sd;

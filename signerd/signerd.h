@@ -72,6 +72,7 @@ struct sd_ctx {
 	unsigned allowed_uids[SD_MAX_UIDS];
 	size_t nallowed;
 	atomic_int stopping;
+	struct sd_badpeer *badpeer;	/* refusals journaled in aggregate */
 };
 
 /* Called by the server for each request after the peer check. */

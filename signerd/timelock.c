@@ -154,7 +154,47 @@ sd_queue_uncancel(struct sd_queue *q, const char *id)
 int
 sd_queue_expired(const struct sd_queued *e, int64_t now)
 {
-	return e->status != SD_Q_PENDING && now > e->earliest + SD_QUEUE_TTL;
+	/* A cancel is for good: its entry never expires. */
+	return e->status == SD_Q_QUEUED && now > e->earliest + SD_QUEUE_TTL;
+}
+
+int
+sd_queue_cancel_at(struct sd_queue *q, const char *id, int64_t now,
+    int *forbade)
+{
+	static const uint8_t none[32];
+	struct sd_queued *e = lookup(q, id);
+	int r;
+
+	*forbade = 0;
+	if (e != NULL && e->status == SD_Q_PENDING)
+		return ERR_EXISTS;
+	if (e != NULL && e->status == SD_Q_CANCELLED)
+		return 1;
+	if (e != NULL && !sd_queue_expired(e, now)) {
+		e->status = SD_Q_CANCELLED;
+		return 0;
+	}
+	/* Never queued (or its entry expired): an entry that forbids it. */
+	if ((r = sd_queue_begin(q, id, none, now, now)) != 0)
+		return r;
+	if ((e = lookup(q, id)) == NULL)
+		return ERR_INTERNAL;
+	e->status = SD_Q_CANCELLED;
+	*forbade = 1;
+	return 0;
+}
+
+void
+sd_queue_unforbid(struct sd_queue *q, const char *id)
+{
+	uint8_t key[SD_TABLE_KEY_LEN];
+	struct sd_queued *e = lookup(q, id);
+
+	if (e == NULL || e->status != SD_Q_CANCELLED)
+		return;
+	id_key(key, id);
+	free(sd_table_remove(q->entries, key));
 }
 
 size_t
@@ -164,8 +204,10 @@ sd_queue_live(const struct sd_queue *q, int64_t now)
 	size_t pos = 0, n = 0;
 	void *v;
 
+	/* Cancelled entries are bounded by approvers' cancels, not here. */
 	while (sd_table_next(q->entries, &pos, &key, &v))
-		n += !sd_queue_expired(v, now);
+		n += ((const struct sd_queued *)v)->status != SD_Q_CANCELLED &&
+		    !sd_queue_expired(v, now);
 	return n;
 }
 

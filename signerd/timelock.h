@@ -43,10 +43,27 @@ struct sd_queued {
 
 struct sd_queue;
 
-/* 1 when e has expired at time now (see SD_QUEUE_TTL). */
+/*
+ * 1 when the queued entry e has expired at time now (see SD_QUEUE_TTL);
+ * a cancelled entry never expires.
+ */
 int sd_queue_expired(const struct sd_queued *e, int64_t now);
 
-/* Entries not expired at now, pending included. */
+/*
+ * An approver's cancel at time now: a queued entry becomes CANCELLED; an
+ * id never queued (or whose entry expired) gets a CANCELLED entry that
+ * forbids it from then on (*forbade = 1), so a payout cancelled before it
+ * reached signerd can never be queued or signed either.  Returns 0, 1
+ * when it was cancelled already, ERR_EXISTS while it is being queued, or
+ * ERR_NOMEM.  Whether it was signed is the caller's check.
+ */
+int sd_queue_cancel_at(struct sd_queue *q, const char *id, int64_t now,
+    int *forbade) WARN_UNUSED;
+
+/* Undoes a cancel that forbade an id (its record was not written). */
+void sd_queue_unforbid(struct sd_queue *q, const char *id);
+
+/* Queued and pending entries not expired at now (cancelled ones excluded). */
 size_t sd_queue_live(const struct sd_queue *q, int64_t now);
 
 /* Frees the entries expired at now. */

@@ -157,6 +157,8 @@ expect 422 APPROVAL_BAD_SIGNATURE POST /v1/payouts/k1/cancel "$(sd_approve_op ma
 expect 422 APPROVAL_EXPIRY_TOO_FAR POST /v1/payouts/k1/cancel "$(sd_approve_op bob cancel k1 $(( $(date +%s) + 8 * 86400 )))" "$TOK_APPROVE"
 body=$(api POST /v1/payouts/k1/cancel "$(sd_approve_op bob cancel k1)" "$TOK_APPROVE")
 check "cancel while pending -> CANCELLED" [ "$(jq -r .status <<<"$body")" = CANCELLED ]
+check "... after signerd journaled a cancel that forbids its id for good" \
+	[ "$(jq -r 'select(.type=="cancelled" and .request_id=="k1") | .request_id' "$SD_JOURNAL"/seg-*.jsonl)" = k1 ]
 
 # --- reads ---------------------------------------------------------------------------------
 body=$(api GET /v1/payouts/c1 "" "$TOK_VIEW")

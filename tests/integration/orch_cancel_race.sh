@@ -117,17 +117,26 @@ for id in $rejected; do
 	[ "$(journal "select(.type == \"queued\" and .request_id == \"$id\") | .seq" | wc -l)" = 0 ] || bad+="$id "
 done
 check "no REJECTED payout was ever queued in signerd (${bad:-none})" [ -z "$bad" ]
+# Every cancel goes to signerd first (D36, D61): queued or not, each
+# CANCELLED payout has exactly one cancelled record there.
 bad=""
 in_signerd=0
 for id in $cancelled; do
-	[ "$(journal "select(.type == \"queued\" and .request_id == \"$id\") | .seq" | wc -l)" = 0 ] && continue
-	in_signerd=$((in_signerd + 1))
+	[ "$(journal "select(.type == \"queued\" and .request_id == \"$id\") | .seq" | wc -l)" = 0 ] ||
+		in_signerd=$((in_signerd + 1))
 	[ "$(journal "select(.type == \"cancelled\" and .request_id == \"$id\") | .seq" | wc -l)" = 1 ] || bad+="$id "
 done
-check "every CANCELLED payout queued in signerd has a cancelled record there (${bad:-none})" [ -z "$bad" ]
-check "the race was hit: $in_signerd cancel(s) reached a queued payout in signerd" [ "$in_signerd" -ge 1 ]
+check "every CANCELLED payout has its cancelled record in signerd (${bad:-none})" [ -z "$bad" ]
+# The race was hit when a worker's request met a cancel in signerd (either
+# order), or a reject met a payout signerd may hold.
+late=0
+for id in $cancelled; do
+	late=$((late + $(journal "select(.type == \"refused\" and .request_id == \"$id\" and .reason == \"TIMELOCK_CANCELLED\") | .seq" | wc -l)))
+done
+held=$(awk '$2 == "reject" && $3 == 409 { n++ } END { print n + 0 }' "$WORK"/race.cr-*)
 busy=$(awk '{ s += $5 } END { print s + 0 }' "$WORK"/race.cr-*)
-check "and approvers were told BUSY while a worker held one ($busy times)" [ "$busy" -ge 1 ]
+check "the race was hit: $in_signerd cancel(s) of queued payouts, $late worker request(s) refused after a cancel, $held reject(s) refused, $busy BUSY" \
+	[ $((in_signerd + late + held + busy)) -ge 1 ]
 bad=""
 for id in $ended; do
 	st=$(pgsql "SELECT status FROM payouts WHERE request_id = '$id'")

@@ -53,8 +53,9 @@ check "confirmations recorded" [ "$(field f1 .confirmations)" -ge 1 ]
 rc=$(field f1 '.receipt.seq + " " + .receipt.hash')
 rseq=${rc%% *}
 rhash=${rc#* }
+is_receipt() { [[ "$1" =~ ^[1-9][0-9]*$ && "$2" =~ ^[0-9a-f]{64}$ ]]; }
 check "f1 shows signerd's receipt: seq a decimal string, hash 64 lowercase hex ($rc)" \
-	[[ "$rseq" =~ ^[1-9][0-9]*$ && "$rhash" =~ ^[0-9a-f]{64}$ ]]
+	is_receipt "$rseq" "$rhash"
 line=$(grep -h "^{\"prev\":\"[0-9a-f]*\",\"seq\":$rseq," "$SD_JOURNAL"/seg-*.jsonl)
 check "the receipt's seq is f1's signed record in signerd's journal" \
 	[ "$(jq -r '.type + " " + .request_id' <<<"$line")" = "signed f1" ]

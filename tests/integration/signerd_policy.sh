@@ -144,6 +144,16 @@ check "nor can it be queued again" [ "$(sd_reason queue "$W/tl-2.json")" = TIMEL
 check "a signed payout cannot be cancelled any more" \
 	[ "$(sd_ctl cancel --request-id tl-1 --approval <(sd_approve_op alice cancel tl-1) | jq -r .reason)" = \
 	  TIMELOCK_NOT_QUEUED ]
+# Issue 15: a payout cancelled before it ever reached signerd can never be
+# queued or signed afterwards, whatever approvals come with it.
+check "a payout never queued can be cancelled" \
+	[ "$(sd_ctl cancel --request-id tl-9 --approval <(sd_approve_op alice cancel tl-9) | jq -r .reason)" = OK ]
+sd_request tl-9 ETH "$R" $T 29 "$(tl_aps tl-9)" >"$W/tl-9.json"
+check "... and then it cannot be queued" [ "$(sd_reason queue "$W/tl-9.json")" = TIMELOCK_CANCELLED ]
+sd_request small-9 ETH "$R" 1000 30 "[]" >"$W/small-9.json"
+check "a small payout cancelled before signing never signs either" \
+	[ "$(sd_ctl cancel --request-id small-9 --approval <(sd_approve_op alice cancel small-9) | jq -r .reason)" = OK ] &&
+	[ "$(sd_reason sign "$W/small-9.json")" = TIMELOCK_CANCELLED ]
 sd_request tl-4 ETH "$R" $T 24 "$(tl_aps tl-4)" >"$W/tl-4.json"
 tl4_earliest=$(sd_ctl queue --request "$W/tl-4.json" | jq -r .earliest)
 check "a fourth payout is queued before a restart" [ "$tl4_earliest" -gt 0 ]

@@ -294,3 +294,75 @@ sd_sign() {
 	sd_load --threads 1 --count 1 --asset "$2" --amount "$3" \
 		--id-prefix "$1" --nonce-base "${4:-0}" "${extra[@]}" | grep -v '^SUMMARY'
 }
+
+# --- forging journals, as an attacker who can write the journal directory --
+# (signerd_tamper.sh).  Each keeps the files' owners: rewrites go through
+# the existing inode.
+
+# sd_rec_hash LINE: the hash of a record (its line without the newline).
+sd_rec_hash() {
+	printf '%s' "$1" | sha256sum | cut -d' ' -f1
+}
+
+# sd_rechain DIR: recomputes every record's prev (and keeps its seq) in the
+# segments of DIR, in order, so that a record edited in place chains
+# again.  Checkpoints are left as they are: only the HSM can sign.
+sd_rechain() {
+	local dir=$1 prev=0000000000000000000000000000000000000000000000000000000000000000
+	local f line seq rest tmp="$1/.rechain.tmp"
+	for f in "$dir"/seg-*.jsonl; do
+		: >"$tmp"
+		while IFS= read -r line; do
+			[[ $line =~ ^\{\"prev\":\"[0-9a-f]{64}\",\"seq\":([0-9]+),(.*)$ ]] || return 1
+			seq=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
+			line="{\"prev\":\"$prev\",\"seq\":$seq,$rest"
+			printf '%s\n' "$line" >>"$tmp"
+			prev=$(sd_rec_hash "$line")
+		done <"$f"
+		cat "$tmp" >"$f" || return 1
+	done
+	rm -f "$tmp"
+}
+
+# sd_append_record DIR JSON: appends the record body JSON (an object
+# without prev and seq) to the newest segment of DIR, chained onto its last
+# record the way signerd writes them (keys sorted, compact).  Prints the
+# new record's seq.
+sd_append_record() {
+	local seg last body seq
+	seg=$(ls "$1"/seg-*.jsonl | sort | tail -1)
+	last=$(tail -n 1 "$seg")
+	seq=$(($(jq -r .seq <<<"$last") + 1))
+	body=$(jq -cS . <<<"$2") || return 1
+	printf '{"prev":"%s","seq":%d,%s\n' "$(sd_rec_hash "$last")" "$seq" "${body#\{}" >>"$seg"
+	echo "$seq"
+}
+
+# sd_journal_last DIR: the newest record of DIR (its line).
+sd_journal_last() {
+	tail -n 1 "$(ls "$1"/seg-*.jsonl | sort | tail -1)"
+}
+
+# sd_snapshot_forge SNAP PAYLOAD OUT: a snapshot with SNAP's position (seq,
+# record hash) and signature but PAYLOAD as its state, and its checksum
+# recomputed: what someone who can write the journal directory, but not
+# use the audit key, can make.  Layout in docs/journal-format.md.
+sd_snapshot_forge() {
+	local snap=$1 payload=$2 out=$3 len siglen
+	len=$((16#$(xxd -p -s 48 -l 8 "$snap")))
+	siglen=$((16#$(xxd -p -s $((56 + len - 2)) -l 2 "$snap")))
+	{
+		head -c 48 "$snap"
+		printf '%016x' $(($(stat -c %s "$payload") + siglen + 2)) | xxd -r -p
+		cat "$payload"
+		tail -c +$((57 + len - 2 - siglen)) "$snap" | head -c $((siglen + 2))
+	} >"$out.body" || return 1
+	{ cat "$out.body"; sha256sum "$out.body" | cut -d' ' -f1 | xxd -r -p; } >"$out"
+	rm -f "$out.body"
+}
+
+# sd_fail_seq LOGFILE-OR-TEXT: the seq named by the last journal error in
+# the text ("seg-... offset N seq S: reason"), or nothing.
+sd_fail_seq() {
+	grep -o 'offset [0-9]* seq [0-9]*' <<<"$1" | tail -1 | awk '{print $4}'
+}

@@ -284,6 +284,42 @@ test_rate_per_token(void **state)
 	free(text);
 }
 
+/* Requests without a token: one bucket per client address. */
+static void
+test_clients(void **state)
+{
+	struct auth_clients *c = NULL;
+	uint8_t a[5] = { 4, 127, 0, 0, 1 }, b[5] = { 4, 127, 0, 0, 2 };
+	uint8_t k[17];
+	int i, retry;
+
+	assert_int_equal(auth_clients_new(&c, 1, 2), 0);
+	assert_int_equal(auth_clients_take(c, a, sizeof(a), 1000, &retry), 1);
+	assert_int_equal(auth_clients_take(c, a, sizeof(a), 1000, &retry), 1);
+	assert_int_equal(auth_clients_take(c, a, sizeof(a), 1000, &retry), 0);
+	assert_int_equal(retry, 1);
+	/* Another address has its own budget. */
+	assert_int_equal(auth_clients_take(c, b, sizeof(b), 1000, &retry), 1);
+	assert_int_equal(retry, 0);
+	/* One token a second flows back in. */
+	assert_int_equal(auth_clients_take(c, a, sizeof(a), 1999, &retry), 0);
+	assert_int_equal(auth_clients_take(c, a, sizeof(a), 2000, &retry), 1);
+	/* Many more clients than slots: each still gets its answer, and the
+	 * least recently seen are forgotten (a fresh, full bucket). */
+	memset(k, 0, sizeof(k));
+	k[0] = 6;
+	for (i = 0; i < 4 * AUTH_CLIENTS_MAX; i++) {
+		k[15] = (uint8_t)(i >> 8);
+		k[16] = (uint8_t)i;
+		assert_int_equal(auth_clients_take(c, k, sizeof(k), 3000 + i,
+		    &retry), 1);
+	}
+	assert_int_equal(auth_clients_take(c, a, sizeof(a), 2000 +
+	    4 * AUTH_CLIENTS_MAX, &retry), 1);
+	auth_clients_free(c);
+	auth_clients_free(NULL);
+}
+
 /* --- the file itself ------------------------------------------------------------ */
 
 static void
@@ -390,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_role_matrix),
 		cmocka_unit_test(test_bucket_math),
 		cmocka_unit_test(test_rate_per_token),
+		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_file_checks),
 	};
 

@@ -70,6 +70,12 @@ test_good_with_defaults(void **state)
 	assert_int_equal(cfg.workers, 2);
 	assert_int_equal(cfg.lease_ms, 30000);
 	assert_int_equal(cfg.bump_after_seconds, 120);
+	assert_int_equal(cfg.http_per_client, 32);
+	assert_int_equal(cfg.header_timeout_ms, 10000);
+	assert_int_equal(cfg.body_timeout_ms, 30000);
+	assert_int_equal(cfg.anon_rate_per_second, 20);
+	assert_int_equal(cfg.anon_rate_burst, 40);
+	assert_int_equal(cfg.approval_max_seconds, 604800);
 	assert_true(cfg.worker_id[0] != '\0');
 	assert_int_equal(load_with(&cfg, "[http]\nlisten = [::1]:9000\n"
 	    "[worker]\ncount = 0\nid = replica-7\n", err, sizeof(err)), 0);
@@ -77,6 +83,16 @@ test_good_with_defaults(void **state)
 	assert_int_equal(cfg.http_port, 9000);
 	assert_int_equal(cfg.workers, 0);
 	assert_string_equal(cfg.worker_id, "replica-7");
+	assert_int_equal(load_with(&cfg, "[http]\nmax_connections_per_client = 4"
+	    "\nheader_timeout_ms = 1500\nbody_timeout_ms = 2500\n"
+	    "anon_rate_per_second = 2\nanon_rate_burst = 3\n"
+	    "approval_max_seconds = 3600\n", err, sizeof(err)), 0);
+	assert_int_equal(cfg.http_per_client, 4);
+	assert_int_equal(cfg.header_timeout_ms, 1500);
+	assert_int_equal(cfg.body_timeout_ms, 2500);
+	assert_int_equal(cfg.anon_rate_per_second, 2);
+	assert_int_equal(cfg.anon_rate_burst, 3);
+	assert_int_equal(cfg.approval_max_seconds, 3600);
 }
 
 /* Each bad file is refused, and the message names where and why. */
@@ -101,6 +117,11 @@ test_refusals(void **state)
 		{ "[http]\nmax_body = \n", "empty value" },
 		{ "garbage line\n", ":9: expected [section]" },
 		{ "[http]\nthreads = 2\x01\n", "control or non-ASCII byte" },
+		{ "[http]\nmax_connections_per_client = 0\n",
+		    "'max_connections_per_client' must be a whole number" },
+		{ "[http]\nheader_timeout_ms = 99\n", "'header_timeout_ms'" },
+		{ "[http]\napproval_max_seconds = 31536001\n",
+		    "'approval_max_seconds'" },
 	};
 	struct orch_config cfg;
 	char err[256];

@@ -411,6 +411,24 @@ reject(char *reason, struct val_err *e, const char *body)
 	return val_reject_body(reason, e, (const uint8_t *)body, strlen(body));
 }
 
+/* An approval lives at most max_seconds from now (issue 15). */
+static void
+test_approval_lifetime(void **state)
+{
+	struct val_err e;
+
+	assert_int_equal(val_approval_lifetime(&e, 1000 + 3600, 1000, 3600),
+	    0);
+	assert_int_equal(val_approval_lifetime(&e, 1000 + 3601, 1000, 3600),
+	    ERR_TOO_LARGE);
+	assert_err(&e, 422, "APPROVAL_EXPIRY_TOO_FAR");
+	assert_int_equal(val_approval_lifetime(&e, UINT64_MAX, 1000, 3600),
+	    ERR_TOO_LARGE);
+	/* Expired ones are for the approval check to refuse. */
+	assert_int_equal(val_approval_lifetime(&e, 10, 1000, 3600), 0);
+	assert_int_equal(val_approval_lifetime(&e, 1000, 1000, 0), 0);
+}
+
 static void
 test_reject_body(void **state)
 {
@@ -631,6 +649,7 @@ main(void)
 		cmocka_unit_test(test_precheck),
 		cmocka_unit_test(test_approval_body),
 		cmocka_unit_test(test_reject_body),
+		cmocka_unit_test(test_approval_lifetime),
 		cmocka_unit_test(test_cursor_round_trip),
 		cmocka_unit_test(test_cursor_garbage),
 		cmocka_unit_test(test_first_and_after),

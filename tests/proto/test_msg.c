@@ -93,6 +93,10 @@ sample_sign_rep(struct prt_sign_rep *p)
 		p->raw[i] = (uint8_t)(0xff - i);
 	for (i = 0; i < sizeof(p->tx_hash); i++)
 		p->tx_hash[i] = (uint8_t)(0x40 + i);
+	/* Distinct bytes, so a byte order mistake shows. */
+	p->receipt_seq = 0x0102030405060708ULL;
+	for (i = 0; i < sizeof(p->receipt_hash); i++)
+		p->receipt_hash[i] = (uint8_t)(0xc0 + i);
 }
 
 static void
@@ -116,6 +120,9 @@ sample_exposure_rep(struct prt_exposure_rep *p)
 	p->remaining.w[3] = 0x8000000000000000ULL;
 }
 
+/* A reason code (policy/'s, opaque to proto/) with four distinct bytes. */
+#define SAMPLE_BLOCKED 0x01020304
+
 static void
 sample_status_rep(struct prt_status_rep *p)
 {
@@ -130,6 +137,9 @@ sample_status_rep(struct prt_status_rep *p)
 	}
 	p->head_seq = 0x0000000100000002ULL;
 	p->paused = 1;
+	/* Paused: no sign can succeed, and blocked says why. */
+	p->can_sign = 0;
+	p->blocked = SAMPLE_BLOCKED;
 	p->nkeys = 2;
 	strcpy(p->keys[0].name, "hot-usdc");
 	memset(p->keys[0].address, 0x42, EVM_ADDR_LEN);
@@ -881,7 +891,7 @@ test_sign_req_round_trip(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_sign_req(&w, q), 0);
 	assert_int_equal(w.len, o.end);
-	assert_memory_equal(w.p, "SGNR\x00\x01\x00\x01", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x02\x00\x01", PRT_HEADER_LEN);
 	/* The amount is 32 big-endian bytes, most significant limb first. */
 	assert_memory_equal(w.p + o.amount, amount_be, 32);
 	assert_int_equal(prt_decode_sign_req(d, w.p, w.len), 0);
@@ -1163,6 +1173,7 @@ test_sign_rep_malformed(void **state)
 	struct prt_writer w;
 	size_t msg_off = PRT_HEADER_LEN + 4;	/* after the result */
 	size_t raw_len_off = msg_off + 4 + 2;	/* message is "ok" */
+	size_t receipt_off = raw_len_off + 4 + 180 + PRT_HASH_LEN;
 	uint8_t *b;
 
 	ok_hdr(&h);
@@ -1185,6 +1196,16 @@ test_sign_rep_malformed(void **state)
 	memcpy(b, w.p, w.len);
 	b[PRT_HEADER_LEN + 3] = 1;
 	assert_int_equal(dec_sign_rep(b, w.len), ERR_TRAILING);
+	/* Receipt seq 0 names no record (a journal starts at 1). */
+	memcpy(b, w.p, w.len);
+	memset(b + receipt_off, 0, 8);
+	assert_int_equal(dec_sign_rep(b, w.len), ERR_MALFORMED);
+	/* ... while seq 1 is a receipt. */
+	b[receipt_off + 7] = 1;
+	assert_int_equal(dec_sign_rep(b, w.len), 0);
+	/* A version 1 reply (no receipt) is short, whatever it claims. */
+	memcpy(b, w.p, w.len);
+	assert_int_equal(dec_sign_rep(b, receipt_off), ERR_TRUNCATED);
 	free(b);
 	prt_writer_free(&w);
 
@@ -1195,8 +1216,105 @@ test_sign_rep_malformed(void **state)
 	ok_hdr(&h);
 	p.raw_len = PRT_TX_MAX + 1;
 	assert_int_equal(prt_encode_sign_rep(&w, &h, &p), ERR_TOO_LARGE);
+	/* ... or a signature without a receipt. */
+	sample_sign_rep(&p);
+	p.receipt_seq = 0;
+	assert_int_equal(prt_encode_sign_rep(&w, &h, &p), ERR_MALFORMED);
 	assert_int_equal(w.len, 0);
+	/* A refusal has no payload, so no receipt either. */
+	prt_reply_hdr_set(&h, 7, "over daily limit");
+	assert_int_equal(prt_encode_sign_rep(&w, &h, &p), 0);
 	prt_writer_free(&w);
+}
+
+/* Runs of one byte value, to write 20- and 32-byte fields out in full. */
+#define R4(x) x, x, x, x
+#define R20(x) R4(x), R4(x), R4(x), R4(x), R4(x)
+#define R32(x) R4(x), R4(x), R4(x), R4(x), R4(x), R4(x), R4(x), R4(x)
+
+/* Version 2's SIGN_REP, byte for byte (docs/protocol.md). */
+static void
+test_sign_rep_golden(void **state)
+{
+	static const uint8_t golden[] = {
+		'S', 'G', 'N', 'R', 0, 2, 0x80, 0x01,	/* header */
+		0, 0, 0, 0,				/* result OK */
+		0, 0, 0, 2, 'o', 'k',			/* message */
+		0, 0, 0, 3, 0x02, 0xc0, 0x01,		/* raw */
+		R32(0x11),				/* tx_hash */
+		0, 0, 0, 0, 0, 0, 0x01, 0x2c,		/* receipt_seq 300 */
+		R32(0x22),				/* receipt_hash */
+	};
+	struct prt_sign_rep p, d;
+	struct prt_reply_hdr h, dh;
+	struct prt_writer w;
+
+	ok_hdr(&h);
+	memset(&p, 0, sizeof(p));
+	p.raw[0] = 0x02;
+	p.raw[1] = 0xc0;
+	p.raw[2] = 0x01;
+	p.raw_len = 3;
+	memset(p.tx_hash, 0x11, sizeof(p.tx_hash));
+	p.receipt_seq = 300;
+	memset(p.receipt_hash, 0x22, sizeof(p.receipt_hash));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_sign_rep(&w, &h, &p), 0);
+	assert_int_equal(w.len, sizeof(golden));
+	assert_memory_equal(w.p, golden, sizeof(golden));
+	assert_int_equal(prt_decode_sign_rep(&dh, &d, golden, sizeof(golden)),
+	    0);
+	assert_memory_equal(&d, &p, sizeof(p));
+	prt_writer_free(&w);
+}
+
+/* Version 2's STATUS_REP, byte for byte: the flags after "paused". */
+static void
+test_status_rep_golden(void **state)
+{
+	static const uint8_t golden[] = {
+		'S', 'G', 'N', 'R', 0, 2, 0x80, 0x03,	/* header */
+		0, 0, 0, 0,				/* result OK */
+		0, 0, 0, 2, 'o', 'k',			/* message */
+		0, 0, 0, 1, 'v',			/* version */
+		0, 0, 0, 1, 'p',			/* policy_id */
+		R32(0x33),				/* policy_hash */
+		0, 0, 0, 0, 0, 0, 0, 9,			/* head_seq */
+		R32(0x44),				/* head_hash */
+		0,					/* paused */
+		0,					/* can_sign */
+		0xff, 0xff, 0xff, 0xd5,			/* blocked -43 */
+		0, 1,					/* nkeys */
+		0, 0, 0, 1, 'k', R20(0x55),		/* key 0 */
+	};
+	struct prt_status_rep *p = calloc(1, sizeof(*p));
+	struct prt_status_rep *d = malloc(sizeof(*d));
+	struct prt_reply_hdr h, dh;
+	struct prt_writer w;
+
+	assert_non_null(p);
+	assert_non_null(d);
+	ok_hdr(&h);
+	strcpy(p->version, "v");
+	strcpy(p->policy_id, "p");
+	memset(p->policy_hash, 0x33, sizeof(p->policy_hash));
+	p->head_seq = 9;
+	memset(p->head_hash, 0x44, sizeof(p->head_hash));
+	p->can_sign = 0;
+	p->blocked = -43;	/* negative codes travel as their u32 bits */
+	p->nkeys = 1;
+	strcpy(p->keys[0].name, "k");
+	memset(p->keys[0].address, 0x55, EVM_ADDR_LEN);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_status_rep(&w, &h, p), 0);
+	assert_int_equal(w.len, sizeof(golden));
+	assert_memory_equal(w.p, golden, sizeof(golden));
+	assert_int_equal(prt_decode_status_rep(&dh, d, golden,
+	    sizeof(golden)), 0);
+	assert_memory_equal(d, p, sizeof(*p));
+	prt_writer_free(&w);
+	free(p);
+	free(d);
 }
 
 /* --- EXPOSURE -------------------------------------------------------- */
@@ -1204,7 +1322,7 @@ test_sign_rep_malformed(void **state)
 static void
 test_exposure_req_round_trip(void **state)
 {
-	static const uint8_t golden[] = { 'S', 'G', 'N', 'R', 0, 1, 0, 2,
+	static const uint8_t golden[] = { 'S', 'G', 'N', 'R', 0, 2, 0, 2,
 		0, 0, 0, 4, 'U', 'S', 'D', 'C', 0, 0, 0x4e, 0x20 };
 	struct prt_exposure_req q, d;
 	struct prt_writer w;
@@ -1330,14 +1448,14 @@ test_empty_requests(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_status_req(&w), 0);
 	assert_int_equal(w.len, PRT_HEADER_LEN);
-	assert_memory_equal(w.p, "SGNR\x00\x01\x00\x03", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x02\x00\x03", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_status_req(w.p, w.len), 0);
 	assert_int_equal(prt_decode_policy_req(w.p, w.len), ERR_MALFORMED);
 	prt_writer_free(&w);
 
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_policy_req(&w), 0);
-	assert_memory_equal(w.p, "SGNR\x00\x01\x00\x04", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x02\x00\x04", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_policy_req(w.p, w.len), 0);
 	prt_writer_free(&w);
 }
@@ -1364,6 +1482,30 @@ test_status_rep_round_trip(void **state)
 	assert_memory_equal(w2.p, w.p, w.len);
 	prt_writer_free(&w);
 	prt_writer_free(&w2);
+
+	/* Each consistent can_sign/blocked pair round-trips; blocked keeps
+	 * its sign (an int32 sent as its u32 bits). */
+	{
+		static const struct { uint8_t paused, can_sign; int32_t
+		    blocked; } ok[] = { { 0, 1, 0 }, { 0, 0, 17 },
+		    { 1, 0, 17 }, { 0, 0, -5 }, { 0, 0, INT32_MIN },
+		    { 0, 0, INT32_MAX } };
+
+		for (i = 0; i < ARRAY_LEN(ok); i++) {
+			p->paused = ok[i].paused;
+			p->can_sign = ok[i].can_sign;
+			p->blocked = ok[i].blocked;
+			prt_writer_init(&w, PRT_MAX_MESSAGE);
+			assert_int_equal(prt_encode_status_rep(&w, &h, p), 0);
+			memset(d, JUNK, sizeof(*d));
+			assert_int_equal(prt_decode_status_rep(&dh, d, w.p,
+			    w.len), 0);
+			assert_int_equal(d->can_sign, ok[i].can_sign);
+			assert_int_equal(d->blocked, ok[i].blocked);
+			assert_memory_equal(d, p, sizeof(*p));
+			prt_writer_free(&w);
+		}
+	}
 
 	/* Every key slot used, longest names. */
 	p->nkeys = PRT_KEYS_MAX;
@@ -1392,7 +1534,9 @@ test_status_rep_malformed(void **state)
 	size_t pid_off = ver_off + 4 + strlen("signerd 0.1.0 (proto 1)");
 	size_t paused_off = pid_off + 4 + strlen("genesis-2024-11") + 32 + 8 +
 	    32;
-	size_t count_off = paused_off + 1;
+	size_t can_sign_off = paused_off + 1;
+	size_t blocked_off = can_sign_off + 1;
+	size_t count_off = blocked_off + 4;
 	size_t k0_off = count_off + 2;
 	uint8_t *b;
 
@@ -1405,6 +1549,32 @@ test_status_rep_malformed(void **state)
 
 	b[paused_off] = 2;
 	assert_int_equal(dec_status_rep(b, w.len), ERR_MALFORMED);
+	/* can_sign is a flag too. */
+	memcpy(b, w.p, w.len);
+	b[can_sign_off] = 2;
+	assert_int_equal(dec_status_rep(b, w.len), ERR_MALFORMED);
+	/* Blocked with no reason: the sample is paused, reason zeroed. */
+	memcpy(b, w.p, w.len);
+	put_be32(b + blocked_off, 0);
+	assert_int_equal(dec_status_rep(b, w.len), ERR_MALFORMED);
+	/* Paused yet able to sign. */
+	memcpy(b, w.p, w.len);
+	b[can_sign_off] = 1;
+	put_be32(b + blocked_off, 0);
+	assert_int_equal(dec_status_rep(b, w.len), ERR_MALFORMED);
+	/* Able to sign, not paused, yet a reason: inconsistent. */
+	b[paused_off] = 0;
+	put_be32(b + blocked_off, SAMPLE_BLOCKED);
+	assert_int_equal(dec_status_rep(b, w.len), ERR_MALFORMED);
+	/* The consistent forms of the same bytes decode. */
+	put_be32(b + blocked_off, 0);
+	assert_int_equal(dec_status_rep(b, w.len), 0);
+	b[can_sign_off] = 0;
+	put_be32(b + blocked_off, 0xffffffffu);	/* blocked -1 */
+	assert_int_equal(dec_status_rep(b, w.len), 0);
+	/* A version 1 reply: the key count where the flags are now. */
+	memcpy(b, w.p, w.len);
+	assert_int_equal(dec_status_rep(b, can_sign_off), ERR_TRUNCATED);
 	memcpy(b, w.p, w.len);
 	put_be16(b + count_off, PRT_KEYS_MAX + 1);
 	assert_int_equal(dec_status_rep(b, w.len), ERR_TOO_LARGE);
@@ -1434,6 +1604,19 @@ test_status_rep_malformed(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	p->paused = 2;
 	assert_int_equal(prt_encode_status_rep(&w, &h, p), ERR_MALFORMED);
+	p->paused = 0;
+	/* The encoder holds can_sign and blocked to the same rules. */
+	p->can_sign = 2;
+	assert_int_equal(prt_encode_status_rep(&w, &h, p), ERR_MALFORMED);
+	p->can_sign = 1;	/* blocked is still SAMPLE_BLOCKED */
+	assert_int_equal(prt_encode_status_rep(&w, &h, p), ERR_MALFORMED);
+	p->can_sign = 0;
+	p->blocked = 0;
+	assert_int_equal(prt_encode_status_rep(&w, &h, p), ERR_MALFORMED);
+	p->can_sign = 1;
+	p->paused = 1;
+	assert_int_equal(prt_encode_status_rep(&w, &h, p), ERR_MALFORMED);
+	assert_int_equal(w.len, 0);
 	p->paused = 0;
 	p->nkeys = PRT_KEYS_MAX + 1;
 	assert_int_equal(prt_encode_status_rep(&w, &h, p), ERR_TOO_LARGE);
@@ -1519,7 +1702,7 @@ test_error_rep(void **state)
 	prt_reply_hdr_set(&h, ERR_BAD_VERSION, "speaks version 1");
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_error_rep(&w, &h), 0);
-	assert_memory_equal(w.p, "SGNR\x00\x01\x80\x00", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x02\x80\x00", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_error_rep(&dh, &version, w.p, w.len), 0);
 	assert_int_equal(version, PRT_VERSION);
 	assert_int_equal(dh.result, ERR_BAD_VERSION);
@@ -1827,7 +2010,8 @@ test_type_numbers(void **state)
 	assert_int_equal(PRT_REPLY_TYPE(PRT_CANCEL_REQ), PRT_CANCEL_REP);
 	assert_int_equal(PRT_REPLY_TYPE(PRT_PAUSE_REQ), PRT_PAUSE_REP);
 	assert_int_equal(PRT_REPLY_TYPE(PRT_UNPAUSE_REQ), PRT_UNPAUSE_REP);
-	assert_int_equal(PRT_VERSION, 1);
+	/* Version 2: SIGN_REP receipts, STATUS_REP can_sign and blocked. */
+	assert_int_equal(PRT_VERSION, 2);
 }
 
 int
@@ -1848,6 +2032,8 @@ main(void)
 		cmocka_unit_test(test_sign_req_encoder_refuses),
 		cmocka_unit_test(test_sign_rep_round_trip),
 		cmocka_unit_test(test_sign_rep_malformed),
+		cmocka_unit_test(test_sign_rep_golden),
+		cmocka_unit_test(test_status_rep_golden),
 		cmocka_unit_test(test_exposure_req_round_trip),
 		cmocka_unit_test(test_exposure_req_malformed),
 		cmocka_unit_test(test_exposure_rep_round_trip),

@@ -12,9 +12,14 @@
  *                  --chain-id C --to ADDR --amount X [--token CONTRACT]
  *                  [--id-prefix P] [--nonce-base B] [--first-id K]
  *                  [--stated-amount X] [--stated-to ADDR] [--timeout-ms N]
+ *                  [--receipts]
  * load prints "SIGNED <request_id> <tx_hash>" the moment each signature
  * arrives (so a crash test knows what clients received), "REFUSED <id>
  * <reason>" for refusals, and a summary line with latency percentiles.
+ * With --receipts each SIGNED line is followed by "RECEIPT <seq> <hash>
+ * <request_id> <unix_us>": the reply's receipt (the journal record that
+ * authorized it) and the wall-clock time the reply arrived, in
+ * microseconds, so a test can order replies against other events.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -41,7 +46,7 @@ struct args {
 	const char *stated_amount, *stated_to;
 	/* mktx only: transactions no payout should be. */
 	const char *data, *access_list;
-	int create, sign_form;
+	int create, sign_form, receipts;
 	uint64_t chain_id, nonce, gas, nonce_base, first_id;
 	int threads, count, timeout_ms;
 };
@@ -104,6 +109,15 @@ build_tx(struct prt_writer *w, uint64_t nonce, const uint8_t to[20],
 		die("encode", ERR_INTERNAL);
 }
 
+static long long
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static double
 now_ms(void)
 {
@@ -121,7 +135,8 @@ load_worker(void *arg)
 	struct prt_sign_rep *rep = calloc(1, sizeof(*rep));
 	struct prt_reply_hdr hdr;
 	struct prt_writer w;
-	char hash[67];
+	char hash[67], rhash[65];
+	long long arrived;
 	uint8_t to[20];
 	u256 amount;
 	double t0;
@@ -151,6 +166,7 @@ load_worker(void *arg)
 
 		t0 = now_ms();
 		r = prt_client_sign(c, req, rep, &hdr);
+		arrived = wall_us();
 		latencies[i] = now_ms() - t0;
 		pthread_mutex_lock(&out_mu);
 		if (r != 0) {
@@ -166,6 +182,12 @@ load_worker(void *arg)
 			hash[1] = 'x';
 			util_hex_encode(hash + 2, rep->tx_hash, 32);
 			printf("SIGNED %s %s\n", req->request_id, hash);
+			if (A.receipts) {
+				util_hex_encode(rhash, rep->receipt_hash, 32);
+				printf("RECEIPT %llu %s %s %lld\n",
+				    (unsigned long long)rep->receipt_seq, rhash,
+				    req->request_id, arrived);
+			}
 		}
 		fflush(stdout);
 		pthread_mutex_unlock(&out_mu);
@@ -383,6 +405,7 @@ main(int argc, char **argv)
 		{ "access-list", required_argument, NULL, 'L' },
 		{ "create", no_argument, NULL, 'C' },
 		{ "signed", no_argument, NULL, 'Z' },
+		{ "receipts", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode;
@@ -418,6 +441,7 @@ main(int argc, char **argv)
 		case 'L': A.access_list = optarg; break;
 		case 'C': A.create = 1; break;
 		case 'Z': A.sign_form = 1; break;
+		case 'R': A.receipts = 1; break;
 		default: die("bad option", ERR_INVALID_ARG);
 		}
 	}
