@@ -180,14 +180,12 @@ fail_payout(struct wthread *t, const char *code, const char *reason)
  * How long to wait before asking signerd again after refusal reason, or
  * -1 when the refusal is final.  signerd answers a request id that is
  * being signed or queued right now (another attempt of ours still in
- * flight after a lease takeover) with REQUEST_ID_CONFLICT and a message
- * ending in "retry": that one is transient, any other conflict is not.
+ * flight after a lease takeover) with RETRY: transient, as data.
  */
 static int
 transient_retry_ms(int reason, const char *msg, int backoff_ms)
 {
 	long long secs;
-	size_t n;
 
 	switch (reason) {
 	case POL_PAUSED:
@@ -203,11 +201,8 @@ transient_retry_ms(int reason, const char *msg, int backoff_ms)
 	case POL_HSM_ERROR:
 	case POL_JOURNAL_ERROR:
 	case POL_INTERNAL:
+	case POL_RETRY:		/* signerd: the same request may pass again */
 		return backoff_ms;
-	case POL_REQUEST_ID_CONFLICT:
-		n = strlen(msg);
-		return n >= 5 && strcmp(msg + n - 5, "retry") == 0 ?
-		    backoff_ms : -1;
 	default:
 		return -1;
 	}

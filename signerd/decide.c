@@ -110,7 +110,7 @@ sign_bump(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 	if (r != 0) {
 		snprintf(detail, cap, "request id is being re-signed right "
 		    "now; retry");
-		return POL_REQUEST_ID_CONFLICT;
+		return POL_RETRY;
 	}
 	job->bump = 1;
 	return POL_OK;
@@ -148,7 +148,7 @@ check_and_reserve(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
 	if (!job->queued && q != NULL) {
 		snprintf(detail, cap, "request id is being queued right now; "
 		    "retry");
-		return POL_REQUEST_ID_CONFLICT;
+		return POL_RETRY;
 	}
 	/* invariant 5: one payout per (key, chain, nonce). */
 	if ((owner = sd_state_nonce_owner(sd->state, &job->p.ref)) != NULL &&
@@ -174,7 +174,7 @@ check_and_reserve(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
 	if (r == ERR_EXISTS) {
 		snprintf(detail, cap, "request id is being signed right now; "
 		    "retry");
-		return POL_REQUEST_ID_CONFLICT;
+		return POL_RETRY;
 	}
 	if (r != 0) {
 		snprintf(detail, cap, "exposure reservation failed: %s",
@@ -213,7 +213,7 @@ sign_new(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 		if (job->q.status == SD_Q_PENDING) {
 			snprintf(detail, cap, "request id is being queued "
 			    "right now; retry");
-			return POL_REQUEST_ID_CONFLICT;
+			return POL_RETRY;
 		}
 		if (memcmp(job->q.intent, job->p.intent_hash, 32) != 0) {
 			snprintf(detail, cap, "request id was queued for a "
@@ -279,7 +279,7 @@ sd_sign_decide(struct sd_ctx *sd, struct sd_sign_job *job, int *repeat,
 	case K_BUSY:
 		snprintf(detail, cap, "request id is being signed right now; "
 		    "retry");
-		return POL_REQUEST_ID_CONFLICT;
+		return POL_RETRY;
 	case K_OTHER:
 		return sign_bump(sd, job, detail, cap);
 	default:

@@ -73,11 +73,14 @@ check_id(struct sd_ctx *sd, struct queue_job *job, char *detail, size_t cap)
 		    job->p.req.request_id);
 		return POL_TIMELOCK_CANCELLED;
 	}
-	if (q->status == SD_Q_PENDING ||
-	    memcmp(q->intent, job->p.intent_hash, 32) != 0) {
-		snprintf(detail, cap, q->status == SD_Q_PENDING ?
-		    "request id is being queued right now; retry" :
-		    "request id was queued for a different payout");
+	if (q->status == SD_Q_PENDING) {
+		snprintf(detail, cap, "request id is being queued right now; "
+		    "retry");
+		return POL_RETRY;
+	}
+	if (memcmp(q->intent, job->p.intent_hash, 32) != 0) {
+		snprintf(detail, cap, "request id was queued for a different "
+		    "payout");
 		return POL_REQUEST_ID_CONFLICT;
 	}
 	job->earliest = q->earliest;
