@@ -68,8 +68,10 @@ check "two snapshots kept, the oldest pruned" \
 	[ "$(ls "$RUN"/journal/snap-*.bin 2>/dev/null | wc -l)" -eq 2 ]
 check "a checkpoint was signed under the sandbox" \
 	grep -q '"type":"checkpoint"' "$RUN"/journal/seg-*.jsonl
+# The tool writes synthetic records, not signerd's: the chain, checkpoint
+# and file layer is what is under test here.
 ok "the journal written under the sandbox verifies, checkpoint included" \
-	"$CTL" audit verify --journal "$RUN/journal" --pubkey "$WORK/audit.pem"
+	"$CTL" audit verify --chain-only --journal "$RUN/journal" --pubkey "$WORK/audit.pem"
 check "100 signature records in the journal" [ "$(cat "$RUN"/journal/seg-*.jsonl |
 	grep -c '"type":"test-signed"')" -eq 100 ]
 

@@ -323,18 +323,20 @@ for r in $(seq 1 $ROUNDS); do
 	useq=$(jq -r --arg p "bar-$r" 'select(.type == "unpaused" and .pause_id == $p) | .seq' "$J"/seg-*.jsonl)
 	# An OK reply that arrived after the PAUSE reply and before the
 	# unpause was sent; a receipt between the two records.
-	n=$(awk -v a="$t_ack" -v u="$t_un" '/^RECEIPT/ && $5 > a && $5 < u' "$W/bar-$r.out" | wc -l)
+	n=$(awk -v a="$t_ack" -v u="$t_un" '/^RECEIPT/ && $5 + 0 > a + 0 && $5 + 0 < u + 0' "$W/bar-$r.out" | wc -l)
 	[ "$n" -eq 0 ] || echo "# round $r: $n OK replies after the PAUSE reply" >&2
 	bad_replies=$((bad_replies + n))
-	n=$(awk -v p="${pseq:-0}" -v u="${useq:-0}" '/^RECEIPT/ && $2 > p && $2 < u' "$W/bar-$r.out" | wc -l)
+	n=$(awk -v p="${pseq:-0}" -v u="${useq:-0}" '/^RECEIPT/ && $2 + 0 > p + 0 && $2 + 0 < u + 0' "$W/bar-$r.out" | wc -l)
 	bad_receipts=$((bad_receipts + n))
-	# The test means something only if signing was going on at the pause.
-	n=$(awk -v a="$t_ack" '/^RECEIPT/ && $5 < a' "$W/bar-$r.out" | wc -l)
-	[ "$n" -gt 0 ] && loaded=$((loaded + 1))
+	# The test means something only if signing was going on at the pause:
+	# an OK reply within 50 ms before the PAUSE reply.
+	gap=$(awk -v a="$t_ack" '/^RECEIPT/ && NF == 5 && $5 ~ /^[0-9]+$/ && $5 + 0 < a + 0 {g = a - $5} END {print g == "" ? "none" : g}' "$W/bar-$r.out")
+	echo "# round $r: the last OK reply came ${gap}us before the PAUSE reply" >&2
+	[ "$gap" != none ] && [ "$gap" -lt 50000 ] && loaded=$((loaded + 1))
 	inflight=$((inflight + $(grep -c '^REFUSED .* PAUSED$' "$W/bar-$r.out")))
 done
-check "every round signed under load before its pause ($loaded of $ROUNDS)" [ "$loaded" = $ROUNDS ]
-check "requests in flight during the pauses were refused PAUSED ($inflight)" [ "$inflight" -gt 0 ]
+check "in every round signing went on until the pause ($loaded of $ROUNDS)" [ "$loaded" = $ROUNDS ]
+check "sign requests during the pauses were refused PAUSED ($inflight)" [ "$inflight" -gt 0 ]
 check "no client got an OK reply after a PAUSE reply ($bad_replies)" [ "$bad_replies" = 0 ]
 check "no OK reply's receipt lies between a paused and its unpaused record ($bad_receipts)" \
 	[ "$bad_receipts" = 0 ]
@@ -465,15 +467,47 @@ counted=$(jq -r 'select(.type == "refusals") | .counts[] | select(.reason == "PE
 check "the refusals are journaled in aggregate: ${counted:-0} of $answered counted" \
 	[ "${counted:-0}" = "$answered" ]
 
+# --- not an issue-10 finding; found writing these tests: a clean stop under load --
+# SIGTERM while three client processes sign must stop signerd (finishing
+# what is in flight, refusing the rest) well within 10 s; a stop that
+# hangs loses the stop's checkpoint, snapshot and anchor move.
+okd "signerd starts" show_log start
+LOAD_PIDS=
+on_exit 'for p in $LOAD_PIDS; do kill -KILL "$p" 2>/dev/null; done'
+for i in 1 2 3; do
+	"$SDCLIENT" load --socket "$SOCK" --chain-id 1337 --to "$R" --threads 8 \
+		--count 100000 --asset ETH --amount 1 --id-prefix "stop$i" \
+		--nonce-base $((i * 100000000)) --timeout-ms 2000 >"$W/stop-$i.out" 2>&1 &
+	LOAD_PIDS="$LOAD_PIDS $!"
+done
+sleep 0.5
+# stop_within SECONDS: SIGTERM, then SIGKILL if signerd is still there.
+stop_within() {
+	local i
+	kill -TERM "$SD_PID" 2>/dev/null
+	for i in $(seq 1 $(($1 * 10))); do
+		kill -0 "$SD_PID" 2>/dev/null || { wait "$SD_PID"; SD_PID=; return 0; }
+		sleep 0.1
+	done
+	echo "# signerd still runs $1 s after SIGTERM; its threads:" >&2
+	for i in /proc/"$SD_PID"/task/*; do echo "#   $(cat "$i/comm") $(cat "$i/wchan")"; done >&2
+	signerd_kill9
+	return 1
+}
+checkd "SIGTERM under load from three clients stops signerd within 10 s" show_log stop_within 10
+for p in $LOAD_PIDS; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+LOAD_PIDS=
+check "the clients were signing (the day is spent: refused DAILY_LIMIT) when it stopped" \
+	[ "$(cat "$W"/stop-*.out | grep -c 'DAILY_LIMIT')" -gt 0 ]
+
 # --- 4 (Deliver 3): a deliberate re-anchor --------------------------------------------------
-last=$(sd_journal_last "$J")
+old_anchor=$(anchor_of)
 put_journal "$WORK/j.old"
 fresh_log
 fails "the older copy still does not start" signerd_start
 SD_ARGS=-A okd "signerd -A starts it (a deliberate restore)" show_log start
-check "the re-anchor is journaled, naming the anchor it replaced" \
-	[ "$(jq -r 'select(.type == "reanchored") | "\(.old_seq) \(.old_hash)"' "$J"/seg-*.jsonl)" = \
-	  "$(record_id "$last")" ]
+check "the re-anchor is journaled, naming the anchor it replaced ($old_anchor)" \
+	[ "$(jq -r 'select(.type == "reanchored") | "\(.old_seq) \(.old_hash)"' "$J"/seg-*.jsonl)" = "$old_anchor" ]
 ok "signerd stops" signerd_stop
 last=$(sd_journal_last "$J")
 checkd "anchor show names the restored journal's last record" \
