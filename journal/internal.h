@@ -219,6 +219,29 @@ int jnl_ckpt_verify(uint64_t *head_seq, const char **reason,
 /* Checks that pub is an EC P-256 key.  Returns 0 or ERR_UNSUPPORTED. */
 int jnl_ckpt_check_key(EVP_PKEY *pub) WARN_UNUSED;
 
+/* --- open.c ---------------------------------------------------------------- */
+
+/* What the hash-only pass learnt. */
+struct jnl_scan_result {
+	uint64_t seq;		/* head */
+	uint8_t hash[32];
+	uint64_t signed_seq;	/* newest head a checkpoint signed */
+	size_t last_complete;	/* bytes of whole lines in the last seg. */
+	size_t torn;		/* bytes after them */
+	int replay_seg;		/* segment index and offset of the first */
+	uint64_t replay_off;	/* record to replay; replay_seg -1: none */
+};
+
+/*
+ * The first pass of jnl_open(), which the auditor's jnl_verify_replay()
+ * runs too, so both name the same first failure: every segment's chain,
+ * every checkpoint signature (cfg->audit_pub), cfg's anchor, and the
+ * snapshot's position (when have_snap).
+ */
+int jnl_scan_all(struct jnl_scan_result *res, struct jnl_error *err, int dirfd,
+    const struct jnl_dir *d, const struct jnl_snapshot *snap, int have_snap,
+    const struct jnl_config *cfg) WARN_UNUSED;
+
 /* --- verify.c ------------------------------------------------------------ */
 
 /*

@@ -15,17 +15,6 @@
 /* A segment may pass segment_max by one batch; read back at most this. */
 #define SEG_READ_MAX (2 * JNL_SEGMENT_MAX_LIMIT)
 
-/* What the hash-only pass learnt. */
-struct scan_result {
-	uint64_t seq;		/* head */
-	uint8_t hash[32];
-	uint64_t signed_seq;	/* newest head a checkpoint signed */
-	size_t last_complete;	/* bytes of whole lines in the last seg. */
-	size_t torn;		/* bytes after them */
-	int replay_seg;		/* segment index and offset of the first */
-	uint64_t replay_off;	/* record to replay; replay_seg -1: none */
-};
-
 /* Newest snapshot whose own checksum holds; older ones are the fallback. */
 static int
 pick_snapshot(struct jnl_snapshot *snap, int *have, struct jnl_error *err,
@@ -90,8 +79,8 @@ check_checkpoint(struct jnl_error *err, const char *name,
 	return r;
 }
 
-static int
-scan_all(struct scan_result *res, struct jnl_error *err, int dirfd,
+int
+jnl_scan_all(struct jnl_scan_result *res, struct jnl_error *err, int dirfd,
     const struct jnl_dir *d, const struct jnl_snapshot *snap, int have_snap,
     const struct jnl_config *cfg)
 {
@@ -194,7 +183,7 @@ out:
 /* Pass 2: parse and hand over the records after the snapshot. */
 static int
 replay(struct jnl_error *err, int dirfd, const struct jnl_dir *d,
-    const struct scan_result *res, const struct jnl_snapshot *snap,
+    const struct jnl_scan_result *res, const struct jnl_snapshot *snap,
     int have_snap, const struct jnl_config *cfg)
 {
 	struct jnl_seg_cursor c;
@@ -263,7 +252,7 @@ out:
 /* Opens the newest segment for appending, first dropping a torn tail. */
 static int
 open_tail(int *segfd, uint32_t *seg_no, struct jnl_error *err, int dirfd,
-    const struct jnl_dir *d, const struct scan_result *res)
+    const struct jnl_dir *d, const struct jnl_scan_result *res)
 {
 	char name[40];
 	int fd = -1, r = ERR_IO;
@@ -317,7 +306,7 @@ jnl_open(struct jnl **out, struct jnl_error *err, const char *dir,
 	static const struct jnl_config defaults;
 	struct jnl_writer_init init;
 	struct jnl_snapshot snap;
-	struct scan_result res;
+	struct jnl_scan_result res;
 	struct jnl_dir d;
 	int dirfd = -1, segfd = -1, have_snap = 0, r;
 	uint32_t seg_no;
@@ -355,7 +344,7 @@ jnl_open(struct jnl **out, struct jnl_error *err, const char *dir,
 	jnl_snapshot_cleanup(dirfd);
 	if ((r = jnl_dir_list(&d, err, dirfd)) != 0 ||
 	    (r = pick_snapshot(&snap, &have_snap, err, dirfd, &d)) != 0 ||
-	    (r = scan_all(&res, err, dirfd, &d, &snap, have_snap, cfg)) != 0)
+	    (r = jnl_scan_all(&res, err, dirfd, &d, &snap, have_snap, cfg)) != 0)
 		goto out;
 	if (have_snap && cfg->restore != NULL &&
 	    (r = cfg->restore(cfg->ctx, snap.seq, snap.hash, snap.blob,
@@ -371,7 +360,7 @@ jnl_open(struct jnl **out, struct jnl_error *err, const char *dir,
 		}
 		/* Not believed: replay everything instead. */
 		have_snap = 0;
-		if ((r = scan_all(&res, err, dirfd, &d, &snap, 0, cfg)) != 0)
+		if ((r = jnl_scan_all(&res, err, dirfd, &d, &snap, 0, cfg)) != 0)
 			goto out;
 	}
 	if ((r = open_tail(&segfd, &seg_no, err, dirfd, &d, &res)) != 0)

@@ -200,6 +200,20 @@ jnl_verify_replay(const char *dir, EVP_PKEY *audit_pub, jnl_replay_fn fn,
 		jnl_err(&res->err, r, NULL, 0, 0, "reading snapshots");
 		goto out;
 	}
+	/*
+	 * Replaying as signerd does: first its start-up pass (chain and every
+	 * checkpoint), so that both name the same first failure.
+	 */
+	if (fn != NULL) {
+		struct jnl_config cfg;
+		struct jnl_scan_result sr;
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.audit_pub = audit_pub;
+		if ((r = jnl_scan_all(&sr, &res->err, dirfd, &d, NULL, 0,
+		    &cfg)) != 0)
+			goto out;
+	}
 	for (i = 0; i < d.nsegs; i++) {
 		snprintf(name, sizeof(name), JNL_SEG_NAME_FMT, d.segs[i]);
 		if ((r = jnl_read_into(&fb, &len, &res->err, dirfd, name,

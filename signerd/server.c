@@ -220,8 +220,10 @@ sd_server_listen(struct sd_server **out, struct sd_ctx *sd, const char *url,
 
 	*out = NULL;
 	/* Counts the refusals dispatch() does not journal one by one. */
-	if (sd->badpeer == NULL && sd_badpeer_new(&sd->badpeer) != 0)
+	if (sd->badpeer == NULL && sd_badpeer_new(&sd->badpeer) != 0) {
+		log_error("out of memory");
 		return ERR_NOMEM;
+	}
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return ERR_NOMEM;
 	srv->sd = sd;
@@ -289,8 +291,16 @@ sd_server_stop(struct sd_server *srv)
 	while (srv->busy > 0)
 		pthread_cond_wait(&srv->idle, &srv->mu);
 	pthread_mutex_unlock(&srv->mu);
-	nng_close(srv->sock);
+	/*
+	 * Each worker's context, not the socket: closing it ends that
+	 * worker's receive.  libnng 1.5's nng_close() can hang for good
+	 * while pipes that were busy a moment ago are still being torn down
+	 * (upstream nanomsg/nng#1543, #1813), which under load kept signerd
+	 * from ever exiting after SIGTERM; the process ends right after
+	 * this, which releases the socket.
+	 */
 	for (i = 0; srv->workers != NULL && i < srv->nworkers; i++) {
+		nng_ctx_close(srv->workers[i].ctx);
 		pthread_join(srv->workers[i].thread, NULL);
 		nng_aio_free(srv->workers[i].aio);
 	}

@@ -7,8 +7,9 @@
 # then a nonce >= 2^63 across kill -9, transactions no node includes, the
 # pause barrier under 8 concurrent signers, a clock set back a day, a flood
 # from a uid that is not allowed, QUEUE below the timelock threshold, and
-# STATUS.  Each test names the finding of issue 10 (reproduced on 4860700)
-# that it covers.  Invariants 2, 3, 6, 8, 9 and 10 (docs/invariants.md).
+# STATUS.  Each section names the finding of issue 10 (reproduced on
+# 4860700) or the Deliver item it covers.
+# Invariants 2, 3, 5, 6, 8, 9 and 10 (docs/invariants.md).
 set -u
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
@@ -19,7 +20,8 @@ export TAP_LOG=/dev/stderr
 
 LOAD_PID=
 on_exit '[ -n "$LOAD_PID" ] && kill -KILL "$LOAD_PID" 2>/dev/null'
-on_exit '[ -n "${SD_KEEP:-}" ] && rm -rf "$SD_KEEP" && cp -a "$WORK" "$SD_KEEP"'
+# SD_KEEP=DIR keeps a copy of the work directory (journals, logs) there.
+on_exit '[ -n "${SD_KEEP:-}" ] && [ ! -e "$SD_KEEP" ] && cp -a "$WORK" "$SD_KEEP"'
 
 SD_POLICY=governed signerd_provision || { echo "not ok - provisioning failed"; exit 1; }
 SOCK="ipc://$SD_SOCK"
@@ -35,6 +37,32 @@ fresh_log() {
 	: >"$WORK/signerd.log"
 }
 start() { fresh_log; signerd_start; }
+# stop_within SECONDS: SIGTERM, and signerd's exit status; when signerd
+# is still there after SECONDS, shows where it is stuck, kills it and
+# fails (signerd_stop would wait 30 s).
+stop_within() {
+	local i rc
+	[ -n "$SD_PID" ] || return 0
+	kill -TERM "$SD_PID" 2>/dev/null
+	for i in $(seq 1 $(($1 * 10))); do
+		if ! kill -0 "$SD_PID" 2>/dev/null; then
+			wait "$SD_PID"
+			rc=$?
+			SD_PID=
+			[ $rc -eq 0 ] || { echo "# signerd exited with status $rc after SIGTERM" >&2; show_log; }
+			return $rc
+		fi
+		sleep 0.1
+	done
+	echo "# signerd still runs $1 s after SIGTERM; its threads:" >&2
+	for i in /proc/"$SD_PID"/task/*; do echo "#   $(cat "$i/comm") $(cat "$i/wchan")"; done >&2
+	command -v gdb >/dev/null && timeout 20 gdb -p "$SD_PID" -batch -ex "thread 1" -ex "bt 12" 2>/dev/null |
+		grep '^#' | sed 's/^/#   /' >&2
+	signerd_kill9
+	return 1
+}
+stop() { stop_within 10; }
+
 # The error lines of the last start, for the report of a failing check.
 show_log() { grep -h '"level":"\(error\|fatal\|warn\)"' "$WORK/signerd.log" | tail -n 3 | sed 's/^/#   /' >&2; }
 show_audit() { sed 's/^/#   /' "$WORK/audit.out" >&2; }
@@ -92,7 +120,7 @@ audit() {
 
 # tampered DESCRIPTION WANT_REASON: signerd must refuse to start on the
 # journal in $J, and audit verify must refuse it too, naming one seq.
-# Prints the seq signerd named.
+# Sets TAMPER_SEQ to the seq signerd named.
 tampered() {
 	local desc=$1 want=$2 sd_seq au_seq
 	fresh_log
@@ -109,12 +137,12 @@ tampered() {
 
 ok "signerd starts under the governed policy" start
 
-# --- 11 (finding 9): STATUS says whether signerd can sign, and why not ------
+# --- finding 9: STATUS says whether signerd can sign, and why not -----------
 st=$(sd_ctl status --json)
 check "status: can_sign is true on a healthy signerd" [ "$(jq -r .can_sign <<<"$st")" = true ]
 check "status: nothing blocks it" [ "$(jq -r '.blocked // "none"' <<<"$st")" = none ]
 
-# --- a real journal to tamper with -------------------------------------------------
+# --- a real journal to tamper with -----------------------------------------
 # Six payouts from two clients, keeping the receipts their replies carry.
 sd_load --threads 2 --count 6 --asset ETH --amount 1000 --id-prefix rc \
 	--nonce-base 0 --receipts >"$W/rc.out"
@@ -130,12 +158,12 @@ check "each receipt's seq is the signed record of its request" \
 A=150000
 sd_request ap-1 ETH "$R" $A 10 "[$(sd_approve alice ap-1 1337 ETH "$R" $A), $(sd_approve erin ap-1 1337 ETH "$R" $A)]" >"$W/ap-1.json"
 check "a payout with two approvals signs" [ "$(sd_reason sign "$W/ap-1.json")" = OK ]
-# A queued payout (ETH above 200000 waits): findings 3's forgeries copy it.
+# A queued payout (ETH above 200000 waits): finding 3's forgeries copy it.
 T=250000
 sd_request tl-1 ETH "$R" $T 20 "[$(sd_approve alice tl-1 1337 ETH "$R" $T), $(sd_approve bob tl-1 1337 ETH "$R" $T)]" >"$W/tl-1.json"
 check "a payout above the timelock threshold is queued" [ "$(sd_reason queue "$W/tl-1.json")" = OK ]
 
-# --- 10 (finding 8): QUEUE below the timelock threshold ----------------------------
+# --- finding 8: QUEUE below the timelock threshold is refused ---------------
 sd_request tnn-1 ETH "$R" 1000 21 "[]" >"$W/tnn-1.json"
 check "QUEUE of a payout below every threshold is refused TIMELOCK_NOT_NEEDED" \
 	[ "$(sd_reason queue "$W/tnn-1.json")" = TIMELOCK_NOT_NEEDED ]
@@ -145,7 +173,7 @@ check "QUEUE above the approval but below the timelock threshold is refused too"
 check "neither is in the queue (no queued record)" \
 	[ -z "$(jq -r 'select(.type == "queued" and (.request_id | startswith("tnn"))) | .seq' "$J"/seg-*.jsonl)" ]
 
-# --- 6 (finding 7): transactions no node includes -----------------------------------
+# --- finding 7: transactions no node includes -------------------------------
 e0=$(exposure)
 out=$(sd_load --threads 1 --count 1 --asset ETH --amount 1000 --id-prefix nh \
 	--nonce-base 18446744073709551615 | grep -v '^SUMMARY')
@@ -161,7 +189,7 @@ check "the refused transactions spent no exposure" [ "$(exposure)" = "$e0" ]
 check "nor the nonces: a good payout on nonce 31 signs" \
 	[ "$(reason_of "$(sd_sign gl-ok ETH 1000 31)")" = OK ]
 
-# --- 6 (finding 4): a nonce >= 2^63 across kill -9 ------------------------------------
+# --- finding 4: a nonce >= 2^63 across kill -9 ------------------------------
 BIG=9223372036854775808
 out=$(sd_sign big ETH 1000 $BIG)
 check "a payout on nonce 2^63 signs" [ "$(reason_of "$out")" = OK ]
@@ -177,11 +205,11 @@ check "the same request again gets the same transaction after the replay" \
 	[ "$(sd_sign big ETH 1000 $BIG | awk '{print $3}')" = "$big_hash" ]
 check "the replayed nonce 2^63 is still owned: another payout on it is NONCE_REUSED" \
 	[ "$(reason_of "$(sd_sign big2 ETH 1000 $BIG)")" = NONCE_REUSED ]
-ok "signerd stops cleanly (checkpoint, snapshot, anchor)" signerd_stop
+ok "signerd stops cleanly (checkpoint, snapshot, anchor)" stop
 cp -a "$J" "$WORK/j.base1"
 ok "audit verify accepts the untouched journal" audit
 
-# --- 5 (finding: receipts, Deliver 3): receipts against the journal ------------------
+# --- Deliver 3: receipts against the journal --------------------------------
 ok "audit verify --receipts passes for the receipts clients got" audit "$J" --receipts "$W/receipts"
 # Cut the tail at the last receipt's record, in a copy: the chain alone
 # cannot see it (nothing after the cut commits to what was cut).
@@ -202,7 +230,7 @@ echo "$(($(sd_journal_last "$J" | jq -r .seq) + 5)) $(awk 'NR == 1 {print $2}' "
 fails "audit verify --receipts fails on a receipt past the journal's end" \
 	audit "$J" --receipts "$W/receipts.beyond"
 
-# --- 2 (finding 2): a signed record under a checkpoint rewritten ---------------------
+# --- finding 2: a signed record under a checkpoint rewritten ----------------
 # ap-1's amount 150000 -> 1, the chain recomputed after it, the snapshots
 # gone: the hash chain holds, only the checkpoint signatures can tell.
 put_journal "$WORK/j.base1"
@@ -230,7 +258,7 @@ tampered "an informational field rewritten under a checkpoint" "checkpoint"
 check "the seq named is a checkpoint over the rewritten record" \
 	[ "$(jq -r "select(.seq == ${TAMPER_SEQ:-0}) | \"\\(.type) \\(.head_seq >= $ap_seq)\"" "$seg")" = "checkpoint true" ]
 
-# --- 3 (finding 3): forged records appended after the last checkpoint -----------------
+# --- finding 3: forged records appended after the last checkpoint -----------
 tl1=$(jq -c 'select(.type == "queued" and .request_id == "tl-1")' "$WORK"/j.base1/seg-*.jsonl)
 # forge_queued ID EARLIEST_DELTA KEEP_APPROVALS: tl-1's record with another
 # id, queued at the journal's last time.
@@ -256,7 +284,7 @@ seq=$(sd_append_record "$J" "$(forge_queued forged-q3 $SD_TIMELOCK_DELAY true)")
 tampered "a forged queued record carrying tl-1's approvals" "record does not replay: approvals do not hold"
 check "the seq named is the forged record's ($seq)" [ "${TAMPER_SEQ:-}" = "$seq" ]
 
-# --- 4 (Deliver 3): the rollback anchor in the HSM --------------------------------
+# --- Deliver 3: the rollback anchor in the HSM ------------------------------
 rm -rf "$J" && mkdir "$J" && chown "$SD_USER" "$J"
 fresh_log
 fails "an emptied journal directory does not start" signerd_start
@@ -285,12 +313,12 @@ last=$(sd_journal_last "$WORK/j.base1")
 checkd "signerctl anchor show prints the anchor: the last record of the real journal" \
 	"anchor_show | sed 's/^/#   /' >&2" [ "$(anchor_of)" = "$(record_id "$last")" ]
 
-# --- back to the real journal ----------------------------------------------------------
+# --- back to the real journal ----------------------------------------------
 put_journal "$WORK/j.base1"
 okd "the real journal starts again" show_log start
 check "and its exposure is the journal's" [ "$(exposure)" = "$(journal_eth)" ]
 
-# --- 7 (finding 5): the pause barrier under 8 concurrent signers ----------------------
+# --- finding 5: the pause barrier under 8 concurrent signers ----------------
 ROUNDS=${SD_TAMPER_ROUNDS:-10}
 for r in $(seq 1 $ROUNDS); do
 	sd_approve_op erin pause "bar-$r" >"$W/bar-$r.pause.json"
@@ -307,6 +335,7 @@ for r in $(seq 1 $ROUNDS); do
 		>"$W/bar-$r.out" 2>/dev/null &
 	LOAD_PID=$!
 	sleep "0.$((15 + RANDOM % 20))"
+	t_req=${EPOCHREALTIME/./}
 	sd_ctl pause --pause-id "bar-$r" --approval "$W/bar-$r.pause.json" >"$W/bar-$r.pause"
 	t_ack=${EPOCHREALTIME/./}
 	sleep 0.3
@@ -321,23 +350,27 @@ for r in $(seq 1 $ROUNDS); do
 		echo "# round $r: pause/unpause not OK" >&2
 	pseq=$(jq -r --arg p "bar-$r" 'select(.type == "paused" and .pause_id == $p) | .seq' "$J"/seg-*.jsonl)
 	useq=$(jq -r --arg p "bar-$r" 'select(.type == "unpaused" and .pause_id == $p) | .seq' "$J"/seg-*.jsonl)
-	# An OK reply that arrived after the PAUSE reply and before the
-	# unpause was sent; a receipt between the two records.
-	n=$(awk -v a="$t_ack" -v u="$t_un" '/^RECEIPT/ && $5 + 0 > a + 0 && $5 + 0 < u + 0' "$W/bar-$r.out" | wc -l)
-	[ "$n" -eq 0 ] || echo "# round $r: $n OK replies after the PAUSE reply" >&2
+	# An OK reply a client saw after the PAUSE reply (and before the
+	# unpause was sent) must have been decided and sent before the pause:
+	# its receipt comes before the paused record.  (A client thread on
+	# these 2 busy cores can see a reply late; signerd sent it in time.)
+	late=$(awk -v a="$t_ack" -v u="$t_un" '/^RECEIPT/ && $5 + 0 > a + 0 && $5 + 0 < u + 0' "$W/bar-$r.out" | wc -l)
+	n=$(awk -v a="$t_ack" -v u="$t_un" -v p="${pseq:-0}" '/^RECEIPT/ && $5 + 0 > a + 0 && $5 + 0 < u + 0 && $2 + 0 > p + 0' "$W/bar-$r.out" | wc -l)
+	[ "$late" -eq 0 ] || echo "# round $r: $late OK replies seen after the PAUSE reply, $n of them decided after the pause" >&2
 	bad_replies=$((bad_replies + n))
 	n=$(awk -v p="${pseq:-0}" -v u="${useq:-0}" '/^RECEIPT/ && $2 + 0 > p + 0 && $2 + 0 < u + 0' "$W/bar-$r.out" | wc -l)
 	bad_receipts=$((bad_receipts + n))
-	# The test means something only if signing was going on at the pause:
-	# an OK reply within 50 ms before the PAUSE reply.
-	gap=$(awk -v a="$t_ack" '/^RECEIPT/ && NF == 5 && $5 ~ /^[0-9]+$/ && $5 + 0 < a + 0 {g = a - $5} END {print g == "" ? "none" : g}' "$W/bar-$r.out")
-	echo "# round $r: the last OK reply came ${gap}us before the PAUSE reply" >&2
-	[ "$gap" != none ] && [ "$gap" -lt 50000 ] && loaded=$((loaded + 1))
+	# The test means something only if signing was going on when the
+	# pause was asked for: the last OK reply before the PAUSE reply came
+	# at most 50 ms before signerctl pause started.
+	last_ok=$(awk -v a="$t_ack" '/^RECEIPT/ && NF == 5 && $5 ~ /^[0-9]+$/ && $5 + 0 < a + 0 {l = $5} END {print l == "" ? 0 : l}' "$W/bar-$r.out")
+	echo "# round $r: PAUSE asked at +0, replied at +$((t_ack - t_req))us; last OK reply before it at $((last_ok - t_req))us" >&2
+	[ $((t_req - last_ok)) -lt 50000 ] && loaded=$((loaded + 1))
 	inflight=$((inflight + $(grep -c '^REFUSED .* PAUSED$' "$W/bar-$r.out")))
 done
 check "in every round signing went on until the pause ($loaded of $ROUNDS)" [ "$loaded" = $ROUNDS ]
 check "sign requests during the pauses were refused PAUSED ($inflight)" [ "$inflight" -gt 0 ]
-check "no client got an OK reply after a PAUSE reply ($bad_replies)" [ "$bad_replies" = 0 ]
+check "no client got an OK reply for a signature decided after the pause ($bad_replies)" [ "$bad_replies" = 0 ]
 check "no OK reply's receipt lies between a paused and its unpaused record ($bad_receipts)" \
 	[ "$bad_receipts" = 0 ]
 jq -r 'select(.type == "paused" or .type == "unpaused" or .type == "signed") | "\(.type) \(.seq)"' \
@@ -348,17 +381,20 @@ check "in the journal no signed record lies between a paused and its unpaused re
 check "the journal holds all $ROUNDS pauses and unpauses" \
 	[ "$(grep -c '^paused' "$W/bar.order") $(grep -c '^unpaused' "$W/bar.order")" = "$ROUNDS $ROUNDS" ]
 
-# --- 11 (finding 9): STATUS while paused ------------------------------------------------
+# --- finding 9: STATUS while paused -----------------------------------------
 sd_approve_op erin pause inc-1 >"$W/pause-1.json"
 check "a pause (inc-1) is acknowledged" \
 	[ "$(sd_ctl pause --pause-id inc-1 --approval "$W/pause-1.json" | jq -r .reason)" = OK ]
 st=$(sd_ctl status --json)
 check "status while paused: can_sign false" [ "$(jq -r .can_sign <<<"$st")" = false ]
 check "status while paused: blocked PAUSED" [ "$(jq -r .blocked <<<"$st")" = PAUSED ]
-ok "signerd stops while paused" signerd_stop
+ok "signerd stops while paused" stop
+# Once more, so that the journal ends in a clean stop whatever happened
+# above: its snapshot of the head then holds the pause.
+okd "signerd restarts paused and stops again" show_log eval 'start && stop'
 cp -a "$J" "$WORK/j.base2"
 
-# --- 3 (finding 3): a forged unpaused record with junk signatures -------------------------
+# --- finding 3: a forged unpaused record with junk signatures ---------------
 t=$(last_unix "$J")
 junk=$(head -c 70 /dev/urandom | xxd -p | tr -d '\n')
 un=$(jq -cn --arg p "$(sha256sum "$WORK/policy.json" | cut -d' ' -f1)" --argjson t "$t" \
@@ -369,12 +405,16 @@ seq=$(sd_append_record "$J" "$un")
 tampered "a forged unpaused record with junk signatures" "record does not replay: approvals do not hold"
 check "the seq named is the forged record's ($seq)" [ "${TAMPER_SEQ:-}" = "$seq" ]
 
-# --- 1 (finding 1): a forged snapshot --------------------------------------------------------
+# --- finding 1: a forged snapshot -------------------------------------------
 # The state of the journal's first two records (genesis, started: no
 # requests, no pause), put into the newest snapshot of the real journal
 # with its position and signature kept and its checksum recomputed.
 put_journal "$WORK/j.base2"
 snap=$(ls "$J"/snap-*.bin | sort | tail -1)
+snap_seq=$(basename "$snap" .bin)
+snap_seq=$((10#${snap_seq#snap-}))
+check "the real snapshot ($snap_seq) reflects the pause (record $(jq -r 'select(.type == "paused" and .pause_id == "inc-1") | .seq' "$J"/seg-*.jsonl))" \
+	[ "$snap_seq" -gt "$(jq -r 'select(.type == "paused" and .pause_id == "inc-1") | .seq' "$J"/seg-*.jsonl)" ]
 mkdir -p "$WORK/j.prefix"
 head -n 2 "$(ls "$J"/seg-*.jsonl)" >"$WORK/j.prefix/seg-00000001.jsonl"
 ok "the state of an empty prefix is written (audit verify --state-out)" \
@@ -407,7 +447,7 @@ check "a payout reusing a signed nonce (0) is refused NONCE_REUSED" \
 check "a payout reusing nonce 2^63 is refused NONCE_REUSED" \
 	[ "$(reason_of "$(sd_sign reuse2 ETH 1000 $BIG)")" = NONCE_REUSED ]
 
-# --- 8 (finding 6): a clock set back a day cannot spend a day's limit twice ---------------
+# --- finding 6: a clock set back a day cannot spend a day's limit twice -----
 left=$(sd_ctl exposure --asset ETH --json | jq -r .remaining)
 n=$((left / 100000)) rest=$((left % 100000))
 [ "$n" -gt 0 ] && sd_load --threads 2 --count "$n" --asset ETH --amount 100000 \
@@ -417,7 +457,7 @@ check "the day's limit is spent ($left in $((n + (rest > 0))) payouts)" \
 	[ "$(sd_ctl exposure --asset ETH --json | jq -r .remaining)" = 0 ]
 check "a further payout is refused DAILY_LIMIT" \
 	[ "$(reason_of "$(sd_sign more ETH 1 3001)")" = DAILY_LIMIT ]
-ok "signerd stops" signerd_stop
+ok "signerd stops" stop
 FT_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
 if [ -z "$FT_LIB" ]; then
 	echo "ok $((TAP_N + 1)) - # SKIP libfaketime is not installed (scripts/deps)"
@@ -425,7 +465,8 @@ if [ -z "$FT_LIB" ]; then
 else
 	# env, not the faketime command: faketime forks and does not pass
 	# SIGTERM on, so $SD_PID would not be signerd.
-	SD_WRAP="env LD_PRELOAD=$FT_LIB FAKETIME=-1d" okd "signerd starts under a clock one day behind" \
+	# A sanitizer build's runtime must come first unless told otherwise.
+	SD_WRAP="env LD_PRELOAD=$FT_LIB FAKETIME=-1d ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" okd "signerd starts under a clock one day behind" \
 		show_log start
 	logday=$(grep -m1 '"ready' "$WORK/signerd.log" | jq -r .ts | cut -c1-10)
 	check "its clock really is a day behind (log time $logday)" \
@@ -434,7 +475,7 @@ else
 		[ "$(reason_of "$(sd_sign yday ETH 1 3002)")" = DAILY_LIMIT ]
 	check "and exposure stays at the day's limit" \
 		[ "$(sd_ctl exposure --asset ETH --json | jq -r .remaining)" = 0 ]
-	ok "signerd stops" signerd_stop
+	ok "signerd stops" stop
 fi
 check "no record's time goes back (unix never decreases)" \
 	[ "$(jq -s '[.[] | select(.unix != null) | .unix] | . == sort' "$J"/seg-*.jsonl)" = true ]
@@ -443,7 +484,7 @@ check "no signed record spent a second day's limit (signed ETH <= 5000000 a day)
 		| group_by(.day)[] | select((map(.amount | tonumber) | add) > 5000000) | .[0].day' "$J"/seg-*.jsonl)" ]
 ok "the journal verifies" audit
 
-# --- 9 (finding 8): a flood from a uid that is not allowed ---------------------------------
+# --- finding 8: floods from a uid that is not allowed, and of garbage -------
 okd "signerd starts" show_log start
 FLOOD=500
 before=$(records)
@@ -457,17 +498,21 @@ check "the journal grew by far fewer records than frames ($grown for $FLOOD)" [ 
 # Undecodable garbage from an allowed peer: counted the same way.
 before=$(records)
 seq 1 $FLOOD | xargs -P 8 -I{} "$SDCLIENT" raw --socket "$SOCK" deadbeef >"$W/garbage.out" 2>&1
+garbage=$(grep -c 'MALFORMED_REQUEST' "$W/garbage.out")
 grown=$(($(records) - before))
 check "garbage frames do not grow the journal by one record each ($grown for $FLOOD)" [ "$grown" -lt 10 ]
 check "signerd still decides sign requests after the floods (DAILY_LIMIT: the day is spent)" \
 	[ "$(reason_of "$(sd_sign after-flood ETH 1 3003)")" = DAILY_LIMIT ]
-ok "signerd stops" signerd_stop
+ok "signerd stops" stop
 counted=$(jq -r 'select(.type == "refusals") | .counts[] | select(.reason == "PEER_NOT_ALLOWED" and .peer_uid == 65534) | .count' \
 	"$J"/seg-*.jsonl | paste -sd+ | bc)
 check "the refusals are journaled in aggregate: ${counted:-0} of $answered counted" \
 	[ "${counted:-0}" = "$answered" ]
+counted=$(jq -r 'select(.type == "refusals") | .counts[] | select(.reason == "MALFORMED_REQUEST" and .peer_uid == 0) | .count' \
+	"$J"/seg-*.jsonl | paste -sd+ | bc)
+check "and the garbage frames: ${counted:-0} of $garbage counted" [ "${counted:-0}" = "$garbage" ]
 
-# --- not an issue-10 finding; found writing these tests: a clean stop under load --
+# --- found writing these tests (no issue-10 finding): a stop under load -----
 # SIGTERM while three client processes sign must stop signerd (finishing
 # what is in flight, refusing the rest) well within 10 s; a stop that
 # hangs loses the stop's checkpoint, snapshot and anchor move.
@@ -481,26 +526,13 @@ for i in 1 2 3; do
 	LOAD_PIDS="$LOAD_PIDS $!"
 done
 sleep 0.5
-# stop_within SECONDS: SIGTERM, then SIGKILL if signerd is still there.
-stop_within() {
-	local i
-	kill -TERM "$SD_PID" 2>/dev/null
-	for i in $(seq 1 $(($1 * 10))); do
-		kill -0 "$SD_PID" 2>/dev/null || { wait "$SD_PID"; SD_PID=; return 0; }
-		sleep 0.1
-	done
-	echo "# signerd still runs $1 s after SIGTERM; its threads:" >&2
-	for i in /proc/"$SD_PID"/task/*; do echo "#   $(cat "$i/comm") $(cat "$i/wchan")"; done >&2
-	signerd_kill9
-	return 1
-}
 checkd "SIGTERM under load from three clients stops signerd within 10 s" show_log stop_within 10
 for p in $LOAD_PIDS; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 LOAD_PIDS=
-check "the clients were signing (the day is spent: refused DAILY_LIMIT) when it stopped" \
+check "the clients were sending sign requests when it stopped (refused DAILY_LIMIT: the day is spent)" \
 	[ "$(cat "$W"/stop-*.out | grep -c 'DAILY_LIMIT')" -gt 0 ]
 
-# --- 4 (Deliver 3): a deliberate re-anchor --------------------------------------------------
+# --- Deliver 3: a deliberate re-anchor --------------------------------------
 old_anchor=$(anchor_of)
 put_journal "$WORK/j.old"
 fresh_log
@@ -508,12 +540,12 @@ fails "the older copy still does not start" signerd_start
 SD_ARGS=-A okd "signerd -A starts it (a deliberate restore)" show_log start
 check "the re-anchor is journaled, naming the anchor it replaced ($old_anchor)" \
 	[ "$(jq -r 'select(.type == "reanchored") | "\(.old_seq) \(.old_hash)"' "$J"/seg-*.jsonl)" = "$old_anchor" ]
-ok "signerd stops" signerd_stop
+ok "signerd stops" stop
 last=$(sd_journal_last "$J")
 checkd "anchor show names the restored journal's last record" \
 	"anchor_show | sed 's/^/#   /' >&2" [ "$(anchor_of)" = "$(record_id "$last")" ]
 okd "the restored journal starts without -A now" show_log start
-ok "and stops" signerd_stop
+ok "and stops" stop
 ok "and verifies" audit
 
 tap_done

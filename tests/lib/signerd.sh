@@ -361,7 +361,7 @@ sd_snapshot_forge() {
 	rm -f "$out.body"
 }
 
-# sd_fail_seq LOGFILE-OR-TEXT: the seq named by the last journal error in
+# sd_fail_seq TEXT: the seq named by the last journal error in
 # the text ("seg-... offset N seq S: reason"), or nothing.
 sd_fail_seq() {
 	grep -o 'offset [0-9]* seq [0-9]*' <<<"$1" | tail -1 | awk '{print $4}'
