@@ -42,7 +42,10 @@ received_in_journal() {
 }
 
 for round in $(seq 1 $ROUNDS); do
-	sd_load --threads 6 --count 400 --asset ETH --amount $AMOUNT \
+	# sdclient itself in the background, so the kill below reaches it
+	# (a backgrounded function's subshell would leave it running).
+	"$SDCLIENT" load --socket "ipc://$SD_SOCK" --chain-id 1337 \
+		--to "$RECIPIENT" --threads 6 --count 400 --asset ETH --amount $AMOUNT \
 		--timeout-ms 3000 --id-prefix "crash$round" \
 		--nonce-base $((round * 1000)) >"$WORK/load$round.out" 2>/dev/null &
 	LOAD_PID=$!
