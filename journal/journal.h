@@ -265,6 +265,15 @@ int jnl_verify_replay(const char *dir, EVP_PKEY *audit_pub,
     jnl_replay_fn replay, void *ctx, struct jnl_verify_result *res)
     WARN_UNUSED;
 
+/*
+ * Hands every snapshot in dir whose own checksum holds to fn (as the
+ * restore callback: its seq, record hash and blob), for a check of the
+ * caller's (signerd's audit checks each is signed by the audit key).
+ * Returns 0, fn's error (err names the snapshot), ERR_IO or ERR_NOMEM.
+ */
+int jnl_snapshots_each(const char *dir, jnl_restore_fn fn, void *ctx,
+    struct jnl_error *err) WARN_UNUSED;
+
 /* One record handed out by jnl_reader_next(). */
 struct jnl_record {
 	uint64_t seq;

@@ -270,3 +270,44 @@ out:
 	jnl_scan_free(&s);
 	return r;
 }
+
+int
+jnl_snapshots_each(const char *dir, jnl_restore_fn fn, void *ctx,
+    struct jnl_error *err)
+{
+	struct jnl_snapshot snap;
+	struct jnl_dir d;
+	int dirfd = -1, r;
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	if ((r = jnl_open_dir(&dirfd, err, dir)) != 0 ||
+	    (r = jnl_dir_list(&d, err, dirfd)) != 0)
+		goto out;
+	for (i = 0; i < d.nsnaps; i++) {
+		/* A rotten snapshot is jnl_verify's to count, not ours. */
+		if ((r = jnl_snapshot_read(&snap, NULL, dirfd, d.snaps[i])) != 0) {
+			if (r == ERR_NOMEM)
+				goto out;
+			continue;
+		}
+		r = fn(ctx, snap.seq, snap.hash, snap.blob, snap.len);
+		if (r != 0) {
+			char name[48];
+
+			snprintf(name, sizeof(name), JNL_SNAP_NAME_FMT,
+			    (unsigned long long)snap.seq);
+			jnl_err(err, r, name, 0, snap.seq, "the snapshot "
+			    "callback refused it");
+		}
+		jnl_snapshot_free(&snap);
+		if (r != 0)
+			goto out;
+	}
+	r = 0;
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	jnl_dir_free(&d);
+	return r;
+}

@@ -43,6 +43,16 @@ write_state(struct sd_ctx *sd, const char *path)
 	return r;
 }
 
+/* Invariant 8: a snapshot not signed by the audit key is someone's
+ * forgery (signerd writes only signed ones, atomically). */
+static int
+snapshot_signed(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const void *blob, size_t len)
+{
+	return sd_snapshot_verify(ctx, seq, hash, blob, &len) == 0 ? 0 :
+	    ERR_BAD_SIGNATURE;
+}
+
 int
 sd_audit_verify(const char *dir, EVP_PKEY *audit_pub, const char *state_out,
     struct jnl_verify_result *res)
@@ -55,6 +65,15 @@ sd_audit_verify(const char *dir, EVP_PKEY *audit_pub, const char *state_out,
 	sd->auditing = 1;
 	sd->audit_pub = audit_pub;
 	r = jnl_verify_replay(dir, audit_pub, sd_replay_record, sd, res);
+	if (r == 0 && res->ok &&
+	    (r = jnl_snapshots_each(dir, snapshot_signed, sd, &res->err)) !=
+	    0) {
+		res->ok = 0;
+		if (r == ERR_BAD_SIGNATURE)
+			snprintf(res->err.reason, sizeof(res->err.reason),
+			    "the snapshot is not signed by the audit key: "
+			    "someone else wrote it (signerd ignores it)");
+	}
 	if (r == 0 && res->ok && state_out != NULL && sd->state != NULL)
 		r = write_state(sd, state_out);
 	sd_state_free(sd->state);

@@ -431,6 +431,9 @@ check "the forged state is smaller than the real one (requests dropped)" \
 rm -f "$J"/snap-*.bin
 cp "$WORK/forged.bin" "$snap"
 chown "$SD_USER" "$snap"
+fails "audit verify refuses the journal directory with the forged snapshot" audit
+check "... naming the snapshot as not signed by the audit key" \
+	grep -q "$(basename "$snap").*not signed by the audit key" "$WORK/audit.out"
 okd "signerd starts next to the forged snapshot" show_log start
 check "it says the snapshot is not signed by the audit key and replays in full" \
 	grep -q 'not signed by the audit key' "$WORK/signerd.log"
