@@ -4,8 +4,9 @@
  * query that does not decode), counted per reason and peer uid, logged at
  * a bounded rate and journaled in aggregate, so that a flood of them costs
  * neither one fdatasync nor one log line each (issue 10 item 7).  A
- * refused sign, queue, cancel, pause or unpause is a decision about a
- * well-formed request and keeps its own "refused" record (record.c).
+ * refused sign, queue, cancel, pause or unpause that decoded is a decision
+ * about a well-formed request and keeps its own "refused" record
+ * (record.c).
  *
  * Bounds: the first refusal of each (reason, uid) in a journal interval is
  * logged with its detail; after that one summary line at most every

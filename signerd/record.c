@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "signerd/badpeer.h"
 
 json_t *
 sd_record_new(struct sd_ctx *sd, const char *type)
@@ -82,9 +83,17 @@ sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
 	char msg[PRT_MESSAGE_MAX + 1];
 
 	snprintf(msg, sizeof(msg), "%s: %s", pol_reason_name(reason), detail);
-	log_info("%s %s refused: %s", action, request_id != NULL &&
-	    request_id[0] != '\0' ? request_id : "-", msg);
-	sd_journal_refusal(sd, action, request_id, peer_uid, reason, detail);
+	/* A frame that does not decode (no request id) is no decision:
+	 * counted, logged at a bounded rate, journaled in aggregate. */
+	if (reason == POL_MALFORMED_REQUEST &&
+	    (request_id == NULL || request_id[0] == '\0')) {
+		sd_badpeer_note(sd, (int)peer_uid, reason, msg);
+	} else {
+		log_info("%s %s refused: %s", action, request_id != NULL &&
+		    request_id[0] != '\0' ? request_id : "-", msg);
+		sd_journal_refusal(sd, action, request_id, peer_uid, reason,
+		    detail);
+	}
 	prt_reply_hdr_set(&hdr, reason, msg);
 	switch (reply_type) {
 	case PRT_SIGN_REP:
