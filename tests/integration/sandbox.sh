@@ -117,7 +117,9 @@ ok "signerd provisioned" signerd_provision
 ok "signerd starts under its sandbox" signerd_start
 sd_alive() { [ -n "$SD_PID" ] && kill -0 "$SD_PID" 2>/dev/null; }
 for round in $(seq 1 $STOP_ROUNDS); do
-	sd_load --threads 2 --count $STOP_COUNT --asset ETH --amount 1 \
+	# sdclient itself in the background, so a kill reaches it.
+	"$SDCLIENT" load --socket "ipc://$SD_SOCK" --chain-id 1337 \
+		--to "$RECIPIENT" --threads 2 --count $STOP_COUNT --asset ETH --amount 1 \
 		--timeout-ms 10000 --id-prefix "stop$round" \
 		--nonce-base $((round * 10000)) >"$WORK/stop$round.out" 2>&1 &
 	LOAD_PID=$!
