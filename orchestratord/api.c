@@ -922,7 +922,7 @@ cancel_in_signerd(struct app *app, const char *id,
  * Invariant: a payout this API reports CANCELLED can never be signed.  The
  * cancel goes to signerd first, whatever the stored status: signerd
  * cancels a queued payout and, for one it never saw, records a cancel
- * that forbids its request id for good (D61), so a worker's QUEUE_REQ or
+ * that forbids its request id for good (D50), so a worker's QUEUE_REQ or
  * SIGN_REQ still on its way is refused.  Only after signerd journaled it
  * is the payout stored CANCELLED.  signerd answers TIMELOCK_NOT_QUEUED
  * once signing began: then the payout is not cancelled.

@@ -21,7 +21,7 @@
 # payouts), and its CPU is split by process.  The node is in the loop:
 # every payout costs an eth_estimateGas, the fees and a broadcast (and the
 # tracker's receipts after).
-# Start-up's cost (D61): signerd re-verifies every record after its
+# Start-up's cost (D50): signerd re-verifies every record after its
 # snapshot with signerd/replay.c, the function `signerctl audit verify`
 # runs on a whole journal; --chain-only runs the journal-layer checks
 # alone, all that start-up and audit did before.  Both are timed on one
@@ -298,7 +298,7 @@ verify_run() {
 # verify_section: (e).  jnlfill writes BENCH_RECORDS records (the genesis
 # of signerd's journal from (b), then signed transfers that pass the
 # verifier), and `signerctl audit verify` reads them three times: the
-# journal layer alone (--chain-only: start-up and audit before D61), the
+# journal layer alone (--chain-only: start-up and audit before D50), the
 # full verifier (signerd/replay.c, what start-up runs now), the journal
 # layer again; the two --chain-only runs are the baseline.  signerd
 # itself cannot start on this journal (its records are signed by
@@ -334,7 +334,7 @@ verify_section() {
 	row "audit verify --chain-only, $RECORDS records (mean of 2)" \
 		"$(calc "$RECORDS / $chain_s" 0)" records/s \
 		"sha256sum of the same segments" "$(calc "$RECORDS / $sha_s" 0)" \
-		- - "the journal layer alone (chain, checkpoints, snapshots): what start-up and audit verified before D61"
+		- - "the journal layer alone (chain, checkpoints, snapshots): what start-up and audit verified before D50"
 	row "audit verify in full, $RECORDS records (start-up's verifier)" \
 		"$(calc "$RECORDS / $wf" 0)" records/s \
 		"audit verify --chain-only, runs before+after" \
@@ -550,7 +550,7 @@ start_signerd 60
 START_B=$START_S
 stop_signerd
 # The same journal without its snapshots: signerd verifies every record
-# (D61), as after a lost or unreadable snapshot; then audit verify, the
+# (D50), as after a lost or unreadable snapshot; then audit verify, the
 # same function without HSM and sandbox, on the same records.
 rm -f "$SD_JOURNAL"/snap-*.bin
 start_signerd "$LONG_TIMEOUT"

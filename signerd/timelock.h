@@ -36,7 +36,7 @@ struct sd_queued {
  * gone: to sign it, it must be queued again with fresh approvals.  This
  * is a function of time alone, so a replay reaches the same decisions
  * whenever entries are actually freed.  At most SD_QUEUE_MAX entries live
- * at once (docs/decisions.md D61).
+ * at once (docs/decisions.md D50).
  */
 #define SD_QUEUE_TTL (7 * 86400)
 #define SD_QUEUE_MAX 10000

@@ -199,7 +199,7 @@ out=$("$SDCLIENT" raw --socket "ipc://$SD_SOCK" 53474e5200020005deadbeef 2>&1)
 ATTACKS=$((ATTACKS + 1))
 check "37. a truncated QUEUE_REQ: refused, MALFORMED_REQUEST" grep -q 'MALFORMED_REQUEST' <<<"$out"
 # A frame that does not decode costs no fdatasync: it is counted for the
-# next "refusals" record (D49), not journaled one by one.
+# next "refusals" record (D45), not journaled one by one.
 check "37. ... counted, not journaled one by one" \
 	[ "$(cat "$SD_JOURNAL"/seg-*.jsonl | wc -l)" = "$records_before" ]
 

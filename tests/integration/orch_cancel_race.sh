@@ -117,7 +117,7 @@ for id in $rejected; do
 	[ "$(journal "select(.type == \"queued\" and .request_id == \"$id\") | .seq" | wc -l)" = 0 ] || bad+="$id "
 done
 check "no REJECTED payout was ever queued in signerd (${bad:-none})" [ -z "$bad" ]
-# Every cancel goes to signerd first (D36, D61): queued or not, each
+# Every cancel goes to signerd first (D36, D50): queued or not, each
 # CANCELLED payout has exactly one cancelled record there.
 bad=""
 in_signerd=0

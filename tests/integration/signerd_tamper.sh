@@ -247,7 +247,7 @@ check "the seq named is a checkpoint over the rewritten record" \
 	[ "$(jq -r "select(.seq == ${TAMPER_SEQ:-0}) | \"\\(.type) \\(.head_seq >= $ap_seq)\"" "$seg")" = "checkpoint true" ]
 
 # The same with a field no replay judges (a signed record's "exposure" is
-# informational, D61): here only the checkpoint signature can tell.
+# informational, D50): here only the checkpoint signature can tell.
 put_journal "$WORK/j.base1"
 rm -f "$J"/snap-*.bin
 sed -i -E "${ap_seq}s/\"exposure\":\"[0-9]+\"/\"exposure\":\"1\"/" "$seg"
