@@ -28,23 +28,6 @@ sd_now(struct sd_ctx *sd)
 	return (int64_t)ts.tv_sec > newest ? (int64_t)ts.tv_sec : newest;
 }
 
-/* Adds "unix" and "ts" (RFC 3339 UTC) for time t. */
-static int
-set_time(json_t *body, int64_t t)
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-	char ts[40];
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return ERR_INVALID_ARG;
-	if (json_object_set_new(body, "unix", json_integer(t)) != 0 ||
-	    json_object_set_new(body, "ts", json_string(ts)) != 0)
-		return ERR_NOMEM;
-	return 0;
-}
-
 enum pol_reason
 sd_commit(struct sd_ctx *sd, const struct sd_commit *c, uint64_t *seq,
     uint8_t hash[32], char *detail, size_t cap)
@@ -75,7 +58,7 @@ sd_commit(struct sd_ctx *sd, const struct sd_commit *c, uint64_t *seq,
 			return why;
 		}
 	}
-	if ((r = set_time(c->body, t)) == 0 &&
+	if ((r = sd_json_set_time(c->body, t) == 0 ? 0 : ERR_NOMEM) == 0 &&
 	    (r = jnl_append_begin(sd->journal, &p, c->body)) == 0)
 		sd_state_note_time(sd->state, t);
 	pthread_mutex_unlock(&sd->order_mu);

@@ -2,6 +2,7 @@
 #include "signerd/signerd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,6 +32,49 @@ sd_json_set_u64(json_t *o, const char *key, uint64_t v)
 	 * that can get there is a decimal string (D4). */
 	return json_object_set_new(o, key, json_sprintf("%llu",
 	    (unsigned long long)v));
+}
+
+int
+sd_json_set_u256(json_t *o, const char *key, const u256 *v)
+{
+	char buf[U256_DEC_MAX];
+
+	u256_to_dec(buf, sizeof(buf), v);
+	return json_object_set_new(o, key, json_string(buf));
+}
+
+int
+sd_json_set_hex(json_t *o, const char *key, const uint8_t *p, size_t n,
+    int prefix)
+{
+	char *buf;
+	int r;
+
+	if ((buf = malloc(2 * n + 3)) == NULL)
+		return -1;
+	if (prefix)
+		util_hex_encode_0x(buf, p, n);
+	else
+		util_hex_encode(buf, p, n);
+	r = json_object_set_new(o, key, json_string(buf));
+	free(buf);
+	return r;
+}
+
+int
+sd_json_set_time(json_t *o, int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	char ts[40];
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return -1;
+	if (json_object_set_new(o, "unix", json_integer(t)) != 0 ||
+	    json_object_set_new(o, "ts", json_string(ts)) != 0)
+		return -1;
+	return 0;
 }
 
 int

@@ -47,28 +47,6 @@ refuse(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 	    job->p.req.request_id, peer_uid, reason, detail);
 }
 
-static int
-hex_field(json_t *o, const char *key, const uint8_t *p, size_t n, int prefix)
-{
-	char buf[2 * PRT_TX_MAX + 3];
-
-	if (prefix) {
-		buf[0] = '0';
-		buf[1] = 'x';
-	}
-	util_hex_encode(buf + (prefix ? 2 : 0), p, n);
-	return json_object_set_new(o, key, json_string(buf));
-}
-
-static int
-dec_field(json_t *o, const char *key, const u256 *v)
-{
-	char buf[U256_DEC_MAX];
-
-	u256_to_dec(buf, sizeof(buf), v);
-	return json_object_set_new(o, key, json_string(buf));
-}
-
 /* The record that authorizes the signature (invariant 1); NULL: no memory. */
 static json_t *
 build_signed(struct sd_ctx *sd, const struct sd_sign_job *job)
@@ -87,15 +65,15 @@ build_signed(struct sd_ctx *sd, const struct sd_sign_job *job)
 	    json_object_set_new(o, "key", json_string(k->name)) != 0 ||
 	    sd_json_set_u64(o, "nonce", in->nonce) != 0 ||
 	    json_object_set_new(o, "day", json_integer(job->day)) != 0 ||
-	    dec_field(o, "amount", &in->amount) != 0 ||
-	    dec_field(o, "exposure", &job->exposure_after) != 0 ||
-	    dec_field(o, "max_fee_per_gas", &in->max_fee_per_gas) != 0 ||
-	    dec_field(o, "max_priority_fee_per_gas",
+	    sd_json_set_u256(o, "amount", &in->amount) != 0 ||
+	    sd_json_set_u256(o, "exposure", &job->exposure_after) != 0 ||
+	    sd_json_set_u256(o, "max_fee_per_gas", &in->max_fee_per_gas) != 0 ||
+	    sd_json_set_u256(o, "max_priority_fee_per_gas",
 	    &in->max_priority_fee_per_gas) != 0 ||
 	    sd_json_set_u64(o, "gas_limit", in->gas_limit) != 0 ||
-	    hex_field(o, "content", job->p.content, 32, 0) != 0 ||
-	    hex_field(o, "tx_hash", job->tx_hash, 32, 1) != 0 ||
-	    hex_field(o, "raw", job->raw, job->raw_len, 1) != 0)
+	    sd_json_set_hex(o, "content", job->p.content, 32, 0) != 0 ||
+	    sd_json_set_hex(o, "tx_hash", job->tx_hash, 32, 1) != 0 ||
+	    sd_json_set_hex(o, "raw", job->raw, job->raw_len, 1) != 0)
 		goto fail;
 	evm_addr_to_str(addr, k->address);
 	if (json_object_set_new(o, "from", json_string(addr)) != 0)
@@ -115,7 +93,7 @@ build_signed(struct sd_ctx *sd, const struct sd_sign_job *job)
 		goto fail;
 	/* invariant 5: the one re-sign, counted once, named as such. */
 	if (job->bump && (json_object_set_new(o, "fee_bump", json_true()) != 0 ||
-	    hex_field(o, "replaces", job->prev_hash, 32, 1) != 0))
+	    sd_json_set_hex(o, "replaces", job->prev_hash, 32, 1) != 0))
 		goto fail;
 	return o;
  fail:

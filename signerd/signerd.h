@@ -179,8 +179,17 @@ json_t *sd_record_new(struct sd_ctx *sd, const char *type);
 enum pol_reason sd_approvals_unexpired(const struct prt_approval *ap,
     size_t n, int64_t t, char *detail, size_t cap);
 
-/* Sets key to v as a decimal string (lossless past 2^53).  0 or -1. */
+/*
+ * Record fields, each 0 or -1 (no memory): v as a decimal string (lossless
+ * past 2^53, D4); n bytes at p as lowercase hex ("0x"-prefixed when
+ * prefix); and "unix" and "ts" (RFC 3339 UTC) for time t, as sd_commit
+ * stamps every record.
+ */
 int sd_json_set_u64(json_t *o, const char *key, uint64_t v);
+int sd_json_set_u256(json_t *o, const char *key, const u256 *v);
+int sd_json_set_hex(json_t *o, const char *key, const uint8_t *p, size_t n,
+    int prefix);
+int sd_json_set_time(json_t *o, int64_t t);
 
 /* Commits body with no checks or effects (lifecycle records, refusals):
  * 0 once durable, else ERR_IO. */

@@ -17,6 +17,7 @@
 #include "evm/tx.h"
 #include "journal/internal.h"
 #include "signerd/payout.h"
+#include "signerd/signerd.h"
 #include "policy/policy.h"
 
 /* The genesis time with --policy: 2026-01-01T00:00:00Z. */
@@ -111,23 +112,6 @@ read_genesis(json_t **genesis, const char *dir)
 	return *genesis == NULL ? r : 0;
 }
 
-/* "unix" and "ts" for time t, as signerd's commit path stamps them. */
-static int
-set_time(json_t *body, int64_t t)
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-	char ts[40];
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return ERR_INVALID_ARG;
-	if (json_object_set_new(body, "unix", json_integer(t)) != 0 ||
-	    json_object_set_new(body, "ts", json_string(ts)) != 0)
-		return ERR_NOMEM;
-	return 0;
-}
-
 /* A genesis record for the policy file at path, at time t. */
 static int
 make_genesis(json_t **genesis, const char *path, int64_t t)
@@ -170,7 +154,7 @@ make_genesis(json_t **genesis, const char *path, int64_t t)
 	    json_string(pol_policy_id(p))) != 0 ||
 	    json_object_set_new(*genesis, "policy_text",
 	    json_stringn(text, len)) != 0 ||
-	    (r = set_time(*genesis, t)) != 0)
+	    (r = sd_json_set_time(*genesis, t)) != 0)
 		goto out;
 	r = 0;
 out:
@@ -355,35 +339,6 @@ recipient_of(const struct filler *f, uint64_t j, uint8_t to[EVM_ADDR_LEN])
 	memcpy(to, h + 12, EVM_ADDR_LEN);
 }
 
-static int
-hex_field(json_t *o, const char *key, const uint8_t *p, size_t n, int prefix)
-{
-	char buf[2 * EVM_TX_MAX_ENCODED + 3];
-
-	if (prefix)
-		util_hex_encode_0x(buf, p, n);
-	else
-		util_hex_encode(buf, p, n);
-	return json_object_set_new(o, key, json_string(buf));
-}
-
-static int
-dec_field(json_t *o, const char *key, const u256 *v)
-{
-	char buf[U256_DEC_MAX];
-
-	u256_to_dec(buf, sizeof(buf), v);
-	return json_object_set_new(o, key, json_string(buf));
-}
-
-static int
-u64_field(json_t *o, const char *key, uint64_t v)
-{
-	/* signerd's sd_json_set_u64: a decimal string (D4). */
-	return json_object_set_new(o, key, json_sprintf("%llu",
-	    (unsigned long long)v));
-}
-
 /*
  * The j-th signed record (nonce j, journal seq seq): the transaction, its
  * signature, and the fields of signerd's build_signed() (signerd/sign.c).
@@ -478,24 +433,24 @@ signed_record(struct filler *f, json_t **out, uint64_t j, uint64_t seq)
 	    json_object_set_new(o, "policy", json_string(f->policy_hex)) != 0 ||
 	    json_object_set_new(o, "request_id", json_string(id)) != 0 ||
 	    json_object_set_new(o, "asset", json_string(a->name)) != 0 ||
-	    u64_field(o, "chain_id", a->chain_id) != 0 ||
+	    sd_json_set_u64(o, "chain_id", a->chain_id) != 0 ||
 	    json_object_set_new(o, "key", json_string(a->key)) != 0 ||
-	    u64_field(o, "nonce", j) != 0 ||
+	    sd_json_set_u64(o, "nonce", j) != 0 ||
 	    json_object_set_new(o, "day", json_integer(day)) != 0 ||
-	    dec_field(o, "amount", &tx.value) != 0 ||
-	    dec_field(o, "exposure", &after) != 0 ||
-	    dec_field(o, "max_fee_per_gas", &tx.max_fee_per_gas) != 0 ||
-	    dec_field(o, "max_priority_fee_per_gas",
+	    sd_json_set_u256(o, "amount", &tx.value) != 0 ||
+	    sd_json_set_u256(o, "exposure", &after) != 0 ||
+	    sd_json_set_u256(o, "max_fee_per_gas", &tx.max_fee_per_gas) != 0 ||
+	    sd_json_set_u256(o, "max_priority_fee_per_gas",
 	    &tx.max_priority_fee_per_gas) != 0 ||
-	    u64_field(o, "gas_limit", tx.gas_limit) != 0 ||
-	    hex_field(o, "content", content, 32, 0) != 0 ||
-	    hex_field(o, "tx_hash", tx_hash, 32, 1) != 0 ||
-	    hex_field(o, "raw", raw, raw_len, 1) != 0 ||
+	    sd_json_set_u64(o, "gas_limit", tx.gas_limit) != 0 ||
+	    sd_json_set_hex(o, "content", content, 32, 0) != 0 ||
+	    sd_json_set_hex(o, "tx_hash", tx_hash, 32, 1) != 0 ||
+	    sd_json_set_hex(o, "raw", raw, raw_len, 1) != 0 ||
 	    json_object_set_new(o, "from", json_string(f->from_str)) != 0)
 		goto out;
 	evm_addr_to_str(addr, tx.to);
 	if (json_object_set_new(o, "to", json_string(addr)) != 0 ||
-	    (r = set_time(o, t)) != 0)
+	    (r = sd_json_set_time(o, t)) != 0)
 		goto out;
 	f->exposure = after;
 	*out = o;
