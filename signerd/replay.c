@@ -313,6 +313,9 @@ replay_bump(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 		FAIL("fee bump of request %s, which was never signed", s->id);
 	if (memcmp(prev->tx_hash, s->replaces, 32) != 0)
 		FAIL("\"replaces\" is not the transaction signed before");
+	/* Counted once, on the day of the payout it bumps. */
+	if (s->day != prev->day)
+		FAIL("a fee bump's day is not its payout's");
 	if (evm_tx_decode(&old, prev->raw, prev->raw_len) != 0 ||
 	    sd_bump_classify(&old, &s->p.tx, detail, sizeof(detail)) !=
 	    SD_BUMP_OK)
