@@ -64,10 +64,10 @@ done
 kept=$((300 - $(closed_count)))
 check "the slow client kept at most 32 of its 300 ($kept)" [ "$kept" -le 32 ]
 got=$(timed --interface 127.0.0.2 --max-time 3 "$ORCH_URL/healthz")
-check "a request from another client is answered at once ($got)" under 1 "$got"
+check "a request from another client is answered at once ($got)" under 2 "$got"
 got=$(timed --interface 127.0.0.2 --max-time 3 -H "Authorization: Bearer $TOK_VIEW" \
 	"$ORCH_URL/v1/payouts?first=1")
-check "an authenticated GET too ($got)" under 1 "$got"
+check "an authenticated GET too ($got)" under 2 "$got"
 start=$SECONDS
 for i in $(seq 1 40); do
 	[ "$(closed_count)" = 300 ] && break
@@ -75,7 +75,7 @@ for i in $(seq 1 40); do
 done
 check "its held connections are closed by the header deadline ($((SECONDS - start)) s)" [ "$(closed_count)" = 300 ]
 got=$(timed --max-time 3 "$ORCH_URL/healthz")
-check "then 127.0.0.1 itself is served again ($got)" under 1 "$got"
+check "then 127.0.0.1 itself is served again ($got)" under 2 "$got"
 orch_slow_stop
 
 # --- 300 half-sent connections from 300 clients: the connection limit --------------------
@@ -103,16 +103,16 @@ for i in $(seq 1 8); do
 done
 sleep 0.2
 got=$(timed --max-time 5 "$ORCH_URL/healthz")
-check "with 8 probes in flight and signerd answering in 4 s, healthz is fast ($got)" under 1 "$got"
+check "with 8 probes in flight and signerd answering in 4 s, healthz is fast ($got)" under 2 "$got"
 got=$(timed --max-time 5 -H "Authorization: Bearer $TOK_VIEW" "$ORCH_URL/v1/payouts?first=1")
-check "and so is an ordinary GET ($got)" under 1 "$got"
+check "and so is an ordinary GET ($got)" under 2 "$got"
 wait "${pids[@]}"
 slow=$(awk '$2 == "-" || $2 >= 1 { n++ } END { print n + 0 }' "$WORK"/probe.*)
 check "no probe waited on signerd ($slow of 8 took 1 s or more)" [ "$slow" = 0 ]
 check "readyz turns 503 once the poller gives up on signerd" wait_readyz 503 10
 check "naming signerd unreachable" [ "$(jq -r .reason "$WORK/readyz.json")" = SIGNERD_UNREACHABLE ]
 got=$(timed --max-time 5 "$ORCH_URL/healthz")
-check "healthz still fast ($got)" under 1 "$got"
+check "healthz still fast ($got)" under 2 "$got"
 echo 0 >"$WORK/proxy.delay"
 check "readyz 200 once signerd answers again" wait_readyz 200 15
 check "SIGTERM: clean exit 0" orch_stop 1
