@@ -120,7 +120,9 @@ struct jnl;
  * Out: *out the journal (NULL on failure); err (may be NULL) the segment,
  * offset, seq and reason of the first problem.
  * Returns 0; ERR_MALFORMED for tampering or a snapshot naming a position
- * the journal lacks (truncated journal); ERR_TOO_LARGE for an over-long
+ * the journal lacks (truncated journal); ERR_BAD_SIGNATURE for a
+ * checkpoint the audit key did not sign; ERR_ROLLBACK for a journal that
+ * does not hold cfg's anchor; ERR_TOO_LARGE for an over-long
  * line; ERR_EXISTS if another process holds the journal; ERR_UNSUPPORTED
  * if cfg->audit_pub is not a P-256 key; ERR_IO, ERR_NOMEM; or a callback's
  * non-zero return.

@@ -42,7 +42,7 @@ struct sd_ctx {
 	struct jnl *journal;
 	struct sd_state *state;
 	/*
-	 * Sign handlers hold it shared from journal append to state commit;
+	 * sd_commit holds it shared from queueing a record to applying it;
 	 * the snapshot writer takes it exclusively, so a snapshot never
 	 * misses a record that is durable but not yet in the state.
 	 */
