@@ -91,9 +91,10 @@ echo 0 >"$WORK/proxy.delay"
 cat "$WORK"/race.cr-* | sort -V | sed 's/^/# /'
 
 # Everything not ended by an approver is signed after the timelock: wait
-# until nothing is left in flight, so that a late signature would show.
+# until nothing is left in flight or unconfirmed, so that a late signature
+# would show and every payout nobody ended is CONFIRMED.
 settled() {
-	[ "$(pgsql "SELECT count(*) FROM payouts WHERE status IN ('APPROVED', 'QUEUED', 'SIGNING')")" = 0 ]
+	[ "$(pgsql "SELECT count(*) FROM payouts WHERE status IN ('APPROVED', 'QUEUED', 'SIGNING', 'SUBMITTED')")" = 0 ]
 }
 for i in $(seq 1 150); do settled && break; sleep 0.4; done
 check "every payout settled" settled
