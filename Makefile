@@ -211,8 +211,7 @@ build-fuzz/%: fuzz/%.c $$(FUZZ_LIB_SRCS)
 		-o $@ $^ $(LIBS_EVM) \
 		$(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG)
 
-# The approval harness also runs signerd's approval checker (OpenSSL, no I/O).
-build-fuzz/fuzz_approval: signerd/approvals.c signerd/sha256.c
+# The approval harness runs policy/'s approval checker (OpenSSL, no I/O).
 build-fuzz/fuzz_api: orchestratord/validate.c orchestratord/approval_check.c
 build-fuzz/fuzz_rpc: orchestratord/rpc_parse.c
 

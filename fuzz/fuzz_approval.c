@@ -2,8 +2,9 @@
  * fuzz_approval.c: the approval decoders on any bytes: the approval text
  * parser (what signerctl approve reads from an orchestrator-supplied
  * file), which must accept only texts that re-encode to themselves, and
- * signerd's approval check over approvals decoded from the input, which
- * must never accept one (nobody holds these approvers' private keys).
+ * policy/'s approval check (verify.h) over approvals decoded from the
+ * input, which must never accept one (nobody holds these approvers'
+ * private keys).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,8 +12,9 @@
 
 #include "evm/tx.h"
 #include "policy/policy.h"
+#include "policy/verify.h"
 #include "proto/buf.h"
-#include "signerd/approvals.h"
+#include "proto/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +32,8 @@ static const char policy_json[] =
     "\"erin\": {\"public_key_pem\": \"-----BEGIN PUBLIC KEY-----\\n"
     "MCowBQYDK2VwAyEAU4YvzOW2dgVRaSDzgSy7TtWIw2Ns8EQZTIExGRdzAd0=\\n"
     "-----END PUBLIC KEY-----\\n\"}},"
-    "\"governance\": {\"m\": 1, \"approvers\": [\"alice\", \"erin\"]},"
+    "\"governance\": {\"m\": 1, \"approvers\": [\"alice\", \"erin\"], "
+    "\"delay\": 3600},"
     "\"assets\": {\"ETH\": {\"chain_id\": 1337, \"kind\": \"native\", "
     "\"decimals\": 18, \"key\": \"payout\", \"daily_limit\": \"1000\", "
     "\"per_tx_limit\": \"500\", \"approval\": {\"threshold\": \"0\", "
@@ -40,8 +43,8 @@ static const char policy_json[] =
     "\"confirmations\": 1}}}";
 
 static struct pol_policy *policy;
-static struct sd_approvers *approvers;
-static struct prt_approval ap[PRT_APPROVALS_MAX];
+static struct pol_verifier *approvers;
+static struct pol_approval ap[PRT_APPROVALS_MAX];
 
 static void
 init(void)
@@ -52,7 +55,7 @@ init(void)
 		return;
 	if (pol_parse(&policy, (const uint8_t *)policy_json,
 	    sizeof(policy_json) - 1, err, sizeof(err)) != 0 ||
-	    sd_approvers_new(&approvers, policy, err, sizeof(err)) != 0)
+	    pol_verifier_new(&approvers, policy, err, sizeof(err)) != 0)
 		__builtin_trap();
 }
 
@@ -76,17 +79,18 @@ fuzz_text(const uint8_t *data, size_t size)
 
 /*
  * Approvals as the wire carries them (approver string, u64 expiry, lv
- * signature), checked over the text of whatever message the input
- * parses as, or a fixed payout.
+ * signature), checked over the text of a fixed payout by any approver,
+ * then over a policy change (or its cancel) by the governance set.
  */
 static void
 fuzz_check(const uint8_t *data, size_t size)
 {
 	struct pol_approval_msg msg;
-	struct sd_approval_set set = { NULL, 0, 1, "the policy" };
+	struct pol_approval_set set = { NULL, 0, 1, "the policy" };
 	struct pol_intent in;
 	struct prt_reader rd;
 	const uint8_t *sig;
+	uint8_t proposed[32];
 	char detail[240];
 	size_t n = 0, bad;
 	enum pol_reason why;
@@ -110,9 +114,20 @@ fuzz_check(const uint8_t *data, size_t size)
 		memcpy(ap[n].sig, sig, ap[n].sig_len);
 		n++;
 	}
-	why = sd_approvals_check(approvers, policy, &set, &msg, ap, n, 0,
+	why = pol_approvals_check(approvers, &set, &msg, ap, n, 0,
 	    &bad, detail, sizeof(detail));
 	/* Forging a P-256 or Ed25519 signature is not on the menu. */
+	if (why == POL_OK || (why != POL_APPROVALS_MISSING && bad >= n))
+		__builtin_trap();
+
+	memset(proposed, 0, sizeof(proposed));
+	memcpy(proposed, data, size < sizeof(proposed) ? size : sizeof(proposed));
+	if (pol_approval_msg_policy(&msg, policy, size % 2 == 0 ?
+	    POL_ACTION_POLICY : POL_ACTION_POLICY_CANCEL, proposed, 0) != 0)
+		__builtin_trap();
+	pol_set_governance(&set, policy);
+	why = pol_approvals_check(approvers, &set, &msg, ap, n, 0,
+	    &bad, detail, sizeof(detail));
 	if (why == POL_OK || (why != POL_APPROVALS_MISSING && bad >= n))
 		__builtin_trap();
 }

@@ -23,10 +23,10 @@ check_same(struct prt_writer *w, int enc, const uint8_t *data, size_t size)
 }
 
 /*
- * Version 2's field rules hold for whatever decodes: a signature always
- * comes with a receipt (seq 1 or more), and STATUS_REP's flags agree
- * (can_sign 0/1, blocked non-zero exactly when it is 0, never both
- * paused and able to sign).
+ * The field rules hold for whatever decodes: a signature always comes
+ * with a receipt (seq 1 or more), STATUS_REP's flags agree (can_sign 0/1,
+ * blocked non-zero exactly when it is 0, never both paused and able to
+ * sign), and a governance state has one meaning per value (below).
  */
 static void
 check_sign_rep(const struct prt_reply_hdr *hdr, const struct prt_sign_rep *r)
@@ -49,12 +49,53 @@ check_status_rep(const struct prt_reply_hdr *hdr,
 		abort();
 }
 
+/*
+ * A governance state: version 1 or more, pending 0 or 1, with nothing
+ * pending every later field zero, a pending change a tightening or a
+ * loosening naming at most PRT_GOV_APPROVED_MAX approvers.  A refusal
+ * leaves it all zero.  The policy file of a proposal holds no NUL.
+ */
+static void
+check_gov_state(const struct prt_reply_hdr *hdr,
+    const struct prt_gov_state *st)
+{
+	static const struct prt_gov_state zero;
+
+	if (hdr->result != 0) {
+		if (memcmp(st, &zero, sizeof(zero)) != 0)
+			abort();
+		return;
+	}
+	if (st->version == 0 || st->pending > 1 ||
+	    st->napproved > PRT_GOV_APPROVED_MAX)
+		abort();
+	if (st->pending == 0 && (st->pending_id[0] != '\0' ||
+	    memcmp(st->pending_hash, zero.pending_hash,
+	    sizeof(zero.pending_hash)) != 0 || st->change != 0 ||
+	    st->proposed_at != 0 || st->needed != 0 || st->effective_at != 0 ||
+	    st->napproved != 0))
+		abort();
+	if (st->pending == 1 && st->change != PRT_GOV_TIGHTEN &&
+	    st->change != PRT_GOV_LOOSEN)
+		abort();
+}
+
+static void
+check_gov_propose(const struct prt_gov_propose_req *q)
+{
+	if (q->policy_len == 0 || q->policy_len > PRT_POLICY_JSON_MAX ||
+	    memchr(q->policy, '\0', q->policy_len) != NULL)
+		abort();
+}
+
 /* Large structs live here: libFuzzer runs one input at a time. */
 static struct prt_sign_req sign_req;
 static struct prt_sign_rep sign_rep;
 static struct prt_status_rep status_rep;
 static struct prt_sign_req queue_req;
 static struct prt_unpause_req unpause_req;
+static struct prt_gov_approve_req gov_approve_req;
+static struct prt_gov_state gov_state;
 
 static void
 run_decoders(const uint8_t *data, size_t size)
@@ -65,8 +106,14 @@ run_decoders(const uint8_t *data, size_t size)
 	struct prt_queue_rep queue_rep;
 	struct prt_cancel_req cancel_req;
 	struct prt_pause_req pause_req;
+	struct prt_gov_propose_req gov_propose_req;
+	struct prt_gov_cancel_req gov_cancel_req;
 	static const uint16_t ack_types[] = {
 		PRT_CANCEL_REP, PRT_PAUSE_REP, PRT_UNPAUSE_REP,
+	};
+	static const uint16_t gov_types[] = {
+		PRT_GOV_PROPOSE_REP, PRT_GOV_APPROVE_REP, PRT_GOV_CANCEL_REP,
+		PRT_GOV_STATUS_REP,
 	};
 	size_t i;
 	struct prt_reply_hdr hdr;
@@ -119,6 +166,29 @@ run_decoders(const uint8_t *data, size_t size)
 		if (prt_decode_ack_rep(&hdr, ack_types[i], data, size) == 0)
 			check_same(&w, prt_encode_ack_rep(&w, ack_types[i],
 			    &hdr), data, size);
+	if (prt_decode_gov_propose_req(&gov_propose_req, data, size) == 0) {
+		check_gov_propose(&gov_propose_req);
+		check_same(&w, prt_encode_gov_propose_req(&w,
+		    &gov_propose_req), data, size);
+	}
+	if (prt_decode_gov_approve_req(&gov_approve_req, data, size) == 0) {
+		if (gov_approve_req.napprovals == 0)
+			abort();
+		check_same(&w, prt_encode_gov_approve_req(&w,
+		    &gov_approve_req), data, size);
+	}
+	if (prt_decode_gov_cancel_req(&gov_cancel_req, data, size) == 0)
+		check_same(&w, prt_encode_gov_cancel_req(&w, &gov_cancel_req),
+		    data, size);
+	if (prt_decode_gov_status_req(data, size) == 0)
+		check_same(&w, prt_encode_gov_status_req(&w), data, size);
+	for (i = 0; i < sizeof(gov_types) / sizeof(gov_types[0]); i++)
+		if (prt_decode_gov_rep(&hdr, gov_types[i], &gov_state, data,
+		    size) == 0) {
+			check_gov_state(&hdr, &gov_state);
+			check_same(&w, prt_encode_gov_rep(&w, gov_types[i],
+			    &hdr, &gov_state), data, size);
+		}
 	if (prt_decode_error_rep(&hdr, &version, data, size) == 0) {
 		/* Any version decodes; ours is what gets written back. */
 		if ((copy = malloc(size)) == NULL)

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "orchestratord/api_policy.h"
 #include "orchestratord/approval_check.h"
 #include "orchestratord/ready.h"
 #include "orchestratord/store.h"
@@ -26,6 +27,7 @@ typedef void handler_fn(struct app *app, const struct api_call *call,
 
 static handler_fn h_healthz, h_readyz, h_metrics, h_create, h_list, h_get,
     h_approve, h_reject, h_cancel, h_exposure, h_events;
+/* Endpoints in files of their own: api_policy_get (api_policy.c). */
 
 /*
  * The one route table: method, path ("{id}" is one segment holding a
@@ -58,6 +60,7 @@ static const struct route {
 	    h_exposure },
 	{ "GET", "/v1/events", AUTH_PERM_READ, 0, { "after", "first", NULL },
 	    h_events },
+	{ "GET", "/v1/policy", AUTH_PERM_READ, 0, { NULL }, api_policy_get },
 };
 
 /* --- routing ------------------------------------------------------------------ */
@@ -217,17 +220,24 @@ reply_db(struct api_reply *rep, const struct api_request *req, int r,
 	api_error(rep, req->request_id, 500, "INTERNAL", "%s failed", what);
 }
 
-static const struct pol_policy *
-policy_of(struct app *app, const struct api_request *req,
+/*
+ * The policy version in force, taken once per request: every check of the
+ * request uses this one copy, even if a new version is published meanwhile
+ * (it stays valid until exit, D54).
+ */
+static const struct signer_version *
+version_of(struct app *app, const struct api_request *req,
     struct api_reply *rep)
 {
-	if (app->signer == NULL || app->signer->policy == NULL) {
+	const struct signer_version *v;
+
+	if (app->signer == NULL || (v = signer_current(app->signer)) == NULL) {
 		api_error(rep, req->request_id, 503, "UNAVAILABLE", "signerd's "
 		    "policy is not loaded yet");
 		rep->retry_after = 1;
 		return NULL;
 	}
-	return app->signer->policy;
+	return v;
 }
 
 static int
@@ -295,6 +305,19 @@ json_time_ms(int64_t ms)
 	n = strftime(out, sizeof(out) - 8, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out + n, sizeof(out) - n, ".%03dZ", frac % 1000);
 	return json_string(out);
+}
+
+/* For the endpoints in files of their own (api.h). */
+void
+api_reply_json(struct api_reply *rep, int status, json_t *obj)
+{
+	reply_json(rep, status, obj);
+}
+
+json_t *
+api_json_time_ms(int64_t ms)
+{
+	return json_time_ms(ms);
 }
 
 /*
@@ -502,6 +525,7 @@ static void
 h_create(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
 {
+	const struct signer_version *sv;
 	const struct pol_policy *p;
 	struct val_payout v;
 	struct val_decision dec;
@@ -512,13 +536,15 @@ h_create(struct app *app, const struct api_call *call,
 	struct db *d = NULL;
 	int created = 0, r;
 
-	if ((p = policy_of(app, req, rep)) == NULL)
+	if ((sv = version_of(app, req, rep)) == NULL)
 		goto out;
+	p = sv->policy;
 	if (val_payout_body(&v, &e, p, req->body, req->body_len) != 0) {
 		reply_val(rep, req, &e);
 		goto out;
 	}
-	if (signer_sender(app->signer, v.asset, sender) != 0) {
+	/* The version's key for the asset: after a rotation, the new one. */
+	if (signer_sender(sv, v.asset, sender) != 0) {
 		api_error(rep, req->request_id, 503, "UNAVAILABLE", "signerd "
 		    "has no key '%s' for asset %s", v.asset->key, v.asset->name);
 		goto out;
@@ -712,6 +738,7 @@ static void
 h_approve(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
 {
+	const struct signer_version *sv;
 	const struct pol_policy *p;
 	struct val_approval va;
 	struct ac_approval ac;
@@ -724,8 +751,9 @@ h_approve(struct app *app, const struct api_call *call,
 	char detail[256];
 	int r;
 
-	if ((p = policy_of(app, req, rep)) == NULL)
+	if ((sv = version_of(app, req, rep)) == NULL)
 		goto out;
+	p = sv->policy;
 	if (val_approval_body(&va, &e, req->body, req->body_len) != 0 ||
 	    val_approval_lifetime(&e, va.expiry, (uint64_t)time(NULL),
 	    (uint64_t)app->cfg->approval_max_seconds) != 0) {
@@ -763,8 +791,8 @@ h_approve(struct app *app, const struct api_call *call,
 	ac.expiry = va.expiry;
 	ac.sig = va.sig;
 	ac.sig_len = va.sig_len;
-	why = ac_check_sign(p, pay->request_id, &in, &ac, (uint64_t)time(NULL),
-	    detail, sizeof(detail));
+	why = ac_check_sign_with(sv->verifier, p, pay->request_id, &in, &ac,
+	    (uint64_t)time(NULL), detail, sizeof(detail));
 	if (why != POL_OK) {
 		reply_approval_refused(rep, req, why, detail);
 		goto out;
@@ -933,6 +961,7 @@ h_cancel(struct app *app, const struct api_call *call,
 {
 	static const enum payout_status from[] = { PS_PENDING_APPROVAL,
 	    PS_APPROVED, PS_QUEUED };
+	const struct signer_version *sv;
 	const struct pol_policy *p;
 	struct prt_reply_hdr hdr;
 	struct val_approval va;
@@ -946,8 +975,9 @@ h_cancel(struct app *app, const struct api_call *call,
 	char detail[256], reason[96];
 	int r;
 
-	if ((p = policy_of(app, req, rep)) == NULL)
+	if ((sv = version_of(app, req, rep)) == NULL)
 		goto out;
+	p = sv->policy;
 	if (val_approval_body(&va, &e, req->body, req->body_len) != 0 ||
 	    val_approval_lifetime(&e, va.expiry, (uint64_t)time(NULL),
 	    (uint64_t)app->cfg->approval_max_seconds) != 0) {
@@ -983,8 +1013,8 @@ h_cancel(struct app *app, const struct api_call *call,
 	ac.expiry = va.expiry;
 	ac.sig = va.sig;
 	ac.sig_len = va.sig_len;
-	why = ac_check_cancel(p, call->id, &ac, (uint64_t)time(NULL), detail,
-	    sizeof(detail));
+	why = ac_check_cancel_with(sv->verifier, p, call->id, &ac,
+	    (uint64_t)time(NULL), detail, sizeof(detail));
 	if (why != POL_OK) {
 		reply_approval_refused(rep, req, why, detail);
 		goto out;
@@ -1040,6 +1070,7 @@ static void
 h_exposure(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
 {
+	const struct signer_version *sv;
 	const struct pol_policy *p;
 	struct prt_exposure_req xreq;
 	struct prt_exposure_rep xrep;
@@ -1051,9 +1082,10 @@ h_exposure(struct app *app, const struct api_call *call,
 	size_t idx;
 	int r;
 
-	if ((p = policy_of(app, req, rep)) == NULL ||
+	if ((sv = version_of(app, req, rep)) == NULL ||
 	    check_args(call, req, rep) != 0)
 		return;
+	p = sv->policy;
 	if (val_asset(&idx, &e, p, get_arg(req, "asset")) != 0 ||
 	    val_date(&day, &e, get_arg(req, "date")) != 0) {
 		reply_val(rep, req, &e);

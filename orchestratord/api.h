@@ -17,6 +17,8 @@
  *   POST /v1/payouts/{id}/cancel         approver cancels it (signed)
  *   GET  /v1/exposure?asset=&date=       signerd's exposure of a UTC day
  *   GET  /v1/events?after=&first=        the outbox, oldest first
+ *   GET  /v1/policy                      signerd's policy version in force
+ *                                        and pending change (api_policy.c)
  *
  * Errors are {"error": CODE, "message": text, "request_id": id} with the
  * status codes of validate.h plus 401 UNAUTHENTICATED, 403 FORBIDDEN,
@@ -105,5 +107,21 @@ void api_error(struct api_reply *rep, const char *request_id, int status,
 
 /* Frees rep's body; rep may be reused. */
 void api_reply_free(struct api_reply *rep);
+
+/* --- for the endpoints in files of their own (api_*.c) ------------------ */
+
+struct json_t;
+
+/*
+ * Replaces rep's body with obj as compact JSON and the status; takes the
+ * reference to obj (NULL, or out of memory: an empty 500).
+ */
+void api_reply_json(struct api_reply *rep, int status, struct json_t *obj);
+
+/*
+ * A time as every time in the API: RFC 3339, UTC, milliseconds
+ * ("2026-11-22T10:04:05.123Z"); ms is unix milliseconds.
+ */
+struct json_t *api_json_time_ms(int64_t ms);
 
 #endif

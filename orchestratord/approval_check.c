@@ -1,96 +1,11 @@
-/* approval_check.c: advisory verification of approvals with OpenSSL, in signerd's order. */
+/* approval_check.c: advisory checks of one approval with policy/verify.h, in signerd's order. */
 #include "orchestratord/approval_check.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
 #include "common/err.h"
-
-/*
- * Each check parses the approver's key from its DER again: approvals are
- * rare (a person signs each one), and holding no state keeps this free of
- * locks and of a cache that could go stale when the policy is reloaded.
- */
-int
-ac_verify(const struct pol_approver *ap, const char *text, size_t len,
-    const uint8_t *sig, size_t siglen)
-{
-	const unsigned char *der = ap->spki_der;
-	EVP_PKEY *key = NULL;
-	EVP_MD_CTX *md = NULL;
-	int ed25519 = ap->alg == POL_KEY_ED25519, ok = 0;
-
-	/* Ed25519 signatures are 64 bytes; don't hand OpenSSL anything else. */
-	if (ed25519 && siglen != 64)
-		goto out;
-	if (ap->alg != POL_KEY_P256 && !ed25519)
-		goto out;
-	key = d2i_PUBKEY(NULL, &der, (long)ap->spki_der_len);
-	if (key == NULL || der != ap->spki_der + ap->spki_der_len)
-		goto out;
-	/* The key must be the kind the policy says, or the text is hashed wrong. */
-	if (!EVP_PKEY_is_a(key, ed25519 ? "ED25519" : "EC"))
-		goto out;
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	/* Ed25519 is "pure": no digest; P-256 signs SHA-256 of the text. */
-	if (EVP_DigestVerifyInit(md, NULL, ed25519 ? NULL : EVP_sha256(), NULL,
-	    key) == 1 &&
-	    EVP_DigestVerify(md, sig, siglen, (const uint8_t *)text, len) == 1)
-		ok = 1;
-out:
-	EVP_MD_CTX_free(md);
-	EVP_PKEY_free(key);
-	/* A bad DER signature leaves errors queued on this thread. */
-	ERR_clear_error();
-	return ok;
-}
-
-static int
-in_asset_set(const struct pol_asset *a, size_t idx)
-{
-	size_t i;
-
-	if (!a->has_approval)
-		return 0;
-	for (i = 0; i < a->approval_n; i++)
-		if (a->approval_approvers[i] == idx)
-			return 1;
-	return 0;
-}
-
-/* The checks after membership: expiry, then the signature over msg. */
-static enum pol_reason
-check_text(const struct pol_policy *p, size_t idx,
-    const struct pol_approval_msg *msg, const struct ac_approval *a,
-    uint64_t now, char *detail, size_t cap)
-{
-	char text[POL_APPROVAL_TEXT_MAX];
-	size_t len;
-
-	if (a->expiry < now) {
-		snprintf(detail, cap, "approval by %s expired at %" PRIu64
-		    " (now %" PRIu64 ")", a->approver, a->expiry, now);
-		return POL_APPROVAL_EXPIRED;
-	}
-	if (pol_approval_text(text, sizeof(text), &len, msg) != 0) {
-		snprintf(detail, cap, "the approval text cannot be built");
-		return POL_MALFORMED_REQUEST;
-	}
-	if (ac_verify(pol_approver(p, idx), text, len, a->sig, a->sig_len) !=
-	    1) {
-		snprintf(detail, cap, "approval by %s does not verify over "
-		    "this %s (request %s, expires %" PRIu64 ")", a->approver,
-		    pol_action_name(msg->action), msg->request_id, a->expiry);
-		return POL_APPROVAL_BAD_SIGNATURE;
-	}
-	return POL_OK;
-}
 
 /* Names are checked by the caller's parser; still, never print a non-id. */
 static const char *
@@ -105,52 +20,130 @@ printable_name(const struct ac_approval *a)
 	return a->approver;
 }
 
+/*
+ * One approval of msg by a member of set, through pol_approvals_check:
+ * membership, expiry, then the signature.  One approval is checked, not
+ * counted (the payout's M is the store's to count), so the set needs 1.
+ * The verdict is verify.c's; the sentence in detail stays this API's
+ * (whose is named what: the set, or the request and expiry).
+ */
+static enum pol_reason
+check_one(const struct pol_verifier *v, const struct pol_approval_set *set,
+    const char *of, const struct pol_approval_msg *msg,
+    const struct ac_approval *a, uint64_t now, char *detail, size_t cap)
+{
+	struct pol_approval_set one = *set;
+	struct pol_approval ap;
+	enum pol_reason why;
+	size_t bad, n;
+
+	memset(&ap, 0, sizeof(ap));
+	one.m = 1;
+	n = strlen(a->approver);
+	if (n < sizeof(ap.approver))
+		memcpy(ap.approver, a->approver, n);
+	/* A name too long for any approver is nobody's ("" is unknown). */
+	ap.expiry = a->expiry;
+	/* A signature too long for any key: none, which never verifies. */
+	if (a->sig_len <= sizeof(ap.sig)) {
+		memcpy(ap.sig, a->sig, a->sig_len);
+		ap.sig_len = a->sig_len;
+	}
+	why = pol_approvals_check(v, &one, msg, &ap, 1, now, &bad, detail, cap);
+	switch (why) {
+	case POL_OK:
+		detail[0] = '\0';
+		break;
+	case POL_APPROVAL_UNKNOWN_APPROVER:
+		snprintf(detail, cap, "'%s' is not an approver of %s",
+		    printable_name(a), of);
+		break;
+	case POL_APPROVAL_EXPIRED:
+		snprintf(detail, cap, "approval by %s expired at %" PRIu64
+		    " (now %" PRIu64 ")", a->approver, a->expiry, now);
+		break;
+	case POL_APPROVAL_BAD_SIGNATURE:
+		snprintf(detail, cap, "approval by %s does not verify over "
+		    "this %s (request %s, expires %" PRIu64 ")", a->approver,
+		    pol_action_name(msg->action), msg->request_id, a->expiry);
+		break;
+	default:
+		/* The text cannot be built: nothing an approver signed. */
+		snprintf(detail, cap, "the approval text cannot be built");
+		why = POL_MALFORMED_REQUEST;
+		break;
+	}
+	return why;
+}
+
 enum pol_reason
-ac_check_sign(const struct pol_policy *p, const char *request_id,
-    const struct pol_intent *in, const struct ac_approval *a, uint64_t now,
-    char *detail, size_t cap)
+ac_check_sign_with(const struct pol_verifier *v, const struct pol_policy *p,
+    const char *request_id, const struct pol_intent *in,
+    const struct ac_approval *a, uint64_t now, char *detail, size_t cap)
 {
 	struct pol_approval_msg msg;
-	const struct pol_asset *asset;
-	size_t idx;
+	struct pol_approval_set set;
+	char of[POL_ASSET_NAME_MAX + 8];
 
 	detail[0] = '\0';
 	if (in->asset >= pol_asset_count(p)) {
 		snprintf(detail, cap, "the payout's asset is not in the policy");
 		return POL_MALFORMED_REQUEST;
 	}
-	asset = pol_asset(p, in->asset);
-	if (pol_approver_by_name(p, a->approver, &idx) != 0 ||
-	    !in_asset_set(asset, idx)) {
-		snprintf(detail, cap, "'%s' is not an approver of asset %s",
-		    printable_name(a), asset->name);
-		return POL_APPROVAL_UNKNOWN_APPROVER;
-	}
 	if (pol_approval_msg_sign(&msg, p, request_id, in, a->expiry) != 0) {
 		snprintf(detail, cap, "request id cannot be approved");
 		return POL_MALFORMED_REQUEST;
 	}
-	return check_text(p, idx, &msg, a, now, detail, cap);
+	/* An asset without an approval rule has nobody in its set. */
+	pol_set_asset(&set, p, in->asset);
+	snprintf(of, sizeof(of), "asset %s", pol_asset(p, in->asset)->name);
+	return check_one(v, &set, of, &msg, a, now, detail, cap);
+}
+
+enum pol_reason
+ac_check_cancel_with(const struct pol_verifier *v, const struct pol_policy *p,
+    const char *request_id, const struct ac_approval *a, uint64_t now,
+    char *detail, size_t cap)
+{
+	struct pol_approval_msg msg;
+	struct pol_approval_set set;
+
+	detail[0] = '\0';
+	if (pol_approval_msg_op(&msg, p, POL_ACTION_CANCEL, request_id,
+	    a->expiry) != 0) {
+		snprintf(detail, cap, "request id cannot be cancelled");
+		return POL_MALFORMED_REQUEST;
+	}
+	/* Any one approver of the policy may stop a queued payout. */
+	pol_set_any(&set, p, 1);
+	return check_one(v, &set, "the policy", &msg, a, now, detail, cap);
+}
+
+enum pol_reason
+ac_check_sign(const struct pol_policy *p, const char *request_id,
+    const struct pol_intent *in, const struct ac_approval *a, uint64_t now,
+    char *detail, size_t cap)
+{
+	struct pol_verifier *v;
+	enum pol_reason why;
+
+	if (pol_verifier_new(&v, p, detail, cap) != 0)
+		return POL_INTERNAL;
+	why = ac_check_sign_with(v, p, request_id, in, a, now, detail, cap);
+	pol_verifier_free(v);
+	return why;
 }
 
 enum pol_reason
 ac_check_cancel(const struct pol_policy *p, const char *request_id,
     const struct ac_approval *a, uint64_t now, char *detail, size_t cap)
 {
-	struct pol_approval_msg msg;
-	size_t idx;
+	struct pol_verifier *v;
+	enum pol_reason why;
 
-	detail[0] = '\0';
-	/* Any one approver of the policy may stop a queued payout. */
-	if (pol_approver_by_name(p, a->approver, &idx) != 0) {
-		snprintf(detail, cap, "'%s' is not an approver of the policy",
-		    printable_name(a));
-		return POL_APPROVAL_UNKNOWN_APPROVER;
-	}
-	if (pol_approval_msg_op(&msg, p, POL_ACTION_CANCEL, request_id,
-	    a->expiry) != 0) {
-		snprintf(detail, cap, "request id cannot be cancelled");
-		return POL_MALFORMED_REQUEST;
-	}
-	return check_text(p, idx, &msg, a, now, detail, cap);
+	if (pol_verifier_new(&v, p, detail, cap) != 0)
+		return POL_INTERNAL;
+	why = ac_check_cancel_with(v, p, request_id, a, now, detail, cap);
+	pol_verifier_free(v);
+	return why;
 }

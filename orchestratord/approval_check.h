@@ -6,9 +6,10 @@
  * transaction it decodes (invariant 4); nothing here is trusted by it.
  *
  * The text is the one signerd rebuilds (pol_approval_msg_sign /
- * pol_approval_msg_op + pol_approval_text, docs/approvals.md); the key is
- * the approver's SubjectPublicKeyInfo from the policy.  Pure apart from
- * OpenSSL: no I/O, no clock (now is an argument), no state; thread-safe.
+ * pol_approval_msg_op + pol_approval_text, docs/approvals.md) and the
+ * verdict is policy/verify.h's, the one implementation signerd runs, with
+ * the policy version's verifier (built once per version, D54).  No I/O,
+ * no clock (now is an argument), no state; thread-safe.
  */
 #ifndef ORCH_APPROVAL_CHECK_H
 #define ORCH_APPROVAL_CHECK_H
@@ -18,6 +19,7 @@
 
 #include "common/util.h"
 #include "policy/policy.h"
+#include "policy/verify.h"
 
 /* An approval as the API received it (see validate.h's val_approval). */
 struct ac_approval {
@@ -28,17 +30,9 @@ struct ac_approval {
 };
 
 /*
- * Verifies sig (siglen bytes) by approver ap over text (len bytes): a DER
- * ECDSA signature over SHA-256(text) for P-256, a 64-byte pure Ed25519
- * signature over text.  Returns 1 when it verifies, 0 when it does not
- * (also for a signature or key OpenSSL cannot parse).
- */
-int ac_verify(const struct pol_approver *ap, const char *text, size_t len,
-    const uint8_t *sig, size_t siglen);
-
-/*
  * Checks an approval of payout request_id whose intent is in (asset index
- * and name, chain, recipient, amount) at time now, in signerd's order:
+ * and name, chain, recipient, amount) at time now, with v, the verifier of
+ * p (pol_verifier_new), in signerd's order:
  *   POL_APPROVAL_UNKNOWN_APPROVER  not an approver of the intent's asset
  *                                  (or the asset needs no approvals)
  *   POL_APPROVAL_EXPIRED           expiry < now
@@ -48,14 +42,28 @@ int ac_verify(const struct pol_approver *ap, const char *text, size_t len,
  *                                  text
  * Returns POL_OK or the refusal with a sentence in detail (cap bytes).
  */
-enum pol_reason ac_check_sign(const struct pol_policy *p,
-    const char *request_id, const struct pol_intent *in,
-    const struct ac_approval *a, uint64_t now, char *detail, size_t cap);
+enum pol_reason ac_check_sign_with(const struct pol_verifier *v,
+    const struct pol_policy *p, const char *request_id,
+    const struct pol_intent *in, const struct ac_approval *a, uint64_t now,
+    char *detail, size_t cap);
 
 /*
  * The same for cancelling queued payout request_id: any approver of the
  * policy may, over the five-line cancel text.
  */
+enum pol_reason ac_check_cancel_with(const struct pol_verifier *v,
+    const struct pol_policy *p, const char *request_id,
+    const struct ac_approval *a, uint64_t now, char *detail, size_t cap);
+
+/*
+ * ac_check_sign_with and ac_check_cancel_with with a verifier of p built
+ * for this one call (POL_INTERNAL when it cannot be built), for callers
+ * that hold no policy version (the fuzz harness).  The daemon uses its
+ * version's verifier.
+ */
+enum pol_reason ac_check_sign(const struct pol_policy *p,
+    const char *request_id, const struct pol_intent *in,
+    const struct ac_approval *a, uint64_t now, char *detail, size_t cap);
 enum pol_reason ac_check_cancel(const struct pol_policy *p,
     const char *request_id, const struct ac_approval *a, uint64_t now,
     char *detail, size_t cap);

@@ -170,7 +170,7 @@ cmd_serve(struct orch_config *cfg)
 	}
 
 	/* Before the API: /readyz answers from what the poller found. */
-	if ((r = ready_start(&app.ready, cfg)) != 0) {
+	if ((r = ready_start(&app.ready, cfg, app.signer)) != 0) {
 		log_error("readiness poller: %s", err_str(r));
 		goto out;
 	}

@@ -1,4 +1,4 @@
-/* ready.c: the readiness poller behind GET /readyz: PostgreSQL and signerd, off the request path. */
+/* ready.c: the readiness poller behind GET /readyz (PostgreSQL, signerd) that also follows signerd's policy. */
 #include "orchestratord/ready.h"
 
 #include <pthread.h>
@@ -11,10 +11,12 @@
 #include "common/log.h"
 #include "orchestratord/config.h"
 #include "orchestratord/db.h"
+#include "orchestratord/signer.h"
 #include "proto/client.h"
 
 struct ready {
 	const struct orch_config *cfg;
+	struct signer *signer;		/* NULL: no policy to follow */
 	pthread_t th;
 	int started;
 	pthread_mutex_t mu;
@@ -71,6 +73,14 @@ poll_once(struct ready *r, struct ready_view *v)
 		return;
 	}
 	v->signer_ok = 1;
+	/*
+	 * A new policy version (or, after a restart, new keys): load it
+	 * here, on this thread's client, rather than in a thread of its
+	 * own.  Failures are logged there and retried at the next poll.
+	 */
+	if (r->signer != NULL && (rc = signer_follow(r->signer, r->client,
+	    &r->st)) != 0)
+		log_debug("policy not followed yet: %s", err_str(rc));
 	v->can_sign = r->st.can_sign == 1;
 	v->blocked = v->can_sign ? 0 : r->st.blocked;
 	v->paused = r->st.paused == 1;
@@ -105,7 +115,8 @@ poller(void *arg)
 }
 
 int
-ready_start(struct ready **out, const struct orch_config *cfg)
+ready_start(struct ready **out, const struct orch_config *cfg,
+    struct signer *signer)
 {
 	pthread_condattr_t ca;
 	struct ready *r;
@@ -114,6 +125,7 @@ ready_start(struct ready **out, const struct orch_config *cfg)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return ERR_NOMEM;
 	r->cfg = cfg;
+	r->signer = signer;
 	pthread_mutex_init(&r->mu, NULL);
 	/* The wait measures monotonic time: a clock step must not stall it. */
 	pthread_condattr_init(&ca);

@@ -3,7 +3,9 @@
  * PostgreSQL (its own connection) and signerd's STATUS (its own client,
  * with a short timeout) every READY_INTERVAL_MS and keeps the answer;
  * GET /readyz reads that answer and never waits on either, so a slow or
- * stopped signerd cannot hold an HTTP thread through the probe.
+ * stopped signerd cannot hold an HTTP thread through the probe.  The same
+ * STATUS tells when signerd's policy version or keys changed: the poller
+ * then loads the version in force (signer_follow, D54).
  */
 #ifndef ORCH_READY_H
 #define ORCH_READY_H
@@ -20,6 +22,7 @@
 
 struct ready;
 struct orch_config;
+struct signer;
 
 /* What the last poll found. */
 struct ready_view {
@@ -36,10 +39,13 @@ struct ready_view {
 
 /*
  * Starts the poller for cfg (which must outlive it): the first poll runs
- * at once.  Returns 0 and *out, ERR_NOMEM, or ERR_INTERNAL (no thread).
+ * at once.  With signer (NULL: none, for tests), each STATUS that names
+ * another policy hash or other keys than signer's version in force loads
+ * the new version (signer_follow).  Returns 0 and *out, ERR_NOMEM, or
+ * ERR_INTERNAL (no thread).
  */
-int ready_start(struct ready **out, const struct orch_config *cfg)
-    WARN_UNUSED;
+int ready_start(struct ready **out, const struct orch_config *cfg,
+    struct signer *signer) WARN_UNUSED;
 
 /* The newest answer (never blocks on I/O). */
 void ready_get(struct ready *r, struct ready_view *out);

@@ -1,60 +1,70 @@
-/* signer.c: loads signerd's policy and keys once, for advisory pre-checks. */
+/* signer.c: follows signerd's policy version in force, for advisory pre-checks and the sender. */
 #include "orchestratord/signer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "common/err.h"
 #include "common/log.h"
 
 int
+signer_new(struct signer **out, struct prt_client *client)
+{
+	struct signer *s;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		prt_client_close(client);
+		return ERR_NOMEM;
+	}
+	s->client = client;
+	atomic_init(&s->cur, NULL);
+	pthread_mutex_init(&s->mu, NULL);
+	*out = s;
+	return 0;
+}
+
+/* STATUS, then signer_follow on the shared client: the first version. */
+int
 signer_open(struct signer **out, const char *url, int timeout_ms)
 {
 	struct prt_status_rep *st = NULL;
 	struct prt_reply_hdr hdr;
-	struct signer *s;
-	char *json = NULL, why[256];
-	size_t json_len = 0;
+	struct prt_client *c = NULL;
+	struct signer *s = NULL;
 	int r;
 
 	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return ERR_NOMEM;
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		r = ERR_NOMEM;
-		goto out;
-	}
-	if ((r = prt_client_open(&s->client, url, timeout_ms)) != 0) {
+	if ((r = prt_client_open(&c, url, timeout_ms)) != 0) {
 		log_warn("signerd at %s: %s", url, prt_client_last_error());
 		goto out;
 	}
-	if ((r = prt_client_policy(s->client, &json, &json_len, &hdr)) != 0 ||
-	    (r = hdr.result) != 0) {
-		log_warn("signerd policy: %s", r < 0 ? err_str(r) : hdr.message);
-		r = ERR_IO;
+	if ((r = signer_new(&s, c)) != 0)
 		goto out;
-	}
-	/* The same parser signerd runs: a policy we cannot read is fatal. */
-	if ((r = pol_parse(&s->policy, (const uint8_t *)json, json_len, why,
-	    sizeof(why))) != 0) {
-		log_error("signerd's policy does not parse here: %s", why);
-		goto out;
-	}
 	if ((r = prt_client_status(s->client, st, &hdr)) != 0 ||
 	    (r = hdr.result) != 0) {
 		log_warn("signerd status: %s", r < 0 ? err_str(r) : hdr.message);
 		r = ERR_IO;
 		goto out;
 	}
-	s->nkeys = st->nkeys;
-	memcpy(s->keys, st->keys, sizeof(s->keys[0]) * st->nkeys);
-	log_info("signerd: policy %s, %zu key(s), %s", pol_policy_id(s->policy),
-	    s->nkeys, st->paused ? "paused" : "not paused");
+	/* A policy switched between STATUS and POLICY_REQ: the caller retries. */
+	if ((r = signer_follow(s, s->client, st)) != 0) {
+		if (r == ERR_BAD_CHECKSUM)
+			r = ERR_IO;
+		goto out;
+	}
+	log_info("signerd: policy %s, %u key(s), %s",
+	    pol_policy_id(signer_current(s)->policy), (unsigned)st->nkeys,
+	    st->paused ? "paused" : "not paused");
 	*out = s;
 	s = NULL;
 	r = 0;
 out:
-	free(json);
 	free(st);
 	signer_close(s);
 	return r;
@@ -63,25 +73,256 @@ out:
 void
 signer_close(struct signer *s)
 {
+	struct signer_version *v, *older;
+
 	if (s == NULL)
 		return;
 	prt_client_close(s->client);
-	pol_free(s->policy);
+	for (v = s->versions; v != NULL; v = older) {
+		older = v->older;
+		pol_verifier_free(v->verifier);
+		pol_free(v->policy);
+		free(v);
+	}
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
 
+const struct signer_version *
+signer_current(struct signer *s)
+{
+	/* Pairs with the release store in publish: the version is whole. */
+	return atomic_load_explicit(&s->cur, memory_order_acquire);
+}
+
+/* The same key names with the same addresses, in the same order. */
+static int
+same_keys(const struct prt_key_info *a, size_t na,
+    const struct prt_key_info *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i].name, b[i].name) != 0 ||
+		    memcmp(a[i].address, b[i].address, EVM_ADDR_LEN) != 0)
+			return 0;
+	return 1;
+}
+
 int
-signer_sender(const struct signer *s, const struct pol_asset *a,
+signer_stale(struct signer *s, const struct prt_status_rep *st)
+{
+	const struct signer_version *v = signer_current(s);
+
+	return v == NULL || memcmp(v->hash, st->policy_hash,
+	    PRT_HASH_LEN) != 0 || !same_keys(v->keys, v->nkeys, st->keys,
+	    st->nkeys);
+}
+
+int
+signer_sender(const struct signer_version *v, const struct pol_asset *a,
     uint8_t addr[EVM_ADDR_LEN])
 {
 	size_t i;
 
-	for (i = 0; i < s->nkeys; i++) {
-		if (strcmp(s->keys[i].name, a->key) == 0) {
-			memcpy(addr, s->keys[i].address, EVM_ADDR_LEN);
+	for (i = 0; i < v->nkeys; i++) {
+		if (strcmp(v->keys[i].name, a->key) == 0) {
+			memcpy(addr, v->keys[i].address, EVM_ADDR_LEN);
 			return 0;
 		}
 	}
 	memset(addr, 0, EVM_ADDR_LEN);
 	return ERR_NOT_FOUND;
+}
+
+enum signer_move
+signer_move_of(const struct signer_version *v, const struct pol_asset *a,
+    const char *sender, int signed_, int built)
+{
+	uint8_t addr[EVM_ADDR_LEN];
+	char now[EVM_ADDR_STR];
+
+	if (signed_ || signer_sender(v, a, addr) != 0)
+		return SIGNER_KEEP;
+	evm_addr_to_str(now, addr);
+	/* Both EIP-55: one spelling per address. */
+	if (strcmp(now, sender) == 0)
+		return SIGNER_KEEP;
+	return built ? SIGNER_ASK : SIGNER_MOVE;
+}
+
+/* The sender of asset name in v, as EIP-55, or "(no key)". */
+static void
+sender_str(char out[EVM_ADDR_STR], const struct signer_version *v,
+    const char *asset)
+{
+	uint8_t addr[EVM_ADDR_LEN];
+	size_t idx;
+
+	if (v == NULL || pol_asset_by_name(v->policy, asset, &idx) != 0 ||
+	    signer_sender(v, pol_asset(v->policy, idx), addr) != 0) {
+		snprintf(out, EVM_ADDR_STR, "(no key)");
+		return;
+	}
+	evm_addr_to_str(out, addr);
+}
+
+/* Says what the switch from old to v changes: ids, hashes, senders. */
+static void
+log_switch(const struct signer_version *old, const struct signer_version *v)
+{
+	char oh[2 * PRT_HASH_LEN + 1], nh[2 * PRT_HASH_LEN + 1];
+	char was[EVM_ADDR_STR], now[EVM_ADDR_STR];
+	const struct pol_asset *a;
+	size_t i;
+
+	util_hex_encode(nh, v->hash, PRT_HASH_LEN);
+	if (old == NULL) {
+		log_info("signerd's policy: %s (%s), version %u",
+		    pol_policy_id(v->policy), nh, v->number);
+		return;
+	}
+	util_hex_encode(oh, old->hash, PRT_HASH_LEN);
+	log_info("signerd's policy switched: %s (%s) -> %s (%s), version %u",
+	    pol_policy_id(old->policy), oh, pol_policy_id(v->policy), nh,
+	    v->number);
+	for (i = 0; i < pol_asset_count(v->policy); i++) {
+		a = pol_asset(v->policy, i);
+		sender_str(was, old, a->name);
+		sender_str(now, v, a->name);
+		if (strcmp(was, now) != 0)
+			log_info("asset %s: sender %s -> %s (key %s); payouts not "
+			    "signed yet move to it at their next claim",
+			    a->name, was, now, a->key);
+	}
+}
+
+/* An earlier version that is this one in every field: publish it again. */
+static struct signer_version *
+find_same(struct signer *s, const struct signer_version *v)
+{
+	struct signer_version *o;
+
+	for (o = s->versions; o != NULL; o = o->older)
+		if (memcmp(o->hash, v->hash, PRT_HASH_LEN) == 0 &&
+		    o->number == v->number && o->since == v->since &&
+		    same_keys(o->keys, o->nkeys, v->keys, v->nkeys))
+			return o;
+	return NULL;
+}
+
+int
+signer_publish(struct signer *s, const uint8_t *json, size_t len,
+    const struct prt_status_rep *st, const struct prt_gov_state *gov)
+{
+	struct signer_version *v = NULL, *same, *old;
+	char why[256], want[2 * PRT_HASH_LEN + 1], got[2 * PRT_HASH_LEN + 1];
+	uint8_t hash[PRT_HASH_LEN];
+	unsigned int hlen = 0;
+	int r;
+
+	/*
+	 * The text first: another hash is a newer version than STATUS named
+	 * (the next poll loads it), never a reason to refuse that one.
+	 */
+	if (EVP_Digest(json, len, hash, &hlen, EVP_sha256(), NULL) != 1 ||
+	    hlen != PRT_HASH_LEN)
+		return ERR_NOMEM;
+	if (memcmp(hash, st->policy_hash, PRT_HASH_LEN) != 0) {
+		util_hex_encode(want, st->policy_hash, PRT_HASH_LEN);
+		util_hex_encode(got, hash, PRT_HASH_LEN);
+		log_info("signerd's policy is %s, not %s as STATUS said a moment "
+		    "ago: it changed; loading it at the next poll", got, want);
+		return ERR_BAD_CHECKSUM;
+	}
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return ERR_NOMEM;
+	/* The same parser and approval verifier signerd runs. */
+	if ((r = pol_parse(&v->policy, json, len, why, sizeof(why))) != 0 ||
+	    (r = pol_verifier_new(&v->verifier, v->policy, why,
+	    sizeof(why))) != 0) {
+		if (r == ERR_NOMEM)
+			goto out;	/* not the policy's fault: try again */
+		pthread_mutex_lock(&s->mu);
+		if (memcmp(s->bad_hash, st->policy_hash, PRT_HASH_LEN) != 0) {
+			memcpy(s->bad_hash, st->policy_hash, PRT_HASH_LEN);
+			log_error("signerd's policy %s does not parse here: %s; "
+			    "the advisory checks keep the version they have",
+			    st->policy_id, why);
+		}
+		pthread_mutex_unlock(&s->mu);
+		goto out;
+	}
+	/* pol_hash is the same SHA-256 of the same bytes. */
+	memcpy(v->hash, pol_hash(v->policy), PRT_HASH_LEN);
+	if (gov != NULL && memcmp(gov->policy_hash, v->hash, PRT_HASH_LEN) ==
+	    0) {
+		v->number = gov->version;
+		v->since = gov->since;
+	}
+	v->nkeys = st->nkeys <= PRT_KEYS_MAX ? st->nkeys : PRT_KEYS_MAX;
+	memcpy(v->keys, st->keys, sizeof(v->keys[0]) * v->nkeys);
+
+	pthread_mutex_lock(&s->mu);
+	old = atomic_load_explicit(&s->cur, memory_order_relaxed);
+	if ((same = find_same(s, v)) == NULL) {
+		v->older = s->versions;
+		s->versions = v;
+		same = v;
+		v = NULL;
+	}
+	if (same != old) {
+		log_switch(old, same);
+		/* Readers that load it see it whole (signer_current). */
+		atomic_store_explicit(&s->cur, same, memory_order_release);
+	}
+	pthread_mutex_unlock(&s->mu);
+	r = 0;
+out:
+	if (v != NULL) {
+		pol_verifier_free(v->verifier);
+		pol_free(v->policy);
+		free(v);
+	}
+	return r;
+}
+
+int
+signer_follow(struct signer *s, struct prt_client *c,
+    const struct prt_status_rep *st)
+{
+	struct prt_gov_state *gov = NULL;
+	struct prt_reply_hdr hdr;
+	char *json = NULL;
+	size_t json_len = 0;
+	int r, have_gov = 0;
+
+	if (!signer_stale(s, st))
+		return 0;
+	/* A hash refused before is not fetched again every poll. */
+	pthread_mutex_lock(&s->mu);
+	r = memcmp(s->bad_hash, st->policy_hash, PRT_HASH_LEN) == 0 &&
+	    signer_current(s) != NULL;
+	pthread_mutex_unlock(&s->mu);
+	if (r)
+		return ERR_MALFORMED;
+	if ((gov = calloc(1, sizeof(*gov))) == NULL)
+		return ERR_NOMEM;
+	if ((r = prt_client_policy(c, &json, &json_len, &hdr)) != 0 ||
+	    (r = hdr.result) != 0) {
+		log_warn("signerd policy: %s", r < 0 ? err_str(r) : hdr.message);
+		r = ERR_IO;
+		goto out;
+	}
+	/* Optional: a signerd before governance has no version numbers. */
+	if (prt_client_gov_status(c, gov, &hdr) == 0 && hdr.result == 0)
+		have_gov = 1;
+	r = signer_publish(s, (const uint8_t *)json, json_len, st,
+	    have_gov ? gov : NULL);
+out:
+	free(json);
+	free(gov);
+	return r;
 }

@@ -152,6 +152,58 @@ const struct db_stmt store_stmts[] = {
 	{ "unlease",
 	  "UPDATE payouts SET lease_owner = NULL, lease_expiry = NULL "
 	  "WHERE " MINE, 2 },
+	/*
+	 * Key rotation (D54), one statement under the lease.  p: the row, not
+	 * signed, with another sender.  nc: the new sender's counter (nothing
+	 * moves without it).  oc: the old sender's counter, locked, so that
+	 * the hand-back sees its newest value.  As fail_payout does: when the
+	 * nonce was the newest, the counter goes back past it and the run of
+	 * handed-back nonces just below it (r: that run; down; run_gone),
+	 * else the nonce waits in nonce_gaps (gap).  As claim_payout does: a
+	 * SIGNING row takes the new sender's lowest handed-back nonce (g),
+	 * else its counter (inc).  The unsigned transaction was built for the
+	 * old sender: it goes.  $3: the new sender.
+	 */
+	{ "move_sender",
+	  "WITH RECURSIVE p AS (SELECT id, sender, chain_id, nonce, status "
+	  "FROM payouts WHERE " MINE " AND status IN ('APPROVED', 'SIGNING') "
+	  "AND raw_tx IS NULL AND sender <> $3 FOR UPDATE), "
+	  "nc AS (SELECT 1 FROM sender_nonces s, p WHERE s.sender = $3 AND "
+	  "s.chain_id = p.chain_id), "
+	  "oc AS (SELECT s.next_nonce FROM sender_nonces s, p WHERE "
+	  "EXISTS (SELECT 1 FROM nc) AND p.nonce IS NOT NULL AND "
+	  "s.sender = p.sender AND s.chain_id = p.chain_id FOR UPDATE OF s), "
+	  "r(k) AS (SELECT p.nonce FROM p, oc WHERE oc.next_nonce = "
+	  "p.nonce + 1 UNION ALL SELECT r.k - 1 FROM r, p, nonce_gaps x "
+	  "WHERE x.sender = p.sender AND x.chain_id = p.chain_id AND "
+	  "x.nonce = r.k - 1), "
+	  "down AS (UPDATE sender_nonces s SET next_nonce = (SELECT min(k) "
+	  "FROM r) FROM p WHERE EXISTS (SELECT 1 FROM r) AND "
+	  "s.sender = p.sender AND s.chain_id = p.chain_id RETURNING 1), "
+	  "run_gone AS (DELETE FROM nonce_gaps x USING p WHERE "
+	  "x.sender = p.sender AND x.chain_id = p.chain_id AND "
+	  "x.nonce >= (SELECT min(k) FROM r) AND x.nonce < p.nonce "
+	  "RETURNING 1), "
+	  "gap AS (INSERT INTO nonce_gaps (sender, chain_id, nonce) "
+	  "SELECT p.sender, p.chain_id, p.nonce FROM p, oc WHERE "
+	  "oc.next_nonce <> p.nonce + 1 ON CONFLICT DO NOTHING RETURNING 1), "
+	  "g AS (DELETE FROM nonce_gaps WHERE (sender, chain_id, nonce) IN "
+	  "(SELECT x.sender, x.chain_id, x.nonce FROM nonce_gaps x, p WHERE "
+	  "EXISTS (SELECT 1 FROM nc) AND p.status = 'SIGNING' AND "
+	  "x.sender = $3 AND x.chain_id = p.chain_id ORDER BY x.nonce "
+	  "LIMIT 1 FOR UPDATE OF x) RETURNING nonce), "
+	  "inc AS (UPDATE sender_nonces s SET next_nonce = s.next_nonce + 1 "
+	  "FROM p WHERE EXISTS (SELECT 1 FROM nc) AND p.status = 'SIGNING' "
+	  "AND NOT EXISTS (SELECT 1 FROM g) AND s.sender = $3 AND "
+	  "s.chain_id = p.chain_id RETURNING s.next_nonce - 1 AS nonce), "
+	  "u AS (UPDATE payouts x SET sender = $3, nonce = (SELECT nonce "
+	  "FROM g UNION ALL SELECT nonce FROM inc LIMIT 1), unsigned_tx = "
+	  "NULL, gas_limit = NULL, max_fee_per_gas = NULL, "
+	  "max_priority_fee_per_gas = NULL, updated_at = now() FROM p "
+	  "WHERE x.id = p.id AND EXISTS (SELECT 1 FROM nc) RETURNING x.nonce) "
+	  "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM u), "
+	  "coalesce((SELECT nonce FROM u), -1), (SELECT count(*) FROM gap)",
+	  3 },
 };
 const size_t store_nstmts = ARRAY_LEN(store_stmts);
 
@@ -874,4 +926,38 @@ int
 store_unlease(struct db *d, const struct payout *p)
 {
 	return store_simple(d, "unlease", p);
+}
+
+/* --- key rotation --------------------------------------------------------- */
+
+int
+store_move_sender(struct db *d, struct payout *p, const char *sender,
+    int *gap)
+{
+	const char *params[3];
+	PGresult *res;
+	struct mine m;
+	int r;
+
+	*gap = 0;
+	mine_of(&m, p);
+	params[0] = m.id;
+	params[1] = m.epoch;
+	params[2] = sender;
+	if ((r = db_exec(d, &res, "move_sender", 3, params)) != 0)
+		return r;
+	if (PQntuples(res) != 1)
+		r = ERR_INTERNAL;
+	else if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+		r = STORE_CONFLICT;
+	else if (strcmp(PQgetvalue(res, 0, 1), "0") == 0)
+		r = ERR_NOT_FOUND;
+	if (r == 0) {
+		snprintf(p->sender, sizeof(p->sender), "%s", sender);
+		p->nonce = get_i64(res, 0, 2);
+		p->unsigned_len = 0;
+		*gap = strcmp(PQgetvalue(res, 0, 3), "0") != 0;
+	}
+	PQclear(res);
+	return r;
 }

@@ -314,4 +314,23 @@ int store_bumped(struct db *d, const struct payout *p, const uint8_t *raw,
 /* Ends the tracker's lease on p without a change. */
 int store_unlease(struct db *d, const struct payout *p) WARN_UNUSED;
 
+/* --- key rotation (D54) ----------------------------------------------------- */
+
+/*
+ * Moves a payout that is not signed (APPROVED, or SIGNING without a
+ * signed transaction, under its lease epoch) to sender, the address of
+ * its asset's key in the version in force, in one statement: a nonce it
+ * holds on the old sender is handed back as store_fail does (the counter
+ * goes back when it was the newest, past handed-back nonces just below
+ * it; else it waits in nonce_gaps: *gap = 1, and that old sender's later
+ * nonces wait until it is used), a SIGNING payout takes
+ * the new sender's next nonce (a handed-back one first), and its unsigned
+ * transaction is dropped.  Returns 0 with p's sender, nonce and
+ * unsigned_len updated; ERR_NOT_FOUND when sender has no nonce counter on
+ * the payout's chain yet (nothing changed); STORE_CONFLICT when the row
+ * moved on, is signed, or already has that sender.
+ */
+int store_move_sender(struct db *d, struct payout *p, const char *sender,
+    int *gap) WARN_UNUSED;
+
 #endif

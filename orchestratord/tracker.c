@@ -71,6 +71,8 @@ struct tracker {
 	uint64_t chain_nonce;	/* its "latest" nonce, read once a round */
 	int64_t run_first;	/* its nonces sent again in order: first, */
 	int64_t run_next;	/* and the next one to send; -1: no run */
+	/* This round's policy version: one copy for the round (D54). */
+	const struct signer_version *v;
 	/* This round's view of the chain. */
 	uint64_t latest;
 	int finalized_state;	/* 0 unknown, 1 known, -1 node cannot say */
@@ -153,7 +155,7 @@ nap(struct tracker *k, int ms)
 static const struct pol_asset *
 asset_of(struct tracker *k, const struct payout *p)
 {
-	const struct pol_policy *pol = k->app->signer->policy;
+	const struct pol_policy *pol = k->v != NULL ? k->v->policy : NULL;
 	size_t i;
 
 	if (pol == NULL || pol_asset_by_name(pol, p->asset, &i) != 0)
@@ -370,7 +372,9 @@ bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
 	snprintf(q->request_id, sizeof(q->request_id), "%s", p->request_id);
 	snprintf(q->asset, sizeof(q->asset), "%s", p->asset);
 	q->chain_id = p->chain_id;
+	/* from: the sender that signed the payout first, as for every bump. */
 	if (txb_encode(enc, sizeof(enc), &len, &k->tx) != 0 ||
+	    evm_addr_from_str(q->from, p->sender, 1) != 0 ||
 	    evm_addr_from_str(q->to, p->recipient, 1) != 0 ||
 	    u256_from_dec(&q->amount, p->amount) != 0) {
 		log_error("payout %s: cannot build its fee bump", p->request_id);
@@ -711,6 +715,7 @@ one_round(struct tracker *k)
 	size_t n, i, want;
 	int found, terminal, r = 0;
 
+	k->v = signer_current(k->app->signer);
 	k->nrows = 0;
 	k->nblocks = 0;
 	k->finalized_state = 0;

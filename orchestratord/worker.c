@@ -35,6 +35,9 @@
 #define RETRY_TIMELOCK_MS 5000
 #define RETRY_TIMELOCK_MAX_MS 3600000
 #define RETRY_NO_NODE_MS 60000
+/* Key rotation (D54): the new sender's counter, or our view of signerd's. */
+#define RETRY_NEW_KEY_MS 1000
+#define RESEED_RETRY_S 5.0
 #define WHY_MAX 512		/* a note on a retry: ours plus signerd's message */
 
 struct workers;
@@ -48,6 +51,8 @@ struct wthread {
 	struct db *db;
 	struct rpc_client *rpc;
 	int backoff_ms;
+	/* This claim's policy version: one copy for the whole claim (D54). */
+	const struct signer_version *v;
 	/* Large: kept with the thread rather than on its stack. */
 	struct payout p;
 	struct prt_sign_req req;
@@ -62,7 +67,9 @@ struct workers {
 	pthread_cond_t cv;	/* workers_stop wakes naps */
 	atomic_int stop;
 	pthread_mutex_t seed_mu;
-	int seeded;		/* under seed_mu */
+	/* The version whose senders have counters; NULL before the first. */
+	const struct signer_version *seeded;	/* under seed_mu */
+	double reseed_at;	/* under seed_mu: a failed reseed's next try */
 	atomic_ullong chain;	/* the node's chain id once seeded */
 	size_t n;
 	struct wthread *t;
@@ -232,10 +239,10 @@ refused(struct wthread *t, const struct prt_reply_hdr *hdr, const char *what)
 static const struct pol_asset *
 asset_of(struct wthread *t)
 {
-	const struct pol_policy *pol = t->w->app->signer->policy;
+	const struct pol_policy *pol = t->v->policy;
 	size_t i;
 
-	if (pol == NULL || pol_asset_by_name(pol, t->p.asset, &i) != 0)
+	if (pol_asset_by_name(pol, t->p.asset, &i) != 0)
 		return NULL;
 	return pol_asset(pol, i);
 }
@@ -244,7 +251,7 @@ asset_of(struct wthread *t)
  * The SIGN_REQ / QUEUE_REQ fields: the intent as the payout states it,
  * the transaction, and the stored approvals when the payout needed any.
  * Returns 0, or a store error (approvals), or ERR_MALFORMED for a row
- * whose recipient or amount does not parse.
+ * whose sender, recipient or amount does not parse.
  */
 static int
 fill_request(struct wthread *t, const uint8_t *tx, size_t tx_len)
@@ -257,7 +264,10 @@ fill_request(struct wthread *t, const uint8_t *tx, size_t tx_len)
 	snprintf(q->request_id, sizeof(q->request_id), "%s", t->p.request_id);
 	snprintf(q->asset, sizeof(q->asset), "%s", t->p.asset);
 	q->chain_id = t->p.chain_id;
-	if (evm_addr_from_str(q->to, t->p.recipient, 1) != 0 ||
+	/* The sender whose nonce the transaction uses: signerd signs with
+	 * that key or refuses (KEY_MISMATCH), never with another. */
+	if (evm_addr_from_str(q->from, t->p.sender, 1) != 0 ||
+	    evm_addr_from_str(q->to, t->p.recipient, 1) != 0 ||
 	    u256_from_dec(&q->amount, t->p.amount) != 0 ||
 	    tx_len > sizeof(q->tx))
 		return ERR_MALFORMED;
@@ -307,6 +317,73 @@ node_trouble(struct wthread *t)
 	snprintf(why, sizeof(why), "EVM node: %s", rpc_last_error());
 	log_warn("payout %s: %s", t->p.request_id, why);
 	retry_later(t, t->backoff_ms, why);
+}
+
+/* --- key rotation (D54) ------------------------------------------------- */
+
+/*
+ * Moves the claimed payout to the address of its asset's key in this
+ * claim's version (store_move_sender): the old sender's nonce handed
+ * back, the new sender's taken.  Returns 0 to go on with t->p updated,
+ * or -1 when the payout was dealt with (released, or the row moved on).
+ */
+static int
+move_to_key(struct wthread *t, const struct pol_asset *a)
+{
+	char was[EVM_ADDR_STR], to[EVM_ADDR_STR];
+	uint8_t addr[EVM_ADDR_LEN];
+	int64_t old_nonce = t->p.nonce;
+	int gap, r;
+
+	if (signer_sender(t->v, a, addr) != 0)
+		return 0;
+	evm_addr_to_str(to, addr);
+	snprintf(was, sizeof(was), "%s", t->p.sender);
+	if ((r = store_move_sender(t->db, &t->p, to, &gap)) == ERR_NOT_FOUND) {
+		retry_later(t, RETRY_NEW_KEY_MS, "the new key's address has no "
+		    "nonce counter yet (seeding it)");
+		return -1;
+	}
+	if (r != 0) {
+		store_failed(t, "move_sender", r);
+		return -1;
+	}
+	log_info("payout %s: asset %s is signed by key %s now: sender %s -> "
+	    "%s, nonce %" PRId64 " -> %" PRId64, t->p.request_id, a->name,
+	    a->key, was, to, old_nonce, t->p.nonce);
+	if (gap)
+		log_warn("payout %s: nonce %" PRId64 " of %s handed back below "
+		    "later nonces of that sender: those transactions cannot be "
+		    "mined until %" PRId64 " is used on chain", t->p.request_id,
+		    old_nonce, was, old_nonce);
+	return 0;
+}
+
+/*
+ * signerd refused with KEY_MISMATCH: the sender the request names is not
+ * the asset's key in the version in force there.  When this claim's
+ * version has another key for the asset, the payout was built for the
+ * old key and not signed by it (signerd would have returned that
+ * signature): it moves, and 1 says to go on at once.  When our version
+ * agrees with the payout, our copy is behind signerd's (the poller loads
+ * the new version within a second): retry soon, 0.  -1: another refusal.
+ */
+static int
+key_refused(struct wthread *t, const struct pol_asset *a,
+    const struct prt_reply_hdr *hdr, const char *what)
+{
+	char why[WHY_MAX];
+
+	if (hdr->result != POL_KEY_MISMATCH)
+		return -1;
+	if (signer_move_of(t->v, a, t->p.sender, 0, 0) == SIGNER_KEEP) {
+		snprintf(why, sizeof(why), "signerd %s: KEY_MISMATCH %s (our "
+		    "copy of its policy is behind: retrying)", what,
+		    hdr->message);
+		retry_later(t, RETRY_NEW_KEY_MS, why);
+		return 0;
+	}
+	return move_to_key(t, a) == 0 ? 1 : 0;
 }
 
 /* --- APPROVED, timelocked: queue in signerd ----------------------------- */
@@ -373,6 +450,10 @@ do_queue(struct wthread *t)
 		    "policy");
 		return;
 	}
+	/* No nonce yet: after a key rotation it is queued as the new key's. */
+	if (signer_move_of(t->v, a, t->p.sender, 0, 0) == SIGNER_MOVE &&
+	    move_to_key(t, a) != 0)
+		return;
 	/*
 	 * D19: the queue binds the intent, not a transaction.  Any nonce;
 	 * fees and gas at the caps, so the caps check passes.
@@ -412,7 +493,10 @@ do_queue(struct wthread *t)
 		    r != STORE_CONFLICT)
 			log_warn("payout %s: queue_unsent: %s %s",
 			    t->p.request_id, err_str(r), db_last_error());
-		refused(t, &hdr, "queue");
+		if ((r = key_refused(t, a, &hdr, "queue")) > 0)
+			do_queue(t);	/* moved: queue it as the new key's */
+		else if (r < 0)
+			refused(t, &hdr, "queue");
 		return;
 	}
 	if ((r = store_queued(t->db, &t->p, (int64_t)qrep.earliest)) != 0) {
@@ -590,6 +674,15 @@ do_sign(struct wthread *t)
 		    "policy");
 		return;
 	}
+	/*
+	 * Its asset's key changed since it got its sender: never sent for
+	 * signing, it moves now; built, it is sent as it is (SIGNER_ASK):
+	 * signerd returns the old key's signature if it gave one, else
+	 * refuses KEY_MISMATCH and it moves then (key_refused).
+	 */
+	if (signer_move_of(t->v, a, t->p.sender, 0, t->p.unsigned_len > 0) ==
+	    SIGNER_MOVE && move_to_key(t, a) != 0)
+		return;
 	if (t->p.nonce < 0) {
 		fail_payout(t, "INTERNAL", "claimed for signing without a nonce");
 		return;
@@ -626,7 +719,10 @@ do_sign(struct wthread *t)
 		return;
 	}
 	if (hdr.result > 0) {
-		refused(t, &hdr, "sign");
+		if ((r = key_refused(t, a, &hdr, "sign")) > 0)
+			do_sign(t);	/* moved: built again for the new key */
+		else if (r < 0)
+			refused(t, &hdr, "sign");
 		return;
 	}
 	if (txb_check_signed(t->rep.raw, t->rep.raw_len, t->rep.tx_hash,
@@ -642,12 +738,11 @@ do_sign(struct wthread *t)
 
 /* --- the thread ----------------------------------------------------------- */
 
-/* Every sender of the policy on the node's chain gets its nonce counter. */
+/* Every sender of version v on the node's chain gets its nonce counter. */
 static int
-seed_nonces(struct wthread *t)
+seed_nonces(struct wthread *t, const struct signer_version *v)
 {
-	struct app *app = t->w->app;
-	const struct pol_policy *pol = app->signer->policy;
+	const struct pol_policy *pol = v->policy;
 	const struct pol_asset *a;
 	char sender[EVM_ADDR_STR];
 	uint8_t addr[EVM_ADDR_LEN];
@@ -655,8 +750,6 @@ seed_nonces(struct wthread *t)
 	size_t i;
 	int r;
 
-	if (pol == NULL)
-		return ERR_IO;
 	if ((r = rpc_chain_id(t->rpc, &chain)) != 0) {
 		log_warn("EVM node: %s", rpc_last_error());
 		return r;
@@ -669,7 +762,7 @@ seed_nonces(struct wthread *t)
 			    a->name, a->chain_id, chain);
 			continue;
 		}
-		if (signer_sender(app->signer, a, addr) != 0) {
+		if (signer_sender(v, a, addr) != 0) {
 			log_warn("asset %s: signerd has no key %s", a->name,
 			    a->key);
 			continue;
@@ -690,23 +783,36 @@ seed_nonces(struct wthread *t)
 	return 0;
 }
 
-/* Once per replica, by whichever thread comes first. */
+/*
+ * Once per replica and policy version, by whichever thread comes first.
+ * The first version is seeded before any claim, retrying until PostgreSQL
+ * and the node answer.  A later one (a rotated key's new address starts
+ * at the chain's pending nonce, D54) is tried at most every
+ * RESEED_RETRY_S meanwhile claims go on: claim_payout skips a sender with
+ * no counter, and store_move_sender moves nothing to one.  Returns 0
+ * only when stopping before the first version was seeded.
+ */
 static int
-ensure_seeded(struct wthread *t)
+ensure_seeded(struct wthread *t, const struct signer_version *v)
 {
 	struct workers *w = t->w;
 	int seeded;
 
 	pthread_mutex_lock(&w->seed_mu);
-	while (!w->seeded && !stopping(w)) {
-		if (seed_nonces(t) == 0)
-			w->seeded = 1;
+	while (w->seeded == NULL && !stopping(w)) {
+		if (seed_nonces(t, v) == 0)
+			w->seeded = v;
 		else
 			trouble(t);
 	}
-	seeded = w->seeded;
+	if (w->seeded != NULL && w->seeded != v && mono_s() >= w->reseed_at) {
+		if (seed_nonces(t, v) == 0)
+			w->seeded = v;
+		else
+			w->reseed_at = mono_s() + RESEED_RETRY_S;
+	}
+	seeded = w->seeded != NULL;
 	pthread_mutex_unlock(&w->seed_mu);
-	ok(t);
 	return seeded;
 }
 
@@ -716,13 +822,20 @@ worker_main(void *arg)
 	struct wthread *t = arg;
 	struct workers *w = t->w;
 	const struct orch_config *cfg = w->app->cfg;
+	const struct signer_version *v;
 	double t0;
 	int r;
 
-	if (!ensure_seeded(t))
+	if (!ensure_seeded(t, signer_current(w->app->signer)))
 		return NULL;
+	ok(t);
 	log_info("worker %s: claiming", t->id);
 	while (!stopping(w)) {
+		/* Taken before the claim; the claim uses it throughout. */
+		v = signer_current(w->app->signer);
+		if (!ensure_seeded(t, v))
+			break;
+		t->v = v;
 		t0 = mono_s();
 		r = store_claim(t->db, t->id, cfg->lease_ms, &t->p);
 		metrics_observe(w->app->metrics, MH_CLAIM, mono_s() - t0);

@@ -15,12 +15,23 @@ static const char *const action_names[] = {
 	[POL_ACTION_CANCEL] = "cancel",
 	[POL_ACTION_PAUSE] = "pause",
 	[POL_ACTION_UNPAUSE] = "unpause",
+	[POL_ACTION_POLICY] = "policy",
+	[POL_ACTION_POLICY_CANCEL] = "policy-cancel",
 };
+
+#define ACTION_LAST POL_ACTION_POLICY_CANCEL
+
+static int
+is_policy_action(int action)
+{
+	return action == POL_ACTION_POLICY ||
+	    action == POL_ACTION_POLICY_CANCEL;
+}
 
 const char *
 pol_action_name(int action)
 {
-	if (action < POL_ACTION_SIGN || action > POL_ACTION_UNPAUSE)
+	if (action < POL_ACTION_SIGN || action > ACTION_LAST)
 		return "?";
 	return action_names[action];
 }
@@ -62,17 +73,26 @@ asset_ok(const char *s)
 static int
 msg_ok(const struct pol_approval_msg *m)
 {
-	static const uint8_t zero_addr[EVM_ADDR_LEN];
+	static const uint8_t zero_addr[EVM_ADDR_LEN], zero_hash[32];
 	u256 zero;
+	int hashes;
 
-	if (m->action < POL_ACTION_SIGN || m->action > POL_ACTION_UNPAUSE)
+	if (m->action < POL_ACTION_SIGN || m->action > ACTION_LAST)
 		return 0;
 	if (memchr(m->policy_id, '\0', sizeof(m->policy_id)) == NULL ||
 	    memchr(m->request_id, '\0', sizeof(m->request_id)) == NULL ||
 	    memchr(m->asset, '\0', sizeof(m->asset)) == NULL ||
-	    !pol_id_ok(m->policy_id, POL_ID_MAX) ||
-	    !pol_id_ok(m->request_id, POL_REQUEST_ID_MAX))
+	    !pol_id_ok(m->policy_id, POL_ID_MAX))
 		return 0;
+	/* A policy text names two hashes and no request; others a request. */
+	hashes = memcmp(m->replaces, zero_hash, 32) != 0 ||
+	    memcmp(m->proposed, zero_hash, 32) != 0;
+	if (is_policy_action(m->action)) {
+		if (m->request_id[0] != '\0')
+			return 0;
+	} else if (hashes || !pol_id_ok(m->request_id, POL_REQUEST_ID_MAX)) {
+		return 0;
+	}
 	if (m->action == POL_ACTION_SIGN)
 		return m->chain_id != 0 && asset_ok(m->asset);
 	/* Other actions carry no intent: one message, one text. */
@@ -122,10 +142,40 @@ pol_approval_msg_op(struct pol_approval_msg *out,
 }
 
 int
+pol_approval_msg_policy(struct pol_approval_msg *out,
+    const struct pol_policy *in_force, enum pol_action action,
+    const uint8_t proposed[32], uint64_t expires)
+{
+	memset(out, 0, sizeof(*out));
+	if (!is_policy_action(action))
+		return ERR_INVALID_ARG;
+	out->action = action;
+	memcpy(out->policy_id, in_force->policy_id, sizeof(out->policy_id));
+	memcpy(out->replaces, pol_hash(in_force), 32);
+	memcpy(out->proposed, proposed, 32);
+	out->expires = expires;
+	return 0;
+}
+
+static void
+hex32(char out[65], const uint8_t h[32])
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = digits[h[i] >> 4];
+		out[2 * i + 1] = digits[h[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+int
 pol_approval_text(char *out, size_t cap, size_t *len,
     const struct pol_approval_msg *m)
 {
-	char to[EVM_ADDR_STR], amount[U256_DEC_MAX];
+	char to[EVM_ADDR_STR], amount[U256_DEC_MAX], replaces[65],
+	    proposed[65];
 	int n;
 
 	*len = 0;
@@ -140,6 +190,13 @@ pol_approval_text(char *out, size_t cap, size_t *len,
 		    "request: %s\nchain: %" PRIu64 "\nasset: %s\nto: %s\n"
 		    "amount: %s\nexpires: %" PRIu64 "\n", m->policy_id,
 		    m->request_id, m->chain_id, m->asset, to, amount,
+		    m->expires);
+	} else if (is_policy_action(m->action)) {
+		hex32(replaces, m->replaces);
+		hex32(proposed, m->proposed);
+		n = snprintf(out, cap, HEADER "action: %s\npolicy: %s\n"
+		    "replaces: %s\nproposed: %s\nexpires: %" PRIu64 "\n",
+		    action_names[m->action], m->policy_id, replaces, proposed,
 		    m->expires);
 	} else {
 		n = snprintf(out, cap, HEADER "action: %s\npolicy: %s\n"
@@ -219,12 +276,33 @@ parse_u64(uint64_t *out, const char *s)
 	return 0;
 }
 
+/* 64 lowercase hex digits: one hash, one text. */
+static int
+parse_hex32(uint8_t out[32], const char *s)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(s) != 64)
+		return ERR_MALFORMED;
+	for (i = 0; i < 32; i++) {
+		hi = s[2 * i];
+		lo = s[2 * i + 1];
+		if (!((hi >= '0' && hi <= '9') || (hi >= 'a' && hi <= 'f')) ||
+		    !((lo >= '0' && lo <= '9') || (lo >= 'a' && lo <= 'f')))
+			return ERR_MALFORMED;
+		out[i] = (uint8_t)(((hi <= '9' ? hi - '0' : hi - 'a' + 10) << 4) |
+		    (lo <= '9' ? lo - '0' : lo - 'a' + 10));
+	}
+	return 0;
+}
+
 static int
 parse_action(enum pol_action *out, const char *s)
 {
 	int a;
 
-	for (a = POL_ACTION_SIGN; a <= POL_ACTION_UNPAUSE; a++) {
+	for (a = POL_ACTION_SIGN; a <= ACTION_LAST; a++) {
 		if (strcmp(s, action_names[a]) == 0) {
 			*out = (enum pol_action)a;
 			return 0;
@@ -245,13 +323,23 @@ parse_body(struct pol_approval_msg *m, struct cur *c)
 	if ((r = get_line(c, "action", v, sizeof(v))) != 0 ||
 	    (r = parse_action(&m->action, v)) != 0 ||
 	    (r = get_line(c, "policy", m->policy_id,
-	    sizeof(m->policy_id))) != 0 ||
-	    (r = get_line(c, "request", m->request_id,
-	    sizeof(m->request_id))) != 0)
+	    sizeof(m->policy_id))) != 0)
 		return r;
-	if (!pol_id_ok(m->policy_id, POL_ID_MAX) ||
-	    !pol_id_ok(m->request_id, POL_REQUEST_ID_MAX))
+	if (!pol_id_ok(m->policy_id, POL_ID_MAX))
 		return ERR_MALFORMED;
+	if (is_policy_action(m->action)) {
+		if ((r = get_line(c, "replaces", v, sizeof(v))) != 0 ||
+		    (r = parse_hex32(m->replaces, v)) != 0 ||
+		    (r = get_line(c, "proposed", v, sizeof(v))) != 0 ||
+		    (r = parse_hex32(m->proposed, v)) != 0)
+			return r;
+	} else {
+		if ((r = get_line(c, "request", m->request_id,
+		    sizeof(m->request_id))) != 0)
+			return r;
+		if (!pol_id_ok(m->request_id, POL_REQUEST_ID_MAX))
+			return ERR_MALFORMED;
+	}
 	if (m->action == POL_ACTION_SIGN) {
 		if ((r = get_line(c, "chain", v, sizeof(v))) != 0 ||
 		    (r = parse_u64(&m->chain_id, v)) != 0)

@@ -520,12 +520,16 @@ parse_approval(struct pctx *c, const char *path, json_t *v,
  * Any one approver may pause signerd (break-glass); only m of the
  * governance set may lift a pause.  So a policy that lists approvers must
  * say who governs, or a single approver could stop payouts for good.
+ * The same set approves new policy versions; "delay" is how long one that
+ * loosens waits (docs/governance.md).
  */
 static int
 parse_governance(struct pctx *c, json_t *v)
 {
-	static const char *const fields[] = { "m", "approvers" };
+	static const char *const fields[] = { "m", "approvers", "delay" };
 	struct pol_governance *g = &c->p->governance;
+	json_t *d;
+	uint64_t delay;
 	int r;
 
 	if (v == NULL) {
@@ -540,6 +544,14 @@ parse_governance(struct pctx *c, json_t *v)
 	    (r = parse_approver_set(c, "governance", v, &g->m, &g->n,
 	    g->approvers)) != 0)
 		return r;
+	/* No default: how long a loosening waits is a decision, not ours. */
+	if ((d = json_object_get(v, "delay")) == NULL)
+		return fail(c, "governance.delay", "missing (seconds a loosening "
+		    "policy change waits; docs/governance.md)");
+	if ((r = parse_uint(c, "governance.delay", d, 1, POL_MAX_DELAY_SECONDS,
+	    &delay)) != 0)
+		return r;
+	g->delay = (uint32_t)delay;
 	c->p->has_governance = 1;
 	return 0;
 }

@@ -74,6 +74,18 @@ enum pol_reason {
 	POL_RETRY = 38,
 	POL_QUEUE_FULL = 39,		/* the timelock queue is at its limit */
 	POL_TIMELOCK_NOT_NEEDED = 40,	/* QUEUE of a payout that need not wait */
+	/*
+	 * The request's from is not the address of the key signerd would
+	 * sign the payout with (a key rotation took effect, or a fee bump
+	 * names another sender): never sign another key's nonce sequence.
+	 */
+	POL_KEY_MISMATCH = 41,
+	/* Governed policy changes (docs/governance.md). */
+	POL_POLICY_INVALID = 42,	/* the proposed file is not acceptable */
+	POL_POLICY_STALE = 43,		/* it replaces another version */
+	POL_POLICY_PENDING = 44,	/* another proposal is pending */
+	POL_POLICY_NO_PROPOSAL = 45,	/* no such proposal is pending */
+	POL_POLICY_NO_GOVERNANCE = 46,	/* the version in force cannot change */
 	POL_REASON_COUNT		/* not a reason: one past the last */
 };
 
@@ -112,7 +124,7 @@ enum pol_kind { POL_KIND_NATIVE = 1, POL_KIND_ERC20 = 2 };
 
 enum pol_key_alg { POL_KEY_P256 = 1, POL_KEY_ED25519 = 2 };
 
-/* An approver: verification of approvals happens in signerd. */
+/* An approver: its signatures are verified by policy/verify.h. */
 struct pol_approver {
 	char name[POL_APPROVER_NAME_MAX + 1];
 	enum pol_key_alg alg;
@@ -190,13 +202,17 @@ const char *pol_policy_id(const struct pol_policy *p);
 int pol_paused(const struct pol_policy *p);
 
 /*
- * Who may lift a pause: m of the named approvers (indexes, see
- * pol_approver()).  Any approver may pause; governance unpauses.
+ * Who may lift a pause and approve a new policy version: m of the named
+ * approvers (indexes, see pol_approver()).  Any approver may pause;
+ * governance unpauses.  A version that loosens anything (policy/diff.h)
+ * takes effect delay seconds after its last approval; one that only
+ * tightens takes effect at once (docs/governance.md).
  */
 struct pol_governance {
 	unsigned m;			/* 1 <= m <= n */
 	size_t n;
 	size_t approvers[POL_MAX_APPROVERS];
+	uint32_t delay;			/* 1..POL_MAX_DELAY_SECONDS */
 };
 
 /*
@@ -323,7 +339,11 @@ int pol_needs_timelock(const struct pol_policy *p, const struct pol_intent *in);
  *   expires: <unix seconds, decimal>\n
  *
  * For cancel, pause and unpause only the header, action, policy, request
- * and expires lines.  Decimals have no sign and no leading zero; ids are
+ * and expires lines.  For a policy version (action "policy", or
+ * "policy-cancel" to cancel it) the header, action and policy lines (the
+ * id in force), then "replaces: <hex>" (SHA-256 of the file in force)
+ * and "proposed: <hex>" (of the proposed file), 64 lowercase hex digits
+ * each, then expires.  Decimals have no sign and no leading zero; ids are
  * 1..64 of [A-Za-z0-9._:-].  P-256 approvers sign SHA-256 of the text
  * (ECDSA, DER signature); Ed25519 approvers sign the text itself.
  */
@@ -332,6 +352,8 @@ enum pol_action {
 	POL_ACTION_CANCEL = 2,	/* a queued payout, by request id */
 	POL_ACTION_PAUSE = 3,	/* refuse every payout; id names the pause */
 	POL_ACTION_UNPAUSE = 4,	/* lift the pause with that id */
+	POL_ACTION_POLICY = 5,	/* a proposed policy version (governance) */
+	POL_ACTION_POLICY_CANCEL = 6,	/* cancel that pending proposal */
 };
 
 #define POL_REQUEST_ID_MAX 64	/* 1..64 of [A-Za-z0-9._:-], as on the wire */
@@ -346,10 +368,16 @@ struct pol_approval_msg {
 	char asset[POL_ASSET_NAME_MAX + 1];
 	uint8_t to[EVM_ADDR_LEN];
 	u256 amount;
+	/* POL_ACTION_POLICY and _CANCEL only; zero otherwise. */
+	uint8_t replaces[32];	/* SHA-256 of the policy file in force */
+	uint8_t proposed[32];	/* SHA-256 of the proposed file */
 	uint64_t expires;	/* valid up to and including this second */
 };
 
-/* "sign", "cancel", "pause", "unpause"; "?" for anything else. */
+/*
+ * "sign", "cancel", "pause", "unpause", "policy", "policy-cancel"; "?"
+ * for anything else.
+ */
 const char *pol_action_name(int action);
 
 /*
@@ -372,6 +400,16 @@ int pol_approval_msg_op(struct pol_approval_msg *out,
     uint64_t expires) WARN_UNUSED;
 
 /*
+ * Fills *out for approving (POL_ACTION_POLICY) or cancelling
+ * (POL_ACTION_POLICY_CANCEL) the proposed file whose SHA-256 is proposed,
+ * as a replacement of in_force (its id and hash).  Returns 0 or
+ * ERR_INVALID_ARG for another action (*out zeroed).
+ */
+int pol_approval_msg_policy(struct pol_approval_msg *out,
+    const struct pol_policy *in_force, enum pol_action action,
+    const uint8_t proposed[32], uint64_t expires) WARN_UNUSED;
+
+/*
  * Writes the canonical text of m into out (cap bytes; the text plus a NUL
  * always fit in POL_APPROVAL_TEXT_MAX) and its length, without the NUL,
  * into *len.  Returns 0, ERR_MALFORMED for a field that breaks its rule
@@ -385,7 +423,8 @@ int pol_approval_text(char *out, size_t cap, size_t *len,
  * form pol_approval_text() writes (so a parsed text re-encodes to the same
  * bytes).  Returns 0, ERR_TOO_LARGE above POL_APPROVAL_TEXT_MAX,
  * ERR_MALFORMED (wrong header, line, order, charset, an address without
- * its EIP-55 checksum, a missing final newline or anything after it), or
+ * its EIP-55 checksum, a hash not in 64 lowercase hex digits, a missing
+ * final newline or anything after it), or
  * ERR_NONCANONICAL (a number with a leading zero); *out is zeroed on error.
  */
 int pol_approval_parse(struct pol_approval_msg *out, const uint8_t *text,

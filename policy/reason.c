@@ -54,6 +54,12 @@ static const struct reason_entry reason_table[POL_REASON_COUNT] = {
 	R(RETRY, "a transient conflict; send the same request again"),
 	R(QUEUE_FULL, "the timelock queue is full"),
 	R(TIMELOCK_NOT_NEEDED, "the payout is not above the timelock threshold; sign it directly"),
+	R(KEY_MISMATCH, "the request's from is not the address of the key that signs this payout"),
+	R(POLICY_INVALID, "the proposed policy is not acceptable"),
+	R(POLICY_STALE, "the proposal replaces another version than the one in force"),
+	R(POLICY_PENDING, "another policy proposal is pending"),
+	R(POLICY_NO_PROPOSAL, "no such policy proposal is pending"),
+	R(POLICY_NO_GOVERNANCE, "the policy in force has no governance set and cannot change"),
 };
 #undef R
 

@@ -509,3 +509,75 @@ out:
 	nng_msg_free(msg);
 	return ret;
 }
+
+/* The four governance calls: one reply layout (prt_decode_gov_rep). */
+static int
+gov_call(struct prt_client *c, struct prt_writer *w, int enc, uint16_t type,
+    const char *what, struct prt_gov_state *st, struct prt_reply_hdr *hdr)
+{
+	nng_msg *msg;
+	int ret;
+
+	if ((ret = send_frame(c, w, enc, &msg)) != 0)
+		return ret;
+	if (!error_reply(msg, hdr, &ret))
+		ret = note(what, prt_decode_gov_rep(hdr, type, st,
+		    nng_msg_body(msg), nng_msg_len(msg)));
+	nng_msg_free(msg);
+	return ret;
+}
+
+int
+prt_client_gov_propose(struct prt_client *c,
+    const struct prt_gov_propose_req *req, struct prt_gov_state *st,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+
+	memset(st, 0, sizeof(*st));
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	return gov_call(c, &w, prt_encode_gov_propose_req(&w, req),
+	    PRT_GOV_PROPOSE_REP, "GOV_PROPOSE_REP", st, hdr);
+}
+
+int
+prt_client_gov_approve(struct prt_client *c,
+    const struct prt_gov_approve_req *req, struct prt_gov_state *st,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+
+	memset(st, 0, sizeof(*st));
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	return gov_call(c, &w, prt_encode_gov_approve_req(&w, req),
+	    PRT_GOV_APPROVE_REP, "GOV_APPROVE_REP", st, hdr);
+}
+
+int
+prt_client_gov_cancel(struct prt_client *c,
+    const struct prt_gov_cancel_req *req, struct prt_gov_state *st,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+
+	memset(st, 0, sizeof(*st));
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	return gov_call(c, &w, prt_encode_gov_cancel_req(&w, req),
+	    PRT_GOV_CANCEL_REP, "GOV_CANCEL_REP", st, hdr);
+}
+
+int
+prt_client_gov_status(struct prt_client *c, struct prt_gov_state *st,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+
+	memset(st, 0, sizeof(*st));
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	return gov_call(c, &w, prt_encode_gov_status_req(&w),
+	    PRT_GOV_STATUS_REP, "GOV_STATUS_REP", st, hdr);
+}

@@ -74,6 +74,23 @@ int prt_client_policy(struct prt_client *c, char **json, size_t *json_len,
     struct prt_reply_hdr *hdr) WARN_UNUSED;
 
 /*
+ * Governance (GOV_*_REQ): every reply carries the state after the request
+ * (the version in force and the pending proposal), filled in *st when
+ * hdr->result is 0.
+ */
+int prt_client_gov_propose(struct prt_client *c,
+    const struct prt_gov_propose_req *req, struct prt_gov_state *st,
+    struct prt_reply_hdr *hdr) WARN_UNUSED;
+int prt_client_gov_approve(struct prt_client *c,
+    const struct prt_gov_approve_req *req, struct prt_gov_state *st,
+    struct prt_reply_hdr *hdr) WARN_UNUSED;
+int prt_client_gov_cancel(struct prt_client *c,
+    const struct prt_gov_cancel_req *req, struct prt_gov_state *st,
+    struct prt_reply_hdr *hdr) WARN_UNUSED;
+int prt_client_gov_status(struct prt_client *c, struct prt_gov_state *st,
+    struct prt_reply_hdr *hdr) WARN_UNUSED;
+
+/*
  * Sends len raw bytes (not checked: tests use it for malformed frames) and
  * returns the raw reply as a malloc'd *rep of *replen bytes (free() it).
  */

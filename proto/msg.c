@@ -13,7 +13,7 @@
 #define LV(n) (4 + (size_t)(n))
 #define REPLY_HDR_MAX (4 + LV(PRT_MESSAGE_MAX))
 #define SIGN_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + \
-	LV(PRT_ASSET_MAX) + 8 + EVM_ADDR_LEN + 32 + LV(PRT_TX_MAX) + 2 + \
+	LV(PRT_ASSET_MAX) + 8 + 2 * EVM_ADDR_LEN + 32 + LV(PRT_TX_MAX) + 2 + \
 	PRT_APPROVALS_MAX * (LV(PRT_APPROVER_MAX) + 8 + LV(PRT_APPROVAL_SIG_MAX)))
 #define APPROVAL_MAX (LV(PRT_APPROVER_MAX) + 8 + LV(PRT_APPROVAL_SIG_MAX))
 #define CANCEL_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + APPROVAL_MAX)
@@ -26,6 +26,13 @@
 	8 + 1 + 1 + 4 + 2 + PRT_KEYS_MAX * (LV(PRT_KEY_NAME_MAX) + EVM_ADDR_LEN))
 #define POLICY_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + \
 	LV(PRT_POLICY_JSON_MAX))
+#define GOV_PROPOSE_REQ_MAX (PRT_HEADER_LEN + LV(PRT_POLICY_JSON_MAX) + \
+	PRT_HASH_LEN)
+#define GOV_APPROVE_REQ_MAX (PRT_HEADER_LEN + PRT_HASH_LEN + 2 + \
+	PRT_APPROVALS_MAX * APPROVAL_MAX)
+#define GOV_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + \
+	2 * (LV(PRT_POLICY_ID_MAX) + PRT_HASH_LEN) + 4 + 8 + 1 + 1 + 8 + 2 + \
+	8 + 2 + PRT_GOV_APPROVED_MAX * LV(PRT_APPROVER_MAX))
 _Static_assert(SIGN_REQ_MAX <= PRT_MAX_MESSAGE, "SIGN_REQ can exceed a frame");
 _Static_assert(SIGN_REP_MAX <= PRT_MAX_MESSAGE, "SIGN_REP can exceed a frame");
 _Static_assert(STATUS_REP_MAX <= PRT_MAX_MESSAGE,
@@ -36,6 +43,11 @@ _Static_assert(CANCEL_REQ_MAX <= PRT_MAX_MESSAGE,
     "CANCEL_REQ can exceed a frame");
 _Static_assert(UNPAUSE_REQ_MAX <= PRT_MAX_MESSAGE,
     "UNPAUSE_REQ can exceed a frame");
+_Static_assert(GOV_PROPOSE_REQ_MAX <= PRT_MAX_MESSAGE,
+    "GOV_PROPOSE_REQ can exceed a frame");
+_Static_assert(GOV_APPROVE_REQ_MAX <= PRT_MAX_MESSAGE,
+    "GOV_APPROVE_REQ can exceed a frame");
+_Static_assert(GOV_REP_MAX <= PRT_MAX_MESSAGE, "GOV_*_REP can exceed a frame");
 /* The lv readers take a u32 length: every maximum must fit one. */
 _Static_assert(PRT_MAX_MESSAGE <= UINT32_MAX, "frame limit above u32");
 
@@ -411,6 +423,7 @@ encode_payout_req(struct prt_writer *w, uint16_t type,
 	    is_asset_char)) != 0)
 		goto out;
 	(void)prt_put_u64(w, req->chain_id);
+	(void)prt_put_bytes(w, req->from, sizeof(req->from));
 	(void)prt_put_bytes(w, req->to, sizeof(req->to));
 	(void)put_u256(w, &req->amount);
 	if ((ret = put_lv_checked(w, req->tx, req->tx_len, PRT_TX_MAX)) != 0)
@@ -434,6 +447,7 @@ decode_payout_req(struct prt_sign_req *req, uint16_t type,
 	    (ret = get_str(&r, req->asset, sizeof(req->asset), 1,
 	    is_asset_char)) != 0 ||
 	    (ret = prt_get_u64(&r, &req->chain_id)) != 0 ||
+	    (ret = prt_get_bytes(&r, req->from, sizeof(req->from))) != 0 ||
 	    (ret = prt_get_bytes(&r, req->to, sizeof(req->to))) != 0 ||
 	    (ret = get_u256(&r, &req->amount)) != 0 ||
 	    (ret = get_lv_copy(&r, req->tx, &req->tx_len, PRT_TX_MAX)) != 0 ||
@@ -1083,4 +1097,286 @@ prt_find_handler(const struct prt_handler *table, size_t n, uint16_t type)
 		if (table[i].type == type)
 			return &table[i];
 	return NULL;
+}
+
+/* --- governance requests --------------------------------------------- */
+
+/* A policy file travels whole: 1..PRT_POLICY_JSON_MAX bytes, no NUL. */
+static int
+check_policy_doc(const uint8_t *doc, size_t len)
+{
+	if (len == 0 || doc == NULL)
+		return ERR_MALFORMED;
+	if (len > PRT_POLICY_JSON_MAX)
+		return ERR_TOO_LARGE;
+	if (memchr(doc, '\0', len) != NULL)
+		return ERR_EMBEDDED_NUL;
+	return 0;
+}
+
+int
+prt_encode_gov_propose_req(struct prt_writer *w,
+    const struct prt_gov_propose_req *req)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, PRT_GOV_PROPOSE_REQ)) != 0 ||
+	    (ret = check_policy_doc(req->policy, req->policy_len)) != 0)
+		goto out;
+	(void)prt_put_lv(w, req->policy, req->policy_len);
+	ret = prt_put_bytes(w, req->replaces, sizeof(req->replaces));
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_gov_propose_req(struct prt_gov_propose_req *req,
+    const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if ((ret = open_frame(&r, PRT_GOV_PROPOSE_REQ, buf, len)) != 0 ||
+	    (ret = prt_get_lv(&r, &req->policy, &req->policy_len,
+	    PRT_POLICY_JSON_MAX)) != 0 ||
+	    (ret = check_policy_doc(req->policy, req->policy_len)) != 0 ||
+	    (ret = prt_get_bytes(&r, req->replaces,
+	    sizeof(req->replaces))) != 0)
+		goto out;
+	ret = prt_end(&r);
+out:
+	if (ret != 0)
+		memset(req, 0, sizeof(*req));
+	return ret;
+}
+
+int
+prt_encode_gov_approve_req(struct prt_writer *w,
+    const struct prt_gov_approve_req *req)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, PRT_GOV_APPROVE_REQ)) != 0)
+		goto out;
+	if (req->napprovals == 0) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
+	(void)prt_put_bytes(w, req->proposed, sizeof(req->proposed));
+	ret = put_approvals(w, req->approvals, req->napprovals);
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_gov_approve_req(struct prt_gov_approve_req *req,
+    const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if ((ret = open_frame(&r, PRT_GOV_APPROVE_REQ, buf, len)) != 0 ||
+	    (ret = prt_get_bytes(&r, req->proposed,
+	    sizeof(req->proposed))) != 0 ||
+	    (ret = get_approvals(&r, req->approvals, &req->napprovals)) != 0)
+		goto out;
+	/* An approval request without an approval asks for nothing. */
+	ret = req->napprovals == 0 ? ERR_MALFORMED : prt_end(&r);
+out:
+	if (ret != 0)
+		memset(req, 0, sizeof(*req));
+	return ret;
+}
+
+int
+prt_encode_gov_cancel_req(struct prt_writer *w,
+    const struct prt_gov_cancel_req *req)
+{
+	size_t start = w->len;
+	int ret;
+
+	if ((ret = put_header(w, PRT_GOV_CANCEL_REQ)) != 0)
+		goto out;
+	(void)prt_put_bytes(w, req->proposed, sizeof(req->proposed));
+	ret = put_approval(w, &req->approval);
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_gov_cancel_req(struct prt_gov_cancel_req *req,
+    const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if ((ret = open_frame(&r, PRT_GOV_CANCEL_REQ, buf, len)) != 0 ||
+	    (ret = prt_get_bytes(&r, req->proposed,
+	    sizeof(req->proposed))) != 0 ||
+	    (ret = get_approval(&r, &req->approval)) != 0)
+		goto out;
+	ret = prt_end(&r);
+out:
+	if (ret != 0)
+		memset(req, 0, sizeof(*req));
+	return ret;
+}
+
+int
+prt_encode_gov_status_req(struct prt_writer *w)
+{
+	size_t start = w->len;
+
+	return finish(w, start, put_header(w, PRT_GOV_STATUS_REQ));
+}
+
+int
+prt_decode_gov_status_req(const uint8_t *buf, size_t len)
+{
+	return decode_empty(PRT_GOV_STATUS_REQ, buf, len);
+}
+
+/* --- governance replies ---------------------------------------------- */
+
+static int
+is_gov_rep_type(uint16_t type)
+{
+	return type == PRT_GOV_PROPOSE_REP || type == PRT_GOV_APPROVE_REP ||
+	    type == PRT_GOV_CANCEL_REP || type == PRT_GOV_STATUS_REP;
+}
+
+/*
+ * One meaning per value: pending 0 or 1; with nothing pending every
+ * pending field is zero; a pending change is a tightening or a loosening
+ * with at most PRT_GOV_APPROVED_MAX approvers named.
+ */
+static int
+check_gov_state(const struct prt_gov_state *st)
+{
+	struct prt_gov_state zero;
+
+	if (st->pending > 1 || st->version == 0)
+		return ERR_MALFORMED;
+	if (st->napproved > PRT_GOV_APPROVED_MAX)
+		return ERR_TOO_LARGE;
+	if (st->pending == 0) {
+		memset(&zero, 0, sizeof(zero));
+		if (memcmp(st->pending_id, zero.pending_id,
+		    sizeof(zero.pending_id)) != 0 ||
+		    memcmp(st->pending_hash, zero.pending_hash,
+		    sizeof(zero.pending_hash)) != 0 || st->change != 0 ||
+		    st->proposed_at != 0 || st->needed != 0 ||
+		    st->effective_at != 0 || st->napproved != 0)
+			return ERR_MALFORMED;
+		return 0;
+	}
+	if (st->change != PRT_GOV_TIGHTEN && st->change != PRT_GOV_LOOSEN)
+		return ERR_MALFORMED;
+	return 0;
+}
+
+int
+prt_encode_gov_rep(struct prt_writer *w, uint16_t type,
+    const struct prt_reply_hdr *hdr, const struct prt_gov_state *st)
+{
+	size_t start = w->len;
+	uint16_t i;
+	int ret;
+
+	if (!is_gov_rep_type(type))
+		return ERR_INVALID_ARG;
+	if ((ret = put_header(w, type)) != 0 ||
+	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+		goto out;
+	if ((ret = check_gov_state(st)) != 0 ||
+	    (ret = put_str(w, st->policy_id, sizeof(st->policy_id), 1,
+	    is_id_char)) != 0)
+		goto out;
+	(void)prt_put_bytes(w, st->policy_hash, sizeof(st->policy_hash));
+	(void)prt_put_u32(w, st->version);
+	(void)prt_put_u64(w, st->since);
+	(void)prt_put_u8(w, st->pending);
+	if (!st->pending)
+		goto out;
+	if ((ret = put_str(w, st->pending_id, sizeof(st->pending_id), 1,
+	    is_id_char)) != 0)
+		goto out;
+	(void)prt_put_bytes(w, st->pending_hash, sizeof(st->pending_hash));
+	(void)prt_put_u8(w, st->change);
+	(void)prt_put_u64(w, st->proposed_at);
+	(void)prt_put_u16(w, st->needed);
+	(void)prt_put_u64(w, st->effective_at);
+	(void)prt_put_u16(w, st->napproved);
+	for (i = 0; i < st->napproved; i++)
+		if ((ret = put_str(w, st->approved[i],
+		    sizeof(st->approved[i]), 1, is_id_char)) != 0)
+			goto out;
+	ret = 0;
+out:
+	return finish(w, start, ret);
+}
+
+int
+prt_decode_gov_rep(struct prt_reply_hdr *hdr, uint16_t type,
+    struct prt_gov_state *st, const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	uint16_t i;
+	int payload, ret;
+
+	memset(hdr, 0, sizeof(*hdr));
+	memset(st, 0, sizeof(*st));
+	if (!is_gov_rep_type(type)) {
+		ret = ERR_MALFORMED;
+		goto out;
+	}
+	if ((ret = open_reply(&r, type, hdr, &payload, buf, len)) != 0)
+		goto out;
+	if (!payload)
+		goto end;
+	if ((ret = get_str(&r, st->policy_id, sizeof(st->policy_id), 1,
+	    is_id_char)) != 0 ||
+	    (ret = prt_get_bytes(&r, st->policy_hash,
+	    sizeof(st->policy_hash))) != 0 ||
+	    (ret = prt_get_u32(&r, &st->version)) != 0 ||
+	    (ret = prt_get_u64(&r, &st->since)) != 0 ||
+	    (ret = prt_get_u8(&r, &st->pending)) != 0)
+		goto out;
+	if (st->pending != 1)
+		goto check;
+	if ((ret = get_str(&r, st->pending_id, sizeof(st->pending_id), 1,
+	    is_id_char)) != 0 ||
+	    (ret = prt_get_bytes(&r, st->pending_hash,
+	    sizeof(st->pending_hash))) != 0 ||
+	    (ret = prt_get_u8(&r, &st->change)) != 0 ||
+	    (ret = prt_get_u64(&r, &st->proposed_at)) != 0 ||
+	    (ret = prt_get_u16(&r, &st->needed)) != 0 ||
+	    (ret = prt_get_u64(&r, &st->effective_at)) != 0 ||
+	    (ret = prt_get_u16(&r, &st->napproved)) != 0)
+		goto out;
+	/* Count before entries: no loop runs on an unchecked count. */
+	if (st->napproved > PRT_GOV_APPROVED_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	for (i = 0; i < st->napproved; i++)
+		if ((ret = get_str(&r, st->approved[i],
+		    sizeof(st->approved[i]), 1, is_id_char)) != 0)
+			goto out;
+check:
+	if ((ret = check_gov_state(st)) != 0)
+		goto out;
+end:
+	ret = prt_end(&r);
+out:
+	if (ret != 0) {
+		memset(hdr, 0, sizeof(*hdr));
+		memset(st, 0, sizeof(*st));
+	}
+	return ret;
 }

@@ -31,8 +31,11 @@
 #include "evm/u256.h"
 #include "proto/buf.h"
 
-/* Bump on any change a peer of the previous version would misread. */
-#define PRT_VERSION 2
+/*
+ * Bump on any change a peer of the previous version would misread.
+ * 3: SIGN_REQ and QUEUE_REQ carry from (docs/protocol.md, Versioning).
+ */
+#define PRT_VERSION 3
 
 #define PRT_MAGIC "SGNR"
 #define PRT_MAGIC_LEN 4
@@ -74,6 +77,11 @@ enum prt_msg_type {
 	PRT_CANCEL_REQ = 0x0006,
 	PRT_PAUSE_REQ = 0x0007,
 	PRT_UNPAUSE_REQ = 0x0008,
+	/* Governance: policy versions (docs/governance.md). */
+	PRT_GOV_PROPOSE_REQ = 0x0009,
+	PRT_GOV_APPROVE_REQ = 0x000A,
+	PRT_GOV_CANCEL_REQ = 0x000B,
+	PRT_GOV_STATUS_REQ = 0x000C,
 
 	/*
 	 * The answer to a frame the server cannot attribute to a request type
@@ -90,6 +98,10 @@ enum prt_msg_type {
 	PRT_CANCEL_REP = 0x8006,
 	PRT_PAUSE_REP = 0x8007,
 	PRT_UNPAUSE_REP = 0x8008,
+	PRT_GOV_PROPOSE_REP = 0x8009,
+	PRT_GOV_APPROVE_REP = 0x800A,
+	PRT_GOV_CANCEL_REP = 0x800B,
+	PRT_GOV_STATUS_REP = 0x800C,
 };
 
 /* The reply type answering request type t. */
@@ -126,6 +138,15 @@ struct prt_sign_req {
 	char request_id[PRT_REQUEST_ID_MAX + 1];
 	char asset[PRT_ASSET_MAX + 1];
 	uint64_t chain_id;
+	/*
+	 * The address the client expects to sign: the asset's key in the
+	 * policy version the client knows (for a fee bump, the address that
+	 * signed the payout first).  signerd refuses with KEY_MISMATCH when
+	 * its key for the payout has another address, so that a payout built
+	 * for one sender's nonce sequence is never signed by another key
+	 * (key rotation, docs/governance.md).
+	 */
+	uint8_t from[EVM_ADDR_LEN];
 	uint8_t to[EVM_ADDR_LEN];
 	u256 amount;
 	uint8_t tx[PRT_TX_MAX];
@@ -227,6 +248,67 @@ struct prt_policy_rep {
 };
 
 /*
+ * GOV_PROPOSE_REQ: a new policy version, the whole file in the genesis
+ * format, and the hash of the version in force it replaces.  Decoding
+ * makes policy a view into the decoded buffer, like POLICY_REP's json.
+ */
+struct prt_gov_propose_req {
+	const uint8_t *policy;	/* 1..PRT_POLICY_JSON_MAX bytes, no NUL */
+	size_t policy_len;
+	uint8_t replaces[PRT_HASH_LEN];
+};
+
+/*
+ * GOV_APPROVE_REQ (1..PRT_APPROVALS_MAX approvals of the governance set
+ * in force) and GOV_CANCEL_REQ (exactly one approval) name the pending
+ * proposal by the SHA-256 of its file.
+ */
+struct prt_gov_approve_req {
+	uint8_t proposed[PRT_HASH_LEN];
+	uint16_t napprovals;
+	struct prt_approval approvals[PRT_APPROVALS_MAX];
+};
+
+struct prt_gov_cancel_req {
+	uint8_t proposed[PRT_HASH_LEN];
+	struct prt_approval approval;
+};
+
+/* How a pending proposal would change the policy (policy/diff.h). */
+enum prt_gov_change {
+	PRT_GOV_TIGHTEN = 1,	/* takes effect once approved */
+	PRT_GOV_LOOSEN = 2,	/* waits the governance delay, cancellable */
+};
+
+#define PRT_GOV_APPROVED_MAX 32	/* POL_MAX_APPROVERS */
+
+/*
+ * The payload of every governance reply (GOV_*_REP) and of
+ * GOV_STATUS_REP: the version in force and the pending proposal, if any.
+ * When pending is 0 every field after it (pending_id to approved) is zero
+ * and absent on the wire.  version is never 0.
+ */
+struct prt_gov_state {
+	char policy_id[PRT_POLICY_ID_MAX + 1];	/* in force */
+	uint8_t policy_hash[PRT_HASH_LEN];
+	uint32_t version;	/* 1 for genesis, +1 per activation */
+	uint64_t since;		/* unix time it took effect */
+	uint8_t pending;	/* 0 or 1 */
+	char pending_id[PRT_POLICY_ID_MAX + 1];
+	uint8_t pending_hash[PRT_HASH_LEN];
+	uint8_t change;		/* enum prt_gov_change */
+	uint64_t proposed_at;
+	uint16_t needed;	/* governance m of the version in force */
+	/*
+	 * 0 until needed approvals are in; then when the change takes or
+	 * took effect (a tightening: the time of its last approval).
+	 */
+	uint64_t effective_at;
+	uint16_t napproved;	/* approvers whose approval counts, in order */
+	char approved[PRT_GOV_APPROVED_MAX][PRT_APPROVER_MAX + 1];
+};
+
+/*
  * Reads the frame header without judging the version, so a server can
  * answer a peer of another version.  Returns 0, ERR_TOO_LARGE (len above
  * PRT_MAX_MESSAGE), ERR_TRUNCATED (shorter than a header) or ERR_MALFORMED
@@ -300,6 +382,35 @@ int prt_encode_unpause_req(struct prt_writer *w,
     const struct prt_unpause_req *req) WARN_UNUSED;
 int prt_decode_unpause_req(struct prt_unpause_req *req, const uint8_t *buf,
     size_t len) WARN_UNUSED;
+
+int prt_encode_gov_propose_req(struct prt_writer *w,
+    const struct prt_gov_propose_req *req) WARN_UNUSED;
+int prt_decode_gov_propose_req(struct prt_gov_propose_req *req,
+    const uint8_t *buf, size_t len) WARN_UNUSED;
+int prt_encode_gov_approve_req(struct prt_writer *w,
+    const struct prt_gov_approve_req *req) WARN_UNUSED;
+int prt_decode_gov_approve_req(struct prt_gov_approve_req *req,
+    const uint8_t *buf, size_t len) WARN_UNUSED;
+int prt_encode_gov_cancel_req(struct prt_writer *w,
+    const struct prt_gov_cancel_req *req) WARN_UNUSED;
+int prt_decode_gov_cancel_req(struct prt_gov_cancel_req *req,
+    const uint8_t *buf, size_t len) WARN_UNUSED;
+int prt_encode_gov_status_req(struct prt_writer *w) WARN_UNUSED;
+int prt_decode_gov_status_req(const uint8_t *buf, size_t len) WARN_UNUSED;
+
+/*
+ * The four governance replies share one layout: the header, then on
+ * success struct prt_gov_state.  type is GOV_PROPOSE_REP, GOV_APPROVE_REP,
+ * GOV_CANCEL_REP or GOV_STATUS_REP (else ERR_INVALID_ARG from the encoder,
+ * ERR_MALFORMED from the decoder).  version, pending, change and the zero
+ * fields follow their rules above (else ERR_MALFORMED); napproved above
+ * PRT_GOV_APPROVED_MAX is ERR_TOO_LARGE.
+ */
+int prt_encode_gov_rep(struct prt_writer *w, uint16_t type,
+    const struct prt_reply_hdr *hdr, const struct prt_gov_state *st)
+    WARN_UNUSED;
+int prt_decode_gov_rep(struct prt_reply_hdr *hdr, uint16_t type,
+    struct prt_gov_state *st, const uint8_t *buf, size_t len) WARN_UNUSED;
 
 /*
  * CANCEL_REP, PAUSE_REP and UNPAUSE_REP are the reply header alone, on

@@ -15,8 +15,10 @@ SIGNERCTL=$BUILD/signerctl
 SIGNERD=$BUILD/signerd
 CHAIN_ID=1337
 DELAY=10			# the demo's timelock, seconds
+GOV_DELAY=8			# the demo's governance delay, seconds
+POLICY_ID=demo-genesis		# the policy id approvals name (changes in step 12)
 STEP=0
-NSTEPS=13
+NSTEPS=14
 SD_PID=
 
 step() { STEP=$((STEP + 1)); printf '\n[%d/%d] %s\n' "$STEP" "$NSTEPS" "$*"; }
@@ -101,7 +103,7 @@ cat >"$WORK/policy.json" <<JSON
     "bob": {"public_key_pem": $(pem bob)},
     "carol": {"public_key_pem": $(pem carol)}
   },
-  "governance": {"m": 2, "approvers": ["alice", "bob", "carol"]},
+  "governance": {"m": 2, "approvers": ["alice", "bob", "carol"], "delay": $GOV_DELAY},
   "assets": {
     "ETH": {
       "chain_id": $CHAIN_ID, "kind": "native", "decimals": 18, "key": "payout",
@@ -187,8 +189,8 @@ approve() {
 	local p text
 	p=$(api GET "/v1/payouts/$2" "" "$TOK_VIEW")
 	text="$WORK/approvers/$2.$1.txt"
-	printf 'signer-approval v1\naction: sign\npolicy: demo-genesis\nrequest: %s\nchain: %s\nasset: %s\nto: %s\namount: %s\nexpires: %s\n' \
-		"$2" "$(jq -r .chain_id <<<"$p")" "$(jq -r .asset <<<"$p")" "$(jq -r .to <<<"$p")" \
+	printf 'signer-approval v1\naction: sign\npolicy: %s\nrequest: %s\nchain: %s\nasset: %s\nto: %s\namount: %s\nexpires: %s\n' \
+		"$POLICY_ID" "$2" "$(jq -r .chain_id <<<"$p")" "$(jq -r .asset <<<"$p")" "$(jq -r .to <<<"$p")" \
 		"$(jq -r .amount <<<"$p")" $(( $(date +%s) + 3600 )) >"$text"
 	"$SIGNERCTL" approve --key "$WORK/approvers/$1.key" --intent "$text" --approver "$1" \
 		2>/dev/null >"$text.json"
@@ -266,6 +268,38 @@ api GET "/v1/exposure?asset=ETH" "" "$TOK_VIEW" |
 	jq -r '"      signerd exposure today: " + .signed_total + " of " + .limit + " wei"'
 
 # -----------------------------------------------------------------------------
+step "A governed change: the ETH daily limit raised to 4 ETH (a loosening: waits ${GOV_DELAY} s)"
+jq '.policy_id = "demo-v2" | .assets.ETH.daily_limit = "4000000000000000000"' \
+	"$WORK/policy.json" >"$WORK/policy-v2.json"
+"$SIGNERCTL" policy diff "$WORK/policy.json" "$WORK/policy-v2.json" | sed 's/^/      /'
+"$SIGNERCTL" policy propose "$WORK/policy-v2.json" --socket "ipc://$SD_SOCK" >/dev/null ||
+	die "the proposal was refused"
+"$SIGNERCTL" policy text --socket "ipc://$SD_SOCK" >"$WORK/approvers/policy-v2.txt"
+for n in alice carol; do
+	"$SIGNERCTL" approve --key "$WORK/approvers/$n.key" --intent "$WORK/approvers/policy-v2.txt" \
+		--approver "$n" 2>/dev/null >"$WORK/approvers/policy-v2.$n.json"
+done
+"$SIGNERCTL" policy approve --socket "ipc://$SD_SOCK" --approval "$WORK/approvers/policy-v2.alice.json" \
+	--approval "$WORK/approvers/policy-v2.carol.json" --json >"$WORK/policy-v2.state" ||
+	die "the approvals were refused"
+say "alice and carol approve (governance, 2 of 3); in force from $(jq -r .pending.effective_at "$WORK/policy-v2.state")"
+say "meanwhile any one of them could cancel it (signerctl policy cancel)"
+for i in $(seq 1 $((GOV_DELAY * 4 + 40))); do
+	v=$(api GET /v1/policy "" "$TOK_VIEW" | jq -r '.version // empty')
+	[ "$v" = 2 ] && break
+	sleep 0.5
+done
+[ "$v" = 2 ] || die "the new version did not take effect"
+POLICY_ID=demo-v2
+say "orchestratord follows: GET /v1/policy says version $v ($POLICY_ID), no restart"
+create after-change ETH "$R2" 700000000000000000
+approve alice after-change
+approve bob after-change
+wait_for after-change CONFIRMED 60 || die "after-change did not confirm"
+api GET "/v1/exposure?asset=ETH" "" "$TOK_VIEW" |
+	jq -r '"      signerd exposure today: " + .signed_total + " of " + .limit + " wei (carried over)"'
+
+# -----------------------------------------------------------------------------
 step "Stopping orchestratord and signerd (signerd signs a final checkpoint)"
 orch_stop 1 || die "orchestratord did not stop cleanly"
 kill -TERM "$SD_PID"
@@ -276,6 +310,8 @@ say "both stopped cleanly"
 # -----------------------------------------------------------------------------
 step "The auditor verifies the signed-action log with the audit public key"
 timeout 60 "$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pubkey "$WORK/audit.pem" | sed 's/^/      /'
+say "the policy history, from the journal alone:"
+"$SIGNERCTL" policy history --journal "$SD_JOURNAL" | sed 's/^/      /'
 
 printf '\n%-12s %-5s %-10s %-10s %-20s %-5s %s\n' payout asset amount status "tx hash" conf reason
 pgsql "SELECT request_id, asset, amount::text, status, coalesce(tx_hash, '-'), confirmations, coalesce(reason_code, '-') FROM payouts ORDER BY id" |

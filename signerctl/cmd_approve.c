@@ -2,7 +2,7 @@
  * cmd_approve.c: signerctl approve: an approver signs an approval text
  * (docs/approvals.md) with a P-256 or Ed25519 private key in a PEM file,
  * or with a P-256 key on a PKCS#11 token, and prints the approval as JSON
- * for a sign, queue, cancel, pause or unpause request.
+ * for a sign, queue, cancel, pause or unpause request or a policy change.
  */
 #include "signerctl/cmd_approve.h"
 
@@ -23,10 +23,12 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "common/err.h"
 #include "hsm/hsm.h"
 #include "policy/policy.h"
+#include "policy/verify.h"
 #include "signerctl/ctl.h"
 
 #define SIG_MAX 128	/* PRT_APPROVAL_SIG_MAX: a DER P-256 sig is <= 72 */
@@ -169,17 +171,17 @@ is_p256(EVP_PKEY *k)
 	    strcmp(group, "prime256v1") == 0;
 }
 
+/* signerd's check (policy/verify.h), made before anything is printed. */
 static int
 verify(EVP_PKEY *k, const char *text, size_t len, const uint8_t *sig,
     size_t siglen)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok;
+	unsigned char *spki = NULL;
+	int n, ok;
 
-	ok = md != NULL && EVP_DigestVerifyInit(md, NULL,
-	    EVP_PKEY_is_a(k, "ED25519") ? NULL : EVP_sha256(), NULL, k) == 1 &&
-	    EVP_DigestVerify(md, sig, siglen, (const uint8_t *)text, len) == 1;
-	EVP_MD_CTX_free(md);
+	ok = (n = i2d_PUBKEY(k, &spki)) > 0 && pol_verify_spki(spki,
+	    (size_t)n, text, len, sig, siglen) == 1;
+	OPENSSL_free(spki);
 	return ok;
 }
 

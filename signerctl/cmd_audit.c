@@ -29,6 +29,7 @@ struct audit_opts {
 	const char *since;
 	int json;
 	int chain_only;
+	int policy;	/* show: the policy history only */
 };
 
 static void
@@ -39,7 +40,7 @@ usage(FILE *out)
 	    "[--receipts FILE] [--state-out FILE]\n"
 	    "                              [--chain-only] [--json]\n"
 	    "       signerctl audit show --journal DIR "
-	    "[--since RFC3339|SEQ] [--json]\n\n"
+	    "[--since RFC3339|SEQ] [--policy] [--json]\n\n"
 	    "verify  check every segment, the hash chain, every checkpoint\n"
 	    "        signature against the audit public key (PEM, EC P-256),\n"
 	    "        and every record as signerd checks it at start-up; name\n"
@@ -51,7 +52,10 @@ usage(FILE *out)
 	    "        the state the replay rebuilt, as a snapshot of the head\n"
 	    "        holds it (to compare with one).\n"
 	    "show    list the records (seq, ts, type, key fields), checking\n"
-	    "        the chain on the way; --json prints the raw lines.\n\n"
+	    "        the chain on the way; --json prints the raw lines.\n"
+	    "        --policy: the policy history only (the genesis and every\n"
+	    "        proposal, approval, cancellation and activation, with the\n"
+	    "        version each made); the same as `signerctl policy history`.\n\n"
 	    "Exit status: 0 verified/listed, 1 verification failed or the "
 	    "journal is unreadable, 2 wrong command line.\n");
 }
@@ -96,6 +100,10 @@ parse(struct audit_opts *o, int argc, char **argv, int with_key,
 		}
 		if (with_key && strcmp(arg, "--chain-only") == 0) {
 			o->chain_only = 1;
+			continue;
+		}
+		if (with_since && strcmp(arg, "--policy") == 0) {
+			o->policy = 1;
 			continue;
 		}
 		eq = strchr(arg, '=');
@@ -570,6 +578,75 @@ print_row(const struct jnl_record *rec)
 	    ts != NULL ? ts : "-", type, details);
 }
 
+/* A record of the policy history: the genesis and the four policy_ types. */
+static int
+is_policy_record(const char *type)
+{
+	return type != NULL && (strcmp(type, "genesis") == 0 ||
+	    strncmp(type, "policy_", 7) == 0);
+}
+
+static const char *
+rec_str(const json_t *rec, const char *key)
+{
+	const char *v = json_string_value(json_object_get(rec, key));
+
+	return v != NULL ? v : "";
+}
+
+/*
+ * One line (or JSON object) of the policy history.  *version counts the
+ * versions: 1 at genesis, the activation's own number after that.
+ */
+static void
+print_policy_row(const struct jnl_record *rec, int json, unsigned *version)
+{
+	const char *type = rec_str(rec->json, "type"), *hash, *id;
+	const json_t *aps = json_object_get(rec->json, "approvals"), *a;
+	char who[200] = "", event[24];
+	json_t *o, *names;
+	size_t i, off = 0;
+
+	if (strcmp(type, "genesis") == 0) {
+		*version = 1;
+		hash = rec_str(rec->json, "policy");
+	} else {
+		hash = rec_str(rec->json, "proposal");
+	}
+	if (strcmp(type, "policy_activated") == 0)
+		*version = (unsigned)strtoul(rec_str(rec->json, "version"),
+		    NULL, 10);
+	snprintf(event, sizeof(event), "%s", strcmp(type, "genesis") == 0 ?
+	    "genesis" : type + 7);
+	id = rec_str(rec->json, "policy_id");
+	names = json_array();
+	json_array_foreach(aps, i, a) {
+		json_array_append_new(names, json_string(rec_str(a,
+		    "approver")));
+		if (off < sizeof(who))
+			off += (size_t)snprintf(who + off, sizeof(who) - off,
+			    "%s%s", off ? "," : "", rec_str(a, "approver"));
+	}
+	if (json) {
+		o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:o}",
+		    "seq", (json_int_t)rec->seq, "ts", rec_str(rec->json, "ts"),
+		    "event", event, "version", (json_int_t)*version,
+		    "policy_id", id, "hash", hash, "change",
+		    rec_str(rec->json, "change"), "approvers", names);
+		if (o != NULL) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			printf("\n");
+		}
+		json_decref(o);
+		return;
+	}
+	json_decref(names);
+	printf("%-8llu %-24s %-10s %-7u %-16.16s %-24s %s%s%s\n",
+	    (unsigned long long)rec->seq, rec_str(rec->json, "ts"), event,
+	    *version, hash, id[0] ? id : "-", rec_str(rec->json, "change"),
+	    who[0] && rec_str(rec->json, "change")[0] ? " " : "", who);
+}
+
 static int
 audit_show(int argc, char **argv)
 {
@@ -579,6 +656,7 @@ audit_show(int argc, char **argv)
 	struct jnl_error e;
 	struct since sn;
 	char where[512];
+	unsigned version = 0;
 	int r, n = 0;
 
 	if ((r = parse(&o, argc, argv, 0, 1)) != 0)
@@ -591,9 +669,28 @@ audit_show(int argc, char **argv)
 		    jnl_error_format(where, sizeof(where), &e), err_str(r));
 		return AUDIT_EXIT_FAIL;
 	}
-	if (!o.json)
+	if (!o.json && o.policy)
+		printf("%-8s %-24s %-10s %-7s %-16s %-24s %s\n", "SEQ", "TS",
+		    "EVENT", "VERSION", "HASH", "POLICY_ID", "CHANGE/APPROVERS");
+	else if (!o.json)
 		printf("%-8s %-24s %-12s %s\n", "SEQ", "TS", "TYPE", "DETAILS");
 	while ((r = jnl_reader_next(rd, &rec, &e)) == 1) {
+		if (o.policy) {
+			if (!is_policy_record(json_string_value(
+			    json_object_get(rec.json, "type"))))
+				continue;
+			/* Versions count from genesis: --since only hides. */
+			if (!shown(&sn, o.since, &rec)) {
+				if (strcmp(rec_str(rec.json, "type"),
+				    "policy_activated") == 0)
+					version = (unsigned)strtoul(rec_str(
+					    rec.json, "version"), NULL, 10);
+				continue;
+			}
+			n++;
+			print_policy_row(&rec, o.json, &version);
+			continue;
+		}
 		if (!shown(&sn, o.since, &rec))
 			continue;
 		n++;

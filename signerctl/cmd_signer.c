@@ -55,14 +55,26 @@ static void
 help(const char *cmd)
 {
 	if (strcmp(cmd, "sign") == 0 || strcmp(cmd, "queue") == 0)
-		printf("usage: signerctl %s [--socket URL] --request FILE\n\n"
+		printf("usage: signerctl %s [--socket URL] --request FILE "
+		    "[--from ADDR]\n\n"
 		    "%s\nFILE is JSON: {\"request_id\", \"asset\", "
 		    "\"chain_id\", \"to\", \"amount\" (decimal string),\n"
 		    "\"tx\" (unsigned EIP-1559 hex), \"approvals\" (optional "
 		    "list of {\"approver\", \"expiry\", \"signature\"},\n"
-		    "as `signerctl approve` prints them)}.  The reply's reason "
-		    "names any refusal.\nExit status: 0 %s, 1 refused or failed, "
-		    "2 usage.\n", cmd, strcmp(cmd, "sign") == 0 ?
+		    "as `signerctl approve` prints them), \"from\" (optional)}."
+		    "  The reply's reason names any refusal.\n\n"
+		    "  --from ADDR   the address expected to sign (EIP-55); "
+		    "overrides FILE's \"from\".\n"
+		    "                Default: the address of the asset's key "
+		    "in the policy in force\n"
+		    "                (STATUS and POLICY).  A fee bump of a "
+		    "payout signed before a\n"
+		    "                key rotation names the address that "
+		    "signed it first.  signerd\n"
+		    "                refuses KEY_MISMATCH when its key for the "
+		    "payout has another.\n"
+		    "Exit status: 0 %s, 1 refused or failed, 2 usage.\n", cmd,
+		    strcmp(cmd, "sign") == 0 ?
 		    "Sends a sign request to signerd and prints its reply as "
 		    "JSON." : "Queues a payout above its timelock threshold; "
 		    "prints the earliest time\nit may be signed (unix "
@@ -86,6 +98,7 @@ ctl_signer_parse(struct sopts *o, int argc, char **argv,
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "request", required_argument, NULL, 'r' },
+		{ "from", required_argument, NULL, 'f' },
 		{ "asset", required_argument, NULL, 'a' },
 		{ "date", required_argument, NULL, 'd' },
 		{ "request-id", required_argument, NULL, 'i' },
@@ -106,6 +119,7 @@ ctl_signer_parse(struct sopts *o, int argc, char **argv,
 		switch (ch) {
 		case 's': o->socket = optarg; break;
 		case 'r': o->request = optarg; break;
+		case 'f': o->from = optarg; break;
 		case 'a': o->asset = optarg; break;
 		case 'd': o->date = optarg; break;
 		case 'i': o->request_id = optarg; break;
@@ -235,11 +249,13 @@ get_str(char *out, size_t cap, const json_t *o, const char *key,
 	return 0;
 }
 
+/* *has_from says whether FILE named the sender ("from"). */
 static int
-load_request(struct prt_sign_req *req, const char *path, char *err,
-    size_t errlen)
+load_request(struct prt_sign_req *req, int *has_from, const char *path,
+    char *err, size_t errlen)
 {
 	char buf[2 * PRT_TX_MAX + 8], amount[U256_DEC_MAX], to[EVM_ADDR_STR + 1];
+	char from[EVM_ADDR_STR + 1];
 	const json_t *chain, *aps, *ap;
 	const char *bad = NULL;
 	json_error_t jerr;
@@ -248,6 +264,7 @@ load_request(struct prt_sign_req *req, const char *path, char *err,
 	int r = -1;
 
 	memset(req, 0, sizeof(*req));
+	*has_from = 0;
 	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL) {
 		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
@@ -269,6 +286,14 @@ load_request(struct prt_sign_req *req, const char *path, char *err,
 	if (evm_addr_from_str(req->to, to, 0) != 0) {
 		bad = "to (an EIP-55 checksummed address)";
 		goto out;
+	}
+	if (json_object_get(root, "from") != NULL) {
+		if (get_str(from, sizeof(from), root, "from", &bad) != 0 ||
+		    evm_addr_from_str(req->from, from, 0) != 0) {
+			bad = "from (an EIP-55 checksummed address)";
+			goto out;
+		}
+		*has_from = 1;
 	}
 	if (u256_from_dec(&req->amount, amount) != 0) {
 		bad = "amount (a decimal string)";
@@ -301,6 +326,74 @@ load_request(struct prt_sign_req *req, const char *path, char *err,
 	return r;
 }
 
+/*
+ * The address of the asset's key in the policy in force: the key's name
+ * from POLICY, its address from STATUS.  Both must be of one version (the
+ * policy hash), else a version took effect between the two: the caller
+ * may try again.  An asset the policy lacks, or a key signerd does not
+ * hold, leaves from zero: signerd then refuses and its reason says why.
+ * Returns 0, or CTL_EXIT_FAIL after printing what failed.
+ */
+static int
+asset_sender(uint8_t from[EVM_ADDR_LEN], struct prt_client *c,
+    const char *cmd, const char *asset)
+{
+	struct prt_status_rep *st = calloc(1, sizeof(*st));
+	struct pol_policy *pol = NULL;
+	const struct pol_asset *a;
+	struct prt_reply_hdr hdr;
+	char *json = NULL, perr[256];
+	size_t len, i;
+	int r;
+
+	memset(from, 0, EVM_ADDR_LEN);
+	if (st == NULL) {
+		r = fail(cmd, "memory", ERR_NOMEM);
+		goto out;
+	}
+	if ((r = prt_client_policy(c, &json, &len, &hdr)) == 0 &&
+	    hdr.result == 0)
+		r = prt_client_status(c, st, &hdr);
+	if (r != 0) {
+		r = fail(cmd, "the asset's sender (POLICY, STATUS)", r);
+		goto out;
+	}
+	if (hdr.result != 0) {
+		fprintf(stderr, "signerctl %s: the asset's sender: %s\n", cmd,
+		    hdr.message);
+		r = CTL_EXIT_FAIL;
+		goto out;
+	}
+	if (pol_parse(&pol, (const uint8_t *)json, len, perr,
+	    sizeof(perr)) != 0) {
+		fprintf(stderr, "signerctl %s: signerd's policy: %s\n", cmd,
+		    perr);
+		r = CTL_EXIT_FAIL;
+		goto out;
+	}
+	if (memcmp(pol_hash(pol), st->policy_hash, PRT_HASH_LEN) != 0) {
+		fprintf(stderr, "signerctl %s: a policy version took effect "
+		    "meanwhile; try again\n", cmd);
+		r = CTL_EXIT_FAIL;
+		goto out;
+	}
+	r = 0;
+	if (pol_asset_by_name(pol, asset, &i) != 0)
+		goto out;
+	a = pol_asset(pol, i);
+	for (i = 0; i < st->nkeys; i++) {
+		if (strcmp(st->keys[i].name, a->key) == 0) {
+			memcpy(from, st->keys[i].address, EVM_ADDR_LEN);
+			break;
+		}
+	}
+out:
+	pol_free(pol);
+	free(json);
+	free(st);
+	return r;
+}
+
 /* sign and queue: the same request file, another message type. */
 static int
 cmd_sign(int argc, char **argv)
@@ -315,7 +408,7 @@ cmd_sign(int argc, char **argv)
 	char err[512], *hex = NULL;
 	struct sopts o;
 	json_t *out = NULL;
-	int r;
+	int has_from, r;
 
 	if (req == NULL || rep == NULL) {
 		r = fail(cmd, "memory", ERR_NOMEM);
@@ -329,12 +422,23 @@ cmd_sign(int argc, char **argv)
 		r = usage(cmd, "missing --request FILE");
 		goto done;
 	}
-	if (load_request(req, o.request, err, sizeof(err)) != 0) {
+	if (load_request(req, &has_from, o.request, err, sizeof(err)) != 0) {
 		fprintf(stderr, "signerctl %s: %s\n", cmd, err);
 		r = CTL_EXIT_FAIL;
 		goto done;
 	}
+	if (o.from != NULL) {
+		if (evm_addr_from_str(req->from, o.from, 0) != 0) {
+			r = usage(cmd, "--from must be an EIP-55 checksummed "
+			    "address");
+			goto done;
+		}
+		has_from = 1;
+	}
 	if ((r = connect_to(&c, cmd, o.socket)) != 0)
+		goto done;
+	if (!has_from && (r = asset_sender(req->from, c, cmd,
+	    req->asset)) != 0)
 		goto done;
 	r = queue ? prt_client_queue(c, req, &qrep, &hdr) :
 	    prt_client_sign(c, req, rep, &hdr);
@@ -518,7 +622,7 @@ cmd_status(int argc, char **argv)
 }
 
 static int
-cmd_policy(int argc, char **argv)
+cmd_policy_show(int argc, char **argv)
 {
 	struct prt_client *c = NULL;
 	struct prt_reply_hdr hdr;
@@ -553,5 +657,5 @@ cmd_signer(int argc, char **argv)
 		return cmd_exposure(argc, argv);
 	if (strcmp(argv[0], "status") == 0)
 		return cmd_status(argc, argv);
-	return cmd_policy(argc, argv);
+	return cmd_policy_show(argc, argv);
 }

@@ -24,6 +24,7 @@ int cmd_govern(int argc, char **argv);
 struct sopts {
 	const char *socket;
 	const char *request;	/* --request FILE (sign, queue) */
+	const char *from;	/* --from 0x... (sign, queue) */
 	const char *asset;
 	const char *date;
 	const char *request_id;	/* --request-id (cancel) */

@@ -4,6 +4,7 @@
 
 #include "signerctl/cmd_approve.h"
 #include "signerctl/cmd_audit.h"
+#include "signerctl/cmd_policy.h"
 #include "signerctl/cmd_signer.h"
 #include "signerctl/ctl.h"
 
@@ -66,9 +67,11 @@ static const struct {
 	{ "status", cmd_signer,
 	    "signerctl status [--socket URL] [--json]\n"
 	    "      signerd's version, policy, journal head and keys" },
-	{ "policy", cmd_signer,
-	    "signerctl policy [--socket URL]\n"
-	    "      print the policy signerd enforces" },
+	{ "policy", cmd_policy,
+	    "signerctl policy [show|status|propose|approve|cancel|text|diff|"
+	    "history] ...\n"
+	    "      the policy in force, and governed changes to it "
+	    "(signerctl policy --help)" },
 	{ "anchor", cmd_anchor,
 	    "signerctl anchor show|reset --token URI --pin-file F "
 	    "[--label L] [--json] [--yes]\n"
@@ -94,9 +97,17 @@ help(FILE *out, const char *group)
 		    ctl_cmds[i].group, ctl_cmds[i].verb, ctl_cmds[i].synopsis,
 		    ctl_cmds[i].summary);
 	}
+	if (group != NULL && strcmp(group, "key") == 0)
+		fprintf(out, "  signerctl key rotate --asset A --key NAME "
+		    "--policy-id ID [--socket URL]\n      write the next "
+		    "policy version with asset A signed by key NAME\n");
 	for (i = 0; i < ARRAY_LEN(own_parsers); i++)
 		if (group == NULL)
 			fprintf(out, "  %s\n", own_parsers[i].synopsis);
+	if (group == NULL)
+		fprintf(out, "  signerctl key rotate --asset A --key NAME "
+		    "--policy-id ID [--socket URL]\n      write the next "
+		    "policy version with asset A signed by key NAME\n");
 	fprintf(out, "\nkey and token commands also take:\n"
 	    "  --module PATH    PKCS#11 module (default %s)\n"
 	    "  --pin-env NAME   read the PIN from this environment variable "
@@ -135,6 +146,10 @@ main(int argc, char **argv)
 	for (i = 0; i < ARRAY_LEN(own_parsers); i++)
 		if (strcmp(argv[1], own_parsers[i].group) == 0)
 			return own_parsers[i].run(argc - 1, argv + 1);
+	/* key rotate talks to signerd: its own options (cmd_key_rotate.c). */
+	if (argc > 2 && strcmp(argv[1], "key") == 0 &&
+	    strcmp(argv[2], "rotate") == 0)
+		return cmd_key_rotate(argc - 2, argv + 2);
 	for (i = 0; i < ctl_ncmds; i++) {
 		if (strcmp(argv[1], ctl_cmds[i].group) != 0)
 			continue;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "signerd/policy_change.h"
 #include "signerd/setup.h"
 
 /*
@@ -28,7 +29,7 @@ write_state(struct sd_ctx *sd, const char *path)
 	prt_writer_init(&w, JNL_SNAPSHOT_MAX);
 	sd_seen_prune(sd_state_seen(sd->state), now);
 	sd_queue_prune(sd_state_queue(sd->state), now);
-	prt_put_bytes(&w, pol_hash(sd->policy), 32);
+	prt_put_bytes(&w, pol_hash(sd_version_now(sd)->policy), 32);
 	prt_put_u64(&w, (uint64_t)now);
 	if ((r = sd_state_serialize(sd->state, &w)) == 0) {
 		r = ERR_IO;
@@ -74,11 +75,9 @@ sd_audit_verify(const char *dir, EVP_PKEY *audit_pub, const char *state_out,
 			    "the snapshot is not signed by the audit key: "
 			    "someone else wrote it (signerd ignores it)");
 	}
-	if (r == 0 && res->ok && state_out != NULL && sd->state != NULL)
+	if (r == 0 && res->ok && state_out != NULL && sd_version_now(sd) != NULL)
 		r = write_state(sd, state_out);
 	sd_state_free(sd->state);
-	sd_approvers_free(sd->approvers);
-	pol_free(sd->policy);
 	free(sd);
 	return r;
 }

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "signerd/policy_change.h"
 
 int64_t
 sd_now(struct sd_ctx *sd)
@@ -48,6 +49,25 @@ sd_commit(struct sd_ctx *sd, const struct sd_commit *c, uint64_t *seq,
 	 */
 	pthread_mutex_lock(&sd->order_mu);
 	t = sd_now(sd);
+	/*
+	 * The version in force at this point of the file (D51), set before
+	 * the stamp: an activation's stamp changes it, and its own record
+	 * names the version it replaces.
+	 */
+	if (json_object_set_new(c->body, "policy",
+	    json_string(sd_version_now(sd)->hex)) != 0) {
+		pthread_mutex_unlock(&sd->order_mu);
+		pthread_rwlock_unlock(&sd->commit_lock);
+		snprintf(detail, cap, "out of memory");
+		return POL_INTERNAL;
+	}
+	if (c->v != NULL && c->v != sd_version_now(sd)) {
+		pthread_mutex_unlock(&sd->order_mu);
+		pthread_rwlock_unlock(&sd->commit_lock);
+		snprintf(detail, cap, "the policy version changed while this "
+		    "request was decided; send it again");
+		return POL_RETRY;
+	}
 	if (c->stamp != NULL) {
 		sd_state_lock(sd->state);
 		why = c->stamp(sd, c->arg, c->body, t, detail, cap);

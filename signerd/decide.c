@@ -47,6 +47,8 @@ classify(struct sd_ctx *sd, struct sd_sign_job *job)
 	}
 	if (prev->status != SD_REQ_SIGNED || prev->bumping)
 		return K_BUSY;
+	/* A bump is signed by the key that signed the payout (D53). */
+	memcpy(job->p.ref.from, prev->ref.from, EVM_ADDR_LEN);
 	memcpy(job->prev_content, prev->content, 32);
 	memcpy(job->prev_hash, prev->tx_hash, 32);
 	memcpy(job->prev_raw, prev->raw, prev->raw_len);
@@ -64,6 +66,26 @@ sd_paused_detail(char *detail, size_t cap, const struct sd_pause_state *s)
 }
 
 /*
+ * The request names the address it expects to sign (D53): a transaction
+ * built for one key's nonce sequence is never signed by another key.
+ */
+static enum pol_reason
+check_from(struct sd_ctx *sd, const struct sd_sign_job *job, char *detail,
+    size_t cap)
+{
+	char want[EVM_ADDR_STR], got[EVM_ADDR_STR];
+
+	if (memcmp(job->p.req.from, sd->keys[job->p.key].address,
+	    EVM_ADDR_LEN) == 0)
+		return POL_OK;
+	evm_addr_to_str(want, sd->keys[job->p.key].address);
+	evm_addr_to_str(got, job->p.req.from);
+	snprintf(detail, cap, "this payout is signed by key %s (%s), not %s",
+	    sd->keys[job->p.key].name, want, got);
+	return POL_KEY_MISMATCH;
+}
+
+/*
  * The request id signed another transaction: a fee bump of it, or a
  * conflict (invariant 5).  Exposure is not counted again.
  */
@@ -73,6 +95,14 @@ sign_bump(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 	enum pol_reason why;
 	int r;
 
+	if ((job->p.key = sd_key_by_address(sd, job->p.ref.from)) < 0) {
+		snprintf(detail, cap, "the key that signed request %s is no "
+		    "longer loaded: keep it in [keys] until its payouts are "
+		    "final", job->p.req.request_id);
+		return POL_HSM_ERROR;
+	}
+	if ((why = check_from(sd, job, detail, cap)) != POL_OK)
+		return why;
 	if (evm_tx_decode(&job->prev_tx, job->prev_raw, job->prev_raw_len) !=
 	    0) {
 		snprintf(detail, cap, "the stored transaction does not decode");
@@ -162,7 +192,8 @@ check_and_reserve(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
 	/* invariant 2: the day's exposure includes requests in flight. */
 	sd_state_exposure(sd->state, &exposure, job->p.intent.asset_name,
 	    job->day);
-	why = pol_check_sign(sd->policy, 0, &job->p.intent, &job->p.stated,
+	why = pol_check_sign(job->p.v->policy, 0, &job->p.intent,
+	    &job->p.stated,
 	    &exposure, &job->exposure_after);
 	if (why != POL_OK) {
 		snprintf(detail, cap, "%s", pol_reason_text(why));
@@ -194,6 +225,8 @@ sign_new(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 	int have_q = 0;
 
 	if ((why = sd_payout_check_rules(sd, &job->p, detail, cap)) != POL_OK)
+		return why;
+	if ((why = check_from(sd, job, detail, cap)) != POL_OK)
 		return why;
 
 	sd_state_lock(sd->state);
@@ -228,7 +261,8 @@ sign_new(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 	 * payout's approvals were checked and journaled when it was queued
 	 * (before a delay they may not outlive); the entry binds the intent.
 	 */
-	if (job->p.needs_approval && !job->queued) {
+	if (job->p.needs_approval && (!job->queued ||
+	    job->q.version != job->p.v->number)) {
 		why = sd_payout_check_approvals(sd, &job->p, job->now, detail,
 		    cap);
 		if (why != POL_OK)
@@ -236,6 +270,9 @@ sign_new(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 		job->approvals_used = 1;
 	}
 	if (job->p.needs_timelock || have_q) {
+		if (have_q)
+			job->q.earliest = sd_queue_earliest(&job->q,
+			    job->p.v->policy, &job->p.intent);
 		why = sd_timelock_check(have_q ? &job->q : NULL, job->now,
 		    &remaining);
 		if (why == POL_TIMELOCK_PENDING)

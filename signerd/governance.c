@@ -110,9 +110,10 @@ int
 sd_handle_pause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
     size_t len, struct prt_writer *rep)
 {
+	const struct sd_version *v = sd_version_now(sd);
 	struct prt_pause_req req;
 	struct pol_approval_msg msg;
-	struct sd_approval_set set = { NULL, 0, 1, "the policy" };
+	struct pol_approval_set set;
 	struct op_job job;
 	struct sd_commit c;
 	char detail[240] = "";
@@ -124,11 +125,12 @@ sd_handle_pause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		return sd_refuse(sd, rep, PRT_PAUSE_REP, "pause", "", peer_uid,
 		    POL_MALFORMED_REQUEST, detail);
 	}
-	if (pol_approval_msg_op(&msg, sd->policy, POL_ACTION_PAUSE,
+	pol_set_any(&set, v->policy, 1);
+	if (pol_approval_msg_op(&msg, v->policy, POL_ACTION_PAUSE,
 	    req.pause_id, 0) != 0)
 		why = POL_MALFORMED_REQUEST;
 	else
-		why = sd_check_approvals(sd, &set, &msg, &req.approval, 1,
+		why = sd_check_approvals(sd, v, &set, &msg, &req.approval, 1,
 		    sd_now(sd), detail, sizeof(detail));
 	if (why != POL_OK)
 		return sd_refuse(sd, rep, PRT_PAUSE_REP, "pause", req.pause_id,
@@ -141,6 +143,7 @@ sd_handle_pause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	memset(&c, 0, sizeof(c));
 	if ((c.body = build_op(sd, "paused", &job)) == NULL)
 		return ERR_NOMEM;
+	c.v = v;
 	c.stamp = stamp_paused;
 	c.apply = apply_paused;
 	c.undo = undo_paused;
@@ -202,10 +205,11 @@ int
 sd_handle_unpause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
     size_t len, struct prt_writer *rep)
 {
-	const struct pol_governance *g = pol_governance(sd->policy);
+	const struct sd_version *v = sd_version_now(sd);
+	const struct pol_governance *g = pol_governance(v->policy);
 	struct prt_unpause_req *req;
 	struct pol_approval_msg msg;
-	struct sd_approval_set set;
+	struct pol_approval_set set;
 	struct op_job job;
 	struct sd_commit c;
 	char detail[240] = "";
@@ -235,15 +239,12 @@ sd_handle_unpause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	if (why != POL_OK && why != POL_APPROVAL_EXPIRED)
 		goto refuse;
 	/* Invariant 4 for governance: m approvals naming this pause. */
-	set.idx = g->approvers;
-	set.n = g->n;
-	set.m = g->m;
-	set.name = "governance";
-	if (pol_approval_msg_op(&msg, sd->policy, POL_ACTION_UNPAUSE,
+	pol_set_governance(&set, v->policy);
+	if (pol_approval_msg_op(&msg, v->policy, POL_ACTION_UNPAUSE,
 	    req->pause_id, 0) != 0)
 		why = POL_MALFORMED_REQUEST;
 	else
-		why = sd_check_approvals(sd, &set, &msg, req->approvals,
+		why = sd_check_approvals(sd, v, &set, &msg, req->approvals,
 		    req->napprovals, sd_now(sd), detail, sizeof(detail));
 	if (why != POL_OK)
 		goto refuse;
@@ -253,6 +254,7 @@ sd_handle_unpause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		r = ERR_NOMEM;
 		goto out;
 	}
+	c.v = v;
 	c.stamp = stamp_unpaused;
 	c.apply = apply_unpaused;
 	c.arg = &job;

@@ -18,6 +18,7 @@
 #include "signerd/anchor.h"
 #include "signerd/badpeer.h"
 #include "signerd/config.h"
+#include "signerd/policy_change.h"
 #include "signerd/server.h"
 #include "signerd/setup.h"
 #include "signerd/signerd.h"
@@ -76,6 +77,7 @@ setup(struct sd_ctx *sd, const struct sd_config *cfg, struct sd_server **srv,
 {
 	char err[512];
 	EVP_PKEY *audit_pub = NULL;
+	const struct sd_version *v;
 	size_t i;
 	int r;
 
@@ -96,22 +98,27 @@ setup(struct sd_ctx *sd, const struct sd_config *cfg, struct sd_server **srv,
 		if (sd_setup_key(sd, cfg->keys[i].name, cfg->keys[i].uri, err,
 		    sizeof(err)) != 0)
 			fatal(err);
-	for (i = 0; i < pol_asset_count(sd->policy); i++)
-		if (sd_key_index(sd, pol_asset(sd->policy, i)->key) < 0) {
-			snprintf(err, sizeof(err), "policy asset %s uses key "
-			    "'%s', which is not in [keys] of the config",
-			    pol_asset(sd->policy, i)->name,
-			    pol_asset(sd->policy, i)->key);
-			fatal(err);
-		}
 	if (sd_setup_audit_key(sd, cfg->audit_key, &audit_pub, err,
 	    sizeof(err)) != 0)
 		fatal(err);
-	if (sd_state_new(&sd->state, pol_paused(sd->policy)) != 0)
+	if (sd_state_new(&sd->state, pol_paused(sd->genesis->policy)) != 0)
 		fatal("out of memory");
+	/* The state keeps every version from here on (versions.h). */
+	sd_gov_genesis(sd_state_gov(sd->state), sd->genesis, 0);
 	if (sd_setup_journal(sd, cfg->journal_dir, cfg->segment_size,
 	    audit_pub, reanchor, err, sizeof(err)) != 0)
 		fatal(err);
+	/* The version in force (from the journal) names only keys we hold. */
+	v = sd_version_now(sd);
+	for (i = 0; i < pol_asset_count(v->policy); i++)
+		if (sd_key_index(sd, pol_asset(v->policy, i)->key) < 0) {
+			snprintf(err, sizeof(err), "policy %s asset %s uses key "
+			    "'%s', which is not in [keys] of the config",
+			    pol_policy_id(v->policy),
+			    pol_asset(v->policy, i)->name,
+			    pol_asset(v->policy, i)->key);
+			fatal(err);
+		}
 	for (i = 0; i < cfg->nuids && i < SD_MAX_UIDS; i++)
 		sd->allowed_uids[i] = cfg->uids[i];
 	sd->nallowed = i;
@@ -207,8 +214,10 @@ main(int argc, char **argv)
 		fatal("the journal anchor could not be written to the HSM");
 	if (sd_server_start(srv) != 0)
 		fatal("cannot start workers");
-	log_info("ready: policy %s, %zu keys, %zu workers, journal %s",
-	    pol_policy_id(sd.policy), sd.nkeys, cfg.workers, cfg.journal_dir);
+	log_info("ready: policy %s (version %u), %zu keys, %zu workers, "
+	    "journal %s", pol_policy_id(sd_version_now(&sd)->policy),
+	    sd_version_now(&sd)->number, sd.nkeys, cfg.workers,
+	    cfg.journal_dir);
 
 	last_checkpoint = time(NULL);
 	for (;;) {
@@ -225,6 +234,10 @@ main(int argc, char **argv)
 		}
 		sd_maybe_snapshot(&sd, 0);
 		sd_badpeer_tick(&sd);
+		/* A loosening takes effect once its delay is over (D51);
+		 * a failure is logged, and signerd fails closed. */
+		if (sd_policy_activate_due(&sd) != 0)
+			log_error("the due policy version was not activated");
 	}
 
 	log_info("stopping: finishing in-flight requests");
@@ -236,10 +249,7 @@ main(int argc, char **argv)
 	jnl_close(sd.journal);
 	hsm_close(sd.hsm);
 	sd_state_free(sd.state);
-	sd_approvers_free(sd.approvers);
 	EVP_PKEY_free(sd.audit_pub);
-	pol_free(sd.policy);
-	free(sd.policy_text);
 	sd_config_free(&cfg);
 	log_info("stopped");
 	return 0;

@@ -7,8 +7,8 @@
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "signerd/policy_change.h"
 #include "signerd/sha256.h"
-#include "signerd/approvals.h"
 
 /*
  * What "the same request" means for idempotency: everything the client
@@ -63,6 +63,8 @@ sd_payout_prepare(struct sd_ctx *sd, struct sd_payout *p, char *detail,
 	enum pol_reason why = POL_OK;
 	int r;
 
+	if (p->v == NULL)
+		p->v = sd_version_now(sd);
 	/* Invariant 3: never an opaque digest; what we sign is what we
 	 * decoded, and what it does comes from the bytes, not the client. */
 	if ((r = evm_tx_decode(&p->tx, p->req.tx, p->req.tx_len)) != 0 ||
@@ -72,13 +74,13 @@ sd_payout_prepare(struct sd_ctx *sd, struct sd_payout *p, char *detail,
 		    "it is already signed");
 		return POL_MALFORMED_REQUEST;
 	}
-	if (pol_derive_intent(&p->intent, &why, sd->policy, &p->tx) != 0 ||
+	if (pol_derive_intent(&p->intent, &why, p->v->policy, &p->tx) != 0 ||
 	    why != POL_OK) {
 		why = why != POL_OK ? why : POL_INTERNAL;
 		snprintf(detail, cap, "%s", pol_reason_text(why));
 		return why;
 	}
-	asset = pol_asset(sd->policy, p->intent.asset);
+	asset = pol_asset(p->v->policy, p->intent.asset);
 	/* An auditor holds no keys: the verifier recovers the sender. */
 	if (sd->auditing)
 		p->key = -1;
@@ -100,8 +102,8 @@ sd_payout_prepare(struct sd_ctx *sd, struct sd_payout *p, char *detail,
 	p->stated.chain_id = p->req.chain_id;
 	memcpy(p->stated.to, p->req.to, EVM_ADDR_LEN);
 	p->stated.amount = p->req.amount;
-	p->needs_approval = pol_needs_approval(sd->policy, &p->intent);
-	p->needs_timelock = pol_needs_timelock(sd->policy, &p->intent);
+	p->needs_approval = pol_needs_approval(p->v->policy, &p->intent);
+	p->needs_timelock = pol_needs_timelock(p->v->policy, &p->intent);
 	return POL_OK;
 }
 
@@ -114,7 +116,7 @@ sd_payout_check_rules(struct sd_ctx *sd, const struct sd_payout *p,
 
 	/* The pause is signerd's state and checked by the caller. */
 	u256_from_u64(&zero, 0);
-	why = pol_check_sign(sd->policy, 0, &p->intent, &p->stated, &zero,
+	why = pol_check_sign(p->v->policy, 0, &p->intent, &p->stated, &zero,
 	    &after);
 	if (why != POL_OK)
 		snprintf(detail, cap, "%s", pol_reason_text(why));
@@ -122,16 +124,23 @@ sd_payout_check_rules(struct sd_ctx *sd, const struct sd_payout *p,
 }
 
 enum pol_reason
-sd_check_approvals(struct sd_ctx *sd, const struct sd_approval_set *set,
-    const struct pol_approval_msg *msg, const struct prt_approval *ap,
-    size_t n, int64_t now, char *detail, size_t cap)
+sd_check_approvals(struct sd_ctx *sd, const struct sd_version *v,
+    const struct pol_approval_set *set, const struct pol_approval_msg *msg,
+    const struct prt_approval *ap, size_t n, int64_t now, char *detail,
+    size_t cap)
 {
+	struct pol_approval pa[PRT_APPROVALS_MAX];
 	enum pol_reason why;
 	const char *label;
 	size_t bad;
 
-	why = sd_approvals_check(sd->approvers, sd->policy, set, msg, ap, n,
-	    now < 0 ? 0 : (uint64_t)now, &bad, detail, cap);
+	if (n > PRT_APPROVALS_MAX) {
+		snprintf(detail, cap, "at most %d approvals", PRT_APPROVALS_MAX);
+		return POL_MALFORMED_REQUEST;
+	}
+	why = pol_approvals_check(v->verifier, set, msg, pa,
+	    sd_pol_approvals(pa, ap, n), now < 0 ? 0 : (uint64_t)now, &bad,
+	    detail, cap);
 	if (why != POL_APPROVAL_BAD_SIGNATURE || bad >= n)
 		return why;
 	/* Diagnosis only: a replayed approval names what it was for. */
@@ -152,22 +161,20 @@ enum pol_reason
 sd_payout_check_approvals(struct sd_ctx *sd, const struct sd_payout *p,
     int64_t now, char *detail, size_t cap)
 {
-	const struct pol_asset *a = pol_asset(sd->policy, p->intent.asset);
+	const struct pol_asset *a = pol_asset(p->v->policy, p->intent.asset);
 	struct pol_approval_msg msg;
-	struct sd_approval_set set;
+	struct pol_approval_set set;
 	char name[32];
 
 	/* Invariant 4: the text is built from the derived intent. */
-	if (pol_approval_msg_sign(&msg, sd->policy, p->req.request_id,
+	if (pol_approval_msg_sign(&msg, p->v->policy, p->req.request_id,
 	    &p->intent, 0) != 0) {
 		snprintf(detail, cap, "approval text cannot be built");
 		return POL_INTERNAL;
 	}
+	pol_set_asset(&set, p->v->policy, p->intent.asset);
 	snprintf(name, sizeof(name), "asset %s", a->name);
-	set.idx = a->approval_approvers;
-	set.n = a->approval_n;
-	set.m = a->approval_m;
 	set.name = name;
-	return sd_check_approvals(sd, &set, &msg, p->req.approvals,
+	return sd_check_approvals(sd, p->v, &set, &msg, p->req.approvals,
 	    p->req.napprovals, now, detail, cap);
 }

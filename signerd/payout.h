@@ -13,11 +13,13 @@
 #include "evm/tx.h"
 #include "policy/policy.h"
 #include "proto/msg.h"
-#include "signerd/approvals.h"
 #include "signerd/nonces.h"
 #include "signerd/signerd.h"
 
 struct sd_payout {
+	/* The version it is decided under: the one in force when it was
+	 * decoded (the verifier: at its record). */
+	const struct sd_version *v;
 	struct prt_sign_req req;	/* as the client sent it */
 	struct evm_tx tx;		/* decoded from req.tx */
 	struct pol_intent intent;	/* derived from tx, never from req */
@@ -72,12 +74,14 @@ enum pol_reason sd_payout_check_approvals(struct sd_ctx *sd,
     const struct sd_payout *p, int64_t now, char *detail, size_t cap);
 
 /*
- * Checks approvals ap[0..n) for msg against set, as sd_approvals_check,
- * with the same replay diagnosis; for cancel, pause and unpause too.
+ * Checks approvals ap[0..n) for msg against set with v's keys, as
+ * pol_approvals_check, and says which other action a signature that does
+ * not verify was accepted for (APPROVAL_WRONG_INTENT, seen.h); for
+ * cancel, pause, unpause and policy changes too.
  */
 enum pol_reason sd_check_approvals(struct sd_ctx *sd,
-    const struct sd_approval_set *set, const struct pol_approval_msg *msg,
-    const struct prt_approval *ap, size_t n, int64_t now, char *detail,
-    size_t cap);
+    const struct sd_version *v, const struct pol_approval_set *set,
+    const struct pol_approval_msg *msg, const struct prt_approval *ap,
+    size_t n, int64_t now, char *detail, size_t cap);
 
 #endif

@@ -1,5 +1,6 @@
 /* query.c: read-only requests: exposure, status, the policy in force. */
 #include "signerd/signerd.h"
+#include "signerd/policy_change.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +44,7 @@ sd_handle_exposure(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	struct prt_exposure_req req;
 	struct prt_exposure_rep out;
 	struct prt_reply_hdr hdr;
+	const struct sd_version *v;
 	const struct pol_asset *a;
 	size_t idx;
 	int64_t day;
@@ -51,10 +53,11 @@ sd_handle_exposure(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	if ((r = prt_decode_exposure_req(&req, buf, len)) != 0)
 		return query_refuse(sd, rep, PRT_EXPOSURE_REP, peer_uid,
 		    POL_MALFORMED_REQUEST, err_str(r));
-	if (pol_asset_by_name(sd->policy, req.asset, &idx) != 0)
+	v = sd_version_now(sd);
+	if (pol_asset_by_name(v->policy, req.asset, &idx) != 0)
 		return query_refuse(sd, rep, PRT_EXPOSURE_REP, peer_uid, POL_UNKNOWN_ASSET,
 		    "no such asset in the policy");
-	a = pol_asset(sd->policy, idx);
+	a = pol_asset(v->policy, idx);
 	day = req.date == PRT_DATE_TODAY ? pol_utc_day(sd_now(sd)) :
 	    (int64_t)req.date;
 
@@ -78,6 +81,7 @@ sd_handle_status(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	struct prt_status_rep *out;
 	struct prt_reply_hdr hdr;
 	struct sd_pause_state pause;
+	const struct sd_version *v;
 	char msg[PRT_MESSAGE_MAX + 1], why[200] = "";
 	size_t i;
 	int r;
@@ -88,9 +92,10 @@ sd_handle_status(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	if ((out = calloc(1, sizeof(*out))) == NULL)
 		return ERR_NOMEM;
 	snprintf(out->version, sizeof(out->version), "%s", SD_VERSION);
+	v = sd_version_now(sd);
 	snprintf(out->policy_id, sizeof(out->policy_id), "%s",
-	    pol_policy_id(sd->policy));
-	memcpy(out->policy_hash, pol_hash(sd->policy), 32);
+	    pol_policy_id(v->policy));
+	memcpy(out->policy_hash, pol_hash(v->policy), 32);
 	jnl_head(sd->journal, &out->head_seq, out->head_hash);
 	/* The pause in force is signerd's state, not the file's flag. */
 	sd_state_lock(sd->state);
@@ -145,16 +150,19 @@ sd_handle_policy(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 {
 	struct prt_policy_rep out;
 	struct prt_reply_hdr hdr;
+	const struct sd_version *v;
 	int r;
 
 	if ((r = prt_decode_policy_req(buf, len)) != 0)
 		return query_refuse(sd, rep, PRT_POLICY_REP, peer_uid,
 		    POL_MALFORMED_REQUEST, err_str(r));
-	if (sd->policy_len > PRT_POLICY_JSON_MAX)
+	/* The version in force, whole (orchestratord follows it). */
+	v = sd_version_now(sd);
+	if (v->len > PRT_POLICY_JSON_MAX)
 		return query_refuse(sd, rep, PRT_POLICY_REP, peer_uid, POL_INTERNAL,
 		    "policy file too large for one reply");
-	out.json = sd->policy_text;
-	out.json_len = sd->policy_len;
+	out.json = v->text;
+	out.json_len = v->len;
 	prt_reply_hdr_set(&hdr, POL_OK, "ok");
 	return prt_encode_policy_rep(rep, &hdr, &out);
 }

@@ -172,6 +172,8 @@ apply_queued(struct sd_ctx *sd, void *arg, uint64_t seq,
 	if ((r = sd_queue_commit(sd_state_queue(sd->state),
 	    job->p.req.request_id)) != 0)
 		return r;
+	sd_queue_set_version(sd_state_queue(sd->state), job->p.req.request_id,
+	    job->p.v->number);
 	snprintf(label, sizeof(label), "queue %s", job->p.req.request_id);
 	if (job->approvals_used)
 		sd_remember_approvals(sd, job->p.req.approvals,
@@ -240,13 +242,14 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		}
 		job->approvals_used = 1;
 	}
-	a = pol_asset(sd->policy, job->p.intent.asset);
+	a = pol_asset(job->p.v->policy, job->p.intent.asset);
 	job->delay = (int64_t)a->timelock_delay;
 	memset(&c, 0, sizeof(c));
 	if ((c.body = build_queued(sd, job)) == NULL) {
 		r = ERR_NOMEM;
 		goto out;
 	}
+	c.v = job->p.v;
 	c.stamp = stamp_queued;
 	c.apply = apply_queued;
 	c.undo = undo_queued;
@@ -358,7 +361,8 @@ sd_handle_cancel(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 {
 	struct cancel_job job = { 0 };
 	struct pol_approval_msg msg;
-	struct sd_approval_set set = { NULL, 0, 1, "the policy" };
+	const struct sd_version *v = sd_version_now(sd);
+	struct pol_approval_set set;
 	struct prt_reply_hdr hdr;
 	struct sd_commit c;
 	char detail[240] = "";
@@ -372,12 +376,13 @@ sd_handle_cancel(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		    peer_uid, POL_MALFORMED_REQUEST, detail);
 	}
 	/* Any one approver of the policy may stop a queued payout. */
-	if (pol_approval_msg_op(&msg, sd->policy, POL_ACTION_CANCEL,
+	pol_set_any(&set, v->policy, 1);
+	if (pol_approval_msg_op(&msg, v->policy, POL_ACTION_CANCEL,
 	    job.req.request_id, 0) != 0)
 		why = POL_MALFORMED_REQUEST;
 	else
-		why = sd_check_approvals(sd, &set, &msg, &job.req.approval, 1,
-		    sd_now(sd), detail, sizeof(detail));
+		why = sd_check_approvals(sd, v, &set, &msg, &job.req.approval,
+		    1, sd_now(sd), detail, sizeof(detail));
 	if (why != POL_OK)
 		return sd_refuse(sd, rep, PRT_CANCEL_REP, "cancel",
 		    job.req.request_id, peer_uid, why, detail);
@@ -391,6 +396,7 @@ sd_handle_cancel(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		json_decref(c.body);
 		return ERR_NOMEM;
 	}
+	c.v = v;
 	c.stamp = stamp_cancelled;
 	c.apply = apply_cancelled;
 	c.undo = undo_cancelled;

@@ -17,8 +17,9 @@ sd_record_new(struct sd_ctx *sd, const char *type)
 
 	if ((o = json_object()) == NULL)
 		return NULL;
+	/* sd_commit sets "policy": the version in force where it lands. */
 	if (json_object_set_new(o, "type", json_string(type)) != 0 ||
-	    json_object_set_new(o, "policy", json_string(sd->policy_hex)) != 0) {
+	    json_object_set_new(o, "policy", json_string("")) != 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -81,7 +82,7 @@ int
 sd_journal_record(struct sd_ctx *sd, json_t *body, uint64_t *seq,
     uint8_t hash[32])
 {
-	struct sd_commit c = { body, NULL, NULL, NULL, NULL };
+	struct sd_commit c = { .body = body };
 	char detail[200];
 
 	return sd_commit(sd, &c, seq, hash, detail, sizeof(detail)) == POL_OK ?
@@ -206,6 +207,17 @@ sd_key_index(const struct sd_ctx *sd, const char *name)
 	return -1;
 }
 
+int
+sd_key_by_address(const struct sd_ctx *sd, const uint8_t addr[20])
+{
+	size_t i;
+
+	for (i = 0; i < sd->nkeys; i++)
+		if (memcmp(sd->keys[i].address, addr, 20) == 0)
+			return (int)i;
+	return -1;
+}
+
 enum pol_reason
 sd_approvals_unexpired(const struct prt_approval *ap, size_t n, int64_t t,
     char *detail, size_t cap)
@@ -221,4 +233,22 @@ sd_approvals_unexpired(const struct prt_approval *ap, size_t n, int64_t t,
 			return POL_APPROVAL_EXPIRED;
 		}
 	return POL_OK;
+}
+
+size_t
+sd_pol_approvals(struct pol_approval *out, const struct prt_approval *in,
+    size_t n)
+{
+	size_t i;
+
+	_Static_assert(sizeof(out->approver) >= sizeof(in->approver) &&
+	    sizeof(out->sig) >= sizeof(in->sig), "approval fields");
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		memcpy(out[i].approver, in[i].approver, sizeof(in[i].approver));
+		out[i].expiry = in[i].expiry;
+		memcpy(out[i].sig, in[i].sig, in[i].sig_len);
+		out[i].sig_len = in[i].sig_len;
+	}
+	return n;
 }

@@ -21,6 +21,7 @@
 #include "evm/ecsig.h"
 #include "evm/keccak.h"
 #include "signerd/payout.h"
+#include "signerd/policy_change.h"
 
 /* Largest "unix" accepted: far beyond any clock, and exact in a double. */
 #define UNIX_MAX ((int64_t)1 << 40)
@@ -40,6 +41,15 @@ str_of(const json_t *rec, const char *key)
 }
 
 /* A canonical decimal string (no sign, no leading zero) up to max. */
+static int
+u64_of(const json_t *rec, const char *key, uint64_t max, uint64_t *out);
+
+int
+sd_replay_u64(const json_t *rec, const char *key, uint64_t *out)
+{
+	return u64_of(rec, key, UINT64_MAX, out);
+}
+
 static int
 u64_of(const json_t *rec, const char *key, uint64_t max, uint64_t *out)
 {
@@ -107,9 +117,9 @@ hex_of(const json_t *rec, const char *key, int prefix, uint8_t *out,
 }
 
 /* The approvals as journaled (sd_approvals_json), into ap[0..*n). */
-static int
-approvals_of(struct sd_ctx *sd, const json_t *rec, struct prt_approval *ap,
-    uint16_t *n)
+int
+sd_replay_approvals(struct sd_ctx *sd, const json_t *rec,
+    struct prt_approval *ap, uint16_t *n)
 {
 	const json_t *arr = json_object_get(rec, "approvals"), *e, *exp;
 	const char *who, *sig;
@@ -145,15 +155,15 @@ approvals_of(struct sd_ctx *sd, const json_t *rec, struct prt_approval *ap,
 
 /* The approvals' check, as sd_check_approvals did it live. */
 static int
-check_approvals(struct sd_ctx *sd, const struct sd_approval_set *set,
+check_approvals(struct sd_ctx *sd, const struct pol_approval_set *set,
     const struct pol_approval_msg *msg, const struct prt_approval *ap,
     size_t n, int64_t t)
 {
 	char detail[240];
 	enum pol_reason why;
 
-	why = sd_check_approvals(sd, set, msg, ap, n, t, detail,
-	    sizeof(detail));
+	why = sd_check_approvals(sd, sd_version_now(sd), set, msg, ap, n, t,
+	    detail, sizeof(detail));
 	if (why != POL_OK)
 		FAIL("approvals do not hold: %s: %.160s", pol_reason_name(why),
 		    detail);
@@ -277,15 +287,18 @@ parse_signed(struct sd_ctx *sd, const json_t *rec, struct signed_rec *s)
 	s->p.req.chain_id = s->chain_id;
 	memcpy(s->p.req.to, s->to, 20);
 	s->p.req.amount = s->amount;
-	if (approvals_of(sd, rec, s->p.req.approvals, &s->p.req.napprovals) !=
-	    0)
+	if (sd_replay_approvals(sd, rec, s->p.req.approvals,
+	    &s->p.req.napprovals) != 0)
 		return ERR_MALFORMED;
 	if ((why = sd_payout_prepare(sd, &s->p, detail, sizeof(detail))) !=
 	    POL_OK)
 		FAIL("the transaction would be refused: %s: %s",
 		    pol_reason_name(why), detail);
-	a = pol_asset(sd->policy, s->p.intent.asset);
-	if (strcmp(a->name, s->asset) != 0 || strcmp(a->key, s->key) != 0 ||
+	a = pol_asset(s->p.v->policy, s->p.intent.asset);
+	/* A new payout is signed by the asset's key in force; a fee bump by
+	 * the key that signed its payout (replay_bump, D53). */
+	if (strcmp(a->name, s->asset) != 0 ||
+	    (!s->bump && strcmp(a->key, s->key) != 0) ||
 	    memcmp(s->p.intent.recipient, s->to, 20) != 0 ||
 	    u256_cmp(&s->p.intent.amount, &s->amount) != 0)
 		FAIL("asset, key, recipient or amount differ from what the "
@@ -311,6 +324,8 @@ replay_bump(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 
 	if (prev == NULL || prev->status != SD_REQ_SIGNED)
 		FAIL("fee bump of request %s, which was never signed", s->id);
+	if (memcmp(prev->ref.from, s->from, 20) != 0)
+		FAIL("a fee bump signed by another key than its payout");
 	if (memcmp(prev->tx_hash, s->replaces, 32) != 0)
 		FAIL("\"replaces\" is not the transaction signed before");
 	/* Counted once, on the day of the payout it bumps. */
@@ -373,10 +388,21 @@ replay_signed(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 	if (s->queued) {
 		if (q == NULL || q->status != SD_Q_QUEUED ||
 		    memcmp(q->intent, s->p.intent_hash, 32) != 0 ||
-		    q->earliest != s->earliest || t < q->earliest) {
+		    sd_queue_earliest(q, s->p.v->policy, &s->p.intent) !=
+		    s->earliest || t < s->earliest) {
 			snprintf(sd->replay_why, sizeof(sd->replay_why),
 			    "no queue entry of this payout whose delay ended "
 			    "by the record's time");
+			goto out;
+		}
+		/* D52: queued under another version, approved under this. */
+		if (s->p.needs_approval && q->version != s->p.v->number &&
+		    sd_payout_check_approvals(sd, &s->p, t, detail,
+		    sizeof(detail)) != POL_OK) {
+			snprintf(sd->replay_why, sizeof(sd->replay_why),
+			    "queued under version %u, but approvals under "
+			    "version %u do not hold: %.140s", q->version,
+			    s->p.v->number, detail);
 			goto out;
 		}
 	} else if (q != NULL || s->p.needs_timelock) {
@@ -399,7 +425,7 @@ replay_signed(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 	}
 	/* Invariant 2: every limit, with the day's exposure before it. */
 	sd_state_exposure(sd->state, &before, s->asset, s->day);
-	why = pol_check_sign(sd->policy, 0, &s->p.intent, &s->p.stated,
+	why = pol_check_sign(s->p.v->policy, 0, &s->p.intent, &s->p.stated,
 	    &before, &after);
 	if (why != POL_OK) {
 		snprintf(sd->replay_why, sizeof(sd->replay_why), "the policy "
@@ -417,7 +443,7 @@ replay_signed(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 		goto out;
 	}
 	sd_state_set_receipt(sd->state, s->id, seq, hash);
-	if (!s->queued && s->p.req.napprovals > 0)
+	if (s->p.req.napprovals > 0)
 		remember(sd, s->p.req.approvals, s->p.req.napprovals, "sign",
 		    s->id);
 	r = 0;
@@ -445,8 +471,9 @@ replay_queued(struct sd_ctx *sd, const json_t *rec, int64_t t)
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return ERR_NOMEM;
+	p->v = sd_version_now(sd);
 	if (id == NULL || !pol_id_ok(id, POL_REQUEST_ID_MAX) || asset == NULL ||
-	    to == NULL || pol_asset_by_name(sd->policy, asset, &idx) != 0 ||
+	    to == NULL || pol_asset_by_name(p->v->policy, asset, &idx) != 0 ||
 	    evm_addr_from_str(p->intent.recipient, to, 1) != 0 ||
 	    u64_of(rec, "chain_id", UINT64_MAX, &p->intent.chain_id) != 0 ||
 	    u256_of(rec, "amount", &p->intent.amount) != 0 ||
@@ -457,7 +484,7 @@ replay_queued(struct sd_ctx *sd, const json_t *rec, int64_t t)
 		    "the queued record is missing or malformed");
 		goto out;
 	}
-	a = pol_asset(sd->policy, idx);
+	a = pol_asset(p->v->policy, idx);
 	p->intent.asset = idx;
 	snprintf(p->intent.asset_name, sizeof(p->intent.asset_name), "%s",
 	    a->name);
@@ -478,7 +505,7 @@ replay_queued(struct sd_ctx *sd, const json_t *rec, int64_t t)
 	}
 	/* Invariants 4 and 10: queued now, waiting exactly the delay. */
 	if (at != t || earliest != t + (int64_t)a->timelock_delay ||
-	    !pol_needs_timelock(sd->policy, &p->intent)) {
+	    !pol_needs_timelock(p->v->policy, &p->intent)) {
 		snprintf(sd->replay_why, sizeof(sd->replay_why), "queued_at "
 		    "and earliest must be the record's time and that plus the "
 		    "delay, for a payout above the timelock threshold");
@@ -496,16 +523,17 @@ replay_queued(struct sd_ctx *sd, const json_t *rec, int64_t t)
 	/* As the live path's sd_payout_check_rules: no exposure yet (it is
 	 * counted when the payout is signed). */
 	u256_from_u64(&zero, 0);
-	why = pol_check_sign(sd->policy, 0, &p->intent, &p->stated, &zero,
+	why = pol_check_sign(p->v->policy, 0, &p->intent, &p->stated, &zero,
 	    &after);
 	if (why != POL_OK) {
 		snprintf(sd->replay_why, sizeof(sd->replay_why), "the policy "
 		    "refuses it: %s", pol_reason_name(why));
 		goto out;
 	}
-	if (approvals_of(sd, rec, p->req.approvals, &p->req.napprovals) != 0)
+	if (sd_replay_approvals(sd, rec, p->req.approvals,
+	    &p->req.napprovals) != 0)
 		goto out;
-	if (pol_needs_approval(sd->policy, &p->intent) &&
+	if (pol_needs_approval(p->v->policy, &p->intent) &&
 	    sd_payout_check_approvals(sd, p, t, detail, sizeof(detail)) !=
 	    POL_OK) {
 		snprintf(sd->replay_why, sizeof(sd->replay_why), "approvals do "
@@ -519,6 +547,7 @@ replay_queued(struct sd_ctx *sd, const json_t *rec, int64_t t)
 		    err_str(r));
 		goto out;
 	}
+	sd_queue_set_version(sd_state_queue(sd->state), id, p->v->number);
 	if (p->req.napprovals > 0)
 		remember(sd, p->req.approvals, p->req.napprovals, "queue", id);
 	r = 0;
@@ -531,10 +560,11 @@ replay_queued(struct sd_ctx *sd, const json_t *rec, int64_t t)
 static int
 replay_op(struct sd_ctx *sd, const json_t *rec, int64_t t, const char *type)
 {
-	const struct pol_governance *g = pol_governance(sd->policy);
+	const struct sd_version *v = sd_version_now(sd);
+	const struct pol_governance *g = pol_governance(v->policy);
 	const char *id;
 	struct prt_approval ap[PRT_APPROVALS_MAX];
-	struct sd_approval_set set = { NULL, 0, 1, "the policy" };
+	struct pol_approval_set set;
 	struct pol_approval_msg msg;
 	enum pol_action action;
 	const char *name;
@@ -553,19 +583,17 @@ replay_op(struct sd_ctx *sd, const json_t *rec, int64_t t, const char *type)
 	}
 	if (id == NULL || !pol_id_ok(id, POL_REQUEST_ID_MAX))
 		FAIL("the %s record names no valid id", type);
-	if ((r = approvals_of(sd, rec, ap, &n)) != 0)
+	if ((r = sd_replay_approvals(sd, rec, ap, &n)) != 0)
 		return r;
+	pol_set_any(&set, v->policy, 1);
 	if (action == POL_ACTION_UNPAUSE) {
 		if (g == NULL)
 			FAIL("unpause under a policy without governance");
-		set.idx = g->approvers;
-		set.n = g->n;
-		set.m = g->m;
-		set.name = "governance";
+		pol_set_governance(&set, v->policy);
 	} else if (n != 1) {
 		FAIL("a %s carries exactly one approval", name);
 	}
-	if (pol_approval_msg_op(&msg, sd->policy, action, id, 0) != 0)
+	if (pol_approval_msg_op(&msg, v->policy, action, id, 0) != 0)
 		FAIL("approval text cannot be built");
 	if ((r = check_approvals(sd, &set, &msg, ap, n, t)) != 0)
 		return r;
@@ -603,31 +631,40 @@ replay_genesis(struct sd_ctx *sd, uint64_t seq, const json_t *rec,
     const char *policy)
 {
 	const char *text = str_of(rec, "policy_text");
-	struct pol_policy *p = NULL;
-	char err[256], hex[65];
+	struct sd_version *v = NULL;
+	const struct sd_version *cur;
+	char err[256];
+	int64_t t;
 
 	if (seq != 1 || text == NULL)
 		FAIL("a genesis record must be the first and carry the policy");
-	if (pol_parse(&p, (const uint8_t *)text, strlen(text), err,
+	if (int_of(rec, "unix", 0, UNIX_MAX, &t) != 0)
+		FAIL("no valid \"unix\" time");
+	if (sd_version_parse(&v, (const uint8_t *)text, strlen(text), err,
 	    sizeof(err)) != 0)
 		FAIL("the genesis policy does not parse: %.180s", err);
-	util_hex_encode(hex, pol_hash(p), 32);
-	if (strcmp(hex, policy) != 0) {
-		pol_free(p);
-		FAIL("the genesis policy hashes to %s, not %.64s", hex, policy);
+	if (strcmp(v->hex, policy) != 0) {
+		snprintf(sd->replay_why, sizeof(sd->replay_why), "the genesis "
+		    "policy hashes to %s, not %.64s", v->hex, policy);
+		goto fail;
 	}
-	if (sd->policy == NULL) {
-		sd->policy = p;
-		memcpy(sd->policy_hex, hex, sizeof(hex));
-		if (sd_approvers_new(&sd->approvers, p, err, sizeof(err)) != 0)
-			FAIL("the genesis policy's approver keys: %.180s", err);
-		if (sd->state == NULL &&
-		    sd_state_new(&sd->state, pol_paused(p)) != 0)
-			return ERR_NOMEM;
+	/* An auditor takes the genesis from here; signerd has its own. */
+	if (sd->state == NULL && sd_state_new(&sd->state,
+	    pol_paused(v->policy)) != 0) {
+		snprintf(sd->replay_why, sizeof(sd->replay_why), "out of memory");
+		goto fail;
+	}
+	if ((cur = sd_version_now(sd)) == NULL) {
+		sd_gov_genesis(sd_state_gov(sd->state), v, t);
 		return 0;
 	}
-	pol_free(p);
+	if (cur->number == 1 && strcmp(cur->hex, v->hex) == 0)
+		((struct sd_version *)cur)->since = t;
+	sd_version_free(v);
 	return 0;
+fail:
+	sd_version_free(v);
+	return ERR_MALFORMED;
 }
 
 static int
@@ -649,12 +686,12 @@ replay_record(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 	if (strcmp(type, "genesis") == 0 &&
 	    (r = replay_genesis(sd, seq, rec, policy)) != 0)
 		return r;
-	if (sd->policy == NULL)
+	if (sd->state == NULL || sd_version_now(sd) == NULL)
 		FAIL("the journal does not start with its genesis record");
-	/* Every record names the policy it was decided under (D12). */
-	if (strcmp(policy, sd->policy_hex) != 0)
+	/* Every record names the version it was decided under (D12, D51). */
+	if (strcmp(policy, sd_version_now(sd)->hex) != 0)
 		FAIL("written under policy %s, but the policy in force is %s",
-		    policy, sd->policy_hex);
+		    policy, sd_version_now(sd)->hex);
 	/* Invariant 10: one clock, never going back. */
 	if (int_of(rec, "unix", 0, UNIX_MAX, &t) != 0)
 		FAIL("no valid \"unix\" time");
@@ -670,6 +707,11 @@ replay_record(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 	if (strcmp(type, "cancelled") == 0 || strcmp(type, "paused") == 0 ||
 	    strcmp(type, "unpaused") == 0)
 		return replay_op(sd, rec, t, type);
+	if (strcmp(type, "policy_proposed") == 0 ||
+	    strcmp(type, "policy_approved") == 0 ||
+	    strcmp(type, "policy_cancelled") == 0 ||
+	    strcmp(type, "policy_activated") == 0)
+		return sd_replay_policy(sd, rec, type, t);
 	/* Records that change no state; anything else is not ours. */
 	if (strcmp(type, "genesis") == 0 || strcmp(type, "refused") == 0 ||
 	    strcmp(type, "started") == 0 || strcmp(type, "stopped") == 0 ||
@@ -709,13 +751,6 @@ sd_replay_snapshot(void *ctx, uint64_t seq, const uint8_t hash[32],
 	}
 	if (len < 40)
 		return ERR_MALFORMED;
-	util_hex_encode(hex, blob, 32);
-	if (strcmp(hex, sd->policy_hex) != 0) {
-		log_error("snapshot at record %llu was written under policy "
-		    "%s, not %s", (unsigned long long)seq, hex,
-		    sd->policy_hex);
-		return ERR_MALFORMED;
-	}
 	/* The time of the last record it reflects: later ones must not go
 	 * back behind it. */
 	sd->replay_unix = (int64_t)(((uint64_t)((const uint8_t *)blob)[32] << 56) |
@@ -727,10 +762,20 @@ sd_replay_snapshot(void *ctx, uint64_t seq, const uint8_t hash[32],
 	    ((uint64_t)((const uint8_t *)blob)[38] << 8) |
 	    (uint64_t)((const uint8_t *)blob)[39]);
 	if ((r = sd_state_deserialize(sd->state, (const uint8_t *)blob + 40,
-	    len - 40)) != 0)
+	    len - 40)) != 0) {
 		log_error("snapshot at record %llu does not load: %s%s",
 		    (unsigned long long)seq, err_str(r), r == ERR_BAD_VERSION ?
 		    " (written by another signerd version: remove the snap-* "
 		    "files to replay the whole journal)" : "");
-	return r;
+		return r;
+	}
+	/* The version in force it holds is the one its header names. */
+	util_hex_encode(hex, blob, 32);
+	if (strcmp(hex, sd_version_now(sd)->hex) != 0) {
+		log_error("snapshot at record %llu names policy %s but holds "
+		    "%s", (unsigned long long)seq, hex,
+		    sd_version_now(sd)->hex);
+		return ERR_MALFORMED;
+	}
+	return 0;
 }

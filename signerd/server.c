@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "proto/msg.h"
+#include "signerd/policy_change.h"
 #include "signerd/badpeer.h"
 
 struct worker {
@@ -54,6 +55,10 @@ static const struct {
 	{ PRT_CANCEL_REQ, sd_handle_cancel, "cancel" },
 	{ PRT_PAUSE_REQ, sd_handle_pause, "pause" },
 	{ PRT_UNPAUSE_REQ, sd_handle_unpause, "unpause" },
+	{ PRT_GOV_PROPOSE_REQ, sd_handle_gov_propose, "policy-propose" },
+	{ PRT_GOV_APPROVE_REQ, sd_handle_gov_approve, "policy-approve" },
+	{ PRT_GOV_CANCEL_REQ, sd_handle_gov_cancel, "policy-cancel" },
+	{ PRT_GOV_STATUS_REQ, sd_handle_gov_status, "policy-status" },
 };
 
 static int

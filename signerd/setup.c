@@ -69,27 +69,21 @@ int
 sd_setup_policy(struct sd_ctx *sd, const char *path, char *err, size_t errlen)
 {
 	char perr[256];
+	uint8_t *text = NULL;
+	size_t len = 0;
 	int r;
 
-	if ((r = read_file(&sd->policy_text, &sd->policy_len, path,
-	    POL_MAX_FILE)) != 0) {
+	if ((r = read_file(&text, &len, path, POL_MAX_FILE)) != 0) {
 		snprintf(err, errlen, "%s: cannot read the genesis policy: %s",
 		    path, r == ERR_IO ? strerror(errno) : err_str(r));
 		return r;
 	}
-	if ((r = pol_parse(&sd->policy, sd->policy_text, sd->policy_len,
-	    perr, sizeof(perr))) != 0) {
-		snprintf(err, errlen, "%s: %s", path, perr);
-		return r;
-	}
-	util_hex_encode(sd->policy_hex, pol_hash(sd->policy), 32);
 	/* OpenSSL's first use happens here, before the sandbox. */
-	if ((r = sd_approvers_new(&sd->approvers, sd->policy, perr,
-	    sizeof(perr))) != 0) {
+	if ((r = sd_version_parse(&sd->genesis, text, len, perr,
+	    sizeof(perr))) != 0)
 		snprintf(err, errlen, "%s: %s", path, perr);
-		return r;
-	}
-	return 0;
+	free(text);
+	return r;
 }
 
 int
@@ -246,9 +240,10 @@ sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
 	 * see exactly which rules were in force. */
 	if ((genesis = sd_record_new(sd, "genesis")) == NULL ||
 	    json_object_set_new(genesis, "policy_id",
-	    json_string(pol_policy_id(sd->policy))) != 0 ||
+	    json_string(pol_policy_id(sd->genesis->policy))) != 0 ||
 	    json_object_set_new(genesis, "policy_text",
-	    json_stringn((const char *)sd->policy_text, sd->policy_len)) != 0) {
+	    json_stringn((const char *)sd->genesis->text,
+	    sd->genesis->len)) != 0) {
 		r = ERR_NOMEM;
 		goto out;
 	}
@@ -257,8 +252,10 @@ sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
 		    err_str(r));
 		goto out;
 	}
+	/* Version 1 is in force from the genesis record's time. */
+	sd->genesis->since = sd_state_newest_time(sd->state);
 	log_info("new journal: genesis policy %s (%s)",
-	    pol_policy_id(sd->policy), sd->policy_hex);
+	    pol_policy_id(sd->genesis->policy), sd->genesis->hex);
  out:
 	json_decref(genesis);
 	return r;

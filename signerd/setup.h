@@ -7,8 +7,8 @@
 #include "signerd/signerd.h"
 
 /*
- * Reads and parses the genesis policy file and loads its approver keys
- * (sd_approvers_new); err says what was wrong.
+ * Reads and parses the genesis policy file into sd->genesis, its
+ * approver keys loaded (pol_verifier_new); err says what was wrong.
  */
 int sd_setup_policy(struct sd_ctx *sd, const char *path, char *err,
     size_t errlen) WARN_UNUSED;
@@ -40,6 +40,16 @@ int sd_replay_snapshot(void *ctx, uint64_t seq, const uint8_t hash[32],
     const void *blob, size_t len);
 int sd_replay_record(void *ctx, uint64_t seq, const uint8_t hash[32],
     const json_t *rec, char *why, size_t cap);
+
+/*
+ * The verifier's readers, shared with policy_change.c: the approvals of a
+ * record (into ap[0..*n)) and a decimal-string u64 field.  0 or
+ * ERR_MALFORMED (with sd->replay_why).
+ */
+int sd_replay_approvals(struct sd_ctx *sd, const json_t *rec,
+    struct prt_approval *ap, uint16_t *n) WARN_UNUSED;
+int sd_replay_u64(const json_t *rec, const char *key, uint64_t *out)
+    WARN_UNUSED;
 
 /* jnl_signer_fn for checkpoints: signs with the audit key in the HSM. */
 int sd_audit_sign(void *ctx, uint8_t rs[64], const uint8_t digest[32]);

@@ -21,3 +21,12 @@ sd_sha256(void)
 		abort();
 	return sha256_md;
 }
+
+void
+sd_sha256_buf(uint8_t out[32], const void *p, size_t n)
+{
+	unsigned int len = 32;
+
+	if (EVP_Digest(p, n, out, &len, sd_sha256(), NULL) != 1 || len != 32)
+		abort();
+}

@@ -2,6 +2,9 @@
 #ifndef SIGNERD_SHA256_H
 #define SIGNERD_SHA256_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <openssl/evp.h>
 
 /*
@@ -11,5 +14,8 @@
  * default provider has no SHA-256, which would be a broken install).
  */
 const EVP_MD *sd_sha256(void);
+
+/* out = SHA-256 of n bytes at p (aborts like sd_sha256). */
+void sd_sha256_buf(uint8_t out[32], const void *p, size_t n);
 
 #endif

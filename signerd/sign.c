@@ -235,6 +235,7 @@ sign_and_reply(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 		snprintf(detail, cap, "out of memory building the record");
 		return refuse(sd, rep, peer_uid, job, POL_INTERNAL, detail);
 	}
+	c.v = job->p.v;
 	c.stamp = stamp_signed;
 	c.apply = apply_signed;
 	c.undo = undo_signed;

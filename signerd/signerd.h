@@ -13,8 +13,8 @@
 #include "policy/policy.h"
 #include "proto/buf.h"
 #include "proto/msg.h"
-#include "signerd/approvals.h"
 #include "signerd/state.h"
+#include "signerd/versions.h"
 
 #define SD_VERSION "signerd 0.1"
 #define SD_MAX_KEYS 16
@@ -33,11 +33,12 @@ struct sd_ctx {
 	size_t nkeys;
 	struct hsm_key audit_key;
 
-	struct pol_policy *policy;
-	struct sd_approvers *approvers;	/* the policy's keys, in OpenSSL */
-	char policy_hex[65];
-	uint8_t *policy_text;	/* the genesis file, served by POLICY_REQ */
-	size_t policy_len;
+	/*
+	 * The genesis file, parsed (setup.c): the journal's first version.
+	 * The version in force is the state's (sd_version_now); an auditor
+	 * takes the genesis from the journal instead.
+	 */
+	struct sd_version *genesis;
 
 	struct jnl *journal;
 	struct sd_state *state;
@@ -134,6 +135,12 @@ int64_t sd_now(struct sd_ctx *sd);
  */
 struct sd_commit {
 	json_t *body;
+	/*
+	 * The policy version the request was decided under, or NULL: when
+	 * another is in force by the time the record is stamped, nothing is
+	 * written and sd_commit returns RETRY (D52).
+	 */
+	const struct sd_version *v;
 	enum pol_reason (*stamp)(struct sd_ctx *sd, void *arg, json_t *body,
 	    int64_t t, char *detail, size_t cap);
 	int (*apply)(struct sd_ctx *sd, void *arg, uint64_t seq,
@@ -165,11 +172,15 @@ void sd_remember_approvals(struct sd_ctx *sd, const struct prt_approval *ap,
     size_t n, const char *label);
 
 /*
- * Starts a record body {"type":type,"policy":hash}; the caller adds fields,
- * sd_commit() adds the time, the caller json_decref()s it.  NULL when out
- * of memory.
+ * Starts a record body {"type":type}; the caller adds fields, sd_commit()
+ * adds the policy in force and the time, the caller json_decref()s it.
+ * NULL when out of memory.
  */
 json_t *sd_record_new(struct sd_ctx *sd, const char *type);
+
+/* Copies wire approvals into policy/'s form (verify.h); returns n. */
+size_t sd_pol_approvals(struct pol_approval *out,
+    const struct prt_approval *in, size_t n);
 
 /*
  * POL_OK when every approval of ap[0..n) is still valid at time t, else
@@ -209,7 +220,16 @@ int sd_snapshot_verify(struct sd_ctx *sd, uint64_t seq,
 /* Writes a snapshot if enough records were appended since the last one. */
 void sd_maybe_snapshot(struct sd_ctx *sd, int force);
 
+/*
+ * The policy version in force (lock-free; policy_change.c), NULL before
+ * the genesis: read once per request and used throughout (D52).
+ */
+const struct sd_version *sd_version_now(struct sd_ctx *sd);
+
 /* Index of the key called name, or -1. */
 int sd_key_index(const struct sd_ctx *sd, const char *name);
+
+/* Index of the key with that address, or -1. */
+int sd_key_by_address(const struct sd_ctx *sd, const uint8_t addr[20]);
 
 #endif

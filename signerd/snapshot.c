@@ -9,6 +9,7 @@
  * there.
  */
 #include "signerd/signerd.h"
+#include "signerd/policy_change.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -82,7 +83,7 @@ sd_maybe_snapshot(struct sd_ctx *sd, int force)
 	sd_seen_prune(sd_state_seen(sd->state), sd_state_newest_time(sd->state));
 	sd_queue_prune(sd_state_queue(sd->state),
 	    sd_state_newest_time(sd->state));
-	prt_put_bytes(&w, pol_hash(sd->policy), 32);
+	prt_put_bytes(&w, pol_hash(sd_version_now(sd)->policy), 32);
 	prt_put_u64(&w, (uint64_t)sd_state_newest_time(sd->state));
 	r = sd_state_serialize(sd->state, &w);
 	sd_state_unlock(sd->state);

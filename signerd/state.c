@@ -9,11 +9,12 @@
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "signerd/sha256.h"
 
 /* STT2 added nonces, the queue, the pause, seen approvals and time;
  * STT3 each signed request's receipt. */
-#define STATE_BLOB_MAGIC 0x53545433u	/* "STT3" */
+#define STATE_BLOB_MAGIC 0x53545434u	/* "STT4" */
 
 struct bucket {
 	char asset[SD_ASSET_MAX + 1];
@@ -39,6 +40,7 @@ struct sd_state {
 	struct sd_queue *queue;
 	struct sd_pause *pause;
 	struct sd_seen *seen;
+	struct sd_gov *gov;
 	_Atomic int64_t newest_unix;
 };
 
@@ -73,7 +75,7 @@ sd_state_new(struct sd_state **out, int genesis_paused)
 	if ((st->slots = calloc(st->cap, sizeof(*st->slots))) == NULL ||
 	    sd_nonces_new(&st->nonces) != 0 || sd_queue_new(&st->queue) != 0 ||
 	    sd_pause_new(&st->pause, genesis_paused) != 0 ||
-	    sd_seen_new(&st->seen) != 0) {
+	    sd_seen_new(&st->seen) != 0 || sd_gov_new(&st->gov) != 0) {
 		sd_state_free(st);
 		return ERR_NOMEM;
 	}
@@ -106,6 +108,7 @@ sd_state_free(struct sd_state *st)
 	sd_queue_free(st->queue);
 	sd_pause_free(st->pause);
 	sd_seen_free(st->seen);
+	sd_gov_free(st->gov);
 	pthread_mutex_destroy(&st->mu);
 	free(st);
 }
@@ -423,6 +426,12 @@ sd_state_seen(struct sd_state *st)
 	return st->seen;
 }
 
+struct sd_gov *
+sd_state_gov(struct sd_state *st)
+{
+	return st->gov;
+}
+
 void
 sd_state_note_time(struct sd_state *st, int64_t unix_seconds)
 {
@@ -553,7 +562,8 @@ sd_state_serialize(const struct sd_state *st, struct prt_writer *w)
 	if (prt_writer_error(w) != 0 ||
 	    sd_queue_serialize(st->queue, w) != 0 ||
 	    sd_pause_serialize(st->pause, w) != 0 ||
-	    sd_seen_serialize(st->seen, w) != 0) {
+	    sd_seen_serialize(st->seen, w) != 0 ||
+	    sd_gov_serialize(st->gov, w) != 0) {
 		ret = prt_writer_error(w) != 0 ? prt_writer_error(w) :
 		    ERR_NOMEM;
 		goto out;
@@ -580,7 +590,7 @@ get_u256(struct prt_reader *rd, u256 *v)
 int
 sd_state_deserialize(struct sd_state *st, const uint8_t *blob, size_t len)
 {
-	char id[SD_REQUEST_ID_MAX + 1], asset[SD_ASSET_MAX + 1];
+	char id[SD_REQUEST_ID_MAX + 1], asset[SD_ASSET_MAX + 1], gerr[240] = "";
 	uint8_t content[32], tx_hash[32], rhash[32];
 	struct bucket *want = NULL, *b;
 	struct prt_reader rd;
@@ -649,8 +659,12 @@ sd_state_deserialize(struct sd_state *st, const uint8_t *blob, size_t len)
 	if ((ret = sd_queue_deserialize(st->queue, &rd)) != 0 ||
 	    (ret = sd_pause_deserialize(st->pause, &rd)) != 0 ||
 	    (ret = sd_seen_deserialize(st->seen, &rd)) != 0 ||
-	    (ret = prt_get_u64(&rd, &newest)) != 0)
+	    (ret = sd_gov_deserialize(st->gov, &rd, gerr, sizeof(gerr))) !=
+	    0 || (ret = prt_get_u64(&rd, &newest)) != 0) {
+		if (gerr[0] != '\0')
+			log_error("snapshot: policy versions: %s", gerr);
 		goto out;
+	}
 	sd_state_note_time(st, (int64_t)newest);
 	if ((ret = prt_end(&rd)) != 0)
 		goto out;

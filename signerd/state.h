@@ -19,6 +19,7 @@
 #include "signerd/pause.h"
 #include "signerd/seen.h"
 #include "signerd/timelock.h"
+#include "signerd/versions.h"
 
 #define SD_REQUEST_ID_MAX 64
 #define SD_ASSET_MAX 16
@@ -139,6 +140,9 @@ int sd_state_replay_bump(struct sd_state *st, const char *request_id,
 struct sd_queue *sd_state_queue(struct sd_state *st);
 struct sd_pause *sd_state_pause(struct sd_state *st);
 struct sd_seen *sd_state_seen(struct sd_state *st);
+/* Policy versions: the pending proposal under the lock; the version in
+ * force lock-free (versions.h). */
+struct sd_gov *sd_state_gov(struct sd_state *st);
 
 /*
  * The newest "unix" time of any journal record (lock-free): raised by
@@ -152,9 +156,10 @@ int64_t sd_state_newest_time(const struct sd_state *st);
 size_t sd_state_count(const struct sd_state *st);
 
 /*
- * Snapshot blob: versioned ("STT3"): every exposure bucket, every signed
+ * Snapshot blob: versioned ("STT4"): every exposure bucket, every signed
  * request with its nonce, the durable queue entries, the pause state, the
- * accepted approval signatures and the newest journal time.  In-flight
+ * accepted approval signatures, the policy version in force with the
+ * pending proposal (versions.h) and the newest journal time.  In-flight
  * requests and pending queue entries are never in a snapshot (they are
  * not durable).  A blob of another version is ERR_BAD_VERSION.
  */

@@ -273,6 +273,7 @@ sd_queue_serialize(const struct sd_queue *q, struct prt_writer *w)
 		(void)prt_put_u64(w, (uint64_t)e->queued_at);
 		(void)prt_put_u64(w, (uint64_t)e->earliest);
 		(void)prt_put_u8(w, (uint8_t)e->status);
+		(void)prt_put_u32(w, e->version);
 	}
 	free(keys);
 	free(v);
@@ -285,6 +286,7 @@ sd_queue_deserialize(struct sd_queue *q, struct prt_reader *rd)
 	char id[POL_REQUEST_ID_MAX + 1];
 	uint8_t intent[32], status;
 	uint64_t n, k, at, earliest;
+	uint32_t version;
 	int r;
 
 	if (sd_queue_count(q) != 0)
@@ -296,7 +298,8 @@ sd_queue_deserialize(struct sd_queue *q, struct prt_reader *rd)
 		    (r = prt_get_bytes(rd, intent, 32)) != 0 ||
 		    (r = prt_get_u64(rd, &at)) != 0 ||
 		    (r = prt_get_u64(rd, &earliest)) != 0 ||
-		    (r = prt_get_u8(rd, &status)) != 0)
+		    (r = prt_get_u8(rd, &status)) != 0 ||
+		    (r = prt_get_u32(rd, &version)) != 0)
 			return r;
 		if (status != SD_Q_QUEUED && status != SD_Q_CANCELLED)
 			return ERR_MALFORMED;
@@ -307,6 +310,28 @@ sd_queue_deserialize(struct sd_queue *q, struct prt_reader *rd)
 			    ERR_MALFORMED : r;
 		if (status == SD_Q_CANCELLED && (r = sd_queue_cancel(q, id)) != 0)
 			return r;
+		sd_queue_set_version(q, id, version);
 	}
 	return 0;
+}
+
+void
+sd_queue_set_version(struct sd_queue *q, const char *id, uint32_t version)
+{
+	struct sd_queued *e = (struct sd_queued *)lookup(q, id);
+
+	if (e != NULL)
+		e->version = version;
+}
+
+int64_t
+sd_queue_earliest(const struct sd_queued *e, const struct pol_policy *p,
+    const struct pol_intent *in)
+{
+	const struct pol_asset *a = pol_asset(p, in->asset);
+	int64_t t = e->queued_at + (int64_t)a->timelock_delay;
+
+	if (!a->has_timelock || t <= e->earliest)
+		return e->earliest;
+	return t;
 }

@@ -29,6 +29,7 @@ struct sd_queued {
 	int64_t queued_at;	/* unix seconds */
 	int64_t earliest;	/* queued_at + delay */
 	enum sd_queue_status status;
+	uint32_t version;	/* the policy version it was queued under */
 };
 
 /*
@@ -109,6 +110,18 @@ int sd_queue_uncancel(struct sd_queue *q, const char *id) WARN_UNUSED;
 
 /* Entries, pending included. */
 size_t sd_queue_count(const struct sd_queue *q);
+
+/* Records the policy version the entry id was queued under (D52). */
+void sd_queue_set_version(struct sd_queue *q, const char *id,
+    uint32_t version);
+
+/*
+ * When a queued payout may be signed under policy p (D52): the later of
+ * the entry's earliest and queued_at plus p's delay for the intent's
+ * asset, so a version that lengthens a delay holds queued payouts too.
+ */
+int64_t sd_queue_earliest(const struct sd_queued *e,
+    const struct pol_policy *p, const struct pol_intent *in);
 
 /*
  * The timelock rule for a payout whose queue entry is e (NULL: not

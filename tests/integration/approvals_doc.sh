@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # approvals_doc.sh: the openssl commands of docs/approvals.md, run as
 # written (only the variables set), make approvals a real signerd accepts,
-# P-256 and Ed25519; and the doc's auditor commands verify an approval
-# from the journal.  If the doc and signerd drift apart, this fails.
+# P-256 and Ed25519; the doc's auditor commands verify an approval from
+# the journal; and its policy change commands make approvals policy/'s
+# own checker (tools/approval_verify, what signerd runs) counts.  If the
+# doc and signerd drift apart, this fails.
 set -u
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
@@ -22,8 +24,11 @@ blocks() {
 }
 blocks approval-openssl
 blocks approval-audit
+blocks approval-policy-openssl
 check "the doc has its five openssl blocks" [ -s "$WORK/doc-approval-openssl-5.sh" ]
 check "the doc has its auditor block" [ -s "$WORK/doc-approval-audit-1.sh" ]
+check "the doc has its five policy change blocks" \
+	[ -s "$WORK/doc-approval-policy-openssl-5.sh" ]
 
 SD_POLICY=governed signerd_provision || { echo "not ok - provisioning failed"; exit 1; }
 ok "signerd starts under the governed policy" signerd_start
@@ -60,4 +65,54 @@ mkdir -p "$WORK/audit"
 sed -e 's/payout-42/doc-1/' "$WORK/doc-approval-audit-1.sh" >"$WORK/audit/run.sh"
 out=$(cd "$WORK/audit" && J="$SD_JOURNAL" bash run.sh 2>&1)
 check "the doc's auditor commands verify the journaled approval" grep -q '^Verified OK$' <<<"$out"
+
+# A policy change: the governed policy in force (current.json) and a
+# proposal (new.json), each approver's commands run in their own
+# directory as an approver would, with only the variables set.
+jq '.policy_id = "doc-2" | .assets.ETH.daily_limit = "1"' "$WORK/policy.json" \
+	>"$WORK/new.json"
+VERIFY="$BUILD/tools/approval_verify"
+# doc_policy_approval NAME SIGN-BLOCK ACTION: the approval's directory.
+doc_policy_approval() {
+	local dir="$WORK/doc-policy-$1-$3"
+	mkdir -p "$dir"
+	cp "$WORK/policy.json" "$dir/current.json"
+	cp "$WORK/new.json" "$dir/new.json"
+	sed -e "s|^POLICY=.*|POLICY=$SD_POLICY_ID|" -e "s|^ACTION=.*|ACTION=$3|" \
+	    -e "s|^KEY=.*|KEY=$APPROVERS/$1.key|" -e "s|^NAME=.*|NAME=$1|" \
+	    "$WORK/doc-approval-policy-openssl-1.sh" >"$dir/run.sh"
+	cat "$WORK/doc-approval-policy-openssl-2.sh" \
+	    "$WORK/doc-approval-policy-openssl-$2.sh" \
+	    "$WORK/doc-approval-policy-openssl-5.sh" >>"$dir/run.sh"
+	( cd "$dir" && bash "$dir/run.sh" >/dev/null ) && echo "$dir"
+}
+pa=$(doc_policy_approval alice 3 policy)
+pe=$(doc_policy_approval erin 4 policy)
+pb=$(doc_policy_approval bob 3 policy-cancel)
+check "the policy commands make approvals" \
+	[ -s "$pa/approval.json" -a -s "$pe/approval.json" -a -s "$pb/approval.json" ]
+ok "the policy text the doc writes is the one policy/ builds" \
+	"$VERIFY" --policy "$WORK/policy.json" --proposed "$WORK/new.json" \
+	--text "$pa/approval.txt" "$pa/approval.json" "$pe/approval.json"
+ok "the cancel text the doc writes is the one policy/ builds" \
+	"$VERIFY" --policy "$WORK/policy.json" --proposed "$WORK/new.json" --cancel \
+	--text "$pb/approval.txt" "$pb/approval.json"
+out=$("$VERIFY" --policy "$WORK/policy.json" --proposed "$WORK/new.json" \
+	"$pa/approval.json" "$pe/approval.json")
+check "a P-256 and an Ed25519 approval approve the proposal (2 of governance)" \
+	[ "$out" = OK ]
+out=$("$VERIFY" --policy "$WORK/policy.json" --proposed "$WORK/new.json" \
+	"$pa/approval.json")
+check "one alone is not enough" [ "${out%%:*}" = APPROVALS_MISSING ]
+out=$("$VERIFY" --policy "$WORK/policy.json" --proposed "$WORK/new.json" --cancel \
+	"$pb/approval.json")
+check "one approval cancels it" [ "$out" = OK ]
+out=$("$VERIFY" --policy "$WORK/policy.json" --proposed "$WORK/new.json" --cancel \
+	"$pa/approval.json")
+check "an approval of the proposal does not cancel it" \
+	[ "${out%%:*}" = APPROVAL_BAD_SIGNATURE ]
+jq '.policy_id = "doc-3"' "$WORK/new.json" >"$WORK/other.json"
+out=$("$VERIFY" --policy "$WORK/policy.json" --proposed "$WORK/other.json" \
+	"$pa/approval.json" "$pe/approval.json")
+check "and the approvals approve no other file" [ "${out%%:*}" = APPROVAL_BAD_SIGNATURE ]
 tap_done

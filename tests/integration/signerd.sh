@@ -90,11 +90,13 @@ raw() { "$SDCLIENT" raw --socket "$SOCK" "$1" 2>&1; }
 check "garbage is refused as malformed" grep -q 'MALFORMED_REQUEST' <<<"$(raw deadbeef)"
 check "a wrong magic is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 58585858000100030000)"
 check "another protocol version is refused" grep -q 'BAD_VERSION' <<<"$(raw 53474e5200070003)"
-check "an unknown message type is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e52000200ff)"
-check "a truncated sign request is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e5200020001000000)"
+check "the previous version (2, SIGN_REQ without from) is refused" \
+	grep -q 'BAD_VERSION' <<<"$(raw 53474e5200020001000000)"
+check "an unknown message type is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e52000300ff)"
+check "a truncated sign request is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e5200030001000000)"
 check "a status request with trailing bytes is refused" \
-	grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e520002000300)"
-{ printf 53474e5200020001; head -c 70000 /dev/zero | od -An -tx1 -v | tr -d ' \n'; } >"$WORK/big.hex"
+	grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e520003000300)"
+{ printf 53474e5200030001; head -c 70000 /dev/zero | od -An -tx1 -v | tr -d ' \n'; } >"$WORK/big.hex"
 fails "an oversized frame gets no answer" "$SDCLIENT" raw --socket "$SOCK" "@$WORK/big.hex"
 check "signerd answers the next good request" \
 	grep -q '^SIGNED after-junk-0' <<<"$(sd_sign after-junk ETH 10 30)"
@@ -102,7 +104,7 @@ check "signerd answers the next good request" \
 # --- a peer whose uid is not allowed -----------------------------------------
 # uid 65534 with gid 0: the socket's group (0660 root:root) lets it
 # connect, so the peer-uid check itself is what must refuse it.
-out=$(setpriv --reuid=65534 --regid=0 --clear-groups "$SDCLIENT" raw --socket "$SOCK" 53474e5200020003 2>&1)
+out=$(setpriv --reuid=65534 --regid=0 --clear-groups "$SDCLIENT" raw --socket "$SOCK" 53474e5200030003 2>&1)
 check "a connection from a uid not in the list is refused" grep -q 'PEER_NOT_ALLOWED' <<<"$out"
 check "the refusal names the uid in the log" grep -q 'PEER_NOT_ALLOWED.*65534' "$WORK/signerd.log"
 

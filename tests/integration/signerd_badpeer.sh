@@ -39,11 +39,12 @@ DURING=$!
 on_exit '[ -n "${DURING:-}" ] && kill -KILL "$DURING" 2>/dev/null'
 t0=$(date +%s%N)
 # Group root may open the socket (mode 0660, made by root): the peer uid
-# check, not the file mode, is what refuses this client.
+# check, not the file mode, is what refuses this client.  --from, so that
+# sdclient asks nothing before the flood: exactly $FLOOD frames.
 setpriv --reuid=$STRANGER --regid=0 --clear-groups \
 	"$SDCLIENT" load --socket "$SOCK_URL" --chain-id 1337 --to "$RECIPIENT" \
 	--threads 4 --count $FLOOD --asset ETH --amount 1 --id-prefix stranger \
-	--timeout-ms 10000 >"$WORK/stranger.out" 2>&1
+	--from "$RECIPIENT" --timeout-ms 10000 >"$WORK/stranger.out" 2>&1
 wait "$DURING"; DURING=
 t1=$(date +%s%N)
 echo "# $FLOOD frames from uid $STRANGER in $(( (t1 - t0) / 1000000 )) ms" >&2
@@ -62,10 +63,10 @@ raw() {
 		2>>"$WORK/raw.err" | sed -n 's/^result=.* reason=\([A-Z_]*\) .*/\1/p' |
 		sort | uniq -c | awk '{print $2, $1}' >"$WORK/garbage.$1"
 }
-raw magic 58585858000200030000	# no "SGNR"
+raw magic 58585858000300030000	# no "SGNR"
 raw version 53474e5200010003	# a STATUS_REQ of protocol version 1
-raw type 53474e5200027777	# this version, a type nobody defined
-raw trailing 53474e520002000300	# a STATUS_REQ with a byte after it
+raw type 53474e5200037777	# this version, a type nobody defined
+raw trailing 53474e520003000300	# a STATUS_REQ with a byte after it
 check "bad magic: $EACH x MALFORMED_REQUEST" \
 	[ "$(cat "$WORK/garbage.magic")" = "MALFORMED_REQUEST $EACH" ]
 check "version 1: $EACH x BAD_VERSION" \

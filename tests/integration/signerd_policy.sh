@@ -322,6 +322,7 @@ bad_policy "M greater than N" '.governance.m = 4' "governance.m: 4 exceeds the 3
 bad_policy "a limit that does not parse" '.assets.TUSD.per_tx_limit = "2e3"' \
 	"assets.TUSD.per_tx_limit: not a decimal amount"
 bad_policy "no governance" 'del(.governance)' "governance: missing"
+bad_policy "no governance delay" 'del(.governance.delay)' "governance.delay: missing"
 bad_policy "an unknown governance approver" '.governance.approvers = ["alice", "zed"]' \
 	"governance.approvers[1]: unknown approver 'zed'"
 bad_policy "the same key under two names" '.approvers.carol = .approvers.bob' \

@@ -494,7 +494,7 @@ okd "signerd starts" show_log start
 FLOOD=500
 before=$(records)
 seq 1 $FLOOD | xargs -P 8 -I{} setpriv --reuid=65534 --regid=0 --clear-groups \
-	"$SDCLIENT" raw --socket "$SOCK" 53474e5200020003 >"$W/flood.out" 2>&1
+	"$SDCLIENT" raw --socket "$SOCK" 53474e5200030003 >"$W/flood.out" 2>&1
 answered=$(grep -c 'PEER_NOT_ALLOWED' "$W/flood.out")
 check "the flood's frames were answered PEER_NOT_ALLOWED ($answered of $FLOOD)" \
 	[ "$answered" -ge $((FLOOD * 9 / 10)) ]

@@ -13,7 +13,8 @@
 # the same limits but 5000000 ETH a day, and approvers alice, bob, carol (P-256 keys made by
 # openssl in $WORK/approvers), erin (Ed25519, openssl) and dave (P-256 on
 # a second SoftHSM token "approvers", label "dave"); governance: 2 of
-# alice, bob, erin.  ETH needs 2 approvals above 100000 and waits
+# alice, bob, erin; a loosening policy change waits SD_GOV_DELAY (3600)
+# seconds.  ETH needs 2 approvals above 100000 and waits
 # SD_TIMELOCK_DELAY (3) seconds in the queue above 200000; TUSD needs 2
 # approvals above 1000 and pays only RECIPIENT and ACCT2.  mallory has a
 # P-256 key too but is in no policy.
@@ -178,7 +179,8 @@ signerd_governed_policy() {
 		--arg c "$(cat "$APPROVERS/carol.pem")" --arg e "$(cat "$APPROVERS/erin.pem")" \
 		--arg d "$(cat "$APPROVERS/dave.pem")" --arg token "$TUSD_CONTRACT" \
 		--arg r1 "$RECIPIENT" --arg r2 "$ACCT2" --arg id "$SD_POLICY_ID" \
-		--argjson delay "$SD_TIMELOCK_DELAY" '
+		--argjson delay "$SD_TIMELOCK_DELAY" \
+		--argjson gdelay "${SD_GOV_DELAY:-3600}" '
 	def caps: {max_fee_per_gas: "200000000000",
 		max_priority_fee_per_gas: "5000000000", gas_limit: 100000};
 	def set: ["alice", "bob", "carol", "erin", "dave"];
@@ -186,7 +188,7 @@ signerd_governed_policy() {
 	 approvers: {alice: {public_key_pem: ($a + "\n")}, bob: {public_key_pem: ($b + "\n")},
 		carol: {public_key_pem: ($c + "\n")}, erin: {public_key_pem: ($e + "\n")},
 		dave: {public_key_pem: ($d + "\n")}},
-	 governance: {m: 2, approvers: ["alice", "bob", "erin"]},
+	 governance: {m: 2, approvers: ["alice", "bob", "erin"], delay: $gdelay},
 	 assets: {
 	  ETH: {chain_id: 1337, kind: "native", decimals: 18, key: "payout",
 		daily_limit: "5000000", per_tx_limit: "300000",

@@ -1,9 +1,11 @@
 /*
  * test_approval_check.c: orchestratord's advisory approval check with
- * P-256 and Ed25519 keys made here: approvals signed over the text of
- * docs/approvals.md verify; a flipped byte, another request id, another
- * intent, another approver's key, an expired one, an approver outside the
- * asset's set, and a sign approval used as a cancel (or back) all fail.
+ * P-256 and Ed25519 keys made here, through the policy's verifier
+ * (policy/verify.h) as the daemon holds one per version: approvals signed
+ * over the text of docs/approvals.md verify; a flipped byte, another
+ * request id, another intent, another approver's key, an expired one, an
+ * approver outside the asset's set, a sign approval used as a cancel (or
+ * back), and junk signatures all fail, with this API's sentences.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +36,7 @@ enum { ALICE, BOB, CAROL, ERIN };
 struct fx {
 	EVP_PKEY *keys[NKEYS];
 	struct pol_policy *p;
+	struct pol_verifier *v;		/* built once, as per policy version */
 	struct pol_intent in;		/* 400 wei of ETH to TO */
 };
 
@@ -89,12 +92,12 @@ setup(void **state)
 		free(pem);
 	}
 	/* ETH needs 2 of alice, bob, erin above 10; USDX never needs any. */
-	root = json_pack("{s:s, s:o, s:{s:i, s:[s,s]}, s:{"
+	root = json_pack("{s:s, s:o, s:{s:i, s:[s,s], s:i}, s:{"
 	    "s:{s:i, s:s, s:i, s:s, s:s, s:s, s:{s:s, s:i, s:[s,s,s]}, "
 	    "s:{s:s, s:s, s:i}, s:i},"
 	    "s:{s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:{s:s, s:s, s:i}, s:i}}}",
 	    "policy_id", "t-1", "approvers", aps,
-	    "governance", "m", 2, "approvers", "alice", "bob",
+	    "governance", "m", 2, "approvers", "alice", "bob", "delay", 3600,
 	    "assets",
 	    "ETH", "chain_id", 1337, "kind", "native", "decimals", 18,
 	    "key", "payout", "daily_limit", "1000", "per_tx_limit", "500",
@@ -114,6 +117,7 @@ setup(void **state)
 	    sizeof(err)) != 0)
 		print_message("policy: %s\n", err);
 	assert_non_null(f->p);
+	assert_int_equal(pol_verifier_new(&f->v, f->p, err, sizeof(err)), 0);
 	free(text);
 	json_decref(root);
 	intent(f, &f->in, "ETH", TO, 400);
@@ -127,6 +131,7 @@ teardown(void **state)
 	struct fx *f = *state;
 	size_t i;
 
+	pol_verifier_free(f->v);
 	pol_free(f->p);
 	for (i = 0; i < NKEYS; i++)
 		EVP_PKEY_free(f->keys[i]);
@@ -189,10 +194,18 @@ check(struct fx *f, const struct pol_intent *in, const char *request,
 	char detail[256];
 	enum pol_reason why;
 
-	why = ac_check_sign(f->p, request, in, &a, now, detail, sizeof(detail));
+	why = ac_check_sign_with(f->v, f->p, request, in, &a, now, detail,
+	    sizeof(detail));
 	if (why != POL_OK)
 		assert_true(strlen(detail) > 0);
 	return why;
+}
+
+static enum pol_reason
+cancel(struct fx *f, const char *request, const struct ac_approval *a,
+    uint64_t now, char detail[256])
+{
+	return ac_check_cancel_with(f->v, f->p, request, a, now, detail, 256);
 }
 
 static void
@@ -214,6 +227,29 @@ test_p256_and_ed25519_verify(void **state)
 	/* Valid up to and including its last second, as in signerd. */
 	assert_int_equal(check(f, &f->in, "payout-42", "erin", LATER, sig, len,
 	    LATER), POL_OK);
+}
+
+/* Without a version's verifier (the fuzz harness): the same verdicts. */
+static void
+test_one_shot_verifier(void **state)
+{
+	struct fx *f = *state;
+	struct ac_approval a;
+	uint8_t sig[128];
+	char detail[256];
+	size_t len;
+
+	sign_payout(sig, &len, f->keys[ALICE], "payout-42", "ETH", TO, "400",
+	    LATER);
+	a = (struct ac_approval){ "alice", LATER, sig, len };
+	assert_int_equal(ac_check_sign(f->p, "payout-42", &f->in, &a, NOW,
+	    detail, sizeof(detail)), POL_OK);
+	assert_int_equal(ac_check_sign(f->p, "payout-43", &f->in, &a, NOW,
+	    detail, sizeof(detail)), POL_APPROVAL_BAD_SIGNATURE);
+	sign_cancel(sig, &len, f->keys[CAROL], "payout-42", LATER);
+	a = (struct ac_approval){ "carol", LATER, sig, len };
+	assert_int_equal(ac_check_cancel(f->p, "payout-42", &a, NOW, detail,
+	    sizeof(detail)), POL_OK);
 }
 
 static void
@@ -302,13 +338,20 @@ static void
 test_expired_fails(void **state)
 {
 	struct fx *f = *state;
+	struct ac_approval a;
 	uint8_t sig[128];
+	char detail[256];
 	size_t len;
 
 	sign_payout(sig, &len, f->keys[ALICE], "payout-42", "ETH", TO, "400",
 	    NOW - 1);
 	assert_int_equal(check(f, &f->in, "payout-42", "alice", NOW - 1, sig,
 	    len, NOW), POL_APPROVAL_EXPIRED);
+	a = (struct ac_approval){ "alice", NOW - 1, sig, len };
+	(void)ac_check_sign_with(f->v, f->p, "payout-42", &f->in, &a, NOW,
+	    detail, sizeof(detail));
+	assert_string_equal(detail, "approval by alice expired at 1789999999 "
+	    "(now 1790000000)");
 	/* Expiry is checked before the signature, as signerd does. */
 	sig[5] ^= 0xff;
 	assert_int_equal(check(f, &f->in, "payout-42", "alice", NOW - 1, sig,
@@ -355,49 +398,83 @@ test_cancel(void **state)
 	/* Any approver of the policy may cancel: carol too. */
 	sign_cancel(sig, &len, f->keys[CAROL], "payout-42", LATER);
 	a = (struct ac_approval){ "carol", LATER, sig, len };
-	assert_int_equal(ac_check_cancel(f->p, "payout-42", &a, NOW, detail,
-	    sizeof(detail)), POL_OK);
-	assert_int_equal(ac_check_cancel(f->p, "payout-43", &a, NOW, detail,
-	    sizeof(detail)), POL_APPROVAL_BAD_SIGNATURE);
-	assert_int_equal(ac_check_cancel(f->p, "payout-42", &a, LATER + 1,
-	    detail, sizeof(detail)), POL_APPROVAL_EXPIRED);
+	assert_int_equal(cancel(f, "payout-42", &a, NOW, detail),
+	    POL_OK);
+	assert_int_equal(cancel(f, "payout-43", &a, NOW, detail),
+	    POL_APPROVAL_BAD_SIGNATURE);
+	assert_int_equal(cancel(f, "payout-42", &a, LATER + 1, detail),
+	    POL_APPROVAL_EXPIRED);
 	/* A cancel is not a payout approval, and back. */
 	assert_int_equal(check(f, &f->in, "payout-42", "alice", LATER, sig,
 	    len, NOW), POL_APPROVAL_BAD_SIGNATURE);
 	sign_cancel(sig, &len, f->keys[ERIN], "payout-42", LATER);
 	a = (struct ac_approval){ "erin", LATER, sig, len };
-	assert_int_equal(ac_check_cancel(f->p, "payout-42", &a, NOW, detail,
-	    sizeof(detail)), POL_OK);
+	assert_int_equal(cancel(f, "payout-42", &a, NOW, detail),
+	    POL_OK);
 	assert_int_equal(check(f, &f->in, "payout-42", "erin", LATER, sig, len,
 	    NOW), POL_APPROVAL_BAD_SIGNATURE);
 	sign_payout(sig, &len, f->keys[ALICE], "payout-42", "ETH", TO, "400",
 	    LATER);
 	a = (struct ac_approval){ "alice", LATER, sig, len };
-	assert_int_equal(ac_check_cancel(f->p, "payout-42", &a, NOW, detail,
-	    sizeof(detail)), POL_APPROVAL_BAD_SIGNATURE);
+	assert_int_equal(cancel(f, "payout-42", &a, NOW, detail),
+	    POL_APPROVAL_BAD_SIGNATURE);
 	a.approver = "zed";
-	assert_int_equal(ac_check_cancel(f->p, "payout-42", &a, NOW, detail,
-	    sizeof(detail)), POL_APPROVAL_UNKNOWN_APPROVER);
+	assert_int_equal(cancel(f, "payout-42", &a, NOW, detail),
+	    POL_APPROVAL_UNKNOWN_APPROVER);
 	assert_non_null(strstr(detail, "zed"));
 }
 
+/* Junk in place of a signature: refused, never handed on as valid. */
 static void
-test_verify_refuses_junk(void **state)
+test_junk_signatures_fail(void **state)
 {
 	struct fx *f = *state;
-	const struct pol_approver *alice, *erin;
-	uint8_t junk[72];
-	size_t idx;
+	uint8_t junk[200];
 
-	assert_int_equal(pol_approver_by_name(f->p, "alice", &idx), 0);
-	alice = pol_approver(f->p, idx);
-	assert_int_equal(pol_approver_by_name(f->p, "erin", &idx), 0);
-	erin = pol_approver(f->p, idx);
 	memset(junk, 0x30, sizeof(junk));
-	assert_int_equal(ac_verify(alice, "x", 1, junk, sizeof(junk)), 0);
-	assert_int_equal(ac_verify(alice, "x", 1, junk, 0), 0);
-	assert_int_equal(ac_verify(erin, "x", 1, junk, 64), 0);
-	assert_int_equal(ac_verify(erin, "x", 1, junk, 63), 0);
+	assert_int_equal(check(f, &f->in, "payout-42", "alice", LATER, junk, 72,
+	    NOW), POL_APPROVAL_BAD_SIGNATURE);
+	assert_int_equal(check(f, &f->in, "payout-42", "alice", LATER, junk, 0,
+	    NOW), POL_APPROVAL_BAD_SIGNATURE);
+	assert_int_equal(check(f, &f->in, "payout-42", "erin", LATER, junk, 64,
+	    NOW), POL_APPROVAL_BAD_SIGNATURE);
+	assert_int_equal(check(f, &f->in, "payout-42", "erin", LATER, junk, 63,
+	    NOW), POL_APPROVAL_BAD_SIGNATURE);
+	/* Longer than any key's signature. */
+	assert_int_equal(check(f, &f->in, "payout-42", "alice", LATER, junk,
+	    sizeof(junk), NOW), POL_APPROVAL_BAD_SIGNATURE);
+}
+
+/* The sentences this API has always answered with. */
+static void
+test_details(void **state)
+{
+	struct fx *f = *state;
+	struct ac_approval a;
+	uint8_t sig[128];
+	char detail[256];
+	size_t len;
+
+	sign_payout(sig, &len, f->keys[BOB], "payout-42", "ETH", TO, "400",
+	    LATER);
+	a = (struct ac_approval){ "carol", LATER, sig, len };
+	assert_int_equal(ac_check_sign_with(f->v, f->p, "payout-42", &f->in, &a,
+	    NOW, detail, sizeof(detail)), POL_APPROVAL_UNKNOWN_APPROVER);
+	assert_string_equal(detail, "'carol' is not an approver of asset ETH");
+	a.approver = "alice";
+	assert_int_equal(ac_check_sign_with(f->v, f->p, "payout-42", &f->in, &a,
+	    NOW, detail, sizeof(detail)), POL_APPROVAL_BAD_SIGNATURE);
+	assert_string_equal(detail, "approval by alice does not verify over "
+	    "this sign (request payout-42, expires 1795000000)");
+	a.approver = "zed\x01";
+	assert_int_equal(cancel(f, "payout-42", &a, NOW, detail),
+	    POL_APPROVAL_UNKNOWN_APPROVER);
+	assert_string_equal(detail, "'(unprintable)' is not an approver of the "
+	    "policy");
+	a.approver = "bob";
+	assert_int_equal(ac_check_sign_with(f->v, f->p, "payout-42", &f->in, &a,
+	    NOW, detail, sizeof(detail)), POL_OK);
+	assert_string_equal(detail, "");
 }
 
 int
@@ -411,7 +488,9 @@ main(void)
 		cmocka_unit_test(test_expired_fails),
 		cmocka_unit_test(test_approver_sets),
 		cmocka_unit_test(test_cancel),
-		cmocka_unit_test(test_verify_refuses_junk),
+		cmocka_unit_test(test_junk_signatures_fail),
+		cmocka_unit_test(test_details),
+		cmocka_unit_test(test_one_shot_verifier),
 	};
 
 	/* One set of keys for the suite (group setup): keygen is the slow part. */

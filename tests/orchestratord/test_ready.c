@@ -44,7 +44,7 @@ test_nothing_reachable(void **state)
 	snprintf(cfg.signer_url, sizeof(cfg.signer_url),
 	    "ipc:///nonexistent/signerd.sock");
 	cfg.signer_timeout_ms = 10000;
-	assert_int_equal(ready_start(&r, &cfg), 0);
+	assert_int_equal(ready_start(&r, &cfg, NULL), 0);
 	/* Before the first poll ends: not polled, and no waiting for it. */
 	t0 = mono_ms();
 	ready_get(r, &v);

@@ -688,6 +688,119 @@ claim_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Key rotation (D54): a payout not signed moves to the new key's address
+ * in one statement: its old nonce handed back (the counter goes back,
+ * past handed-back nonces just below; or a gap when later nonces exist),
+ * the new sender's next nonce taken (a handed-back one first), the
+ * unsigned transaction dropped; nothing moves to an address without a
+ * counter, under an old epoch, or once signed.
+ */
+static void
+test_move_sender(void **state)
+{
+	struct payout_new n;
+	struct payout a, b, c, t, p, stale;
+	struct db *d = open_db();
+	char old[EVM_ADDR_STR], new[EVM_ADDR_STR], sql[300];
+	uint8_t tx[4] = { 2, 1, 2, 3 }, hash[32];
+	u256 fee;
+	int created, gap;
+
+	(void)state;
+	u256_from_u64(&fee, 5);
+	sender_for(old, 11);
+	sender_for(new, 12);
+	assert_int_equal(store_seed_nonce(d, old, 1337, 10), 0);
+	make_new(&n, "mv-a", old, PS_APPROVED, 0, 0);
+	assert_int_equal(store_create(d, &n, &a, &created), 0);
+	claim_own(d, old, 60000, &a);
+	assert_int_equal(a.nonce, 10);
+	assert_int_equal(store_set_unsigned(d, &a, tx, sizeof(tx), 21000, &fee,
+	    &fee), 0);
+	/* The new address has no counter yet: nothing changes. */
+	stale = a;
+	stale.lease_epoch--;
+	assert_int_equal(store_move_sender(d, &a, new, &gap), ERR_NOT_FOUND);
+	assert_string_equal(a.sender, old);
+	assert_int_equal(a.nonce, 10);
+	snprintf(sql, sizeof(sql), "SELECT next_nonce FROM sender_nonces "
+	    "WHERE sender = '%s'", old);
+	assert_int_equal(sql_value(d, sql), 11);
+
+	/* Seeded: a moves, nonce 10 goes back (it was the newest). */
+	assert_int_equal(store_seed_nonce(d, new, 1337, 3), 0);
+	assert_int_equal(store_move_sender(d, &a, new, &gap), 0);
+	assert_int_equal(gap, 0);
+	assert_string_equal(a.sender, new);
+	assert_int_equal(a.nonce, 3);
+	assert_int_equal(a.unsigned_len, 0);
+	assert_int_equal(sql_value(d, sql), 10);
+	assert_int_equal(store_get(d, a.request_id, &p), 0);
+	assert_string_equal(p.sender, new);
+	assert_int_equal(p.nonce, 3);
+	assert_int_equal(p.status, PS_SIGNING);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM payouts WHERE id = "
+	    "%lld AND unsigned_tx IS NULL AND gas_limit IS NULL",
+	    (long long)a.id);
+	assert_int_equal(sql_value(d, sql), 1);
+	/* Again, or with the same sender: nothing to do. */
+	assert_int_equal(store_move_sender(d, &a, new, &gap), STORE_CONFLICT);
+
+	/* b (10) and c (11): moving b leaves a gap below c. */
+	make_new(&n, "mv-b", old, PS_APPROVED, 0, 0);
+	assert_int_equal(store_create(d, &n, &b, &created), 0);
+	make_new(&n, "mv-c", old, PS_APPROVED, 0, 0);
+	assert_int_equal(store_create(d, &n, &c, &created), 0);
+	claim_own(d, old, 60000, &b);
+	claim_own(d, old, 60000, &c);
+	assert_int_equal(b.nonce, 10);
+	assert_int_equal(c.nonce, 11);
+	assert_int_equal(store_move_sender(d, &b, new, &gap), 0);
+	assert_int_equal(gap, 1);
+	assert_int_equal(b.nonce, 4);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM nonce_gaps WHERE "
+	    "sender = '%s' AND nonce = 10", old);
+	assert_int_equal(sql_value(d, sql), 1);
+	/* A nonce handed back on the new sender is taken first. */
+	snprintf(sql, sizeof(sql), "INSERT INTO nonce_gaps VALUES ('%s', 1337, "
+	    "1) RETURNING 1", new);
+	assert_int_equal(sql_value(d, sql), 1);
+	assert_int_equal(store_move_sender(d, &c, new, &gap), 0);
+	assert_int_equal(gap, 0);
+	assert_int_equal(c.nonce, 1);
+	/* 11 was the newest: the counter goes back past 10 too. */
+	snprintf(sql, sizeof(sql), "SELECT next_nonce FROM sender_nonces "
+	    "WHERE sender = '%s'", old);
+	assert_int_equal(sql_value(d, sql), 10);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM nonce_gaps WHERE "
+	    "sender = '%s'", old);
+	assert_int_equal(sql_value(d, sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT next_nonce FROM sender_nonces "
+	    "WHERE sender = '%s'", new);
+	assert_int_equal(sql_value(d, sql), 5);
+
+	/* Under an old epoch, or once signed: never. */
+	assert_int_equal(store_move_sender(d, &stale, old, &gap),
+	    STORE_CONFLICT);
+	memset(hash, 0xe1, sizeof(hash));
+	hash[0] = (uint8_t)test_round;
+	assert_int_equal(store_signed(d, &a, tx, sizeof(tx), hash, &fee, &fee,
+	    NULL), 0);
+	assert_int_equal(store_move_sender(d, &a, old, &gap), STORE_CONFLICT);
+
+	/* Timelocked and APPROVED: no nonce to hand back or take. */
+	make_new(&n, "mv-t", old, PS_APPROVED, 0, 1);
+	assert_int_equal(store_create(d, &n, &t, &created), 0);
+	claim_own(d, old, 60000, &t);
+	assert_int_equal(t.status, PS_APPROVED);
+	assert_int_equal(store_move_sender(d, &t, new, &gap), 0);
+	assert_int_equal(t.nonce, -1);
+	assert_string_equal(t.sender, new);
+	assert_int_equal(sql_value(d, sql), 5);
+	db_close(d);
+}
+
 static void
 test_concurrent_claims(void **state)
 {
@@ -738,6 +851,7 @@ main(void)
 		cmocka_unit_test_setup(test_timelock_queue_then_sign, setup),
 		cmocka_unit_test_setup(test_concurrent_claims, setup),
 		cmocka_unit_test_setup(test_end_fenced_by_queue, setup),
+		cmocka_unit_test_setup(test_move_sender, setup),
 	};
 
 	conninfo = getenv("PG_CONNINFO");

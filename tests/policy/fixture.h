@@ -60,7 +60,8 @@
 	"  \"carol\": {\"public_key_pem\": \"" PEM_CAROL "\"}," \
 	"  \"erin\": {\"public_key_pem\": \"" PEM_ERIN "\"}" \
 	"}," \
-	"\"governance\": {\"m\": 2, \"approvers\": [\"alice\", \"bob\", \"erin\"]}," \
+	"\"governance\": {\"m\": 2, \"approvers\": [\"alice\", \"bob\", \"erin\"]," \
+	"  \"delay\": 3600}," \
 	"\"assets\": {" \
 	"  \"ETH\": {\"chain_id\": 1337, \"kind\": \"native\", \"decimals\": 18," \
 	"    \"key\": \"payout\"," \

@@ -321,6 +321,26 @@ static const struct bad_case bad_cases[] = {
 	    "governance.approvers: must be a list of 1..32 approver names" },
 	{ "governance.timelock", "30",
 	    "governance: unknown field 'timelock'" },
+	/* governance.delay: how long a loosening policy change waits */
+	{ "governance.delay", NULL,
+	    "governance.delay: missing (seconds a loosening policy change "
+	    "waits; docs/governance.md)" },
+	{ "governance.delay", "0",
+	    "governance.delay: must be an integer in 1..31622400" },
+	{ "governance.delay", "-1",
+	    "governance.delay: must be an integer in 1..31622400" },
+	{ "governance.delay", "31622401",
+	    "governance.delay: must be an integer in 1..31622400" },
+	{ "governance.delay", "3600.0",
+	    "governance.delay: must be an integer in 1..31622400" },
+	{ "governance.delay", "\"3600\"",
+	    "governance.delay: must be an integer in 1..31622400" },
+	{ "governance.delay", "null",
+	    "governance.delay: must be an integer in 1..31622400" },
+	{ "governance.delay", "true",
+	    "governance.delay: must be an integer in 1..31622400" },
+	{ "governance.delay", "4294967296",
+	    "governance.delay: must be an integer in 1..31622400" },
 
 	/* top level */
 	{ "paused", "\"no\"", "paused: must be true or false" },
@@ -382,7 +402,10 @@ static const struct good_case good_cases[] = {
 	{ "paused", "true" },
 	{ "policy_id", "\"genesis:2026-11.a_b\"" },
 	{ "governance.m", "3" },
-	{ "governance", "{\"m\": 1, \"approvers\": [\"carol\"]}" },
+	{ "governance", "{\"m\": 1, \"approvers\": [\"carol\"], "
+	    "\"delay\": 60}" },
+	{ "governance.delay", "1" },
+	{ "governance.delay", "31622400" },
 };
 
 static void
@@ -403,6 +426,21 @@ test_edges_that_parse(void **state)
 		assert_string_equal(err, "");
 		pol_free(p);
 	}
+}
+
+/* governance.delay lands in the model unchanged. */
+static void
+test_governance_delay(void **state)
+{
+	struct pol_policy *p = fx_policy();
+	char err[256];
+
+	assert_int_equal(pol_governance(p)->delay, 3600);
+	pol_free(p);
+	assert_int_equal(fx_parse_with(&p, "governance.delay", "31622400", err,
+	    sizeof(err)), 0);
+	assert_int_equal(pol_governance(p)->delay, POL_MAX_DELAY_SECONDS);
+	pol_free(p);
 }
 
 static void
@@ -534,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_bad_policies_name_their_path),
 		cmocka_unit_test(test_edges_that_parse),
+		cmocka_unit_test(test_governance_delay),
 		cmocka_unit_test(test_paused_flag),
 		cmocka_unit_test(test_json_syntax_errors),
 		cmocka_unit_test(test_duplicate_keys_rejected),

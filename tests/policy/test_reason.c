@@ -56,6 +56,12 @@ static const struct {
 	{ 38, "RETRY" },
 	{ 39, "QUEUE_FULL" },
 	{ 40, "TIMELOCK_NOT_NEEDED" },
+	{ 41, "KEY_MISMATCH" },
+	{ 42, "POLICY_INVALID" },
+	{ 43, "POLICY_STALE" },
+	{ 44, "POLICY_PENDING" },
+	{ 45, "POLICY_NO_PROPOSAL" },
+	{ 46, "POLICY_NO_GOVERNANCE" },
 };
 
 static void
@@ -70,6 +76,7 @@ test_numbers_are_pinned(void **state)
 	assert_int_equal(POL_DAILY_LIMIT, 10);
 	assert_int_equal(POL_PAUSED, 34);
 	assert_int_equal(POL_TX_NONCE_TOO_HIGH, 37);
+	assert_int_equal(POL_KEY_MISMATCH, 41);
 }
 
 static void

@@ -38,6 +38,12 @@ enum mode {
 
 /* A STATUS_REP blocked reason: opaque to proto/ (policy/'s codes). */
 #define BLOCKED_REASON 21
+/* The server's refusals: opaque here too (KEY_MISMATCH, unknown approver). */
+#define KEY_MISMATCH_REASON 41
+#define UNKNOWN_APPROVER_REASON 23
+
+/* The address of the server's one key (STATUS_REP): what SIGN_REQs name. */
+#define KEY_BYTE 0x33
 
 struct server {
 	nng_socket sock;
@@ -86,6 +92,8 @@ h_sign(void *ctx, const uint8_t *req, size_t len, struct prt_writer *rep)
 		prt_reply_hdr_set(&h, r, err_str(r));
 	} else if (strcmp(q->asset, "DENY") == 0) {
 		prt_reply_hdr_set(&h, 7, "over daily limit");
+	} else if (q->from[0] != KEY_BYTE || q->from[19] != KEY_BYTE) {
+		prt_reply_hdr_set(&h, KEY_MISMATCH_REASON, "not our key");
 	} else {
 		prt_reply_hdr_set(&h, 0, "signed");
 		/* "Signed" tx: the unsigned one with a marker byte. */
@@ -151,8 +159,123 @@ h_status(void *ctx, const uint8_t *req, size_t len, struct prt_writer *rep)
 	p.blocked = BLOCKED_REASON;
 	p.nkeys = 1;
 	strcpy(p.keys[0].name, "hot-eth");
-	memset(p.keys[0].address, 0x33, EVM_ADDR_LEN);
+	memset(p.keys[0].address, KEY_BYTE, EVM_ADDR_LEN);
 	return prt_encode_status_rep(rep, &h, &p);
+}
+
+/*
+ * Governance, reduced: the version in force is "genesis" (version 1,
+ * hash of 0x11s); a proposal is pending once proposed, named by the hash
+ * the client sent as replaced plus one, and each approval names one
+ * approver; a cancel by "mallory" is refused.
+ */
+static void
+gov_state(struct prt_gov_state *st, int pending)
+{
+	memset(st, 0, sizeof(*st));
+	strcpy(st->policy_id, "genesis");
+	memset(st->policy_hash, 0x11, sizeof(st->policy_hash));
+	st->version = 1;
+	st->since = 1795000000;
+	if (!pending)
+		return;
+	st->pending = 1;
+	strcpy(st->pending_id, "ops-2");
+	memset(st->pending_hash, 0x12, sizeof(st->pending_hash));
+	st->change = PRT_GOV_LOOSEN;
+	st->proposed_at = 1795000100;
+	st->needed = 2;
+}
+
+static int
+h_gov_propose(void *ctx, const uint8_t *req, size_t len,
+    struct prt_writer *rep)
+{
+	struct prt_gov_propose_req q;
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+	size_t i;
+	int r;
+
+	if ((r = prt_decode_gov_propose_req(&q, req, len)) != 0) {
+		prt_reply_hdr_set(&h, r, err_str(r));
+		return prt_encode_gov_rep(rep, PRT_GOV_PROPOSE_REP, &h, NULL);
+	}
+	gov_state(&st, 1);
+	for (i = 0; i < PRT_HASH_LEN; i++)
+		st.pending_hash[i] = (uint8_t)(q.replaces[i] + 1);
+	/* The file's length, so the test sees the file arrived whole. */
+	st.proposed_at = q.policy_len;
+	prt_reply_hdr_set(&h, 0, "proposed");
+	return prt_encode_gov_rep(rep, PRT_GOV_PROPOSE_REP, &h, &st);
+}
+
+static int
+h_gov_approve(void *ctx, const uint8_t *req, size_t len,
+    struct prt_writer *rep)
+{
+	struct prt_gov_approve_req *q = malloc(sizeof(*q));
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+	uint16_t i;
+	int r;
+
+	SRV_CHECK(q != NULL);
+	if ((r = prt_decode_gov_approve_req(q, req, len)) != 0) {
+		prt_reply_hdr_set(&h, r, err_str(r));
+		free(q);
+		return prt_encode_gov_rep(rep, PRT_GOV_APPROVE_REP, &h, NULL);
+	}
+	gov_state(&st, 1);
+	memcpy(st.pending_hash, q->proposed, PRT_HASH_LEN);
+	st.napproved = q->napprovals;
+	for (i = 0; i < q->napprovals; i++)
+		strcpy(st.approved[i], q->approvals[i].approver);
+	if (st.napproved >= st.needed)
+		st.effective_at = 1795003700;
+	prt_reply_hdr_set(&h, 0, "approved");
+	free(q);
+	return prt_encode_gov_rep(rep, PRT_GOV_APPROVE_REP, &h, &st);
+}
+
+static int
+h_gov_cancel(void *ctx, const uint8_t *req, size_t len,
+    struct prt_writer *rep)
+{
+	struct prt_gov_cancel_req q;
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+	int r;
+
+	if ((r = prt_decode_gov_cancel_req(&q, req, len)) != 0) {
+		prt_reply_hdr_set(&h, r, err_str(r));
+		return prt_encode_gov_rep(rep, PRT_GOV_CANCEL_REP, &h, NULL);
+	}
+	if (strcmp(q.approval.approver, "mallory") == 0) {
+		prt_reply_hdr_set(&h, UNKNOWN_APPROVER_REASON,
+		    "mallory is no governance approver");
+		return prt_encode_gov_rep(rep, PRT_GOV_CANCEL_REP, &h, NULL);
+	}
+	gov_state(&st, 0);
+	prt_reply_hdr_set(&h, 0, "cancelled");
+	return prt_encode_gov_rep(rep, PRT_GOV_CANCEL_REP, &h, &st);
+}
+
+static int
+h_gov_status(void *ctx, const uint8_t *req, size_t len,
+    struct prt_writer *rep)
+{
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+	int r;
+
+	if ((r = prt_decode_gov_status_req(req, len)) != 0) {
+		prt_reply_hdr_set(&h, r, err_str(r));
+		return prt_encode_gov_rep(rep, PRT_GOV_STATUS_REP, &h, NULL);
+	}
+	gov_state(&st, 1);
+	prt_reply_hdr_set(&h, 0, "");
+	return prt_encode_gov_rep(rep, PRT_GOV_STATUS_REP, &h, &st);
 }
 
 static int
@@ -176,6 +299,10 @@ static const struct prt_handler handlers[] = {
 	{ PRT_EXPOSURE_REQ, h_exposure, 0 },
 	{ PRT_STATUS_REQ, h_status, 0 },
 	{ PRT_POLICY_REQ, h_policy, 0 },
+	{ PRT_GOV_PROPOSE_REQ, h_gov_propose, PRT_HF_ADMIN | PRT_HF_WRITES },
+	{ PRT_GOV_APPROVE_REQ, h_gov_approve, PRT_HF_ADMIN | PRT_HF_WRITES },
+	{ PRT_GOV_CANCEL_REQ, h_gov_cancel, PRT_HF_ADMIN | PRT_HF_WRITES },
+	{ PRT_GOV_STATUS_REQ, h_gov_status, 0 },
 };
 
 static int
@@ -315,6 +442,7 @@ sample_sign_req(struct prt_sign_req *q, const char *id)
 	strcpy(q->request_id, id);
 	strcpy(q->asset, "USDC");
 	q->chain_id = 1;
+	memset(q->from, KEY_BYTE, sizeof(q->from));
 	memset(q->to, 0x44, sizeof(q->to));
 	q->amount.w[0] = 1000000;
 	q->tx_len = 100;
@@ -396,11 +524,18 @@ test_sign(void **state)
 	assert_int_equal(p->raw_len, 0);
 	assert_int_equal(p->receipt_seq, 0);
 
+	/* Protocol 3: from arrives, and the server judges it. */
+	strcpy(q->asset, "USDC");
+	q->from[19] = 0x34;
+	assert_int_equal(prt_client_sign(c, q, p, &h), 0);
+	assert_int_equal(h.result, KEY_MISMATCH_REASON);
+	assert_int_equal(p->raw_len, 0);
+
 	/* A request we would not encode is never sent. */
 	strcpy(q->request_id, "bad id");
 	assert_int_equal(prt_client_sign(c, q, p, &h), ERR_MALFORMED);
 	assert_non_null(strstr(prt_client_last_error(), "encoding"));
-	assert_int_equal(atomic_load(&s.requests), 2);
+	assert_int_equal(atomic_load(&s.requests), 3);
 
 	prt_client_close(c);
 	server_stop(&s);
@@ -444,7 +579,7 @@ test_exposure_status_policy(void **state)
 	assert_int_equal(st.blocked, BLOCKED_REASON);
 	assert_int_equal(st.nkeys, 1);
 	assert_string_equal(st.keys[0].name, "hot-eth");
-	assert_int_equal(st.keys[0].address[19], 0x33);
+	assert_int_equal(st.keys[0].address[19], KEY_BYTE);
 
 	assert_int_equal(prt_client_policy(c, &json, &json_len, &h), 0);
 	assert_int_equal(h.result, 0);
@@ -454,6 +589,118 @@ test_exposure_status_policy(void **state)
 
 	prt_client_close(c);
 	server_stop(&s);
+}
+
+static void
+test_governance(void **state)
+{
+	static const char doc[] = "{\"policy_id\":\"ops-2\"}";
+	struct prt_gov_approve_req *aq = calloc(1, sizeof(*aq));
+	struct prt_gov_propose_req pq;
+	struct prt_gov_cancel_req cq;
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+	struct prt_client *c;
+	struct server s;
+	uint8_t want[PRT_HASH_LEN];
+
+	assert_non_null(aq);
+	server_start(&s, SERVE);
+	assert_int_equal(prt_client_open(&c, s.url, TIMEOUT_MS), 0);
+
+	memset(&pq, 0, sizeof(pq));
+	pq.policy = (const uint8_t *)doc;
+	pq.policy_len = strlen(doc);
+	memset(pq.replaces, 0x20, sizeof(pq.replaces));
+	assert_int_equal(prt_client_gov_propose(c, &pq, &st, &h), 0);
+	assert_int_equal(h.result, 0);
+	assert_string_equal(h.message, "proposed");
+	assert_string_equal(st.policy_id, "genesis");
+	assert_int_equal(st.version, 1);
+	assert_int_equal(st.pending, 1);
+	assert_string_equal(st.pending_id, "ops-2");
+	memset(want, 0x21, sizeof(want));
+	assert_memory_equal(st.pending_hash, want, PRT_HASH_LEN);
+	assert_int_equal(st.change, PRT_GOV_LOOSEN);
+	assert_int_equal(st.proposed_at, strlen(doc));
+	assert_int_equal(st.napproved, 0);
+
+	memset(aq->proposed, 0x21, sizeof(aq->proposed));
+	aq->napprovals = 2;
+	strcpy(aq->approvals[0].approver, "alice");
+	aq->approvals[0].expiry = 1795001000;
+	aq->approvals[0].sig_len = 64;
+	memset(aq->approvals[0].sig, 0xaa, 64);
+	strcpy(aq->approvals[1].approver, "bob");
+	aq->approvals[1].expiry = 1795001000;
+	aq->approvals[1].sig_len = 71;
+	memset(aq->approvals[1].sig, 0xbb, 71);
+	assert_int_equal(prt_client_gov_approve(c, aq, &st, &h), 0);
+	assert_int_equal(h.result, 0);
+	assert_memory_equal(st.pending_hash, aq->proposed, PRT_HASH_LEN);
+	assert_int_equal(st.napproved, 2);
+	assert_string_equal(st.approved[0], "alice");
+	assert_string_equal(st.approved[1], "bob");
+	assert_int_equal(st.needed, 2);
+	assert_int_equal(st.effective_at, 1795003700);
+
+	assert_int_equal(prt_client_gov_status(c, &st, &h), 0);
+	assert_int_equal(h.result, 0);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(st.effective_at, 0);
+
+	/* A refusal is a reply: the code, and no state. */
+	memset(&cq, 0, sizeof(cq));
+	memset(cq.proposed, 0x21, sizeof(cq.proposed));
+	strcpy(cq.approval.approver, "mallory");
+	cq.approval.expiry = 1795001000;
+	cq.approval.sig_len = 64;
+	memset(&st, 0xa5, sizeof(st));
+	assert_int_equal(prt_client_gov_cancel(c, &cq, &st, &h), 0);
+	assert_int_equal(h.result, UNKNOWN_APPROVER_REASON);
+	assert_string_equal(h.message, "mallory is no governance approver");
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.version, 0);
+	strcpy(cq.approval.approver, "carol");
+	assert_int_equal(prt_client_gov_cancel(c, &cq, &st, &h), 0);
+	assert_int_equal(h.result, 0);
+	assert_string_equal(h.message, "cancelled");
+	assert_int_equal(st.pending, 0);
+	assert_string_equal(st.pending_id, "");
+	assert_int_equal(atomic_load(&s.requests), 5);
+
+	/* Requests we would not encode are never sent. */
+	pq.policy_len = 0;
+	assert_int_equal(prt_client_gov_propose(c, &pq, &st, &h),
+	    ERR_MALFORMED);
+	assert_non_null(strstr(prt_client_last_error(), "encoding"));
+	aq->napprovals = 0;
+	assert_int_equal(prt_client_gov_approve(c, aq, &st, &h),
+	    ERR_MALFORMED);
+	cq.approval.approver[0] = '\0';
+	assert_int_equal(prt_client_gov_cancel(c, &cq, &st, &h),
+	    ERR_MALFORMED);
+	assert_int_equal(atomic_load(&s.requests), 5);
+	prt_client_close(c);
+	server_stop(&s);
+
+	/* Another reply type where a GOV_STATUS_REP belongs. */
+	server_start(&s, WRONG_TYPE);
+	assert_int_equal(prt_client_open(&c, s.url, TIMEOUT_MS), 0);
+	assert_int_equal(prt_client_gov_status(c, &st, &h), ERR_MALFORMED);
+	assert_non_null(strstr(prt_client_last_error(), "GOV_STATUS_REP"));
+	prt_client_close(c);
+	server_stop(&s);
+
+	/* A server of another version explains itself: a reply, no failure. */
+	server_start(&s, OTHER_VERSION);
+	assert_int_equal(prt_client_open(&c, s.url, TIMEOUT_MS), 0);
+	assert_int_equal(prt_client_gov_status(c, &st, &h), 0);
+	assert_int_equal(h.result, ERR_BAD_VERSION);
+	assert_int_equal(st.version, 0);
+	prt_client_close(c);
+	server_stop(&s);
+	free(aq);
 }
 
 /* A server that never answers: the call gives up after its timeout. */
@@ -762,6 +1009,7 @@ main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_exposure_status_policy),
+		cmocka_unit_test(test_governance),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_oversized_reply),
 		cmocka_unit_test(test_oversized_request),

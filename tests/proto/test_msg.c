@@ -30,6 +30,8 @@ sample_sign_req(struct prt_sign_req *q)
 	strcpy(q->request_id, SAMPLE_ID);
 	strcpy(q->asset, SAMPLE_ASSET);
 	q->chain_id = 11155111;
+	for (i = 0; i < sizeof(q->from); i++)
+		q->from[i] = (uint8_t)(0x61 + i);
 	for (i = 0; i < sizeof(q->to); i++)
 		q->to[i] = (uint8_t)(0x11 + i);
 	/* Distinct limbs, so a swapped limb order shows. */
@@ -54,8 +56,8 @@ sample_sign_req(struct prt_sign_req *q)
 
 /* Offsets of the sample's fields in its encoding, for targeted damage. */
 struct sign_req_offsets {
-	size_t id_len, id, asset_len, asset, chain, to, amount, tx_len, count,
-	    a0_name_len, a0_name, a0_expiry, a0_sig_len, a0_sig, end;
+	size_t id_len, id, asset_len, asset, chain, from, to, amount, tx_len,
+	    count, a0_name_len, a0_name, a0_expiry, a0_sig_len, a0_sig, end;
 };
 
 static struct sign_req_offsets
@@ -68,7 +70,8 @@ sign_req_offsets(void)
 	o.asset_len = o.id + strlen(SAMPLE_ID);
 	o.asset = o.asset_len + 4;
 	o.chain = o.asset + strlen(SAMPLE_ASSET);
-	o.to = o.chain + 8;
+	o.from = o.chain + 8;
+	o.to = o.from + 20;
 	o.amount = o.to + 20;
 	o.tx_len = o.amount + 32;
 	o.count = o.tx_len + 4 + SAMPLE_TX_LEN;
@@ -655,6 +658,262 @@ enc_unpause_rep_refused(struct prt_writer *w)
 	assert_int_equal(prt_encode_ack_rep(w, PRT_UNPAUSE_REP, &h), 0);
 }
 
+/* --- governance samples ------------------------------------------------ */
+
+static const char SAMPLE_POLICY[] =
+    "{\"policy_id\":\"ops-2026-12-a\",\"assets\":{}}\n";
+
+static void
+sample_gov_propose_req(struct prt_gov_propose_req *q)
+{
+	size_t i;
+
+	memset(q, 0, sizeof(*q));
+	q->policy = (const uint8_t *)SAMPLE_POLICY;
+	q->policy_len = sizeof(SAMPLE_POLICY) - 1;
+	for (i = 0; i < sizeof(q->replaces); i++)
+		q->replaces[i] = (uint8_t)(0x70 + i);
+}
+
+static void
+sample_gov_approve_req(struct prt_gov_approve_req *q)
+{
+	size_t i;
+
+	memset(q, 0, sizeof(*q));
+	for (i = 0; i < sizeof(q->proposed); i++)
+		q->proposed[i] = (uint8_t)(0x90 + i);
+	q->napprovals = 2;
+	sample_approval(&q->approvals[0], "alice", 0xaa, 70);
+	sample_approval(&q->approvals[1], "bob", 0xbb, 64);
+}
+
+static void
+sample_gov_cancel_req(struct prt_gov_cancel_req *q)
+{
+	size_t i;
+
+	memset(q, 0, sizeof(*q));
+	for (i = 0; i < sizeof(q->proposed); i++)
+		q->proposed[i] = (uint8_t)(0x90 + i);
+	sample_approval(&q->approval, "carol", 0xcc, 71);
+}
+
+/*
+ * The version in force and, when pending, a loosening approved by
+ * napproved of the 2 needed (effective once both are in).
+ */
+static void
+sample_gov_state(struct prt_gov_state *st, int pending, uint16_t napproved)
+{
+	static const char *const names[] = { "alice", "bob.ops" };
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	strcpy(st->policy_id, "genesis-2026-11");
+	for (i = 0; i < PRT_HASH_LEN; i++)
+		st->policy_hash[i] = (uint8_t)(0x30 + i);
+	st->version = 0x01020304;
+	st->since = 0x1112131415161718ULL;
+	if (!pending)
+		return;
+	st->pending = 1;
+	strcpy(st->pending_id, "ops-2026-12-a");
+	for (i = 0; i < PRT_HASH_LEN; i++)
+		st->pending_hash[i] = (uint8_t)(0xa0 + i);
+	st->change = PRT_GOV_LOOSEN;
+	st->proposed_at = 1795003600;
+	st->needed = 2;
+	st->effective_at = napproved >= 2 ? 1795010800 : 0;
+	st->napproved = napproved;
+	for (i = 0; i < napproved && i < ARRAY_LEN(names); i++)
+		strcpy(st->approved[i], names[i]);
+}
+
+static int
+dec_gov_propose_req(const uint8_t *b, size_t n)
+{
+	struct prt_gov_propose_req q;
+	int r;
+
+	memset(&q, JUNK, sizeof(q));
+	if ((r = prt_decode_gov_propose_req(&q, b, n)) != 0)
+		assert_zero(&q, sizeof(q));
+	return r;
+}
+
+static int
+dec_gov_approve_req(const uint8_t *b, size_t n)
+{
+	struct prt_gov_approve_req *q = malloc(sizeof(*q));
+	int r;
+
+	assert_non_null(q);
+	memset(q, JUNK, sizeof(*q));
+	if ((r = prt_decode_gov_approve_req(q, b, n)) != 0)
+		assert_zero(q, sizeof(*q));
+	free(q);
+	return r;
+}
+
+static int
+dec_gov_cancel_req(const uint8_t *b, size_t n)
+{
+	struct prt_gov_cancel_req q;
+	int r;
+
+	memset(&q, JUNK, sizeof(q));
+	if ((r = prt_decode_gov_cancel_req(&q, b, n)) != 0)
+		assert_zero(&q, sizeof(q));
+	return r;
+}
+
+static int
+dec_gov_status_req(const uint8_t *b, size_t n)
+{
+	return prt_decode_gov_status_req(b, n);
+}
+
+static int
+dec_gov(uint16_t type, const uint8_t *b, size_t n)
+{
+	struct prt_gov_state *st = malloc(sizeof(*st));
+	struct prt_reply_hdr h;
+	int r;
+
+	assert_non_null(st);
+	memset(st, JUNK, sizeof(*st));
+	memset(&h, JUNK, sizeof(h));
+	if ((r = prt_decode_gov_rep(&h, type, st, b, n)) != 0) {
+		assert_zero(st, sizeof(*st));
+		assert_zero(&h, sizeof(h));
+	}
+	free(st);
+	return r;
+}
+
+static int
+dec_gov_propose_rep(const uint8_t *b, size_t n)
+{
+	return dec_gov(PRT_GOV_PROPOSE_REP, b, n);
+}
+
+static int
+dec_gov_approve_rep(const uint8_t *b, size_t n)
+{
+	return dec_gov(PRT_GOV_APPROVE_REP, b, n);
+}
+
+static int
+dec_gov_cancel_rep(const uint8_t *b, size_t n)
+{
+	return dec_gov(PRT_GOV_CANCEL_REP, b, n);
+}
+
+static int
+dec_gov_status_rep(const uint8_t *b, size_t n)
+{
+	return dec_gov(PRT_GOV_STATUS_REP, b, n);
+}
+
+static void
+enc_gov_propose_req(struct prt_writer *w)
+{
+	struct prt_gov_propose_req q;
+
+	sample_gov_propose_req(&q);
+	assert_int_equal(prt_encode_gov_propose_req(w, &q), 0);
+}
+
+static void
+enc_gov_approve_req(struct prt_writer *w)
+{
+	struct prt_gov_approve_req *q = malloc(sizeof(*q));
+
+	assert_non_null(q);
+	sample_gov_approve_req(q);
+	assert_int_equal(prt_encode_gov_approve_req(w, q), 0);
+	free(q);
+}
+
+static void
+enc_gov_cancel_req(struct prt_writer *w)
+{
+	struct prt_gov_cancel_req q;
+
+	sample_gov_cancel_req(&q);
+	assert_int_equal(prt_encode_gov_cancel_req(w, &q), 0);
+}
+
+static void
+enc_gov_status_req(struct prt_writer *w)
+{
+	assert_int_equal(prt_encode_gov_status_req(w), 0);
+}
+
+/* A fresh proposal: pending, nobody approved yet. */
+static void
+enc_gov_propose_rep(struct prt_writer *w)
+{
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+
+	ok_hdr(&h);
+	sample_gov_state(&st, 1, 0);
+	assert_int_equal(prt_encode_gov_rep(w, PRT_GOV_PROPOSE_REP, &h, &st),
+	    0);
+}
+
+/* Approved: both names, effective after the delay. */
+static void
+enc_gov_approve_rep(struct prt_writer *w)
+{
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+
+	ok_hdr(&h);
+	sample_gov_state(&st, 1, 2);
+	assert_int_equal(prt_encode_gov_rep(w, PRT_GOV_APPROVE_REP, &h, &st),
+	    0);
+}
+
+/* Cancelled: nothing pending any more. */
+static void
+enc_gov_cancel_rep(struct prt_writer *w)
+{
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+
+	ok_hdr(&h);
+	sample_gov_state(&st, 0, 0);
+	assert_int_equal(prt_encode_gov_rep(w, PRT_GOV_CANCEL_REP, &h, &st),
+	    0);
+}
+
+/* A tightening with one approval in. */
+static void
+enc_gov_status_rep(struct prt_writer *w)
+{
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+
+	ok_hdr(&h);
+	sample_gov_state(&st, 1, 1);
+	st.change = PRT_GOV_TIGHTEN;
+	assert_int_equal(prt_encode_gov_rep(w, PRT_GOV_STATUS_REP, &h, &st),
+	    0);
+}
+
+static void
+enc_gov_approve_rep_refused(struct prt_writer *w)
+{
+	struct prt_reply_hdr h;
+
+	prt_reply_hdr_set(&h, 25, "APPROVAL_BAD_SIGNATURE: alice");
+	assert_int_equal(prt_encode_gov_rep(w, PRT_GOV_APPROVE_REP, &h, NULL),
+	    0);
+}
+
 static const struct codec codecs[] = {
 	{ "SIGN_REQ", PRT_SIGN_REQ, dec_sign_req, enc_sign_req },
 	{ "SIGN_REP", PRT_SIGN_REP, dec_sign_rep, enc_sign_rep },
@@ -681,6 +940,24 @@ static const struct codec codecs[] = {
 	{ "UNPAUSE_REQ", PRT_UNPAUSE_REQ, dec_unpause_req, enc_unpause_req },
 	{ "UNPAUSE_REP refused", PRT_UNPAUSE_REP, dec_unpause_rep,
 	    enc_unpause_rep_refused },
+	{ "GOV_PROPOSE_REQ", PRT_GOV_PROPOSE_REQ, dec_gov_propose_req,
+	    enc_gov_propose_req },
+	{ "GOV_APPROVE_REQ", PRT_GOV_APPROVE_REQ, dec_gov_approve_req,
+	    enc_gov_approve_req },
+	{ "GOV_CANCEL_REQ", PRT_GOV_CANCEL_REQ, dec_gov_cancel_req,
+	    enc_gov_cancel_req },
+	{ "GOV_STATUS_REQ", PRT_GOV_STATUS_REQ, dec_gov_status_req,
+	    enc_gov_status_req },
+	{ "GOV_PROPOSE_REP", PRT_GOV_PROPOSE_REP, dec_gov_propose_rep,
+	    enc_gov_propose_rep },
+	{ "GOV_APPROVE_REP", PRT_GOV_APPROVE_REP, dec_gov_approve_rep,
+	    enc_gov_approve_rep },
+	{ "GOV_APPROVE_REP refused", PRT_GOV_APPROVE_REP, dec_gov_approve_rep,
+	    enc_gov_approve_rep_refused },
+	{ "GOV_CANCEL_REP", PRT_GOV_CANCEL_REP, dec_gov_cancel_rep,
+	    enc_gov_cancel_rep },
+	{ "GOV_STATUS_REP", PRT_GOV_STATUS_REP, dec_gov_status_rep,
+	    enc_gov_status_rep },
 };
 
 /* Encodes codec c's sample into a fresh heap buffer of exact size. */
@@ -837,7 +1114,7 @@ test_all_type_mismatch(void **state)
 				    codecs[j].name, codecs[i].name);
 		}
 		/* Unused and unknown type numbers too. */
-		put_be16(b + 6, 0x0009);
+		put_be16(b + 6, 0x000D);
 		assert_int_equal(decode_copy(&codecs[i], b, len), ERR_MALFORMED);
 		put_be16(b + 6, 0x7fff);
 		assert_int_equal(decode_copy(&codecs[i], b, len), ERR_MALFORMED);
@@ -891,7 +1168,10 @@ test_sign_req_round_trip(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_sign_req(&w, q), 0);
 	assert_int_equal(w.len, o.end);
-	assert_memory_equal(w.p, "SGNR\x00\x02\x00\x01", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x01", PRT_HEADER_LEN);
+	/* Version 3: from right after chain_id, then to. */
+	assert_memory_equal(w.p + o.from, q->from, EVM_ADDR_LEN);
+	assert_memory_equal(w.p + o.to, q->to, EVM_ADDR_LEN);
 	/* The amount is 32 big-endian bytes, most significant limb first. */
 	assert_memory_equal(w.p + o.amount, amount_be, 32);
 	assert_int_equal(prt_decode_sign_req(d, w.p, w.len), 0);
@@ -922,6 +1202,7 @@ test_sign_req_at_limits(void **state)
 	memcpy(q->request_id, "Az09._:-", 8);
 	memset(q->asset, 'Z', PRT_ASSET_MAX);
 	q->chain_id = UINT64_MAX;
+	memset(q->from, 0xfe, sizeof(q->from));
 	memset(q->to, 0xff, sizeof(q->to));
 	memset(&q->amount, 0xff, sizeof(q->amount));
 	q->tx_len = PRT_TX_MAX;
@@ -941,7 +1222,8 @@ test_sign_req_at_limits(void **state)
 	assert_memory_equal(d, q, sizeof(*q));
 	prt_writer_free(&w);
 
-	/* The smallest: no approvals, empty tx. */
+	/* The smallest: no approvals, empty tx, the zero address as from
+	 * (the codec has no opinion on addresses; signerd refuses it). */
 	memset(q, 0, sizeof(*q));
 	strcpy(q->request_id, "r");
 	strcpy(q->asset, "E");
@@ -1232,12 +1514,12 @@ test_sign_rep_malformed(void **state)
 #define R20(x) R4(x), R4(x), R4(x), R4(x), R4(x)
 #define R32(x) R4(x), R4(x), R4(x), R4(x), R4(x), R4(x), R4(x), R4(x)
 
-/* Version 2's SIGN_REP, byte for byte (docs/protocol.md). */
+/* SIGN_REP, byte for byte (docs/protocol.md; its layout since version 2). */
 static void
 test_sign_rep_golden(void **state)
 {
 	static const uint8_t golden[] = {
-		'S', 'G', 'N', 'R', 0, 2, 0x80, 0x01,	/* header */
+		'S', 'G', 'N', 'R', 0, 3, 0x80, 0x01,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 2, 'o', 'k',			/* message */
 		0, 0, 0, 3, 0x02, 0xc0, 0x01,		/* raw */
@@ -1268,12 +1550,62 @@ test_sign_rep_golden(void **state)
 	prt_writer_free(&w);
 }
 
-/* Version 2's STATUS_REP, byte for byte: the flags after "paused". */
+/* Version 3's SIGN_REQ, byte for byte: from between chain_id and to. */
+static void
+test_sign_req_golden(void **state)
+{
+	static const uint8_t golden[] = {
+		'S', 'G', 'N', 'R', 0, 3, 0, 0x01,	/* header */
+		0, 0, 0, 1, 'r',			/* request_id */
+		0, 0, 0, 3, 'E', 'T', 'H',		/* asset */
+		0, 0, 0, 0, 0, 0, 0x05, 0x39,		/* chain_id 1337 */
+		R20(0x66),				/* from */
+		R20(0x77),				/* to */
+		R4(0), R4(0), R4(0), R4(0), R4(0), R4(0), R4(0),
+		0, 0, 0x03, 0xe8,			/* amount 1000 */
+		0, 0, 0, 2, 0x02, 0xc0,			/* tx */
+		0, 1,					/* approvals */
+		0, 0, 0, 1, 'a',			/* approver */
+		0, 0, 0, 0, 0, 0, 0, 9,			/* expiry */
+		0, 0, 0, 1, 0x5a,			/* signature */
+	};
+	struct prt_sign_req *q = calloc(1, sizeof(*q));
+	struct prt_sign_req *d = malloc(sizeof(*d));
+	struct prt_writer w;
+
+	assert_non_null(q);
+	assert_non_null(d);
+	strcpy(q->request_id, "r");
+	strcpy(q->asset, "ETH");
+	q->chain_id = 1337;
+	memset(q->from, 0x66, sizeof(q->from));
+	memset(q->to, 0x77, sizeof(q->to));
+	q->amount.w[0] = 1000;
+	q->tx[0] = 0x02;
+	q->tx[1] = 0xc0;
+	q->tx_len = 2;
+	q->napprovals = 1;
+	strcpy(q->approvals[0].approver, "a");
+	q->approvals[0].expiry = 9;
+	q->approvals[0].sig[0] = 0x5a;
+	q->approvals[0].sig_len = 1;
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_sign_req(&w, q), 0);
+	assert_int_equal(w.len, sizeof(golden));
+	assert_memory_equal(w.p, golden, sizeof(golden));
+	assert_int_equal(prt_decode_sign_req(d, golden, sizeof(golden)), 0);
+	assert_memory_equal(d, q, sizeof(*q));
+	prt_writer_free(&w);
+	free(q);
+	free(d);
+}
+
+/* STATUS_REP, byte for byte: the flags after "paused" (since version 2). */
 static void
 test_status_rep_golden(void **state)
 {
 	static const uint8_t golden[] = {
-		'S', 'G', 'N', 'R', 0, 2, 0x80, 0x03,	/* header */
+		'S', 'G', 'N', 'R', 0, 3, 0x80, 0x03,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 2, 'o', 'k',			/* message */
 		0, 0, 0, 1, 'v',			/* version */
@@ -1322,7 +1654,7 @@ test_status_rep_golden(void **state)
 static void
 test_exposure_req_round_trip(void **state)
 {
-	static const uint8_t golden[] = { 'S', 'G', 'N', 'R', 0, 2, 0, 2,
+	static const uint8_t golden[] = { 'S', 'G', 'N', 'R', 0, 3, 0, 2,
 		0, 0, 0, 4, 'U', 'S', 'D', 'C', 0, 0, 0x4e, 0x20 };
 	struct prt_exposure_req q, d;
 	struct prt_writer w;
@@ -1448,14 +1780,14 @@ test_empty_requests(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_status_req(&w), 0);
 	assert_int_equal(w.len, PRT_HEADER_LEN);
-	assert_memory_equal(w.p, "SGNR\x00\x02\x00\x03", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x03", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_status_req(w.p, w.len), 0);
 	assert_int_equal(prt_decode_policy_req(w.p, w.len), ERR_MALFORMED);
 	prt_writer_free(&w);
 
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_policy_req(&w), 0);
-	assert_memory_equal(w.p, "SGNR\x00\x02\x00\x04", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x04", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_policy_req(w.p, w.len), 0);
 	prt_writer_free(&w);
 }
@@ -1702,7 +2034,7 @@ test_error_rep(void **state)
 	prt_reply_hdr_set(&h, ERR_BAD_VERSION, "speaks version 1");
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_error_rep(&w, &h), 0);
-	assert_memory_equal(w.p, "SGNR\x00\x02\x80\x00", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x03\x80\x00", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_error_rep(&dh, &version, w.p, w.len), 0);
 	assert_int_equal(version, PRT_VERSION);
 	assert_int_equal(dh.result, ERR_BAD_VERSION);
@@ -1989,6 +2321,625 @@ test_ack_reps(void **state)
 	prt_writer_free(&w);
 }
 
+/* --- governance: GOV_PROPOSE, GOV_APPROVE, GOV_CANCEL, GOV_STATUS ------ */
+
+static void
+test_gov_propose_req(void **state)
+{
+	struct prt_gov_propose_req q, d;
+	struct prt_writer w, w2;
+	size_t doc_off = PRT_HEADER_LEN + 4, n = sizeof(SAMPLE_POLICY) - 1;
+	char *big;
+	uint8_t *b;
+
+	sample_gov_propose_req(&q);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_propose_req(&w, &q), 0);
+	assert_int_equal(w.len, doc_off + n + PRT_HASH_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x09", PRT_HEADER_LEN);
+	assert_int_equal(prt_decode_gov_propose_req(&d, w.p, w.len), 0);
+	/* The file is a view into the frame, not a copy. */
+	assert_ptr_equal(d.policy, w.p + doc_off);
+	assert_int_equal(d.policy_len, n);
+	assert_memory_equal(d.policy, SAMPLE_POLICY, n);
+	assert_memory_equal(d.replaces, q.replaces, PRT_HASH_LEN);
+	prt_writer_init(&w2, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_propose_req(&w2, &d), 0);
+	assert_int_equal(w2.len, w.len);
+	assert_memory_equal(w2.p, w.p, w.len);
+	prt_writer_free(&w2);
+
+	/* A NUL anywhere in the file, a length above the limit. */
+	b = dup_exact(w.p, w.len);
+	b[doc_off + n - 1] = 0;
+	assert_int_equal(dec_gov_propose_req(b, w.len), ERR_EMBEDDED_NUL);
+	memcpy(b, w.p, w.len);
+	b[doc_off] = 0;
+	assert_int_equal(dec_gov_propose_req(b, w.len), ERR_EMBEDDED_NUL);
+	memcpy(b, w.p, w.len);
+	put_be32(b + doc_off - 4, PRT_POLICY_JSON_MAX + 1);
+	assert_int_equal(dec_gov_propose_req(b, w.len), ERR_TOO_LARGE);
+	put_be32(b + doc_off - 4, 0xffffffffu);
+	assert_int_equal(dec_gov_propose_req(b, w.len), ERR_TOO_LARGE);
+	free(b);
+	prt_writer_free(&w);
+
+	/* An empty file is no proposal: refused on both sides. */
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	(void)prt_put_bytes(&w, "SGNR", 4);
+	(void)prt_put_u16(&w, PRT_VERSION);
+	(void)prt_put_u16(&w, PRT_GOV_PROPOSE_REQ);
+	(void)prt_put_lv(&w, "", 0);
+	(void)prt_put_bytes(&w, q.replaces, PRT_HASH_LEN);
+	assert_int_equal(prt_writer_error(&w), 0);
+	b = dup_exact(w.p, w.len);
+	assert_int_equal(dec_gov_propose_req(b, w.len), ERR_MALFORMED);
+	free(b);
+	prt_writer_free(&w);
+
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	(void)prt_put_u8(&w, 0x77);	/* earlier content survives */
+	q.policy_len = 0;
+	assert_int_equal(prt_encode_gov_propose_req(&w, &q), ERR_MALFORMED);
+	q.policy = NULL;
+	assert_int_equal(prt_encode_gov_propose_req(&w, &q), ERR_MALFORMED);
+	q.policy_len = 5;
+	assert_int_equal(prt_encode_gov_propose_req(&w, &q), ERR_MALFORMED);
+
+	/* The largest file fits a frame; one byte more does not encode. */
+	big = malloc(PRT_POLICY_JSON_MAX + 1);
+	assert_non_null(big);
+	memset(big, ' ', PRT_POLICY_JSON_MAX + 1);
+	big[0] = '{';
+	big[PRT_POLICY_JSON_MAX - 1] = '}';
+	q.policy = (const uint8_t *)big;
+	q.policy_len = PRT_POLICY_JSON_MAX + 1;
+	assert_int_equal(prt_encode_gov_propose_req(&w, &q), ERR_TOO_LARGE);
+	big[7] = '\0';
+	q.policy_len = 20;
+	assert_int_equal(prt_encode_gov_propose_req(&w, &q), ERR_EMBEDDED_NUL);
+	assert_int_equal(w.len, 1);
+	assert_int_equal(w.p[0], 0x77);
+	assert_int_equal(prt_writer_error(&w), 0);
+	prt_writer_free(&w);
+	big[7] = ' ';
+	q.policy_len = PRT_POLICY_JSON_MAX;
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_propose_req(&w, &q), 0);
+	assert_int_equal(w.len, PRT_HEADER_LEN + 4 + PRT_POLICY_JSON_MAX +
+	    PRT_HASH_LEN);
+	assert_int_equal(prt_decode_gov_propose_req(&d, w.p, w.len), 0);
+	assert_int_equal(d.policy_len, PRT_POLICY_JSON_MAX);
+	prt_writer_free(&w);
+	free(big);
+}
+
+static void
+test_gov_approve_req(void **state)
+{
+	struct prt_gov_approve_req *q = malloc(sizeof(*q));
+	struct prt_gov_approve_req *d = malloc(sizeof(*d));
+	struct prt_writer w, w2;
+	size_t count_off = PRT_HEADER_LEN + PRT_HASH_LEN, name_off, i;
+	uint8_t *b;
+
+	assert_non_null(q);
+	assert_non_null(d);
+	sample_gov_approve_req(q);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_approve_req(&w, q), 0);
+	assert_int_equal(w.len, count_off + 2 + (4 + 5 + 8 + 4 + 70) +
+	    (4 + 3 + 8 + 4 + 64));
+	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x0a", PRT_HEADER_LEN);
+	assert_memory_equal(w.p + PRT_HEADER_LEN, q->proposed, PRT_HASH_LEN);
+	assert_int_equal(prt_decode_gov_approve_req(d, w.p, w.len), 0);
+	assert_memory_equal(d, q, sizeof(*q));
+	prt_writer_init(&w2, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_approve_req(&w2, d), 0);
+	assert_memory_equal(w2.p, w.p, w.len);
+	prt_writer_free(&w2);
+
+	b = dup_exact(w.p, w.len);
+	/* Counts: above the limit before any entry, or not the entries. */
+	put_be16(b + count_off, PRT_APPROVALS_MAX + 1);
+	assert_int_equal(dec_gov_approve_req(b, w.len), ERR_TOO_LARGE);
+	put_be16(b + count_off, 0xffff);
+	assert_int_equal(dec_gov_approve_req(b, w.len), ERR_TOO_LARGE);
+	put_be16(b + count_off, 1);
+	assert_int_equal(dec_gov_approve_req(b, w.len), ERR_TRAILING);
+	put_be16(b + count_off, 3);
+	assert_int_equal(dec_gov_approve_req(b, w.len), ERR_TRUNCATED);
+	/* An approver name outside the id charset, or with a NUL. */
+	memcpy(b, w.p, w.len);
+	name_off = count_off + 2 + 4;
+	b[name_off + 1] = '/';
+	assert_int_equal(dec_gov_approve_req(b, w.len), ERR_MALFORMED);
+	b[name_off + 1] = 0;
+	assert_int_equal(dec_gov_approve_req(b, w.len), ERR_EMBEDDED_NUL);
+	free(b);
+	/* No approval at all: the frame ends after the count. */
+	assert_int_equal(dec_gov_approve_req(w.p, count_off), ERR_TRUNCATED);
+	b = dup_exact(w.p, count_off + 2);
+	put_be16(b + count_off, 0);
+	assert_int_equal(dec_gov_approve_req(b, count_off + 2),
+	    ERR_MALFORMED);
+	free(b);
+	prt_writer_free(&w);
+
+	/* The encoder refuses the same, and leaves the writer as it was. */
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	q->napprovals = 0;
+	assert_int_equal(prt_encode_gov_approve_req(&w, q), ERR_MALFORMED);
+	q->napprovals = PRT_APPROVALS_MAX + 1;
+	assert_int_equal(prt_encode_gov_approve_req(&w, q), ERR_TOO_LARGE);
+	sample_gov_approve_req(q);
+	q->approvals[1].approver[0] = '\0';
+	assert_int_equal(prt_encode_gov_approve_req(&w, q), ERR_MALFORMED);
+	sample_gov_approve_req(q);
+	q->approvals[0].sig_len = PRT_APPROVAL_SIG_MAX + 1;
+	assert_int_equal(prt_encode_gov_approve_req(&w, q), ERR_TOO_LARGE);
+	assert_int_equal(w.len, 0);
+	assert_int_equal(prt_writer_error(&w), 0);
+
+	/* The most approvals, each at its limits, still fit a frame. */
+	q->napprovals = PRT_APPROVALS_MAX;
+	for (i = 0; i < PRT_APPROVALS_MAX; i++) {
+		sample_approval(&q->approvals[i], "a", (uint8_t)i,
+		    PRT_APPROVAL_SIG_MAX);
+		memset(q->approvals[i].approver, 'z', PRT_APPROVER_MAX);
+		q->approvals[i].approver[0] = (char)('A' + i);
+		q->approvals[i].approver[PRT_APPROVER_MAX] = '\0';
+		q->approvals[i].expiry = UINT64_MAX - i;
+	}
+	assert_int_equal(prt_encode_gov_approve_req(&w, q), 0);
+	assert_int_equal(w.len, PRT_HEADER_LEN + PRT_HASH_LEN + 2 +
+	    PRT_APPROVALS_MAX * (4 + PRT_APPROVER_MAX + 8 + 4 +
+	    PRT_APPROVAL_SIG_MAX));
+	assert_int_equal(prt_decode_gov_approve_req(d, w.p, w.len), 0);
+	assert_memory_equal(d, q, sizeof(*q));
+	prt_writer_free(&w);
+	free(q);
+	free(d);
+}
+
+static void
+test_gov_cancel_status_req(void **state)
+{
+	struct prt_gov_cancel_req q, d;
+	struct prt_writer w;
+	size_t name_off = PRT_HEADER_LEN + PRT_HASH_LEN;
+	uint8_t *b;
+
+	sample_gov_cancel_req(&q);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_cancel_req(&w, &q), 0);
+	assert_int_equal(w.len, name_off + 4 + 5 + 8 + 4 + 71);
+	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x0b", PRT_HEADER_LEN);
+	assert_int_equal(prt_decode_gov_cancel_req(&d, w.p, w.len), 0);
+	assert_memory_equal(&d, &q, sizeof(q));
+	/* Exactly one approval: no count on the wire. */
+	assert_int_equal(w.p[name_off + 3], 5);
+	b = dup_exact(w.p, w.len);
+	b[name_off + 4] = ' ';
+	assert_int_equal(dec_gov_cancel_req(b, w.len), ERR_MALFORMED);
+	memcpy(b, w.p, w.len);
+	put_be32(b + name_off, PRT_APPROVER_MAX + 1);
+	assert_int_equal(dec_gov_cancel_req(b, w.len), ERR_TOO_LARGE);
+	memcpy(b, w.p, w.len);
+	put_be32(b + name_off + 4 + 5 + 8, PRT_APPROVAL_SIG_MAX + 1);
+	assert_int_equal(dec_gov_cancel_req(b, w.len), ERR_TOO_LARGE);
+	free(b);
+	prt_writer_free(&w);
+
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	q.approval.approver[0] = '\0';
+	assert_int_equal(prt_encode_gov_cancel_req(&w, &q), ERR_MALFORMED);
+	sample_gov_cancel_req(&q);
+	q.approval.sig_len = PRT_APPROVAL_SIG_MAX + 1;
+	assert_int_equal(prt_encode_gov_cancel_req(&w, &q), ERR_TOO_LARGE);
+	assert_int_equal(w.len, 0);
+
+	/* GOV_STATUS_REQ: the header alone. */
+	assert_int_equal(prt_encode_gov_status_req(&w), 0);
+	assert_int_equal(w.len, PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x0c", PRT_HEADER_LEN);
+	assert_int_equal(prt_decode_gov_status_req(w.p, w.len), 0);
+	assert_int_equal(prt_decode_status_req(w.p, w.len), ERR_MALFORMED);
+	prt_writer_free(&w);
+}
+
+/* GOV_*_REP, byte for byte, with and without a pending proposal. */
+static void
+test_gov_rep_golden(void **state)
+{
+	static const uint8_t pending[] = {
+		'S', 'G', 'N', 'R', 0, 3, 0x80, 0x0c,	/* header */
+		0, 0, 0, 0,				/* result OK */
+		0, 0, 0, 2, 'o', 'k',			/* message */
+		0, 0, 0, 1, 'g',			/* policy_id */
+		R32(0x33),				/* policy_hash */
+		0, 0, 0, 7,				/* version */
+		0, 0, 0, 0, 0, 0, 0x01, 0x00,		/* since 256 */
+		1,					/* pending */
+		0, 0, 0, 1, 'n',			/* pending_id */
+		R32(0x44),				/* pending_hash */
+		2,					/* change: loosen */
+		0, 0, 0, 0, 0, 0, 0x02, 0x00,		/* proposed_at 512 */
+		0, 2,					/* needed */
+		0, 0, 0, 0, 0, 0, 0, 0,			/* effective_at */
+		0, 1,					/* napproved */
+		0, 0, 0, 5, 'a', 'l', 'i', 'c', 'e',	/* approved[0] */
+	};
+	/* Nothing pending: the frame ends after the pending byte. */
+	static const uint8_t idle[] = {
+		'S', 'G', 'N', 'R', 0, 3, 0x80, 0x09,	/* header */
+		0, 0, 0, 0,				/* result OK */
+		0, 0, 0, 0,				/* message */
+		0, 0, 0, 1, 'g',			/* policy_id */
+		R32(0x33),				/* policy_hash */
+		0, 0, 0, 1,				/* version */
+		0, 0, 0, 0, 0, 0, 0, 0,			/* since */
+		0,					/* pending */
+	};
+	struct prt_gov_state st, d;
+	struct prt_reply_hdr h, dh;
+	struct prt_writer w;
+
+	ok_hdr(&h);
+	memset(&st, 0, sizeof(st));
+	strcpy(st.policy_id, "g");
+	memset(st.policy_hash, 0x33, sizeof(st.policy_hash));
+	st.version = 7;
+	st.since = 256;
+	st.pending = 1;
+	strcpy(st.pending_id, "n");
+	memset(st.pending_hash, 0x44, sizeof(st.pending_hash));
+	st.change = PRT_GOV_LOOSEN;
+	st.proposed_at = 512;
+	st.needed = 2;
+	st.napproved = 1;
+	strcpy(st.approved[0], "alice");
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    0);
+	assert_int_equal(w.len, sizeof(pending));
+	assert_memory_equal(w.p, pending, sizeof(pending));
+	assert_int_equal(prt_decode_gov_rep(&dh, PRT_GOV_STATUS_REP, &d,
+	    pending, sizeof(pending)), 0);
+	assert_memory_equal(&d, &st, sizeof(st));
+	assert_memory_equal(&dh, &h, sizeof(h));
+	prt_writer_free(&w);
+
+	prt_reply_hdr_set(&h, 0, "");
+	memset(&st, 0, sizeof(st));
+	strcpy(st.policy_id, "g");
+	memset(st.policy_hash, 0x33, sizeof(st.policy_hash));
+	st.version = 1;
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_PROPOSE_REP, &h, &st),
+	    0);
+	assert_int_equal(w.len, sizeof(idle));
+	assert_memory_equal(w.p, idle, sizeof(idle));
+	memset(&d, JUNK, sizeof(d));
+	assert_int_equal(prt_decode_gov_rep(&dh, PRT_GOV_PROPOSE_REP, &d, idle,
+	    sizeof(idle)), 0);
+	assert_memory_equal(&d, &st, sizeof(st));
+	prt_writer_free(&w);
+}
+
+static void
+test_gov_rep_round_trip(void **state)
+{
+	static const uint16_t types[] = { PRT_GOV_PROPOSE_REP,
+		PRT_GOV_APPROVE_REP, PRT_GOV_CANCEL_REP, PRT_GOV_STATUS_REP };
+	struct prt_gov_state *st = malloc(sizeof(*st)), *d = malloc(sizeof(*d));
+	struct prt_reply_hdr h, dh;
+	struct prt_writer w, w2;
+	size_t i;
+
+	assert_non_null(st);
+	assert_non_null(d);
+	/* Every field at its limit: the largest governance reply. */
+	memset(st, 0, sizeof(*st));
+	memset(st->policy_id, 'p', PRT_POLICY_ID_MAX);
+	memset(st->policy_hash, 0xff, PRT_HASH_LEN);
+	st->version = UINT32_MAX;
+	st->since = UINT64_MAX;
+	st->pending = 1;
+	memset(st->pending_id, 'q', PRT_POLICY_ID_MAX);
+	memset(st->pending_hash, 0xee, PRT_HASH_LEN);
+	st->change = PRT_GOV_TIGHTEN;
+	st->proposed_at = UINT64_MAX - 1;
+	st->needed = UINT16_MAX;
+	st->effective_at = UINT64_MAX - 2;
+	st->napproved = PRT_GOV_APPROVED_MAX;
+	for (i = 0; i < PRT_GOV_APPROVED_MAX; i++) {
+		memset(st->approved[i], 'a', PRT_APPROVER_MAX);
+		st->approved[i][0] = (char)('A' + i % 26);
+		st->approved[i][1] = (char)('0' + i / 26);
+	}
+	prt_reply_hdr_set(&h, 0, "activated");
+	memset(h.message, 'm', PRT_MESSAGE_MAX);
+	for (i = 0; i < ARRAY_LEN(types); i++) {
+		prt_writer_init(&w, PRT_MAX_MESSAGE);
+		assert_int_equal(prt_encode_gov_rep(&w, types[i], &h, st), 0);
+		assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 +
+		    PRT_MESSAGE_MAX + 2 * (4 + PRT_POLICY_ID_MAX +
+		    PRT_HASH_LEN) + 4 + 8 + 1 + 1 + 8 + 2 + 8 + 2 +
+		    PRT_GOV_APPROVED_MAX * (4 + PRT_APPROVER_MAX));
+		assert_int_equal(w.p[7], types[i] & 0xff);
+		assert_int_equal(prt_decode_gov_rep(&dh, types[i], d, w.p,
+		    w.len), 0);
+		assert_memory_equal(d, st, sizeof(*st));
+		assert_memory_equal(&dh, &h, sizeof(h));
+		prt_writer_init(&w2, PRT_MAX_MESSAGE);
+		assert_int_equal(prt_encode_gov_rep(&w2, types[i], &dh, d), 0);
+		assert_int_equal(w2.len, w.len);
+		assert_memory_equal(w2.p, w.p, w.len);
+		prt_writer_free(&w2);
+		prt_writer_free(&w);
+	}
+
+	/* A refusal: the header alone, and the state left zero. */
+	prt_reply_hdr_set(&h, 22, "APPROVALS_MISSING: 1 of 2");
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_APPROVE_REP, &h, st),
+	    0);
+	assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 + strlen(h.message));
+	memset(d, JUNK, sizeof(*d));
+	assert_int_equal(prt_decode_gov_rep(&dh, PRT_GOV_APPROVE_REP, d, w.p,
+	    w.len), 0);
+	assert_int_equal(dh.result, 22);
+	assert_zero(d, sizeof(*d));
+	prt_writer_free(&w);
+	free(st);
+	free(d);
+}
+
+/* Encodes st as a GOV_STATUS_REP and returns a heap copy of the frame. */
+static uint8_t *
+gov_frame(const struct prt_gov_state *st, size_t *len)
+{
+	struct prt_reply_hdr h;
+	struct prt_writer w;
+	uint8_t *b;
+
+	ok_hdr(&h);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, st),
+	    0);
+	b = dup_exact(w.p, w.len);
+	*len = w.len;
+	prt_writer_free(&w);
+	return b;
+}
+
+static void
+test_gov_rep_malformed(void **state)
+{
+	/* Offsets in sample_gov_state's frame, message "ok". */
+	const size_t id_off = PRT_HEADER_LEN + 4 + 4 + 2;
+	const size_t version_off = id_off + 4 + 15 + PRT_HASH_LEN;
+	const size_t pending_off = version_off + 4 + 8;
+	const size_t pid_off = pending_off + 1;
+	const size_t change_off = pid_off + 4 + 13 + PRT_HASH_LEN;
+	const size_t count_off = change_off + 1 + 8 + 2 + 8;
+	struct prt_gov_state st;
+	size_t len, idle_len;
+	uint8_t *b, *idle;
+
+	sample_gov_state(&st, 1, 2);
+	b = gov_frame(&st, &len);
+	assert_int_equal(len, count_off + 2 + 4 + 5 + 4 + 7);
+	assert_int_equal(b[pending_off], 1);
+	assert_int_equal(b[change_off], PRT_GOV_LOOSEN);
+
+	/* change is 1 or 2; pending is 0 or 1. */
+	b[change_off] = PRT_GOV_TIGHTEN;
+	assert_int_equal(dec_gov_status_rep(b, len), 0);
+	b[change_off] = 0;
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_MALFORMED);
+	b[change_off] = 3;
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_MALFORMED);
+	b[change_off] = 0xff;
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_MALFORMED);
+	b[change_off] = PRT_GOV_LOOSEN;
+	b[pending_off] = 2;
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_MALFORMED);
+	/* pending 0 with the pending fields after it: trailing bytes. */
+	b[pending_off] = 0;
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_TRAILING);
+	b[pending_off] = 1;
+	/* The count: above 32 before any name is read, or not the names. */
+	put_be16(b + count_off, PRT_GOV_APPROVED_MAX + 1);
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_TOO_LARGE);
+	put_be16(b + count_off, 0xffff);
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_TOO_LARGE);
+	put_be16(b + count_off, 1);
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_TRAILING);
+	put_be16(b + count_off, 3);
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_TRUNCATED);
+	put_be16(b + count_off, 2);
+	/* Names: the id charset, no NUL, not empty. */
+	b[count_off + 2 + 4 + 1] = '/';
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_MALFORMED);
+	b[count_off + 2 + 4 + 1] = 0;
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_EMBEDDED_NUL);
+	b[count_off + 2 + 4 + 1] = 'l';
+	b[pid_off + 4] = ' ';
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_MALFORMED);
+	b[pid_off + 4] = 'o';
+	b[id_off + 4] = '\n';
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_MALFORMED);
+	b[id_off + 4] = 'g';
+	put_be32(b + id_off, PRT_POLICY_ID_MAX + 1);
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_TOO_LARGE);
+	put_be32(b + id_off, 15);
+	/* Version 0 does not exist: genesis is 1. */
+	put_be32(b + version_off, 0);
+	assert_int_equal(dec_gov_status_rep(b, len), ERR_MALFORMED);
+	put_be32(b + version_off, 1);
+	assert_int_equal(dec_gov_status_rep(b, len), 0);
+	/* The frame of another governance reply type. */
+	assert_int_equal(dec_gov_approve_rep(b, len), ERR_MALFORMED);
+	free(b);
+
+	/* Nothing pending: the frame ends at the pending byte. */
+	sample_gov_state(&st, 0, 0);
+	idle = gov_frame(&st, &idle_len);
+	assert_int_equal(idle_len, pending_off + 1);
+	assert_int_equal(dec_gov_status_rep(idle, idle_len), 0);
+	idle[pending_off] = 2;
+	assert_int_equal(dec_gov_status_rep(idle, idle_len), ERR_MALFORMED);
+	/* pending 1 without its fields: truncated. */
+	idle[pending_off] = 1;
+	assert_int_equal(dec_gov_status_rep(idle, idle_len), ERR_TRUNCATED);
+	free(idle);
+}
+
+/* The encoder refuses what the decoder refuses, writing nothing. */
+static void
+test_gov_rep_encoder_refuses(void **state)
+{
+	struct prt_gov_state st;
+	struct prt_reply_hdr h;
+	struct prt_writer w;
+
+	ok_hdr(&h);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	(void)prt_put_u8(&w, 0x77);	/* earlier content survives */
+
+	/* Not a governance reply type. */
+	sample_gov_state(&st, 1, 2);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REQ, &h, &st),
+	    ERR_INVALID_ARG);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_STATUS_REP, &h, &st),
+	    ERR_INVALID_ARG);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_CANCEL_REP, &h, &st),
+	    ERR_INVALID_ARG);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_ERROR_REP, &h, &st),
+	    ERR_INVALID_ARG);
+	assert_int_equal(prt_encode_gov_rep(&w, 0x800D, &h, &st),
+	    ERR_INVALID_ARG);
+
+	st.pending = 2;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 1, 2);
+	st.change = 0;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	st.change = 3;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 1, 2);
+	st.napproved = PRT_GOV_APPROVED_MAX + 1;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_TOO_LARGE);
+	sample_gov_state(&st, 1, 2);
+	st.version = 0;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 1, 2);
+	st.approved[1][0] = '\0';
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 1, 2);
+	st.pending_id[0] = '\0';
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 1, 2);
+	st.policy_id[3] = '/';
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+
+	/* pending 0: every pending field must be zero, one at a time. */
+	sample_gov_state(&st, 0, 0);
+	strcpy(st.pending_id, "x");
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 0, 0);
+	st.pending_hash[31] = 1;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 0, 0);
+	st.change = PRT_GOV_TIGHTEN;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 0, 0);
+	st.proposed_at = 1;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 0, 0);
+	st.needed = 1;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 0, 0);
+	st.effective_at = 1;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	sample_gov_state(&st, 0, 0);
+	st.napproved = 1;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	st.napproved = PRT_GOV_APPROVED_MAX + 1;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_TOO_LARGE);
+	/* A message the peer would refuse. */
+	sample_gov_state(&st, 0, 0);
+	strcpy(h.message, "tab\there");
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_STATUS_REP, &h, &st),
+	    ERR_MALFORMED);
+	assert_int_equal(w.len, 1);
+	assert_int_equal(w.p[0], 0x77);
+	assert_int_equal(prt_writer_error(&w), 0);
+	prt_writer_free(&w);
+
+	/* A refusal carries no state: any st (even NULL) is fine. */
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	prt_reply_hdr_set(&h, 12, "REQUEST_ID_CONFLICT");
+	st.pending = 9;
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_CANCEL_REP, &h, &st),
+	    0);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_CANCEL_REP, &h, NULL),
+	    0);
+	prt_writer_free(&w);
+}
+
+/* The decoder is told which reply it expects; it takes no other. */
+static void
+test_gov_rep_types(void **state)
+{
+	struct prt_gov_state st, d;
+	struct prt_reply_hdr h, dh;
+	struct prt_writer w;
+
+	ok_hdr(&h);
+	sample_gov_state(&st, 1, 1);
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_CANCEL_REP, &h, &st),
+	    0);
+	assert_int_equal(prt_decode_gov_rep(&dh, PRT_GOV_CANCEL_REP, &d, w.p,
+	    w.len), 0);
+	assert_int_equal(dec_gov(PRT_GOV_STATUS_REP, w.p, w.len),
+	    ERR_MALFORMED);
+	assert_int_equal(dec_gov(PRT_GOV_PROPOSE_REP, w.p, w.len),
+	    ERR_MALFORMED);
+	/* A type that is no governance reply, even the frame's request. */
+	assert_int_equal(dec_gov(PRT_GOV_CANCEL_REQ, w.p, w.len),
+	    ERR_MALFORMED);
+	assert_int_equal(dec_gov(PRT_CANCEL_REP, w.p, w.len), ERR_MALFORMED);
+	assert_int_equal(dec_gov(PRT_STATUS_REP, w.p, w.len), ERR_MALFORMED);
+	/* ... and another version's frame is a version refusal. */
+	w.p[5] = PRT_VERSION - 1;
+	assert_int_equal(dec_gov(PRT_GOV_CANCEL_REP, w.p, w.len),
+	    ERR_BAD_VERSION);
+	w.p[5] = PRT_VERSION + 1;
+	assert_int_equal(dec_gov(PRT_GOV_CANCEL_REP, w.p, w.len),
+	    ERR_BAD_VERSION);
+	prt_writer_free(&w);
+}
+
 /* Type numbers are protocol: a renumbering must fail here. */
 static void
 test_type_numbers(void **state)
@@ -2010,8 +2961,26 @@ test_type_numbers(void **state)
 	assert_int_equal(PRT_REPLY_TYPE(PRT_CANCEL_REQ), PRT_CANCEL_REP);
 	assert_int_equal(PRT_REPLY_TYPE(PRT_PAUSE_REQ), PRT_PAUSE_REP);
 	assert_int_equal(PRT_REPLY_TYPE(PRT_UNPAUSE_REQ), PRT_UNPAUSE_REP);
-	/* Version 2: SIGN_REP receipts, STATUS_REP can_sign and blocked. */
-	assert_int_equal(PRT_VERSION, 2);
+	assert_int_equal(PRT_GOV_PROPOSE_REQ, 9);
+	assert_int_equal(PRT_GOV_APPROVE_REQ, 10);
+	assert_int_equal(PRT_GOV_CANCEL_REQ, 11);
+	assert_int_equal(PRT_GOV_STATUS_REQ, 12);
+	assert_int_equal(PRT_REPLY_TYPE(PRT_GOV_PROPOSE_REQ),
+	    PRT_GOV_PROPOSE_REP);
+	assert_int_equal(PRT_REPLY_TYPE(PRT_GOV_APPROVE_REQ),
+	    PRT_GOV_APPROVE_REP);
+	assert_int_equal(PRT_REPLY_TYPE(PRT_GOV_CANCEL_REQ),
+	    PRT_GOV_CANCEL_REP);
+	assert_int_equal(PRT_REPLY_TYPE(PRT_GOV_STATUS_REQ),
+	    PRT_GOV_STATUS_REP);
+	assert_int_equal(PRT_GOV_STATUS_REP, 0x800C);
+	assert_int_equal(PRT_GOV_TIGHTEN, 1);
+	assert_int_equal(PRT_GOV_LOOSEN, 2);
+	/*
+	 * Version 2: SIGN_REP receipts, STATUS_REP can_sign and blocked.
+	 * Version 3: SIGN_REQ and QUEUE_REQ carry from.
+	 */
+	assert_int_equal(PRT_VERSION, 3);
 }
 
 int
@@ -2033,6 +3002,7 @@ main(void)
 		cmocka_unit_test(test_sign_rep_round_trip),
 		cmocka_unit_test(test_sign_rep_malformed),
 		cmocka_unit_test(test_sign_rep_golden),
+		cmocka_unit_test(test_sign_req_golden),
 		cmocka_unit_test(test_status_rep_golden),
 		cmocka_unit_test(test_exposure_req_round_trip),
 		cmocka_unit_test(test_exposure_req_malformed),
@@ -2051,6 +3021,14 @@ main(void)
 		cmocka_unit_test(test_unpause_round_trip_and_limits),
 		cmocka_unit_test(test_op_requests_malformed),
 		cmocka_unit_test(test_ack_reps),
+		cmocka_unit_test(test_gov_propose_req),
+		cmocka_unit_test(test_gov_approve_req),
+		cmocka_unit_test(test_gov_cancel_status_req),
+		cmocka_unit_test(test_gov_rep_golden),
+		cmocka_unit_test(test_gov_rep_round_trip),
+		cmocka_unit_test(test_gov_rep_malformed),
+		cmocka_unit_test(test_gov_rep_encoder_refuses),
+		cmocka_unit_test(test_gov_rep_types),
 		cmocka_unit_test(test_type_numbers),
 	};
 

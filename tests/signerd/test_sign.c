@@ -21,10 +21,15 @@ ctx_new(void)
 	char err[256];
 
 	assert_non_null(sd);
-	sd->policy = fx_policy();
-	assert_int_equal(sd_approvers_new(&sd->approvers, sd->policy, err,
+	struct sd_version *v = calloc(1, sizeof(*v));
+
+	assert_non_null(v);
+	v->policy = fx_policy();
+	assert_int_equal(pol_verifier_new(&v->verifier, v->policy, err,
 	    sizeof(err)), 0);
+	util_hex_encode(v->hex, pol_hash(v->policy), 32);
 	assert_int_equal(sd_state_new(&sd->state, 0), 0);
+	sd_gov_genesis(sd_state_gov(sd->state), v, 0);
 	snprintf(sd->keys[0].name, sizeof(sd->keys[0].name), "payout");
 	memset(sd->keys[0].address, 0x11, 20);
 	snprintf(sd->keys[1].name, sizeof(sd->keys[1].name), "big");
@@ -37,8 +42,6 @@ static void
 ctx_free(struct sd_ctx *sd)
 {
 	sd_state_free(sd->state);
-	sd_approvers_free(sd->approvers);
-	pol_free(sd->policy);
 	free(sd);
 }
 
@@ -53,6 +56,7 @@ payout(struct sd_ctx *sd, struct sd_sign_job *job, const char *id,
 	struct prt_writer w;
 	struct evm_tx tx;
 	char detail[200];
+	enum pol_reason why;
 
 	memset(job, 0, sizeof(*job));
 	memset(&tx, 0, sizeof(tx));
@@ -76,7 +80,11 @@ payout(struct sd_ctx *sd, struct sd_sign_job *job, const char *id,
 	memcpy(job->p.req.to, tx.to, 20);
 	job->p.req.amount = tx.value;
 	job->now = 1800000000;
-	return sd_payout_prepare(sd, &job->p, detail, sizeof(detail));
+	why = sd_payout_prepare(sd, &job->p, detail, sizeof(detail));
+	/* The client names the asset's key, as it learnt it (D53). */
+	if (why == POL_OK)
+		memcpy(job->p.req.from, sd->keys[job->p.key].address, 20);
+	return why;
 }
 
 /* Decides; a "yes" is committed as signed (raw stands in for the tx). */
@@ -220,6 +228,13 @@ test_queued_payout_waits_its_delay(void **unused)
 	    job.p.intent_hash, job.now - 10, job.now + 20), 0);
 	assert_int_equal(sd_queue_commit(sd_state_queue(sd->state), "tl"), 0);
 	sd_state_unlock(sd->state);
+	/* D52: queued under another version, it needs this one's approvals. */
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_APPROVALS_MISSING);
+	sd_state_lock(sd->state);
+	sd_queue_set_version(sd_state_queue(sd->state), "tl", 1);
+	sd_state_unlock(sd->state);
+	assert_int_equal(payout(sd, &job, "tl", "1600000000000000000", 1,
+	    100), POL_OK);
 	assert_int_equal(decide(sd, &job, &repeat, 0), POL_TIMELOCK_PENDING);
 	assert_int_equal(payout(sd, &job, "tl", "1600000000000000000", 1,
 	    100), POL_OK);
@@ -256,6 +271,30 @@ test_fee_bump(void **unused)
 	ctx_free(sd);
 }
 
+/* D53: a payout built for another key's nonces is never signed. */
+static void
+test_key_mismatch(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	assert_int_equal(payout(sd, &job, "k", "1000", 3, 100), POL_OK);
+	memset(job.p.req.from, 0x22, 20);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_KEY_MISMATCH);
+	assert_null(sd_state_find(sd->state, "k"));
+	assert_int_equal(payout(sd, &job, "k", "1000", 3, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 1), POL_OK);
+	/* A fee bump names the key that signed the payout. */
+	assert_int_equal(payout(sd, &job, "k", "1000", 3, 150), POL_OK);
+	memset(job.p.req.from, 0x22, 20);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_KEY_MISMATCH);
+	assert_int_equal(payout(sd, &job, "k", "1000", 3, 150), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_OK);
+	assert_true(job.bump);
+	ctx_free(sd);
+}
+
 static void
 test_intent_mismatch(void **unused)
 {
@@ -281,6 +320,7 @@ main(void)
 		cmocka_unit_test(test_queued_payout_waits_its_delay),
 		cmocka_unit_test(test_fee_bump),
 		cmocka_unit_test(test_intent_mismatch),
+		cmocka_unit_test(test_key_mismatch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

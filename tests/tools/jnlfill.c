@@ -287,11 +287,14 @@ make_key(struct filler *f)
 	return 0;
 }
 
-/* What the verifier recomputes as "content": signerd's own function. */
+/*
+ * What the verifier recomputes as "content": signerd's own function, on
+ * the request a client would have sent (from: the test key's address).
+ */
 static int
 content_hash(uint8_t out[32], const char *asset, uint64_t chain_id,
-    const uint8_t to[EVM_ADDR_LEN], const u256 *amount, const uint8_t *tx,
-    size_t tx_len)
+    const uint8_t from[EVM_ADDR_LEN], const uint8_t to[EVM_ADDR_LEN],
+    const u256 *amount, const uint8_t *tx, size_t tx_len)
 {
 	struct prt_sign_req *req;
 	int r;
@@ -301,6 +304,7 @@ content_hash(uint8_t out[32], const char *asset, uint64_t chain_id,
 		return ERR_NOMEM;
 	snprintf(req->asset, sizeof(req->asset), "%s", asset);
 	req->chain_id = chain_id;
+	memcpy(req->from, from, EVM_ADDR_LEN);
 	memcpy(req->to, to, EVM_ADDR_LEN);
 	req->amount = *amount;
 	memcpy(req->tx, tx, tx_len);
@@ -401,8 +405,8 @@ signed_record(struct filler *f, json_t **out, uint64_t j, uint64_t seq)
 	/* The request signerd got: the unsigned transaction. */
 	prt_writer_init(&w, EVM_TX_MAX_ENCODED);
 	if ((r = evm_tx_encode(&w, &tx)) == 0)
-		r = content_hash(content, a->name, a->chain_id, tx.to, &tx.value,
-		    w.p, w.len);
+		r = content_hash(content, a->name, a->chain_id, f->from, tx.to,
+		    &tx.value, w.p, w.len);
 	prt_writer_free(&w);
 	if (r != 0 || (r = evm_tx_signing_hash(digest, &tx)) != 0)
 		return r;

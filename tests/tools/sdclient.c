@@ -12,7 +12,7 @@
  *                  --chain-id C --to ADDR --amount X [--token CONTRACT]
  *                  [--id-prefix P] [--nonce-base B] [--first-id K]
  *                  [--stated-amount X] [--stated-to ADDR] [--timeout-ms N]
- *                  [--receipts]
+ *                  [--receipts] [--from ADDR]
  * load prints "SIGNED <request_id> <tx_hash>" the moment each signature
  * arrives (so a crash test knows what clients received), "REFUSED <id>
  * <reason>" for refusals, and a summary line with latency percentiles.
@@ -20,6 +20,9 @@
  * <request_id> <unix_us>": the reply's receipt (the journal record that
  * authorized it) and the wall-clock time the reply arrived, in
  * microseconds, so a test can order replies against other events.
+ * Each request names as from the address --from gives, else the address
+ * of the asset's key in signerd's policy in force (POLICY and STATUS),
+ * else (an asset or key signerd lacks) zero: signerd then says why.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -44,6 +47,9 @@ struct args {
 	/* What the request claims, when a test wants it to disagree with
 	 * the transaction. */
 	const char *stated_amount, *stated_to;
+	/* The sender the requests name: --from, or the asset's key. */
+	const char *from;
+	uint8_t from_addr[20];
 	/* mktx only: transactions no payout should be. */
 	const char *data, *access_list;
 	int create, sign_form, receipts;
@@ -152,6 +158,7 @@ load_worker(void *arg)
 		    A.id_prefix, (unsigned long long)(A.first_id + (uint64_t)i));
 		snprintf(req->asset, sizeof(req->asset), "%s", A.asset);
 		req->chain_id = A.chain_id;
+		memcpy(req->from, A.from_addr, 20);
 		memcpy(req->to, to, 20);
 		req->amount = amount;
 		if (A.stated_to != NULL)
@@ -205,6 +212,50 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The address of --asset's key in signerd's policy in force, into
+ * A.from_addr: the key's name from POLICY, its address from STATUS, both
+ * of one version.  Two requests more than --count: a test that counts
+ * frames (a peer signerd refuses) passes --from.  Left zero, with a note
+ * on stderr, when signerd does not say (the requests then tell why) or
+ * lacks the asset or its key.
+ */
+static void
+asset_sender(struct prt_client *c)
+{
+	struct prt_status_rep *st = calloc(1, sizeof(*st));
+	struct pol_policy *pol = NULL;
+	struct prt_reply_hdr hdr;
+	char *json = NULL, err[256];
+	const char *key;
+	size_t len, i;
+	int r;
+
+	if (st == NULL)
+		die("calloc", ERR_NOMEM);
+	if ((r = prt_client_policy(c, &json, &len, &hdr)) == 0 &&
+	    hdr.result == 0)
+		r = prt_client_status(c, st, &hdr);
+	if (r != 0 || hdr.result != 0)
+		fprintf(stderr, "sdclient: no sender from signerd: %s\n",
+		    r != 0 ? err_str(r) : hdr.message);
+	else if (pol_parse(&pol, (const uint8_t *)json, len, err,
+	    sizeof(err)) != 0)
+		fprintf(stderr, "sdclient: signerd's policy: %s\n", err);
+	else if (memcmp(pol_hash(pol), st->policy_hash, 32) != 0)
+		fprintf(stderr, "sdclient: a policy version took effect "
+		    "between POLICY and STATUS\n");
+	else if (pol_asset_by_name(pol, A.asset, &i) == 0) {
+		key = pol_asset(pol, i)->key;
+		for (i = 0; i < st->nkeys; i++)
+			if (strcmp(st->keys[i].name, key) == 0)
+				memcpy(A.from_addr, st->keys[i].address, 20);
+	}
+	pol_free(pol);
+	free(json);
+	free(st);
+}
+
 static int
 run_load(void)
 {
@@ -218,6 +269,10 @@ run_load(void)
 		die("load needs --socket --asset --to --amount", ERR_INVALID_ARG);
 	if ((r = prt_client_open(&c, A.socket, A.timeout_ms)) != 0)
 		die("connect", r);
+	if (A.from != NULL)
+		parse_addr(A.from_addr, A.from);
+	else
+		asset_sender(c);
 	th = calloc((size_t)A.threads, sizeof(*th));
 	latencies = calloc((size_t)A.count, sizeof(*latencies));
 	if (th == NULL || latencies == NULL)
@@ -406,6 +461,7 @@ main(int argc, char **argv)
 		{ "create", no_argument, NULL, 'C' },
 		{ "signed", no_argument, NULL, 'Z' },
 		{ "receipts", no_argument, NULL, 'R' },
+		{ "from", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode;
@@ -442,6 +498,7 @@ main(int argc, char **argv)
 		case 'C': A.create = 1; break;
 		case 'Z': A.sign_form = 1; break;
 		case 'R': A.receipts = 1; break;
+		case 'm': A.from = optarg; break;
 		default: die("bad option", ERR_INVALID_ARG);
 		}
 	}
