@@ -65,19 +65,58 @@ sd_paused_detail(char *detail, size_t cap, const struct sd_pause_state *s)
 	    s->by);
 }
 
+/* 1 when no asset of the version in force names key k: a retired key. */
+static int
+key_retired(const struct sd_version *v, const struct sd_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < pol_asset_count(v->policy); i++)
+		if (strcmp(pol_asset(v->policy, i)->key, k->name) == 0)
+			return 0;
+	return 1;
+}
+
+int
+sd_gap_fill_allowed(struct sd_ctx *sd, const struct sd_version *v, int key,
+    const struct sd_nonce_ref *ref)
+{
+	int ok;
+
+	if (key < 0 || !key_retired(v, &sd->keys[key]))
+		return 0;
+	sd_state_lock(sd->state);
+	ok = sd_state_fills_gap(sd->state, ref);
+	sd_state_unlock(sd->state);
+	return ok;
+}
+
 /*
  * The request names the address it expects to sign (D53): a transaction
- * built for one key's nonce sequence is never signed by another key.
+ * built for one key's nonce sequence is never signed by another key.  The
+ * one exception: a retired key signs a new payout into a hole below a
+ * nonce it already signed, or its signed transactions could never be
+ * mined (job->gap_fill).
  */
 static enum pol_reason
-check_from(struct sd_ctx *sd, const struct sd_sign_job *job, char *detail,
+check_from(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
     size_t cap)
 {
 	char want[EVM_ADDR_STR], got[EVM_ADDR_STR];
+	struct sd_nonce_ref ref = job->p.ref;
+	int k;
 
 	if (memcmp(job->p.req.from, sd->keys[job->p.key].address,
 	    EVM_ADDR_LEN) == 0)
 		return POL_OK;
+	memcpy(ref.from, job->p.req.from, EVM_ADDR_LEN);
+	if (!job->bump && (k = sd_key_by_address(sd, job->p.req.from)) >= 0 &&
+	    sd_gap_fill_allowed(sd, job->p.v, k, &ref)) {
+		job->p.key = k;
+		job->p.ref = ref;
+		job->gap_fill = 1;
+		return POL_OK;
+	}
 	evm_addr_to_str(want, sd->keys[job->p.key].address);
 	evm_addr_to_str(got, job->p.req.from);
 	snprintf(detail, cap, "this payout is signed by key %s (%s), not %s",

@@ -10,6 +10,7 @@
 
 struct sd_nonces {
 	struct sd_table *owners;	/* key of ref -> strdup'd request id */
+	struct sd_table *highest;	/* key of (from, chain) -> uint64_t */
 };
 
 int
@@ -25,6 +26,11 @@ sd_nonces_new(struct sd_nonces **out)
 		free(n);
 		return r;
 	}
+	if ((r = sd_table_new(&n->highest)) != 0) {
+		sd_table_free(n->owners, free);
+		free(n);
+		return r;
+	}
 	*out = n;
 	return 0;
 }
@@ -35,7 +41,54 @@ sd_nonces_free(struct sd_nonces *n)
 	if (n == NULL)
 		return;
 	sd_table_free(n->owners, free);
+	sd_table_free(n->highest, free);
 	free(n);
+}
+
+/* The key of a sender's sequence on one chain. */
+static void
+seq_key(uint8_t key[SD_TABLE_KEY_LEN], const struct sd_nonce_ref *ref)
+{
+	uint8_t buf[EVM_ADDR_LEN + 8];
+	int i;
+
+	memcpy(buf, ref->from, EVM_ADDR_LEN);
+	for (i = 0; i < 8; i++)
+		buf[EVM_ADDR_LEN + i] = (uint8_t)(ref->chain_id >> (56 - 8 * i));
+	sd_table_key(key, "sequence", buf, sizeof(buf));
+}
+
+int
+sd_nonces_signed(struct sd_nonces *n, const struct sd_nonce_ref *ref)
+{
+	uint8_t key[SD_TABLE_KEY_LEN];
+	uint64_t *top;
+	int r;
+
+	seq_key(key, ref);
+	if ((top = sd_table_get(n->highest, key)) != NULL) {
+		if (ref->nonce > *top)
+			*top = ref->nonce;
+		return 0;
+	}
+	if ((top = malloc(sizeof(*top))) == NULL)
+		return ERR_NOMEM;
+	*top = ref->nonce;
+	if ((r = sd_table_put(n->highest, key, top)) != 0)
+		free(top);
+	return r;
+}
+
+int
+sd_nonces_below_signed(const struct sd_nonces *n,
+    const struct sd_nonce_ref *ref)
+{
+	uint8_t key[SD_TABLE_KEY_LEN];
+	const uint64_t *top;
+
+	seq_key(key, ref);
+	top = sd_table_get(n->highest, key);
+	return top != NULL && ref->nonce < *top;
 }
 
 static void

@@ -44,6 +44,21 @@ void sd_nonces_release(struct sd_nonces *n, const struct sd_nonce_ref *ref,
 /* Number of owned nonces. */
 size_t sd_nonces_count(const struct sd_nonces *n);
 
+/*
+ * Notes that ref was signed durably: the sender's highest signed nonce on
+ * that chain rises to ref->nonce.  0 or ERR_NOMEM.
+ */
+int sd_nonces_signed(struct sd_nonces *n, const struct sd_nonce_ref *ref)
+    WARN_UNUSED;
+
+/*
+ * 1 when the sender signed a higher nonce than ref->nonce on its chain:
+ * ref is a hole below a transaction that cannot be mined until it is
+ * filled (D53's one exception for a rotated key).
+ */
+int sd_nonces_below_signed(const struct sd_nonces *n,
+    const struct sd_nonce_ref *ref);
+
 /* What a second transaction for an already signed request id is. */
 enum sd_bump {
 	SD_BUMP_OK = 0,		/* a valid fee bump: fees strictly higher */

@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "signerd/payout.h"
 #include "signerd/setup.h"
 #include "signerd/sha256.h"
 
@@ -386,15 +387,14 @@ fail:
  * to m happens in rule_approve, across requests.
  */
 static enum pol_reason
-check_gov_approvals(const struct sd_version *cur, enum pol_action action,
-    const uint8_t proposed[32], const struct prt_approval *ap, size_t n,
-    int64_t t, char *detail, size_t cap)
+check_gov_approvals(struct sd_ctx *sd, const struct sd_version *cur,
+    enum pol_action action, const uint8_t proposed[32],
+    const struct prt_approval *ap, size_t n, int64_t t, char *detail,
+    size_t cap)
 {
 	const struct pol_governance *g = pol_governance(cur->policy);
-	struct pol_approval pa[PRT_APPROVALS_MAX];
 	struct pol_approval_set set;
 	struct pol_approval_msg msg;
-	size_t bad;
 
 	if (g == NULL) {
 		snprintf(detail, cap, "the policy in force has no governance "
@@ -413,9 +413,7 @@ check_gov_approvals(const struct sd_version *cur, enum pol_action action,
 	}
 	pol_set_governance(&set, cur->policy);
 	set.m = 1;
-	sd_pol_approvals(pa, ap, n);
-	return pol_approvals_check(cur->verifier, &set, &msg, pa, n,
-	    (uint64_t)t, &bad, detail, cap);
+	return sd_check_approvals(sd, cur, &set, &msg, ap, n, t, detail, cap);
 }
 
 /* --- replies ------------------------------------------------------------ */
@@ -660,7 +658,7 @@ sd_handle_gov_approve(struct sd_ctx *sd, unsigned peer_uid,
 	sd_state_unlock(sd->state);
 	if (why != POL_OK)
 		goto refuse;
-	if ((why = check_gov_approvals(job.cur, POL_ACTION_POLICY,
+	if ((why = check_gov_approvals(sd, job.cur, POL_ACTION_POLICY,
 	    job.proposed, job.ap, job.n, sd_now(sd), detail,
 	    sizeof(detail))) != POL_OK)
 		goto refuse;
@@ -726,7 +724,7 @@ sd_handle_gov_cancel(struct sd_ctx *sd, unsigned peer_uid,
 	sd_state_unlock(sd->state);
 	if (why != POL_OK)
 		goto refuse;
-	if ((why = check_gov_approvals(job.cur, POL_ACTION_POLICY_CANCEL,
+	if ((why = check_gov_approvals(sd, job.cur, POL_ACTION_POLICY_CANCEL,
 	    job.proposed, job.ap, 1, sd_now(sd), detail, sizeof(detail))) !=
 	    POL_OK)
 		goto refuse;
@@ -819,7 +817,7 @@ sd_replay_policy(struct sd_ctx *sd, const json_t *rec, const char *type,
 		job.n = n;
 		if (strcmp(type, "policy_cancelled") == 0 && n != 1)
 			FAIL("a policy cancel carries exactly one approval");
-		why = check_gov_approvals(job.cur, type[7] == 'a' ?
+		why = check_gov_approvals(sd, job.cur, type[7] == 'a' ?
 		    POL_ACTION_POLICY : POL_ACTION_POLICY_CANCEL, job.proposed,
 		    ap, n, t, detail, sizeof(detail));
 		if (why != POL_OK)

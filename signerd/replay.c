@@ -22,6 +22,7 @@
 #include "evm/keccak.h"
 #include "signerd/payout.h"
 #include "signerd/policy_change.h"
+#include "signerd/sign.h"
 
 /* Largest "unix" accepted: far beyond any clock, and exact in a double. */
 #define UNIX_MAX ((int64_t)1 << 40)
@@ -295,10 +296,7 @@ parse_signed(struct sd_ctx *sd, const json_t *rec, struct signed_rec *s)
 		FAIL("the transaction would be refused: %s: %s",
 		    pol_reason_name(why), detail);
 	a = pol_asset(s->p.v->policy, s->p.intent.asset);
-	/* A new payout is signed by the asset's key in force; a fee bump by
-	 * the key that signed its payout (replay_bump, D53). */
 	if (strcmp(a->name, s->asset) != 0 ||
-	    (!s->bump && strcmp(a->key, s->key) != 0) ||
 	    memcmp(s->p.intent.recipient, s->to, 20) != 0 ||
 	    u256_cmp(&s->p.intent.amount, &s->amount) != 0)
 		FAIL("asset, key, recipient or amount differ from what the "
@@ -310,6 +308,17 @@ parse_signed(struct sd_ctx *sd, const json_t *rec, struct signed_rec *s)
 	if (p_key_address(sd, s->key, s->from) != 0)
 		FAIL("\"from\" is not the address of key %s", s->key);
 	memcpy(s->p.ref.from, s->from, 20);
+	/*
+	 * D53: a new payout is signed by the asset's key in force, or by a
+	 * retired key into a hole of its own sequence; a fee bump by the key
+	 * that signed its payout (replay_bump).
+	 */
+	if (!s->bump && strcmp(a->key, s->key) != 0 &&
+	    (!json_is_true(json_object_get(rec, "gap_fill")) ||
+	    !sd_gap_fill_allowed(sd, s->p.v, sd_key_index(sd, s->key),
+	    &s->p.ref)))
+		FAIL("signed by key %s, not asset %s's key %s, and no gap "
+		    "below a nonce it signed", s->key, a->name, a->key);
 	return 0;
 }
 

@@ -91,6 +91,10 @@ build_signed(struct sd_ctx *sd, const struct sd_sign_job *job)
 	    json_object_set_new(o, "earliest",
 	    json_integer(job->q.earliest)) != 0))
 		goto fail;
+	/* D53: a retired key filling a hole in its own sequence. */
+	if (job->gap_fill &&
+	    json_object_set_new(o, "gap_fill", json_true()) != 0)
+		goto fail;
 	/* invariant 5: the one re-sign, counted once, named as such. */
 	if (job->bump && (json_object_set_new(o, "fee_bump", json_true()) != 0 ||
 	    sd_json_set_hex(o, "replaces", job->prev_hash, 32, 1) != 0))

@@ -23,6 +23,7 @@ struct sd_sign_job {
 	size_t prev_raw_len;
 	struct evm_tx prev_tx;
 	int bump;
+	int gap_fill;	/* a retired key fills a hole in its sequence (D53) */
 	/* The result. */
 	uint8_t raw[PRT_TX_MAX];
 	size_t raw_len;
@@ -43,6 +44,14 @@ struct sd_sign_job {
  */
 enum pol_reason sd_sign_decide(struct sd_ctx *sd, struct sd_sign_job *job,
     int *repeat, char *detail, size_t cap);
+
+/*
+ * 1 when key (an index into sd->keys) may sign a new payout at ref under
+ * v: no asset of v names it, and ref is a free nonce below the highest it
+ * signed on that chain.  The verifier asks the same (replay.c).
+ */
+int sd_gap_fill_allowed(struct sd_ctx *sd, const struct sd_version *v,
+    int key, const struct sd_nonce_ref *ref);
 
 /* "signerd is paused (pause P by A); ..." into detail. */
 void sd_paused_detail(char *detail, size_t cap,

@@ -269,6 +269,10 @@ sd_state_commit(struct sd_state *st, const char *request_id,
 	if (u256_sub(&b->reserved, &b->reserved, &r->amount) != 0 ||
 	    u256_add(&b->signed_total, &b->signed_total, &r->amount) != 0)
 		abort();
+	/* The sequence's top; no memory here only costs a gap fill later. */
+	if (sd_nonces_signed(st->nonces, &r->ref) != 0)
+		log_error("request %s: the sender's highest nonce was not noted",
+		    request_id);
 	r->raw = copy;
 	r->raw_len = raw_len;
 	memcpy(r->tx_hash, tx_hash, 32);
@@ -430,6 +434,13 @@ struct sd_gov *
 sd_state_gov(struct sd_state *st)
 {
 	return st->gov;
+}
+
+int
+sd_state_fills_gap(const struct sd_state *st, const struct sd_nonce_ref *ref)
+{
+	return sd_nonces_below_signed(st->nonces, ref) &&
+	    sd_nonces_owner(st->nonces, ref) == NULL;
 }
 
 void

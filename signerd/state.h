@@ -145,6 +145,14 @@ struct sd_seen *sd_state_seen(struct sd_state *st);
 struct sd_gov *sd_state_gov(struct sd_state *st);
 
 /*
+ * 1 when ref is a free nonce below the highest its sender signed on that
+ * chain: a payout there fills a hole that holds the sender's later
+ * transactions back (D53: the one new payout a rotated key may sign).
+ */
+int sd_state_fills_gap(const struct sd_state *st,
+    const struct sd_nonce_ref *ref);
+
+/*
  * The newest "unix" time of any journal record (lock-free): raised by
  * each record signerd writes and by replay, never lowered.  Timelocks
  * refuse to run while the clock is behind it.

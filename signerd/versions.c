@@ -292,6 +292,10 @@ sd_gov_serialize(const struct sd_gov *g, struct prt_writer *w)
 	size_t i;
 
 	(void)prt_put_u32(w, GOV_MAGIC);
+	/* A state before its genesis (unit tests) has no version at all. */
+	(void)prt_put_u8(w, cur != NULL);
+	if (cur == NULL)
+		return prt_writer_error(w);
 	(void)prt_put_lv(w, cur->text, cur->len);
 	(void)prt_put_u32(w, cur->number);
 	(void)prt_put_u64(w, (uint64_t)cur->since);
@@ -326,7 +330,7 @@ sd_gov_deserialize(struct sd_gov *g, struct prt_reader *rd, char *err,
 	const uint8_t *text;
 	uint64_t since, at;
 	uint32_t magic, number, n, i;
-	uint8_t has, change;
+	uint8_t has, change, has_cur;
 	size_t len;
 	int r;
 
@@ -335,6 +339,14 @@ sd_gov_deserialize(struct sd_gov *g, struct prt_reader *rd, char *err,
 		return r;
 	if (magic != GOV_MAGIC)
 		return ERR_MALFORMED;
+	if ((r = prt_get_u8(rd, &has_cur)) != 0)
+		return r;
+	if (has_cur > 1 || (has_cur == 0 && sd_gov_current(g) != NULL))
+		return ERR_MALFORMED;
+	if (has_cur == 0) {
+		err[0] = '\0';
+		return 0;
+	}
 	if ((r = prt_get_lv(rd, &text, &len, POL_MAX_FILE)) != 0 ||
 	    (r = prt_get_u32(rd, &number)) != 0 ||
 	    (r = prt_get_u64(rd, &since)) != 0)

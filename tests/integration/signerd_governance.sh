@@ -86,6 +86,7 @@ version "$W/other.json" gov-other '.assets.ETH.per_tx_limit = "240000"'
 check "a second proposal while one is pending is refused" \
 	[ "$(pol propose "$W/other.json" --json | jq -r .reason)" = POLICY_PENDING ]
 a=$(gov_approval alice policy "$W/v2.json")
+A2=$a
 check "one governance approval is recorded" \
 	[ "$(pol approve --approval "$a" --json | jq -c '[.version, (.pending.approvals | length)]')" = '[1,1]' ]
 fails "one approval short, nothing changed" took_effect "$W/v2.json"
@@ -154,6 +155,8 @@ signed=$(sd_ctl exposure --asset ETH --json | jq -r .signed)
 limit=$((signed + 100000))
 version "$W/v3.json" gov-v3 ".assets.ETH.daily_limit = \"$limit\""
 pol propose "$W/v3.json" >/dev/null
+check "alice's approval of version 2, replayed for this proposal, is named a replay" \
+	[ "$(pol approve --approval "$A2" --json | jq -r .reason)" = APPROVAL_WRONG_INTENT ]
 pol approve --approval "$(gov_approval alice policy "$W/v3.json")" \
 	--approval "$(gov_approval bob policy "$W/v3.json")" >/dev/null
 check "a lowered daily limit is a tightening: in force at once" took_effect "$W/v3.json"
@@ -235,7 +238,9 @@ pol cancel --approval "$(gov_approval bob policy-cancel "$W/v7.json")" >/dev/nul
 sd_request k-old ETH "$R" 50000 900 "[]" >"$W/k-old.json"
 check "before the rotation the old key signs" [ "$(sd_reason sign "$W/k-old.json")" = OK ]
 "$SIGNERCTL" key rotate --socket "ipc://$SD_SOCK" --asset ETH --key payout2 \
-	--policy-id gov-v8 >"$W/v8.json" 2>"$W/rotate.err"
+	--policy-id gov-v8 >"$W/v8.key" 2>"$W/rotate.err"
+# TUSD moves to the new key too, so the old key is retired (no asset).
+jq '.assets.TUSD.key = "payout2"' "$W/v8.key" >"$W/v8.json"
 check "signerctl key rotate writes the next version" \
 	[ "$(jq -r '.assets.ETH.key, .policy_id' "$W/v8.json" | tr '\n' ,)" = payout2,gov-v8, ]
 ok "and says what is next" grep -q 'signerctl policy propose' "$W/rotate.err"
@@ -251,6 +256,12 @@ now_in_force "$W/v8.json"
 sd_request k-new-1 ETH "$R" 50000 901 "[]" >"$W/k-new-1.json"
 check "a payout built for the old sender is refused, never signed by the new key" \
 	[ "$(sd_ctl sign --request "$W/k-new-1.json" --from "$PAYOUT_ADDR" | jq -r .reason)" = KEY_MISMATCH ]
+sd_request k-gap ETH "$R" 50000 899 "[]" >"$W/k-gap.json"
+check "the retired key may fill a hole below a nonce it signed (899 < 900)" \
+	[ "$(sd_ctl sign --request "$W/k-gap.json" --from "$PAYOUT_ADDR" | jq -r .reason)" = OK ]
+check "journaled as a gap fill, by the old key" \
+	[ "$(jq -r 'select(.type=="signed" and .request_id=="k-gap") | "\(.from) \(.gap_fill)"' "$SD_JOURNAL"/seg-*.jsonl)" = \
+	  "$PAYOUT_ADDR true" ]
 sd_request k-new-2 ETH "$R" 50000 0 "[]" >"$W/k-new-2.json"
 raw=$(sd_ctl sign --request "$W/k-new-2.json" --from "$PAYOUT2_ADDR" | jq -r .raw)
 check "a new payout is signed by the new key" \
@@ -304,7 +315,7 @@ text=$(jq '.policy_id = "forged-1" | .assets.ETH.daily_limit = "999999999"' "$W/
 forged=$(jq -cn --arg p "$IN_FORCE" --arg text "$text" \
 	--arg h "$(printf '%s' "$text" | sha256sum | cut -c1-64)" \
 	'{type: "policy_activated", policy: $p, proposal: $h, replaces: $p, policy_id: "forged-1",
-	  policy_text: $text, change: "loosen", version: "7", unix: 1900000000, ts: "2030-03-17T17:46:40Z"}')
+	  policy_text: $text, change: "loosen", version: "8", unix: 1900000000, ts: "2030-03-17T17:46:40Z"}')
 sd_append_record "$W/forged" "$forged" >/dev/null
 fails "audit verify rejects a forged activation appended to a copy" \
 	"$SIGNERCTL" audit verify --journal "$W/forged" --pubkey "$AUDIT_PEM"

@@ -321,7 +321,7 @@ test_snapshot_v2_parts(void **unused)
 	sd_state_note_time(st, 12345);
 	prt_writer_init(&w, 1 << 20);
 	assert_int_equal(sd_state_serialize(st, &w), 0);
-	assert_memory_equal(w.p, "STT3", 4);
+	assert_memory_equal(w.p, "STT4", 4);
 
 	assert_int_equal(sd_state_new(&st2, 0), 0);
 	assert_int_equal(sd_state_deserialize(st2, w.p, w.len), 0);

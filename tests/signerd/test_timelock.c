@@ -111,6 +111,7 @@ test_serialize(void **unused)
 	assert_int_equal(sd_queue_new(&q), 0);
 	assert_int_equal(sd_queue_begin(q, "a", intent, 1, 31), 0);
 	assert_int_equal(sd_queue_commit(q, "a"), 0);
+	sd_queue_set_version(q, "a", 3);
 	assert_int_equal(sd_queue_begin(q, "b", intent, 2, 32), 0);
 	assert_int_equal(sd_queue_commit(q, "b"), 0);
 	assert_int_equal(sd_queue_cancel(q, "b"), 0);
@@ -123,10 +124,12 @@ test_serialize(void **unused)
 	assert_int_equal(prt_end(&rd), 0);
 	assert_int_equal(sd_queue_count(q2), 2);
 	assert_int_equal(sd_queue_find(q2, "a")->earliest, 31);
+	/* The policy version it was queued under survives (D52). */
+	assert_int_equal(sd_queue_find(q2, "a")->version, 3);
 	assert_int_equal(sd_queue_find(q2, "b")->status, SD_Q_CANCELLED);
 	assert_null(sd_queue_find(q2, "c"));
-	/* A status byte out of range is refused. */
-	w.p[w.len - 1] = 9;
+	/* A status byte out of range is refused (the version follows it). */
+	w.p[w.len - 5] = 9;
 	sd_queue_free(q2);
 	assert_int_equal(sd_queue_new(&q2), 0);
 	prt_reader_init(&rd, w.p, w.len);
