@@ -311,7 +311,7 @@ say "both stopped cleanly"
 step "The auditor verifies the signed-action log with the audit public key"
 timeout 60 "$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pubkey "$WORK/audit.pem" | sed 's/^/      /'
 say "the policy history, from the journal alone:"
-"$SIGNERCTL" policy history --journal "$SD_JOURNAL" | sed 's/^/      /'
+"$SIGNERCTL" policy history --journal "$SD_JOURNAL" 2>/dev/null | sed 's/^/      /'
 
 printf '\n%-12s %-5s %-10s %-10s %-20s %-5s %s\n' payout asset amount status "tx hash" conf reason
 pgsql "SELECT request_id, asset, amount::text, status, coalesce(tx_hash, '-'), confirmations, coalesce(reason_code, '-') FROM payouts ORDER BY id" |

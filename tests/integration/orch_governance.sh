@@ -30,6 +30,8 @@ EVMNODE_INSTAMINE=strict
 . tests/lib/evmnode.sh
 . tests/lib/pg.sh
 . tests/lib/orch.sh
+# A failing run shows orchestratord's last words too.
+on_exit '[ "$ON_EXIT_STATUS" -eq 0 ] || tail -n 30 "$WORK/orch-1.log" >&2 2>/dev/null'
 
 T_START=$SECONDS
 check "signerd provisioned (governed policy, governance delay ${SD_GOV_DELAY}s)" signerd_provision
@@ -172,7 +174,10 @@ t0=$(date +%s)
 ok "signerctl policy approve --approval alice.json --approval bob.json" \
 	ctl policy approve --approval "$G/alice.json" --approval "$G/bob.json"
 t1=$(date +%s)
-T_APPROVED=$SECONDS
+T_APPROVED=$(date +%s%N)
+# mark WHAT: how long after the approval WHAT happened (how much of the
+# delay the payouts made during it took).
+mark() { echo "# $(( ($(date +%s%N) - T_APPROVED) / 1000000 )) ms after the approval: $*"; }
 p=$(pol)
 echo "# GET /v1/policy: $p"
 check "GET /v1/policy: still version 1; pending loosen approved by alice and bob" \
@@ -195,12 +200,14 @@ for i in 1 2; do
 	check "during$i sent from the old key's address (API and chain)" \
 		[ "$(field during$i .from)/$(tx_from "$h")" = "$PAYOUT_ADDR/$OLD" ]
 done
+mark "during1, during2 mined"
 check "the delay is not over yet: GET /v1/policy still version 1" version_is 1
 
 # One more, signed by the old key just before the activation, that the
 # chain does not mine: mining paused, it waits for a fee bump.
 rpc miner_stop '[]' >/dev/null
 create fb 3001
+mark "fb created"
 check "fb created APPROVED" created fb
 check "fb signed and sent (mining paused)" poll 30 submitted fb
 H0=$(field fb .tx_hash)
@@ -209,11 +216,11 @@ check "fb sent from the old key's address, not mined ($st)" \
 	[ "${st,,}" = "$OLD submitted null" ]
 check "and the node holds it, from the old address" [ "$(tx_from "$H0")" = "$OLD" ]
 check "fb was signed before the activation: GET /v1/policy still version 1" version_is 1
-echo "# from the approval to fb sent: $((SECONDS - T_APPROVED)) s of ${SD_GOV_DELAY} s"
+mark "fb sent and checked (the delay is ${SD_GOV_DELAY} s)"
 
 # --- the activation ------------------------------------------------------------------------
 check "version 2 takes effect after the delay (GET /v1/policy)" poll $((SD_GOV_DELAY + 30)) version_is 2
-echo "# version 2 seen $((SECONDS - T_APPROVED)) s after the approval"
+mark "version 2 seen"
 p=$(pol)
 echo "# GET /v1/policy: $p"
 check "GET /v1/policy: version 2 is test-governed-2 with the proposed file's hash, nothing pending" \

@@ -177,6 +177,7 @@ eff=$(jq -r .pending.effective_at <<<"$out")
 check "an approved loosening waits: pending, with its effective time" \
 	[ "$(jq -c '[.version, .pending.change, (.pending.effective_at != null)]' <<<"$out")" = '[3,"loosen",true]' ]
 check "and the old limit still holds meanwhile" [ "$(pay l-1 20000)" = DAILY_LIMIT ]
+before=$(sd_ctl exposure --asset ETH --json | jq -r .signed)
 signerd_kill9
 ok "signerd restarts after kill -9 during the delay" signerd_start
 check "the pending change survived kill -9, approvals and all" \
@@ -186,6 +187,8 @@ signerd_stop
 ok "signerd restarts after a clean stop (snapshot) during the delay" signerd_start
 check "the pending change survived the snapshot" \
 	[ "$(status | jq -r .pending.policy_id)" = gov-v4 ]
+check "and so did the day's exposure" \
+	[ "$(sd_ctl exposure --asset ETH --json | jq -r .signed)" = "$before" ]
 for i in $(seq 1 $((SD_GOV_DELAY * 10 + 30))); do
 	took_effect "$W/v4.json" && break
 	sleep 0.2
