@@ -28,11 +28,11 @@
 	"coalesce((SELECT t.receipt_seq FROM payout_txs t " \
 	"WHERE t.tx_hash = p.tx_hash), 0), " \
 	"coalesce((SELECT t.receipt_hash FROM payout_txs t " \
-	"WHERE t.tx_hash = p.tx_hash), ''), "
+	"WHERE t.tx_hash = p.tx_hash), ''), p.gap_fill, "
 /* The API never needs the transactions' bytes. */
 #define COLS_API COLS_BASE "NULL::bytea, NULL::bytea"
 #define COLS_WORK COLS_BASE "p.unsigned_tx, p.raw_tx"
-#define NCOLS 30
+#define NCOLS 31
 
 /* Guards for a worker's update: still this row, this epoch. */
 #define MINE "id = $1 AND lease_epoch = $2"
@@ -68,7 +68,8 @@ const struct db_stmt store_stmts[] = {
 	  "VALUES ($1, $2, $3) ON CONFLICT (sender, chain_id) DO UPDATE SET "
 	  "next_nonce = GREATEST(sender_nonces.next_nonce, "
 	  "EXCLUDED.next_nonce)", 3 },
-	{ "claim", "SELECT " COLS_WORK " FROM claim_payout($1, $2) p", 2 },
+	/* $3: the retired senders, a text[] literal (store_claim). */
+	{ "claim", "SELECT " COLS_WORK " FROM claim_payout($1, $2, $3) p", 3 },
 	{ "set_unsigned",
 	  "UPDATE payouts SET unsigned_tx = $3, gas_limit = $4, "
 	  "max_fee_per_gas = $5::numeric, max_priority_fee_per_gas = "
@@ -162,7 +163,9 @@ const struct db_stmt store_stmts[] = {
 	 * else the nonce waits in nonce_gaps (gap).  As claim_payout does: a
 	 * SIGNING row takes the new sender's lowest handed-back nonce (g),
 	 * else its counter (inc).  The unsigned transaction was built for the
-	 * old sender: it goes.  $3: the new sender.
+	 * old sender: it goes, and so does a gap_fill mark.  $3: the new
+	 * sender.  $4: ms before a claim may offer the nonce handed back as a
+	 * hole again (fill_after; 0: at once), after a refused gap fill.
 	 */
 	{ "move_sender",
 	  "WITH RECURSIVE p AS (SELECT id, sender, chain_id, nonce, status "
@@ -184,26 +187,29 @@ const struct db_stmt store_stmts[] = {
 	  "x.sender = p.sender AND x.chain_id = p.chain_id AND "
 	  "x.nonce >= (SELECT min(k) FROM r) AND x.nonce < p.nonce "
 	  "RETURNING 1), "
-	  "gap AS (INSERT INTO nonce_gaps (sender, chain_id, nonce) "
-	  "SELECT p.sender, p.chain_id, p.nonce FROM p, oc WHERE "
-	  "oc.next_nonce <> p.nonce + 1 ON CONFLICT DO NOTHING RETURNING 1), "
+	  "gap AS (INSERT INTO nonce_gaps (sender, chain_id, nonce, "
+	  "fill_after) SELECT p.sender, p.chain_id, p.nonce, CASE WHEN "
+	  "$4::int > 0 THEN now() + $4::int * interval '1 millisecond' END "
+	  "FROM p, oc WHERE oc.next_nonce <> p.nonce + 1 "
+	  "ON CONFLICT DO NOTHING RETURNING 1), "
 	  "g AS (DELETE FROM nonce_gaps WHERE (sender, chain_id, nonce) IN "
 	  "(SELECT x.sender, x.chain_id, x.nonce FROM nonce_gaps x, p WHERE "
 	  "EXISTS (SELECT 1 FROM nc) AND p.status = 'SIGNING' AND "
-	  "x.sender = $3 AND x.chain_id = p.chain_id ORDER BY x.nonce "
+	  "x.sender = $3 AND x.chain_id = p.chain_id AND (x.fill_after IS "
+	  "NULL OR x.fill_after <= now()) ORDER BY x.nonce "
 	  "LIMIT 1 FOR UPDATE OF x) RETURNING nonce), "
 	  "inc AS (UPDATE sender_nonces s SET next_nonce = s.next_nonce + 1 "
 	  "FROM p WHERE EXISTS (SELECT 1 FROM nc) AND p.status = 'SIGNING' "
 	  "AND NOT EXISTS (SELECT 1 FROM g) AND s.sender = $3 AND "
 	  "s.chain_id = p.chain_id RETURNING s.next_nonce - 1 AS nonce), "
 	  "u AS (UPDATE payouts x SET sender = $3, nonce = (SELECT nonce "
-	  "FROM g UNION ALL SELECT nonce FROM inc LIMIT 1), unsigned_tx = "
-	  "NULL, gas_limit = NULL, max_fee_per_gas = NULL, "
+	  "FROM g UNION ALL SELECT nonce FROM inc LIMIT 1), gap_fill = false, "
+	  "unsigned_tx = NULL, gas_limit = NULL, max_fee_per_gas = NULL, "
 	  "max_priority_fee_per_gas = NULL, updated_at = now() FROM p "
 	  "WHERE x.id = p.id AND EXISTS (SELECT 1 FROM nc) RETURNING x.nonce) "
 	  "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM u), "
 	  "coalesce((SELECT nonce FROM u), -1), (SELECT count(*) FROM gap)",
-	  3 },
+	  4 },
 };
 const size_t store_nstmts = ARRAY_LEN(store_stmts);
 
@@ -272,16 +278,17 @@ row_to_payout(struct payout *p, const PGresult *res, int row)
 	p->last_broadcast_at = get_i64(res, row, 23);
 	p->lease_epoch = get_i64(res, row, 24);
 	p->queue_sent = PQgetvalue(res, row, 25)[0] == 't';
+	p->gap_fill = PQgetvalue(res, row, 28)[0] == 't';
 	p->receipt.seq = (uint64_t)strtoull(PQgetvalue(res, row, 26), NULL, 10);
 	/* The column's CHECK allows only 64 lowercase hex digits. */
 	if (p->receipt.seq != 0 && util_hex_decode(p->receipt.hash, 32,
 	    PQgetvalue(res, row, 27)) != 0)
 		return ERR_INTERNAL;
 	if ((r = get_bytea(p->unsigned_tx, sizeof(p->unsigned_tx),
-	    &p->unsigned_len, res, row, 28)) != 0)
+	    &p->unsigned_len, res, row, 29)) != 0)
 		return ERR_INTERNAL;
 	if ((r = get_bytea(p->raw_tx, sizeof(p->raw_tx), &p->raw_len, res,
-	    row, 29)) != 0)
+	    row, 30)) != 0)
 		return ERR_INTERNAL;
 	return 0;
 }
@@ -632,18 +639,32 @@ store_seed_nonce(struct db *d, const char *sender, uint64_t chain_id,
 
 int
 store_claim(struct db *d, const char *worker, int lease_ms,
-    struct payout *out)
+    const char (*retired)[EVM_ADDR_STR], size_t nretired, struct payout *out)
 {
-	const char *params[2];
-	char lease[16];
+	char lease[16], list[2 + STORE_RETIRED_MAX * EVM_ADDR_STR];
+	const char *params[3];
 	PGresult *res;
+	size_t i, off = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	if (nretired > STORE_RETIRED_MAX)
+		return ERR_INVALID_ARG;
+	/* A text[] literal: "{0x..,0x..}".  Addresses are hex: no quoting. */
+	list[off++] = '{';
+	for (i = 0; i < nretired; i++) {
+		if (evm_addr_from_str(NULL, retired[i], 0) != 0)
+			return ERR_INVALID_ARG;
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+		    i ? "," : "", retired[i]);
+	}
+	list[off++] = '}';
+	list[off] = '\0';
 	snprintf(lease, sizeof(lease), "%d", lease_ms);
 	params[0] = worker;
 	params[1] = lease;
-	if ((r = db_exec(d, &res, "claim", 2, params)) != 0)
+	params[2] = list;
+	if ((r = db_exec(d, &res, "claim", 3, params)) != 0)
 		return r;
 	r = PQntuples(res) == 1 ? row_to_payout(out, res, 0) : ERR_NOT_FOUND;
 	PQclear(res);
@@ -932,19 +953,23 @@ store_unlease(struct db *d, const struct payout *p)
 
 int
 store_move_sender(struct db *d, struct payout *p, const char *sender,
-    int *gap)
+    int fill_after_ms, int *gap)
 {
-	const char *params[3];
+	const char *params[4];
+	char after[16];
 	PGresult *res;
 	struct mine m;
 	int r;
 
 	*gap = 0;
 	mine_of(&m, p);
+	snprintf(after, sizeof(after), "%d", fill_after_ms > 0 ?
+	    fill_after_ms : 0);
 	params[0] = m.id;
 	params[1] = m.epoch;
 	params[2] = sender;
-	if ((r = db_exec(d, &res, "move_sender", 3, params)) != 0)
+	params[3] = after;
+	if ((r = db_exec(d, &res, "move_sender", 4, params)) != 0)
 		return r;
 	if (PQntuples(res) != 1)
 		r = ERR_INTERNAL;
@@ -956,6 +981,7 @@ store_move_sender(struct db *d, struct payout *p, const char *sender,
 		snprintf(p->sender, sizeof(p->sender), "%s", sender);
 		p->nonce = get_i64(res, 0, 2);
 		p->unsigned_len = 0;
+		p->gap_fill = 0;
 		*gap = strcmp(PQgetvalue(res, 0, 3), "0") != 0;
 	}
 	PQclear(res);

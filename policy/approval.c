@@ -157,19 +157,6 @@ pol_approval_msg_policy(struct pol_approval_msg *out,
 	return 0;
 }
 
-static void
-hex32(char out[65], const uint8_t h[32])
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = digits[h[i] >> 4];
-		out[2 * i + 1] = digits[h[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 int
 pol_approval_text(char *out, size_t cap, size_t *len,
     const struct pol_approval_msg *m)
@@ -192,8 +179,8 @@ pol_approval_text(char *out, size_t cap, size_t *len,
 		    m->request_id, m->chain_id, m->asset, to, amount,
 		    m->expires);
 	} else if (is_policy_action(m->action)) {
-		hex32(replaces, m->replaces);
-		hex32(proposed, m->proposed);
+		util_hex_encode(replaces, m->replaces, 32);
+		util_hex_encode(proposed, m->proposed, 32);
 		n = snprintf(out, cap, HEADER "action: %s\npolicy: %s\n"
 		    "replaces: %s\nproposed: %s\nexpires: %" PRIu64 "\n",
 		    action_names[m->action], m->policy_id, replaces, proposed,

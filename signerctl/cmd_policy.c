@@ -470,6 +470,19 @@ cmd_policy(int argc, char **argv)
 		/* The auditors' listing, filtered (one implementation). */
 		if (argc > 13)
 			return usage("history", "too many arguments");
+		for (i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--help") == 0 ||
+			    strcmp(argv[i], "-h") == 0) {
+				printf("usage: signerctl policy history --journal "
+				    "DIR [--since SEQ|RFC3339] [--json]\n\n"
+				    "Every policy version, proposal, approval "
+				    "and cancellation in a journal,\nread "
+				    "offline while the chain is checked: "
+				    "`signerctl audit show --policy`.\n"
+				    "Exit status: 0 listed, 1 the journal is "
+				    "unreadable or broken, 2 usage.\n");
+				return CTL_EXIT_OK;
+			}
 		audit_argv[0] = "audit";
 		audit_argv[1] = "show";
 		audit_argv[2] = "--policy";

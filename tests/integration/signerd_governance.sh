@@ -72,6 +72,21 @@ pay() {
 check "status: version 1 (the genesis), nothing pending" \
 	[ "$(status | jq -c '[.version, .policy_id, .pending]')" = "[1,\"$SD_POLICY_ID\",null]" ]
 
+# --- the command line refuses what it cannot send ------------------------
+rc() { "$@" >/dev/null 2>&1; echo $?; }
+check "policy propose without a file is a usage error" [ "$(rc pol propose)" = 2 ]
+check "policy approve without an approval is a usage error" [ "$(rc pol approve)" = 2 ]
+check "policy cancel with two approvals is a usage error" \
+	[ "$(rc pol cancel --approval a --approval b)" = 2 ]
+check "a --proposal that is not 64 lowercase hex is a usage error" \
+	[ "$(rc pol approve --approval "$V1" --proposal ABCD)" = 2 ]
+check "approving when nothing is pending fails, naming it" \
+	[ "$(rc pol approve --approval "$V1")" = 1 ]
+printf '{"policy_id": "x",' >"$W/broken.json"
+check "a proposal that does not parse is refused by signerd, journaled" \
+	[ "$(pol propose "$W/broken.json" --json | jq -r .reason)" = POLICY_INVALID ]
+check "and no proposal is pending" [ "$(status | jq -r .pending)" = null ]
+
 # --- a tightening: at once, with its last approval ------------------------
 version "$W/v2.json" gov-v2 '.assets.ETH.per_tx_limit = "250000"'
 "$SIGNERCTL" policy diff "$V1" "$W/v2.json" >"$W/v2.diff"
@@ -147,7 +162,7 @@ check "\"paused\" in a proposal is refused" \
 	[ "$(pol propose "$W/bad-paused.json" --json | jq -r .reason)" = POLICY_INVALID ]
 check "a proposal replacing another hash is refused" \
 	[ "$(pol propose "$W/other.json" --replaces "$(sha256sum "$V1" | cut -c1-64)" --json | jq -r .reason)" = POLICY_STALE ]
-check "nothing of that was journaled as a proposal" \
+check "none of the refused proposals was journaled as one" \
 	[ "$(jq -r 'select(.type=="policy_proposed")' "$SD_JOURNAL"/seg-*.jsonl | jq -s length)" = 1 ]
 
 # --- a lowered daily limit applies to what was signed today --------------
