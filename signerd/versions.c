@@ -277,7 +277,12 @@ sd_gov_effective_at(const struct sd_gov *g)
 	if (p->change != POL_CHANGE_LOOSEN)
 		return p->approved_at;
 	gov = pol_governance(sd_gov_current(g)->policy);
-	return p->approved_at + (gov != NULL ? (int64_t)gov->delay : 0);
+	/*
+	 * approved_at is the second the last approval fell in (the one
+	 * clock counts whole seconds): one more makes the wait at least the
+	 * whole delay from any moment of that second.
+	 */
+	return p->approved_at + (gov != NULL ? (int64_t)gov->delay : 0) + 1;
 }
 
 /* --- snapshot section -------------------------------------------------- */

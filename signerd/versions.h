@@ -108,8 +108,9 @@ size_t sd_gov_ncancelled(const struct sd_gov *g);
 
 /*
  * When the pending proposal takes (or took) effect: 0 while approvals are
- * missing; its last approval's time for a tightening; that plus the
- * governance delay of the version in force for a loosening.
+ * missing; its last approval's time for a tightening; for a loosening the
+ * first second at least the governance delay of the version in force
+ * after its last approval (that record's second + delay + 1).
  */
 int64_t sd_gov_effective_at(const struct sd_gov *g);
 

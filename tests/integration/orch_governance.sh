@@ -21,7 +21,7 @@ BUILD=${BUILD:-build}
 . tests/lib/tap.sh
 # The delay must leave time for the payouts made during it (and for the
 # fee-bump payout to be signed) on a slow machine.
-SD_GOV_DELAY=${SD_GOV_DELAY:-10}
+SD_GOV_DELAY=${SD_GOV_DELAY:-12}
 SD_POLICY=governed
 . tests/lib/signerd.sh
 # Answers before the block is mined, so that a send returns with mining
@@ -192,9 +192,11 @@ check "signerctl policy status agrees" \
 	[ "$(jq -r '.pending.policy_hash' "$G/status.json")" = "$HASH2" ]
 
 # --- payouts during the delay ------------------------------------------------------------------
-for i in 1 2; do create during$i $((2000 + i)); done
-for i in 1 2; do check "during$i created APPROVED" created during$i; done
+# One at a time: ganache's eth_estimateGas can hang while it mines
+# (tests/lib/EVMNODE_NOTES.md), and a 5 s RPC timeout would eat the delay.
 for i in 1 2; do
+	create during$i $((2000 + i))
+	check "during$i created APPROVED" created during$i
 	check "during$i signed and mined" poll 30 mined during$i
 	h=$(field during$i .tx_hash)
 	check "during$i sent from the old key's address (API and chain)" \
@@ -220,7 +222,9 @@ mark "fb sent and checked (the delay is ${SD_GOV_DELAY} s)"
 
 # --- the activation ------------------------------------------------------------------------
 check "version 2 takes effect after the delay (GET /v1/policy)" poll $((SD_GOV_DELAY + 30)) version_is 2
+seen=$(date +%s)
 mark "version 2 seen"
+check "not before effective_at" [ "$seen" -ge "$eff_s" ]
 p=$(pol)
 echo "# GET /v1/policy: $p"
 check "GET /v1/policy: version 2 is test-governed-2 with the proposed file's hash, nothing pending" \
@@ -275,6 +279,11 @@ check "the mined version pays both fees higher than the first" \
 	[ "$(pgsql "SELECT b.max_fee_per_gas > a.max_fee_per_gas AND b.max_priority_fee_per_gas > a.max_priority_fee_per_gas
 		FROM payout_txs a, payout_txs b WHERE lower(a.tx_hash) = lower('$H0') AND lower(b.tx_hash) = lower('$H')")" = t ]
 check "fb still shows the old sender" [ "$(field fb .from)" = "$PAYOUT_ADDR" ]
+n_api=$(field fb .bumps)
+n_db=$(pgsql "SELECT count(*) - 1 FROM payout_txs t JOIN payouts p ON p.id = t.payout_id WHERE p.request_id = 'fb'")
+n_jnl=$(jnl -r '[.[] | select(.type == "signed" and .request_id == "fb" and .fee_bump == true)] | length')
+check "every fee bump signerd signed is one fb shows (API $n_api, payout_txs $n_db, journal $n_jnl)" \
+	[ "$n_api:$n_db" = "$n_jnl:$n_jnl" ]
 
 # --- payouts after ---------------------------------------------------------------------------
 for i in 1 2 3; do create after$i $((4000 + i)); done
@@ -311,9 +320,11 @@ check "journal: no signed record from the old address after the activation but f
 	[ "$(jq -r --arg o "$OLD" 'select((.from | ascii_downcase) == $o and .fee_bump != true) | .seq' "$G/signed-after.txt" | wc -l)" = 0 ]
 check "journal: the old address's records after it are fb's fee bumps (at least 1)" \
 	[ "$(jq -r --arg o "$OLD" 'select((.from | ascii_downcase) == $o) | .request_id' "$G/signed-after.txt" | sort -u | tr '\n' ' ')" = "fb " ]
-check "journal: after1..3 signed by key payout2, once each, after the activation" \
-	[ "$(jq -r --arg n "$NEW" 'select((.from | ascii_downcase) == $n and .key == "payout2") | .request_id' "$G/signed-after.txt" | sort | tr '\n' ' ')" = \
-	  "after1 after2 after3 " ]
+# (A fee bump of theirs may show too: ganache sometimes leaves one unmined
+# for a while, tests/lib/EVMNODE_NOTES.md.)
+check "journal: after1..3 signed by key payout2, once each (fee bumps aside), after the activation" \
+	[ "$(jq -r --arg n "$NEW" 'select((.from | ascii_downcase) == $n and .key == "payout2" and .fee_bump != true) |
+		.request_id' "$G/signed-after.txt" | sort | tr '\n' ' ')" = "after1 after2 after3 " ]
 check "journal: key payout2 signed nothing before the activation" \
 	[ "$(jnl -r --argjson a "$ACT" --arg n "$NEW" '[.[] | select(.type == "signed" and .seq < $a and (.from | ascii_downcase) == $n)] | length')" = 0 ]
 
@@ -331,7 +342,9 @@ ok "signerctl audit verify: the journal verifies, with every receipt" \
 sed 's/^/# history: /' "$G/history.json" | cut -c1-200
 check "policy history: versions 1 and 2" \
 	[ "$(jq -r 'select(.event == "genesis" or .event == "activated") | .version' "$G/history.json" | tr '\n' ,)" = 1,2, ]
-check "policy history: proposed, approved (alice, bob), activated" \
+check "policy history: then proposed, approved, activated" \
 	[ "$(jq -r 'select(.event != "genesis") | .event' "$G/history.json" | uniq | tr '\n' ,)" = proposed,approved,activated, ]
+check "policy history: approved by alice and bob" \
+	[ "$(jq -sc '[.[] | select(.event == "approved") | .approvers[]] | sort' "$G/history.json")" = '["alice","bob"]' ]
 echo "# run time: $((SECONDS - T_START)) s"
 tap_done

@@ -88,7 +88,7 @@ test_propose_cancel_activate(void **unused)
 	assert_int_equal(sd_gov_effective_at(g), 0);
 	sd_gov_pending(g)->approved_at = 300;
 	assert_int_equal(sd_gov_effective_at(g), 300 +
-	    (int64_t)pol_governance(old->policy)->delay);
+	    (int64_t)pol_governance(old->policy)->delay + 1);
 	/* Cancelled: remembered; put back (a failed write): forgotten. */
 	saved = *sd_gov_pending(g);
 	assert_int_equal(sd_gov_drop(g, 1), 0);
