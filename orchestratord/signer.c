@@ -153,6 +153,48 @@ signer_move_of(const struct signer_version *v, const struct pol_asset *a,
 	return built ? SIGNER_ASK : SIGNER_MOVE;
 }
 
+/* 1 when no asset of v names key: a retired key (D53). */
+static int
+key_retired(const struct signer_version *v, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < pol_asset_count(v->policy); i++)
+		if (strcmp(pol_asset(v->policy, i)->key, key) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * v->retired from v's keys and policy.  An address that some asset's key
+ * has too (two names for one key) is not retired.
+ */
+static void
+find_retired(struct signer_version *v)
+{
+	char addr[EVM_ADDR_STR];
+	size_t i, j;
+	int named;
+
+	v->nretired = 0;
+	for (i = 0; i < v->nkeys; i++) {
+		if (!key_retired(v, v->keys[i].name))
+			continue;
+		for (named = 0, j = 0; j < v->nkeys && !named; j++)
+			named = !key_retired(v, v->keys[j].name) &&
+			    memcmp(v->keys[j].address, v->keys[i].address,
+			    EVM_ADDR_LEN) == 0;
+		if (named)
+			continue;
+		evm_addr_to_str(addr, v->keys[i].address);
+		for (j = 0; j < v->nretired; j++)
+			if (strcmp(v->retired[j], addr) == 0)
+				break;
+		if (j == v->nretired)
+			memcpy(v->retired[v->nretired++], addr, EVM_ADDR_STR);
+	}
+}
+
 /* The sender of asset name in v, as EIP-55, or "(no key)". */
 static void
 sender_str(char out[EVM_ADDR_STR], const struct signer_version *v,
@@ -182,13 +224,13 @@ log_switch(const struct signer_version *old, const struct signer_version *v)
 	if (old == NULL) {
 		log_info("signerd's policy: %s (%s), version %u",
 		    pol_policy_id(v->policy), nh, v->number);
-		return;
+	} else {
+		util_hex_encode(oh, old->hash, PRT_HASH_LEN);
+		log_info("signerd's policy switched: %s (%s) -> %s (%s), "
+		    "version %u", pol_policy_id(old->policy), oh,
+		    pol_policy_id(v->policy), nh, v->number);
 	}
-	util_hex_encode(oh, old->hash, PRT_HASH_LEN);
-	log_info("signerd's policy switched: %s (%s) -> %s (%s), version %u",
-	    pol_policy_id(old->policy), oh, pol_policy_id(v->policy), nh,
-	    v->number);
-	for (i = 0; i < pol_asset_count(v->policy); i++) {
+	for (i = 0; old != NULL && i < pol_asset_count(v->policy); i++) {
 		a = pol_asset(v->policy, i);
 		sender_str(was, old, a->name);
 		sender_str(now, v, a->name);
@@ -197,6 +239,11 @@ log_switch(const struct signer_version *old, const struct signer_version *v)
 			    "signed yet move to it at their next claim",
 			    a->name, was, now, a->key);
 	}
+	for (i = 0; i < v->nretired; i++)
+		log_info("sender %s is retired (no asset names its key): holes "
+		    "below its highest signed nonce are filled by new payouts "
+		    "signed with it, and payouts holding such a nonce keep it",
+		    v->retired[i]);
 }
 
 /* An earlier version that is this one in every field: publish it again. */
@@ -264,6 +311,7 @@ signer_publish(struct signer *s, const uint8_t *json, size_t len,
 	}
 	v->nkeys = st->nkeys <= PRT_KEYS_MAX ? st->nkeys : PRT_KEYS_MAX;
 	memcpy(v->keys, st->keys, sizeof(v->keys[0]) * v->nkeys);
+	find_retired(v);
 
 	pthread_mutex_lock(&s->mu);
 	old = atomic_load_explicit(&s->cur, memory_order_relaxed);

@@ -37,6 +37,14 @@ struct signer_version {
 	uint64_t since;			/* unix s it took effect; 0: unknown */
 	size_t nkeys;
 	struct prt_key_info keys[PRT_KEYS_MAX];
+	/*
+	 * The addresses (EIP-55) of the keys signerd holds that no asset of
+	 * this version names: retired keys, which signerd lets sign a new
+	 * payout only into a hole below a nonce they signed (D53).  The
+	 * workers' claims fill those holes first (D54, store_claim).
+	 */
+	size_t nretired;
+	char retired[PRT_KEYS_MAX][EVM_ADDR_STR];
 	struct signer_version *older;	/* every version loaded, newest first */
 };
 

@@ -642,6 +642,7 @@ store_claim(struct db *d, const char *worker, int lease_ms,
     const char (*retired)[EVM_ADDR_STR], size_t nretired, struct payout *out)
 {
 	char lease[16], list[2 + STORE_RETIRED_MAX * EVM_ADDR_STR];
+	uint8_t addr[EVM_ADDR_LEN];
 	const char *params[3];
 	PGresult *res;
 	size_t i, off = 0;
@@ -653,7 +654,7 @@ store_claim(struct db *d, const char *worker, int lease_ms,
 	/* A text[] literal: "{0x..,0x..}".  Addresses are hex: no quoting. */
 	list[off++] = '{';
 	for (i = 0; i < nretired; i++) {
-		if (evm_addr_from_str(NULL, retired[i], 0) != 0)
+		if (evm_addr_from_str(addr, retired[i], 1) != 0)
 			return ERR_INVALID_ARG;
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
 		    i ? "," : "", retired[i]);

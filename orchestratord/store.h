@@ -30,6 +30,8 @@
 #define STORE_CODE_MAX 40
 #define STORE_HASH_STR 67	/* "0x" + 64 hex + NUL */
 #define STORE_LIST_MAX 500
+/* Retired senders a claim considers at most (signerd's keys). */
+#define STORE_RETIRED_MAX PRT_KEYS_MAX
 
 /*
  * signerd's receipt of a signature (SIGN_REP): the seq and SHA-256 of the
@@ -76,6 +78,12 @@ struct payout {
 	int queue_sent;
 	/* signerd's receipt of the current signed version; seq 0: none. */
 	struct store_receipt receipt;
+	/*
+	 * Its nonce is a hole of a retired sender below a nonce that sender
+	 * signed (D54): it is signed with from = sender, and does not move
+	 * to its asset's key (set by the claim; kept once signed).
+	 */
+	int gap_fill;
 	/* Worker's view; zero for API reads. */
 	int64_t lease_epoch;
 	uint8_t unsigned_tx[PRT_TX_MAX];
@@ -206,9 +214,19 @@ int store_seed_nonce(struct db *d, const char *sender, uint64_t chain_id,
  * queue it; SIGNING: sign it, nonce assigned; unsigned_tx and raw_tx
  * filled if an earlier attempt got that far), or ERR_NOT_FOUND when there
  * is nothing to do.
+ *
+ * retired (nretired of them, at most STORE_RETIRED_MAX, EIP-55): the
+ * senders of the keys signerd holds that no asset of the claim's version
+ * names (signer_version.retired).  A payout that needs a nonce takes the
+ * lowest nonce handed back by a retired sender on its chain below that
+ * sender's highest signed nonce first, with that sender (a hole its
+ * signed transactions wait for; D54); and out->gap_fill says the claimed
+ * payout holds such a hole, newly or from before: sign it with from =
+ * its sender, do not move it.  ERR_INVALID_ARG for a malformed address.
  */
 int store_claim(struct db *d, const char *worker, int lease_ms,
-    struct payout *out) WARN_UNUSED;
+    const char (*retired)[EVM_ADDR_STR], size_t nretired, struct payout *out)
+    WARN_UNUSED;
 
 /* SIGNING, under epoch: remember the unsigned transaction and its fees. */
 int store_set_unsigned(struct db *d, const struct payout *p,
@@ -325,12 +343,16 @@ int store_unlease(struct db *d, const struct payout *p) WARN_UNUSED;
  * it; else it waits in nonce_gaps: *gap = 1, and that old sender's later
  * nonces wait until it is used), a SIGNING payout takes
  * the new sender's next nonce (a handed-back one first), and its unsigned
- * transaction is dropped.  Returns 0 with p's sender, nonce and
- * unsigned_len updated; ERR_NOT_FOUND when sender has no nonce counter on
- * the payout's chain yet (nothing changed); STORE_CONFLICT when the row
- * moved on, is signed, or already has that sender.
+ * transaction and gap_fill mark are dropped.  fill_after_ms > 0: a nonce
+ * handed back into nonce_gaps is not offered to a claim before that many
+ * ms from now (signerd refused to fill that hole, or its sender could not
+ * pay: not every payout should try again at once).  Returns 0 with p's
+ * sender, nonce, unsigned_len and gap_fill updated; ERR_NOT_FOUND when
+ * sender has no nonce counter on the payout's chain yet (nothing
+ * changed); STORE_CONFLICT when the row moved on, is signed, or already
+ * has that sender.
  */
 int store_move_sender(struct db *d, struct payout *p, const char *sender,
-    int *gap) WARN_UNUSED;
+    int fill_after_ms, int *gap) WARN_UNUSED;
 
 #endif

@@ -37,6 +37,13 @@
 #define RETRY_NO_NODE_MS 60000
 /* Key rotation (D54): the new sender's counter, or our view of signerd's. */
 #define RETRY_NEW_KEY_MS 1000
+/*
+ * A hole of a retired sender that signerd refused to fill, or that the
+ * sender could not pay for, is offered to a claim again after this long:
+ * each refusal is journaled, and a hole signerd will not fill would
+ * otherwise cost every new payout one.
+ */
+#define GAP_REFUSED_RETRY_MS 300000
 #define RESEED_RETRY_S 5.0
 #define WHY_MAX 512		/* a note on a retry: ours plus signerd's message */
 
@@ -324,11 +331,13 @@ node_trouble(struct wthread *t)
 /*
  * Moves the claimed payout to the address of its asset's key in this
  * claim's version (store_move_sender): the old sender's nonce handed
- * back, the new sender's taken.  Returns 0 to go on with t->p updated,
- * or -1 when the payout was dealt with (released, or the row moved on).
+ * back, the new sender's taken.  fill_after_ms > 0 (a gap fill that
+ * failed): the hole handed back waits that long before a claim offers it
+ * again.  Returns 0 to go on with t->p updated, or -1 when the payout was
+ * dealt with (released, or the row moved on).
  */
 static int
-move_to_key(struct wthread *t, const struct pol_asset *a)
+move_to_key(struct wthread *t, const struct pol_asset *a, int fill_after_ms)
 {
 	char was[EVM_ADDR_STR], to[EVM_ADDR_STR];
 	uint8_t addr[EVM_ADDR_LEN];
@@ -339,7 +348,8 @@ move_to_key(struct wthread *t, const struct pol_asset *a)
 		return 0;
 	evm_addr_to_str(to, addr);
 	snprintf(was, sizeof(was), "%s", t->p.sender);
-	if ((r = store_move_sender(t->db, &t->p, to, &gap)) == ERR_NOT_FOUND) {
+	if ((r = store_move_sender(t->db, &t->p, to, fill_after_ms, &gap)) ==
+	    ERR_NOT_FOUND) {
 		retry_later(t, RETRY_NEW_KEY_MS, "the new key's address has no "
 		    "nonce counter yet (seeding it)");
 		return -1;
@@ -351,12 +361,41 @@ move_to_key(struct wthread *t, const struct pol_asset *a)
 	log_info("payout %s: asset %s is signed by key %s now: sender %s -> "
 	    "%s, nonce %" PRId64 " -> %" PRId64, t->p.request_id, a->name,
 	    a->key, was, to, old_nonce, t->p.nonce);
-	if (gap)
+	/*
+	 * A hole below later nonces of the old sender: the next payout
+	 * claimed for that sender takes it, or, once no asset names its
+	 * key, the next payout of any asset on the chain (claim_payout).
+	 */
+	if (gap && fill_after_ms > 0)
 		log_warn("payout %s: nonce %" PRId64 " of %s handed back below "
-		    "later nonces of that sender: those transactions cannot be "
-		    "mined until %" PRId64 " is used on chain", t->p.request_id,
-		    old_nonce, was, old_nonce);
+		    "later nonces of that sender, after a gap fill failed: "
+		    "offered to a new payout again in %d s; those later "
+		    "transactions cannot be mined until %" PRId64 " is used",
+		    t->p.request_id, old_nonce, was, fill_after_ms / 1000,
+		    old_nonce);
+	else if (gap)
+		log_info("payout %s: nonce %" PRId64 " of %s handed back below "
+		    "later nonces of that sender: a new payout takes it",
+		    t->p.request_id, old_nonce, was);
 	return 0;
+}
+
+/*
+ * A gap fill (t->p.gap_fill: a hole of a retired sender below a nonce it
+ * signed) that cannot go on with that sender: signerd refused it (the key
+ * is not retired there, or the nonce is no hole in its journal), or the
+ * node says the old address cannot pay it.  The payout moves to its
+ * asset's key as any unsigned one does, and the hole waits
+ * GAP_REFUSED_RETRY_MS before a claim offers it again.  Returns as
+ * move_to_key.
+ */
+static int
+gap_fill_failed(struct wthread *t, const struct pol_asset *a, const char *why)
+{
+	log_warn("payout %s: nonce %" PRId64 " of retired sender %s not "
+	    "filled: %s; it moves to asset %s's key", t->p.request_id,
+	    t->p.nonce, t->p.sender, why, a->name);
+	return move_to_key(t, a, GAP_REFUSED_RETRY_MS);
 }
 
 /*
@@ -376,6 +415,12 @@ key_refused(struct wthread *t, const struct pol_asset *a,
 
 	if (hdr->result != POL_KEY_MISMATCH)
 		return -1;
+	if (t->p.gap_fill && signer_move_of(t->v, a, t->p.sender, 0, 0) !=
+	    SIGNER_KEEP) {
+		snprintf(why, sizeof(why), "signerd %s: KEY_MISMATCH %s", what,
+		    hdr->message);
+		return gap_fill_failed(t, a, why) == 0 ? 1 : 0;
+	}
 	if (signer_move_of(t->v, a, t->p.sender, 0, 0) == SIGNER_KEEP) {
 		snprintf(why, sizeof(why), "signerd %s: KEY_MISMATCH %s (our "
 		    "copy of its policy is behind: retrying)", what,
@@ -383,7 +428,7 @@ key_refused(struct wthread *t, const struct pol_asset *a,
 		retry_later(t, RETRY_NEW_KEY_MS, why);
 		return 0;
 	}
-	return move_to_key(t, a) == 0 ? 1 : 0;
+	return move_to_key(t, a, 0) == 0 ? 1 : 0;
 }
 
 /* --- APPROVED, timelocked: queue in signerd ----------------------------- */
@@ -452,7 +497,7 @@ do_queue(struct wthread *t)
 	}
 	/* No nonce yet: after a key rotation it is queued as the new key's. */
 	if (signer_move_of(t->v, a, t->p.sender, 0, 0) == SIGNER_MOVE &&
-	    move_to_key(t, a) != 0)
+	    move_to_key(t, a, 0) != 0)
 		return;
 	/*
 	 * D19: the queue binds the intent, not a transaction.  Any nonce;
@@ -575,8 +620,9 @@ submit(struct wthread *t, const uint8_t *raw, size_t len,
 /*
  * Builds the unsigned transaction from the node's estimate and fees and
  * stores it before signerd sees it, so that every later attempt sends
- * exactly these bytes.  Returns 0, or -1 when the payout was dealt with
- * (failed, released, dropped).
+ * exactly these bytes.  Returns 0, 1 when a gap fill moved to the
+ * asset's key instead (build it again), or -1 when the payout was dealt
+ * with (failed, released, dropped).
  */
 static int
 build_unsigned(struct wthread *t, const struct pol_asset *a)
@@ -601,6 +647,12 @@ build_unsigned(struct wthread *t, const struct pol_asset *a)
 	if (r == ERR_UNSUPPORTED) {
 		/* The node says it would fail (revert, no funds): say why. */
 		metrics_rpc_error(t->w->app->metrics, rpc_last_method());
+		/* From the retired address: its funds may have moved on. */
+		if (t->p.gap_fill) {
+			snprintf(why, sizeof(why), "the node says it would "
+			    "fail from that address: %s", rpc_last_error());
+			return gap_fill_failed(t, a, why) == 0 ? 1 : -1;
+		}
 		fail_payout(t, "GAS_ESTIMATE_FAILED", rpc_last_error());
 		return -1;
 	}
@@ -678,17 +730,26 @@ do_sign(struct wthread *t)
 	 * Its asset's key changed since it got its sender: never sent for
 	 * signing, it moves now; built, it is sent as it is (SIGNER_ASK):
 	 * signerd returns the old key's signature if it gave one, else
-	 * refuses KEY_MISMATCH and it moves then (key_refused).
+	 * refuses KEY_MISMATCH and it moves then (key_refused).  Not a gap
+	 * fill: its nonce is a hole below nonces the retired sender signed,
+	 * which only that sender can fill (D53); it stays, and moves only if
+	 * signerd refuses it.
 	 */
-	if (signer_move_of(t->v, a, t->p.sender, 0, t->p.unsigned_len > 0) ==
-	    SIGNER_MOVE && move_to_key(t, a) != 0)
+	if (t->p.gap_fill)
+		log_info("payout %s: fills nonce %" PRId64 " of retired sender "
+		    "%s, a hole below a nonce it signed (gap fill)",
+		    t->p.request_id, t->p.nonce, t->p.sender);
+	else if (signer_move_of(t->v, a, t->p.sender, 0, t->p.unsigned_len >
+	    0) == SIGNER_MOVE && move_to_key(t, a, 0) != 0)
 		return;
 	if (t->p.nonce < 0) {
 		fail_payout(t, "INTERNAL", "claimed for signing without a nonce");
 		return;
 	}
 	if (t->p.unsigned_len == 0) {
-		if (build_unsigned(t, a) != 0)
+		if ((r = build_unsigned(t, a)) > 0)
+			do_sign(t);	/* moved: built for the new key */
+		if (r != 0)
 			return;
 	} else if (evm_tx_decode(&t->tx, t->p.unsigned_tx,
 	    t->p.unsigned_len) != 0 || t->tx.is_signed ||
@@ -837,7 +898,8 @@ worker_main(void *arg)
 			break;
 		t->v = v;
 		t0 = mono_s();
-		r = store_claim(t->db, t->id, cfg->lease_ms, &t->p);
+		r = store_claim(t->db, t->id, cfg->lease_ms, v->retired,
+		    v->nretired, &t->p);
 		metrics_observe(w->app->metrics, MH_CLAIM, mono_s() - t0);
 		if (r == ERR_NOT_FOUND) {
 			ok(t);

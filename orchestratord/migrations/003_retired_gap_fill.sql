@@ -42,9 +42,10 @@ $$;
 -- nonce, else its counter.  gap_fill is then set on every claimed row
 -- whose sender is retired and whose nonce, not signed yet, is below the
 -- sender's highest signed nonce: a payout that held such a nonce before
--- the rotation fills its hole too instead of moving.  Gaps are locked
--- SKIP LOCKED: one another claim holds is being taken by it.  A gap whose
--- fill_after has not come yet is not taken.
+-- the rotation fills its hole too instead of moving.  A retired sender's
+-- holes are locked SKIP LOCKED (one another claim holds is being taken by
+-- it); the row's own sender's as in 001.  A gap whose fill_after has not
+-- come yet is not taken.
 DROP FUNCTION claim_payout(text, int);
 CREATE FUNCTION claim_payout(p_worker text, p_lease_ms int,
 	p_retired text[] DEFAULT '{}')

@@ -120,6 +120,12 @@ followed() { grep -q '"msg":"signerd.s policy switched: test-policy-1 .*-> test-
 for i in $(seq 1 40); do followed && break; sleep 0.25; done
 check "orchestratord logged the switch, old id and hash -> new" followed
 check "and ETH's new sender" grep -q "asset ETH: sender $PAYOUT_ADDR -> $PAYOUT2_ADDR" "$WORK/orch-1.log"
+# TUSD still names key payout: it is not retired, so its nonces handed
+# back are its own payouts' to take, never a gap fill (D54); and this
+# journal never saw its earlier nonces anyway (orch_rotation_gaps.sh
+# fills holes of a retired key, in one journal).
+check "key payout still signs TUSD: no sender retired" \
+	bash -c "! grep -q 'is retired (no asset names its key)' '$WORK/orch-1.log'"
 pol=$(api GET /v1/policy "" "$TOK_VIEW")
 echo "# GET /v1/policy: $pol"
 check "GET /v1/policy names policy 2 and its SHA-256" \

@@ -300,7 +300,7 @@ test_claim_nonces_and_handback(void **state)
 	}
 	/* Other tests' rows may be claimable too: claim until ours are. */
 	for (i = 0; i < 3;) {
-		assert_int_equal(store_claim(d, "w1", 60000, &p), 0);
+		assert_int_equal(store_claim(d, "w1", 60000, NULL, 0, &p), 0);
 		if (strcmp(p.sender, sender) != 0)
 			continue;
 		assert_int_equal(p.status, PS_SIGNING);
@@ -325,7 +325,7 @@ test_claim_nonces_and_handback(void **state)
 	make_new(&n, "claim-next", sender, PS_APPROVED, 0, 0);
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	for (;;) {
-		assert_int_equal(store_claim(d, "w1", 60000, &p), 0);
+		assert_int_equal(store_claim(d, "w1", 60000, NULL, 0, &p), 0);
 		if (strcmp(p.sender, sender) == 0)
 			break;
 	}
@@ -355,7 +355,7 @@ test_epoch_fences_stale_worker(void **state)
 	make_new(&n, "fence", sender, PS_APPROVED, 0, 0);
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	for (;;) {
-		assert_int_equal(store_claim(d, "slow", 1, &old), 0);
+		assert_int_equal(store_claim(d, "slow", 1, NULL, 0, &old), 0);
 		if (strcmp(old.sender, sender) == 0)
 			break;
 	}
@@ -364,7 +364,8 @@ test_epoch_fences_stale_worker(void **state)
 	    &fee, &fee), 0);
 	usleep(20000);		/* the 1 ms lease has expired */
 	for (;;) {
-		assert_int_equal(store_claim(d, "fast", 60000, &again), 0);
+		assert_int_equal(store_claim(d, "fast", 60000, NULL, 0,
+		    &again), 0);
 		if (strcmp(again.sender, sender) == 0)
 			break;
 	}
@@ -406,7 +407,7 @@ test_submitted_to_confirmed(void **state)
 	make_new(&n, "track", sender, PS_APPROVED, 0, 0);
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	for (;;) {
-		assert_int_equal(store_claim(d, "w", 60000, &p), 0);
+		assert_int_equal(store_claim(d, "w", 60000, NULL, 0, &p), 0);
 		if (strcmp(p.sender, sender) == 0)
 			break;
 	}
@@ -484,7 +485,7 @@ test_timelock_queue_then_sign(void **state)
 	make_new(&n, "tl", sender, PS_APPROVED, 0, 1);
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	for (;;) {
-		assert_int_equal(store_claim(d, "w", 60000, &p), 0);
+		assert_int_equal(store_claim(d, "w", 60000, NULL, 0, &p), 0);
 		if (strcmp(p.sender, sender) == 0)
 			break;
 	}
@@ -495,7 +496,7 @@ test_timelock_queue_then_sign(void **state)
 	assert_int_equal(store_get(d, n.request_id, &p), 0);
 	assert_int_equal(p.status, PS_QUEUED);
 	for (;;) {
-		assert_int_equal(store_claim(d, "w", 60000, &p), 0);
+		assert_int_equal(store_claim(d, "w", 60000, NULL, 0, &p), 0);
 		if (strcmp(p.sender, sender) == 0)
 			break;
 	}
@@ -529,7 +530,7 @@ static void
 claim_own(struct db *d, const char *sender, int lease_ms, struct payout *p)
 {
 	for (;;) {
-		assert_int_equal(store_claim(d, "w", lease_ms, p), 0);
+		assert_int_equal(store_claim(d, "w", lease_ms, NULL, 0, p), 0);
 		if (strcmp(p->sender, sender) == 0)
 			return;
 	}
@@ -653,7 +654,7 @@ claim_thread(void *arg)
 		return (void *)1;
 	u256_from_u64(&fee, 1);
 	while (idle < 3) {
-		r = store_claim(d, worker, 60000, &p);
+		r = store_claim(d, worker, 60000, NULL, 0, &p);
 		if (r == ERR_NOT_FOUND) {
 			idle++;
 			usleep(10000);
@@ -721,7 +722,7 @@ test_move_sender(void **state)
 	/* The new address has no counter yet: nothing changes. */
 	stale = a;
 	stale.lease_epoch--;
-	assert_int_equal(store_move_sender(d, &a, new, &gap), ERR_NOT_FOUND);
+	assert_int_equal(store_move_sender(d, &a, new, 0, &gap), ERR_NOT_FOUND);
 	assert_string_equal(a.sender, old);
 	assert_int_equal(a.nonce, 10);
 	snprintf(sql, sizeof(sql), "SELECT next_nonce FROM sender_nonces "
@@ -730,7 +731,7 @@ test_move_sender(void **state)
 
 	/* Seeded: a moves, nonce 10 goes back (it was the newest). */
 	assert_int_equal(store_seed_nonce(d, new, 1337, 3), 0);
-	assert_int_equal(store_move_sender(d, &a, new, &gap), 0);
+	assert_int_equal(store_move_sender(d, &a, new, 0, &gap), 0);
 	assert_int_equal(gap, 0);
 	assert_string_equal(a.sender, new);
 	assert_int_equal(a.nonce, 3);
@@ -745,7 +746,8 @@ test_move_sender(void **state)
 	    (long long)a.id);
 	assert_int_equal(sql_value(d, sql), 1);
 	/* Again, or with the same sender: nothing to do. */
-	assert_int_equal(store_move_sender(d, &a, new, &gap), STORE_CONFLICT);
+	assert_int_equal(store_move_sender(d, &a, new, 0, &gap),
+	    STORE_CONFLICT);
 
 	/* b (10) and c (11): moving b leaves a gap below c. */
 	make_new(&n, "mv-b", old, PS_APPROVED, 0, 0);
@@ -756,7 +758,7 @@ test_move_sender(void **state)
 	claim_own(d, old, 60000, &c);
 	assert_int_equal(b.nonce, 10);
 	assert_int_equal(c.nonce, 11);
-	assert_int_equal(store_move_sender(d, &b, new, &gap), 0);
+	assert_int_equal(store_move_sender(d, &b, new, 0, &gap), 0);
 	assert_int_equal(gap, 1);
 	assert_int_equal(b.nonce, 4);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM nonce_gaps WHERE "
@@ -766,7 +768,7 @@ test_move_sender(void **state)
 	snprintf(sql, sizeof(sql), "INSERT INTO nonce_gaps VALUES ('%s', 1337, "
 	    "1) RETURNING 1", new);
 	assert_int_equal(sql_value(d, sql), 1);
-	assert_int_equal(store_move_sender(d, &c, new, &gap), 0);
+	assert_int_equal(store_move_sender(d, &c, new, 0, &gap), 0);
 	assert_int_equal(gap, 0);
 	assert_int_equal(c.nonce, 1);
 	/* 11 was the newest: the counter goes back past 10 too. */
@@ -781,23 +783,304 @@ test_move_sender(void **state)
 	assert_int_equal(sql_value(d, sql), 5);
 
 	/* Under an old epoch, or once signed: never. */
-	assert_int_equal(store_move_sender(d, &stale, old, &gap),
+	assert_int_equal(store_move_sender(d, &stale, old, 0, &gap),
 	    STORE_CONFLICT);
 	memset(hash, 0xe1, sizeof(hash));
 	hash[0] = (uint8_t)test_round;
 	assert_int_equal(store_signed(d, &a, tx, sizeof(tx), hash, &fee, &fee,
 	    NULL), 0);
-	assert_int_equal(store_move_sender(d, &a, old, &gap), STORE_CONFLICT);
+	assert_int_equal(store_move_sender(d, &a, old, 0, &gap),
+	    STORE_CONFLICT);
 
 	/* Timelocked and APPROVED: no nonce to hand back or take. */
 	make_new(&n, "mv-t", old, PS_APPROVED, 0, 1);
 	assert_int_equal(store_create(d, &n, &t, &created), 0);
 	claim_own(d, old, 60000, &t);
 	assert_int_equal(t.status, PS_APPROVED);
-	assert_int_equal(store_move_sender(d, &t, new, &gap), 0);
+	assert_int_equal(store_move_sender(d, &t, new, 0, &gap), 0);
 	assert_int_equal(t.nonce, -1);
 	assert_string_equal(t.sender, new);
 	assert_int_equal(sql_value(d, sql), 5);
+	db_close(d);
+}
+
+/*
+ * Claims until one of chain's payouts comes (rows of other tests are
+ * given back for a minute), with the retired senders given.
+ */
+static void
+claim_chain(struct db *d, uint64_t chain, const char (*retired)[EVM_ADDR_STR],
+    size_t nretired, struct payout *p)
+{
+	for (;;) {
+		assert_int_equal(store_claim(d, "w", 60000, retired, nretired,
+		    p), 0);
+		if (p->chain_id == chain)
+			return;
+		assert_int_equal(store_release(d, p, 60000, "not ours"), 0);
+	}
+}
+
+/* A payout of sender on chain, created APPROVED. */
+static void
+make_on(struct db *d, const char *id, const char *sender, uint64_t chain)
+{
+	struct payout_new n;
+	struct payout p;
+	int created;
+
+	make_new(&n, id, sender, PS_APPROVED, 0, 0);
+	n.chain_id = chain;
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	assert_int_equal(created, 1);
+}
+
+/* Signs p (SIGNING, under its epoch) with a transaction of its own. */
+static void
+sign_it(struct db *d, const struct payout *p, int k)
+{
+	uint8_t tx[4] = { 2, 7, 7, 7 }, hash[32];
+	u256 fee;
+
+	u256_from_u64(&fee, 5);
+	memset(hash, 0x5a, sizeof(hash));
+	hash[0] = (uint8_t)(test_round >> 8);
+	hash[1] = (uint8_t)test_round;
+	hash[2] = (uint8_t)k;
+	assert_int_equal(store_signed(d, p, tx, sizeof(tx), hash, &fee, &fee,
+	    NULL), 0);
+}
+
+/*
+ * Key rotation (D54): holes of a retired sender are filled with it.  The
+ * old sender signed 0 and 3, handed 2 and 4 back (failed), and holds 1
+ * and 5 unsigned.  Once it is retired, a claim gives a payout of the new
+ * sender the hole 2 (below 3) with the old sender, never 4 (above every
+ * signed nonce: harmless); a payout holding 1 is a gap fill, one holding
+ * 5 is not.  Not retired, no hole is taken for another sender.  A hole a
+ * refused gap fill handed back waits its fill_after; a hole becomes one
+ * to fill when a higher nonce gets signed.
+ */
+static void
+test_claim_fills_retired_gap(void **state)
+{
+	struct payout o[6], p, z;
+	struct db *d = open_db();
+	char old[1][EVM_ADDR_STR], new[EVM_ADDR_STR], sql[300], gaps[300];
+	char id[32];
+	const char bad[1][EVM_ADDR_STR] = { "0x1234'},{" };
+	uint64_t chain = 5000000 + (uint64_t)test_round;
+	int i, gap;
+
+	(void)state;
+	sender_for(old[0], 21);
+	sender_for(new, 22);
+	assert_int_equal(store_seed_nonce(d, old[0], chain, 0), 0);
+	assert_int_equal(store_seed_nonce(d, new, chain, 0), 0);
+	for (i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "rg-o%d", i);
+		make_on(d, id, old[0], chain);
+	}
+	for (i = 0; i < 6; i++) {
+		claim_chain(d, chain, NULL, 0, &o[i]);
+		assert_int_equal(o[i].nonce, i);
+		assert_int_equal(o[i].gap_fill, 0);
+	}
+	sign_it(d, &o[0], 0);
+	sign_it(d, &o[3], 3);
+	assert_int_equal(store_fail(d, &o[2], "DAILY_LIMIT", "over"), 0);
+	assert_int_equal(store_fail(d, &o[4], "DAILY_LIMIT", "over"), 0);
+	/* The old sender's holes as a bit mask: 2 and 4 are 0x14. */
+	snprintf(gaps, sizeof(gaps), "SELECT coalesce(sum(1::bigint << "
+	    "nonce::int), 0) FROM nonce_gaps WHERE sender = '%s' AND "
+	    "chain_id = %llu",
+	    old[0], (unsigned long long)chain);
+	assert_int_equal(sql_value(d, gaps), 0x14);
+	assert_int_equal(store_claim(d, "w", 1, bad, 1, &p), ERR_INVALID_ARG);
+
+	/* The old key still named: a new sender's payout takes its own. */
+	make_on(d, "rg-n0", new, chain);
+	claim_chain(d, chain, NULL, 0, &z);
+	assert_string_equal(z.sender, new);
+	assert_int_equal(z.nonce, 0);
+	assert_int_equal(z.gap_fill, 0);
+
+	/* Retired: 1 is a hole below 3, 5 is above every signed nonce. */
+	assert_int_equal(store_release(d, &o[1], 0, "retry"), 0);
+	assert_int_equal(store_release(d, &o[5], 0, "retry"), 0);
+	usleep(5000);
+	claim_chain(d, chain, old, 1, &p);
+	assert_string_equal(p.request_id, o[1].request_id);
+	assert_int_equal(p.nonce, 1);
+	assert_string_equal(p.sender, old[0]);
+	assert_int_equal(p.gap_fill, 1);
+	claim_chain(d, chain, old, 1, &o[5]);
+	snprintf(id, sizeof(id), "r%d-rg-o5", test_round);
+	assert_string_equal(o[5].request_id, id);
+	assert_int_equal(o[5].nonce, 5);
+	assert_int_equal(o[5].gap_fill, 0);
+
+	/* A new payout takes hole 2 with the old sender, not 4. */
+	make_on(d, "rg-n1", new, chain);
+	claim_chain(d, chain, old, 1, &z);
+	assert_int_equal(z.status, PS_SIGNING);
+	assert_string_equal(z.sender, old[0]);
+	assert_int_equal(z.nonce, 2);
+	assert_int_equal(z.gap_fill, 1);
+	assert_int_equal(store_get(d, z.request_id, &p), 0);
+	assert_string_equal(p.sender, old[0]);
+	assert_int_equal(p.nonce, 2);
+	assert_int_equal(p.gap_fill, 1);
+	assert_int_equal(sql_value(d, gaps), 0x10);
+	make_on(d, "rg-n2", new, chain);
+	claim_chain(d, chain, old, 1, &p);
+	assert_string_equal(p.sender, new);
+	assert_int_equal(p.nonce, 1);
+	assert_int_equal(p.gap_fill, 0);
+	assert_int_equal(sql_value(d, gaps), 0x10);
+
+	/* signerd refused z's fill: it moves, and hole 2 waits. */
+	assert_int_equal(store_move_sender(d, &z, new, 60000, &gap), 0);
+	assert_int_equal(gap, 1);
+	assert_string_equal(z.sender, new);
+	assert_int_equal(z.nonce, 2);
+	assert_int_equal(z.gap_fill, 0);
+	assert_int_equal(store_get(d, z.request_id, &p), 0);
+	assert_int_equal(p.gap_fill, 0);
+	assert_int_equal(sql_value(d, gaps), 0x14);
+	make_on(d, "rg-n3", new, chain);
+	claim_chain(d, chain, old, 1, &p);
+	assert_string_equal(p.sender, new);
+	assert_int_equal(p.nonce, 3);
+	snprintf(sql, sizeof(sql), "UPDATE nonce_gaps SET fill_after = now() - "
+	    "interval '1 s' WHERE sender = '%s' AND chain_id = %llu AND "
+	    "nonce = 2 RETURNING 1", old[0], (unsigned long long)chain);
+	assert_int_equal(sql_value(d, sql), 1);
+	make_on(d, "rg-n4", new, chain);
+	claim_chain(d, chain, old, 1, &p);
+	assert_string_equal(p.sender, old[0]);
+	assert_int_equal(p.nonce, 2);
+	assert_int_equal(p.gap_fill, 1);
+
+	/* 5 signed: 4 is a hole below it now, and the next payout fills it. */
+	sign_it(d, &o[5], 5);
+	make_on(d, "rg-n5", new, chain);
+	claim_chain(d, chain, old, 1, &p);
+	assert_string_equal(p.sender, old[0]);
+	assert_int_equal(p.nonce, 4);
+	assert_int_equal(p.gap_fill, 1);
+	assert_int_equal(sql_value(d, gaps), 0);
+	/* None left: the new sender's next nonce. */
+	make_on(d, "rg-n6", new, chain);
+	claim_chain(d, chain, old, 1, &p);
+	assert_string_equal(p.sender, new);
+	assert_int_equal(p.nonce, 4);
+	assert_int_equal(p.gap_fill, 0);
+	db_close(d);
+}
+
+/* Workers claiming with a retired sender: its holes taken once each. */
+#define HOLE_PAYOUTS 50
+static uint64_t hole_chain;
+static char hole_retired[1][EVM_ADDR_STR];
+
+static void *
+hole_thread(void *arg)
+{
+	struct payout p;
+	struct db *d = NULL;
+	int idle = 0, r;
+
+	(void)arg;
+	if (db_open(&d, conninfo, store_stmts, store_nstmts) != 0)
+		return (void *)1;
+	while (idle < 3) {
+		r = store_claim(d, "hw", 60000, hole_retired, 1, &p);
+		if (r == ERR_NOT_FOUND) {
+			idle++;
+			usleep(10000);
+			continue;
+		}
+		if (r != 0)
+			break;
+		idle = 0;
+		if (p.chain_id != hole_chain &&
+		    store_release(d, &p, 60000, "not ours") != 0)
+			break;
+	}
+	db_close(d);
+	return r == ERR_NOT_FOUND ? NULL : (void *)2;
+}
+
+/*
+ * The old sender signed every odd nonce up to 39 and handed the even ones
+ * back; retired, its 20 holes go to 20 of 50 new payouts claimed by 4
+ * workers at once, each exactly once, and the other 30 take the new
+ * sender's nonces 0..29.
+ */
+static void
+test_concurrent_hole_claims(void **state)
+{
+	struct payout o[40];
+	pthread_t t[RACE_WORKERS];
+	struct db *d = open_db();
+	char new[EVM_ADDR_STR], id[32], sql[400];
+	void *rv;
+	int i;
+
+	(void)state;
+	hole_chain = 6000000 + (uint64_t)test_round;
+	sender_for(hole_retired[0], 31);
+	sender_for(new, 32);
+	assert_int_equal(store_seed_nonce(d, hole_retired[0], hole_chain, 0),
+	    0);
+	assert_int_equal(store_seed_nonce(d, new, hole_chain, 0), 0);
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "hole-o%d", i);
+		make_on(d, id, hole_retired[0], hole_chain);
+	}
+	for (i = 0; i < 40; i++) {
+		claim_chain(d, hole_chain, NULL, 0, &o[i]);
+		assert_int_equal(o[i].nonce, i);
+	}
+	for (i = 0; i < 40; i++) {
+		if (i % 2)
+			sign_it(d, &o[i], 100 + i);
+		else
+			assert_int_equal(store_fail(d, &o[i], "X", "y"), 0);
+	}
+	for (i = 0; i < HOLE_PAYOUTS; i++) {
+		snprintf(id, sizeof(id), "hole-n%d", i);
+		make_on(d, id, new, hole_chain);
+	}
+	for (i = 0; i < RACE_WORKERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, hole_thread, NULL),
+		    0);
+	for (i = 0; i < RACE_WORKERS; i++) {
+		assert_int_equal(pthread_join(t[i], &rv), 0);
+		assert_null(rv);
+	}
+	/* Per sender: claimed, distinct nonces, lowest, highest, gap fills. */
+	snprintf(sql, sizeof(sql), "SELECT count(*) * 1000000 + "
+	    "count(DISTINCT nonce) * 10000 + min(nonce) * 100 + max(nonce) "
+	    "FROM payouts WHERE chain_id = %llu AND status = 'SIGNING' AND "
+	    "sender = '%s' AND gap_fill", (unsigned long long)hole_chain,
+	    hole_retired[0]);
+	assert_int_equal(sql_value(d, sql), 20 * 1000000 + 20 * 10000 + 38);
+	snprintf(sql, sizeof(sql), "SELECT count(*) * 1000000 + "
+	    "count(DISTINCT nonce) * 10000 + min(nonce) * 100 + max(nonce) "
+	    "FROM payouts WHERE chain_id = %llu AND status = 'SIGNING' AND "
+	    "sender = '%s' AND NOT gap_fill", (unsigned long long)hole_chain,
+	    new);
+	assert_int_equal(sql_value(d, sql), 30 * 1000000 + 30 * 10000 + 29);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM payouts WHERE "
+	    "chain_id = %llu AND status = 'SIGNING' AND sender = '%s' AND "
+	    "nonce %% 2 = 0",
+	    (unsigned long long)hole_chain, hole_retired[0]);
+	assert_int_equal(sql_value(d, sql), 20);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM nonce_gaps WHERE "
+	    "chain_id = %llu", (unsigned long long)hole_chain);
+	assert_int_equal(sql_value(d, sql), 0);
 	db_close(d);
 }
 
@@ -852,6 +1135,8 @@ main(void)
 		cmocka_unit_test_setup(test_concurrent_claims, setup),
 		cmocka_unit_test_setup(test_end_fenced_by_queue, setup),
 		cmocka_unit_test_setup(test_move_sender, setup),
+		cmocka_unit_test_setup(test_claim_fills_retired_gap, setup),
+		cmocka_unit_test_setup(test_concurrent_hole_claims, setup),
 	};
 
 	conninfo = getenv("PG_CONNINFO");
