@@ -99,8 +99,8 @@ sd_gap_fill_allowed(struct sd_ctx *sd, const struct sd_version *v, int key,
  * mined (job->gap_fill).
  */
 static enum pol_reason
-check_from(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
-    size_t cap)
+check_from(struct sd_ctx *sd, struct sd_sign_job *job, int may_fill,
+    char *detail, size_t cap)
 {
 	char want[EVM_ADDR_STR], got[EVM_ADDR_STR];
 	struct sd_nonce_ref ref = job->p.ref;
@@ -110,7 +110,7 @@ check_from(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
 	    EVM_ADDR_LEN) == 0)
 		return POL_OK;
 	memcpy(ref.from, job->p.req.from, EVM_ADDR_LEN);
-	if (!job->bump && (k = sd_key_by_address(sd, job->p.req.from)) >= 0 &&
+	if (may_fill && (k = sd_key_by_address(sd, job->p.req.from)) >= 0 &&
 	    sd_gap_fill_allowed(sd, job->p.v, k, &ref)) {
 		job->p.key = k;
 		job->p.ref = ref;
@@ -140,7 +140,8 @@ sign_bump(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 		    "final", job->p.req.request_id);
 		return POL_HSM_ERROR;
 	}
-	if ((why = check_from(sd, job, detail, cap)) != POL_OK)
+	/* A bump is only ever signed by its payout's key: never a fill. */
+	if ((why = check_from(sd, job, 0, detail, cap)) != POL_OK)
 		return why;
 	if (evm_tx_decode(&job->prev_tx, job->prev_raw, job->prev_raw_len) !=
 	    0) {
@@ -265,7 +266,7 @@ sign_new(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 
 	if ((why = sd_payout_check_rules(sd, &job->p, detail, cap)) != POL_OK)
 		return why;
-	if ((why = check_from(sd, job, detail, cap)) != POL_OK)
+	if ((why = check_from(sd, job, 1, detail, cap)) != POL_OK)
 		return why;
 
 	sd_state_lock(sd->state);

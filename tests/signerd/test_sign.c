@@ -295,6 +295,54 @@ test_key_mismatch(void **unused)
 	ctx_free(sd);
 }
 
+/*
+ * D53's one exception: a key no asset names (retired) signs a new payout
+ * only into a free nonce below the highest it signed.
+ */
+static void
+test_gap_fill_by_a_retired_key(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_nonce_ref ref;
+	struct sd_sign_job job;
+	static const uint8_t h[32] = { 7 }, raw[1] = { 1 }, c[32] = { 3 };
+	u256 one;
+	int repeat;
+
+	snprintf(sd->keys[2].name, sizeof(sd->keys[2].name), "old");
+	memset(sd->keys[2].address, 0x33, 20);
+	sd->nkeys = 3;
+	memset(&ref, 0, sizeof(ref));
+	memset(ref.from, 0x33, 20);
+	ref.chain_id = 1337;
+	ref.nonce = 10;
+	u256_from_u64(&one, 1);
+	assert_int_equal(sd_state_replay_signed(sd->state, "old-10", c, "ETH",
+	    1, &one, h, raw, sizeof(raw), &ref), 0);
+	/* Below its highest signed nonce: a gap fill, by the old key. */
+	assert_int_equal(payout(sd, &job, "g5", "1000", 5, 100), POL_OK);
+	memset(job.p.req.from, 0x33, 20);
+	assert_int_equal(decide(sd, &job, &repeat, 1), POL_OK);
+	assert_true(job.gap_fill);
+	assert_int_equal(job.p.key, 2);
+	assert_int_equal(job.p.ref.nonce, 5);
+	/* The same hole again, the top itself, or above it: refused. */
+	assert_int_equal(payout(sd, &job, "g5b", "1000", 5, 100), POL_OK);
+	memset(job.p.req.from, 0x33, 20);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_KEY_MISMATCH);
+	assert_int_equal(payout(sd, &job, "g10", "1000", 10, 100), POL_OK);
+	memset(job.p.req.from, 0x33, 20);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_KEY_MISMATCH);
+	assert_int_equal(payout(sd, &job, "g11", "1000", 11, 100), POL_OK);
+	memset(job.p.req.from, 0x33, 20);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_KEY_MISMATCH);
+	/* A key an asset still names fills nothing: "big" (0x22). */
+	assert_int_equal(payout(sd, &job, "g2", "1000", 2, 100), POL_OK);
+	memset(job.p.req.from, 0x22, 20);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_KEY_MISMATCH);
+	ctx_free(sd);
+}
+
 static void
 test_intent_mismatch(void **unused)
 {
@@ -321,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_fee_bump),
 		cmocka_unit_test(test_intent_mismatch),
 		cmocka_unit_test(test_key_mismatch),
+		cmocka_unit_test(test_gap_fill_by_a_retired_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
