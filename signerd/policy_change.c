@@ -57,16 +57,13 @@ change_name(enum pol_change_class c)
 	return c == POL_CHANGE_LOOSEN ? "loosen" : "tighten";
 }
 
-/* The version in force moved since the request was checked. */
-static enum pol_reason
-check_current(struct sd_ctx *sd, const struct gov_job *job, char *detail,
-    size_t cap)
+/* pol_diff's class; a file that changes no rule takes effect at once. */
+static enum pol_change_class
+classify(const struct sd_version *cur, const struct sd_version *v)
 {
-	if (job->cur == sd_version_now(sd))
-		return POL_OK;
-	snprintf(detail, cap, "the policy in force changed while this "
-	    "request was checked; send it again");
-	return POL_RETRY;
+	enum pol_change_class c = pol_diff(cur->policy, v->policy, NULL, NULL);
+
+	return c == POL_CHANGE_NONE ? POL_CHANGE_TIGHTEN : c;
 }
 
 /* The pending proposal, when it is the one named by hash. */
@@ -122,8 +119,6 @@ rule_propose(struct sd_ctx *sd, struct gov_job *job, int64_t t, char *detail,
 {
 	enum pol_reason why;
 
-	if ((why = check_current(sd, job, detail, cap)) != POL_OK)
-		return why;
 	if (sd_gov_pending(gov_of(sd)) != NULL) {
 		snprintf(detail, cap, "another proposal is pending: approve "
 		    "or cancel it first");
@@ -164,8 +159,6 @@ rule_approve(struct sd_ctx *sd, struct gov_job *job, int64_t t, char *detail,
 	enum pol_reason why;
 	size_t i, k;
 
-	if ((why = check_current(sd, job, detail, cap)) != POL_OK)
-		return why;
 	if ((p = pending_named(sd, job->proposed, detail, cap)) == NULL)
 		return POL_POLICY_NO_PROPOSAL;
 	if (p->approved_at != 0) {
@@ -214,8 +207,6 @@ rule_cancel(struct sd_ctx *sd, struct gov_job *job, int64_t t, char *detail,
 	enum pol_reason why;
 	int r;
 
-	if ((why = check_current(sd, job, detail, cap)) != POL_OK)
-		return why;
 	if ((p = pending_named(sd, job->proposed, detail, cap)) == NULL)
 		return POL_POLICY_NO_PROPOSAL;
 	if ((why = sd_approvals_unexpired(job->ap, job->n, t, detail, cap)) !=
@@ -598,14 +589,13 @@ sd_handle_gov_propose(struct sd_ctx *sd, unsigned peer_uid,
 	job.own_v = 1;
 	if ((why = check_keys(sd, job.v, detail, sizeof(detail))) != POL_OK)
 		goto refuse;
-	job.change = pol_diff(job.cur->policy, job.v->policy, NULL, NULL);
-	if (job.change == POL_CHANGE_NONE)
-		job.change = POL_CHANGE_TIGHTEN;
+	job.change = classify(job.cur, job.v);
 	if ((c.body = build_record(sd, "policy_proposed", &job, job.v)) ==
 	    NULL) {
 		r = ERR_NOMEM;
 		goto out;
 	}
+	c.v = job.cur;		/* decided under it (D52) */
 	c.stamp = stamp_propose;
 	c.undo = undo_propose;
 	c.arg = &job;
@@ -627,70 +617,99 @@ out:
 	return r;
 }
 
+/* What tells an approval from a cancel; the rest of their path is one. */
+struct vote {
+	enum pol_action action;
+	const char *record;	/* policy_approved, policy_cancelled */
+	const char *name;	/* the refused record's action */
+	uint16_t reply;
+	enum pol_reason (*stamp)(struct sd_ctx *, void *, json_t *, int64_t,
+	    char *, size_t);
+	void (*undo)(struct sd_ctx *, void *);
+};
+
+static const struct vote approve_vote = { POL_ACTION_POLICY,
+    "policy_approved", "policy-approve", PRT_GOV_APPROVE_REP, stamp_approve,
+    undo_approve };
+static const struct vote cancel_vote = { POL_ACTION_POLICY_CANCEL,
+    "policy_cancelled", "policy-cancel", PRT_GOV_CANCEL_REP, stamp_cancel,
+    undo_cancel };
+
+/*
+ * One governance vote on the pending proposal (job->proposed, ap, n
+ * filled from a request that decoded, or decode_r its decoder's error):
+ * approvals checked against the version in force, journaled, applied; an
+ * approval that completes a tightening activates it before the reply.
+ */
+static int
+vote(struct sd_ctx *sd, unsigned peer_uid, const struct vote *k,
+    struct gov_job *job, int decode_r, struct prt_writer *rep)
+{
+	struct sd_commit c;
+	char detail[240] = "", hex[65];
+	enum pol_reason why;
+
+	memset(&c, 0, sizeof(c));
+	if (decode_r != 0) {
+		snprintf(detail, sizeof(detail), "request does not decode: %s",
+		    err_str(decode_r));
+		why = POL_MALFORMED_REQUEST;
+		goto refuse;
+	}
+	job->cur = sd_version_now(sd);
+	sd_state_lock(sd->state);
+	why = pending_named(sd, job->proposed, detail, sizeof(detail)) ==
+	    NULL ? POL_POLICY_NO_PROPOSAL : POL_OK;
+	sd_state_unlock(sd->state);
+	if (why != POL_OK ||
+	    (why = check_gov_approvals(sd, job->cur, k->action, job->proposed,
+	    job->ap, job->n, sd_now(sd), detail, sizeof(detail))) != POL_OK)
+		goto refuse;
+	if ((c.body = build_record(sd, k->record, job, NULL)) == NULL)
+		return ERR_NOMEM;
+	c.v = job->cur;
+	c.stamp = k->stamp;
+	c.apply = apply_remember;
+	c.undo = k->undo;
+	c.arg = job;
+	why = sd_commit(sd, &c, NULL, NULL, detail, sizeof(detail));
+	json_decref(c.body);
+	if (why != POL_OK)
+		goto refuse;
+	util_hex_encode(hex, job->proposed, 32);
+	log_warn("policy proposal %.16s...: %s by %s%s", hex, k->name,
+	    job->ap[0].approver, job->n > 1 ? " and others" : "");
+	/* A tightening takes effect with its last approval. */
+	if (job->complete && sd_policy_activate_due(sd) != 0) {
+		snprintf(detail, sizeof(detail), "approved, but the activation "
+		    "could not be journaled");
+		why = POL_JOURNAL_ERROR;
+		goto refuse;
+	}
+	return reply_state(sd, rep, k->reply,
+	    k->action == POL_ACTION_POLICY_CANCEL ? "cancelled" :
+	    job->complete ? "approved" : "approval recorded");
+refuse:
+	return sd_refuse(sd, rep, k->reply, k->name, NULL, peer_uid, why,
+	    detail);
+}
+
 int
 sd_handle_gov_approve(struct sd_ctx *sd, unsigned peer_uid,
     const uint8_t *buf, size_t len, struct prt_writer *rep)
 {
 	struct prt_gov_approve_req *req;
 	struct gov_job job;
-	struct sd_commit c;
-	char detail[240] = "";
-	enum pol_reason why;
 	int r;
 
 	if ((req = calloc(1, sizeof(*req))) == NULL)
 		return ERR_NOMEM;
 	memset(&job, 0, sizeof(job));
-	memset(&c, 0, sizeof(c));
-	if ((r = prt_decode_gov_approve_req(req, buf, len)) != 0) {
-		snprintf(detail, sizeof(detail), "request does not decode: %s",
-		    err_str(r));
-		why = POL_MALFORMED_REQUEST;
-		goto refuse;
-	}
-	job.cur = sd_version_now(sd);
+	r = prt_decode_gov_approve_req(req, buf, len);
 	memcpy(job.proposed, req->proposed, 32);
 	job.ap = req->approvals;
 	job.n = req->napprovals;
-	sd_state_lock(sd->state);
-	why = pending_named(sd, job.proposed, detail, sizeof(detail)) == NULL ?
-	    POL_POLICY_NO_PROPOSAL : POL_OK;
-	sd_state_unlock(sd->state);
-	if (why != POL_OK)
-		goto refuse;
-	if ((why = check_gov_approvals(sd, job.cur, POL_ACTION_POLICY,
-	    job.proposed, job.ap, job.n, sd_now(sd), detail,
-	    sizeof(detail))) != POL_OK)
-		goto refuse;
-	if ((c.body = build_record(sd, "policy_approved", &job, NULL)) ==
-	    NULL) {
-		r = ERR_NOMEM;
-		goto out;
-	}
-	c.stamp = stamp_approve;
-	c.apply = apply_remember;
-	c.undo = undo_approve;
-	c.arg = &job;
-	if ((why = sd_commit(sd, &c, NULL, NULL, detail, sizeof(detail))) !=
-	    POL_OK)
-		goto refuse;
-	log_info("policy proposal approved by %s%s", job.ap[0].approver,
-	    job.n > 1 ? " and others" : "");
-	/* A tightening takes effect with its last approval. */
-	if (job.complete && (r = sd_policy_activate_due(sd)) != 0) {
-		snprintf(detail, sizeof(detail), "approved, but the activation "
-		    "could not be journaled");
-		why = POL_JOURNAL_ERROR;
-		goto refuse;
-	}
-	r = reply_state(sd, rep, PRT_GOV_APPROVE_REP, job.complete ?
-	    "approved" : "approval recorded");
-	goto out;
-refuse:
-	r = sd_refuse(sd, rep, PRT_GOV_APPROVE_REP, "policy-approve", NULL,
-	    peer_uid, why, detail);
-out:
-	json_decref(c.body);
+	r = vote(sd, peer_uid, &approve_vote, &job, r, rep);
 	free(req);
 	return r;
 }
@@ -701,54 +720,14 @@ sd_handle_gov_cancel(struct sd_ctx *sd, unsigned peer_uid,
 {
 	struct prt_gov_cancel_req req;
 	struct gov_job job;
-	struct sd_commit c;
-	char detail[240] = "";
-	enum pol_reason why;
 	int r;
 
 	memset(&job, 0, sizeof(job));
-	memset(&c, 0, sizeof(c));
-	if ((r = prt_decode_gov_cancel_req(&req, buf, len)) != 0) {
-		snprintf(detail, sizeof(detail), "request does not decode: %s",
-		    err_str(r));
-		why = POL_MALFORMED_REQUEST;
-		goto refuse;
-	}
-	job.cur = sd_version_now(sd);
+	r = prt_decode_gov_cancel_req(&req, buf, len);
 	memcpy(job.proposed, req.proposed, 32);
 	job.ap = &req.approval;
 	job.n = 1;
-	sd_state_lock(sd->state);
-	why = pending_named(sd, job.proposed, detail, sizeof(detail)) == NULL ?
-	    POL_POLICY_NO_PROPOSAL : POL_OK;
-	sd_state_unlock(sd->state);
-	if (why != POL_OK)
-		goto refuse;
-	if ((why = check_gov_approvals(sd, job.cur, POL_ACTION_POLICY_CANCEL,
-	    job.proposed, job.ap, 1, sd_now(sd), detail, sizeof(detail))) !=
-	    POL_OK)
-		goto refuse;
-	if ((c.body = build_record(sd, "policy_cancelled", &job, NULL)) ==
-	    NULL) {
-		r = ERR_NOMEM;
-		goto out;
-	}
-	c.stamp = stamp_cancel;
-	c.apply = apply_remember;
-	c.undo = undo_cancel;
-	c.arg = &job;
-	if ((why = sd_commit(sd, &c, NULL, NULL, detail, sizeof(detail))) !=
-	    POL_OK)
-		goto refuse;
-	log_warn("policy proposal cancelled by %s", req.approval.approver);
-	r = reply_state(sd, rep, PRT_GOV_CANCEL_REP, "cancelled");
-	goto out;
-refuse:
-	r = sd_refuse(sd, rep, PRT_GOV_CANCEL_REP, "policy-cancel", NULL,
-	    peer_uid, why, detail);
-out:
-	json_decref(c.body);
-	return r;
+	return vote(sd, peer_uid, &cancel_vote, &job, r, rep);
 }
 
 int
@@ -773,24 +752,6 @@ sd_handle_gov_status(struct sd_ctx *sd, unsigned peer_uid,
 	goto out;							\
 } while (0)
 
-static const char *
-str_of(const json_t *rec, const char *key)
-{
-	const json_t *v = json_object_get(rec, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int
-hash_of(const json_t *rec, const char *key, uint8_t out[32])
-{
-	const char *s = str_of(rec, key);
-
-	if (s == NULL || strlen(s) != 64)
-		return ERR_MALFORMED;
-	return util_hex_decode(out, 32, s);
-}
-
 int
 sd_replay_policy(struct sd_ctx *sd, const json_t *rec, const char *type,
     int64_t t)
@@ -807,7 +768,7 @@ sd_replay_policy(struct sd_ctx *sd, const json_t *rec, const char *type,
 
 	memset(&job, 0, sizeof(job));
 	job.cur = sd_version_now(sd);
-	if (hash_of(rec, "proposal", job.proposed) != 0)
+	if (sd_replay_hash(rec, "proposal", job.proposed) != 0)
 		FAIL("the %s record names no proposal hash", type);
 	if (strcmp(type, "policy_approved") == 0 ||
 	    strcmp(type, "policy_cancelled") == 0) {
@@ -830,10 +791,10 @@ sd_replay_policy(struct sd_ctx *sd, const json_t *rec, const char *type,
 			apply_remember(sd, &job, 0, NULL);
 	} else {
 		/* proposed and activated carry the whole file. */
-		text = str_of(rec, "policy_text");
-		change = str_of(rec, "change");
+		text = sd_replay_str(rec, "policy_text");
+		change = sd_replay_str(rec, "change");
 		if (text == NULL || change == NULL ||
-		    hash_of(rec, "replaces", replaces) != 0)
+		    sd_replay_hash(rec, "replaces", replaces) != 0)
 			FAIL("the %s record lacks its file, change or "
 			    "replaced hash", type);
 		if (memcmp(replaces, pol_hash(job.cur->policy), 32) != 0)
@@ -847,13 +808,10 @@ sd_replay_policy(struct sd_ctx *sd, const json_t *rec, const char *type,
 			util_hex_encode(hex, pol_hash(job.v->policy), 32);
 			FAIL("its policy hashes to %s, not the proposal", hex);
 		}
-		if (strcmp(str_of(rec, "policy_id") ? str_of(rec,
+		if (strcmp(sd_replay_str(rec, "policy_id") ? sd_replay_str(rec,
 		    "policy_id") : "", pol_policy_id(job.v->policy)) != 0)
 			FAIL("its policy_id is not the file's");
-		job.change = pol_diff(job.cur->policy, job.v->policy, NULL,
-		    NULL);
-		if (job.change == POL_CHANGE_NONE)
-			job.change = POL_CHANGE_TIGHTEN;
+		job.change = classify(job.cur, job.v);
 		if (strcmp(change, change_name(job.change)) != 0)
 			FAIL("it says \"%s\", but the change is a %s", change,
 			    change_name(job.change));

@@ -17,9 +17,8 @@ sd_record_new(struct sd_ctx *sd, const char *type)
 
 	if ((o = json_object()) == NULL)
 		return NULL;
-	/* sd_commit sets "policy": the version in force where it lands. */
-	if (json_object_set_new(o, "type", json_string(type)) != 0 ||
-	    json_object_set_new(o, "policy", json_string("")) != 0) {
+	/* sd_commit adds "policy": the version in force where it lands. */
+	if (json_object_set_new(o, "type", json_string(type)) != 0) {
 		json_decref(o);
 		return NULL;
 	}

@@ -51,6 +51,12 @@ sd_replay_u64(const json_t *rec, const char *key, uint64_t *out)
 	return u64_of(rec, key, UINT64_MAX, out);
 }
 
+const char *
+sd_replay_str(const json_t *rec, const char *key)
+{
+	return str_of(rec, key);
+}
+
 static int
 u64_of(const json_t *rec, const char *key, uint64_t max, uint64_t *out)
 {
@@ -115,6 +121,12 @@ hex_of(const json_t *rec, const char *key, int prefix, uint8_t *out,
 	if (len == NULL)
 		return util_hex_decode(out, n, s);
 	return util_hex_decode_var(out, n, len, s);
+}
+
+int
+sd_replay_hash(const json_t *rec, const char *key, uint8_t out[32])
+{
+	return hex_of(rec, key, 0, out, 32, NULL);
 }
 
 /* The approvals as journaled (sd_approvals_json), into ap[0..*n). */

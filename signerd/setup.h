@@ -50,6 +50,10 @@ int sd_replay_approvals(struct sd_ctx *sd, const json_t *rec,
     struct prt_approval *ap, uint16_t *n) WARN_UNUSED;
 int sd_replay_u64(const json_t *rec, const char *key, uint64_t *out)
     WARN_UNUSED;
+/* A string field or NULL; a 32-byte hash as 64 lowercase hex digits. */
+const char *sd_replay_str(const json_t *rec, const char *key);
+int sd_replay_hash(const json_t *rec, const char *key, uint8_t out[32])
+    WARN_UNUSED;
 
 /* jnl_signer_fn for checkpoints: signs with the audit key in the HSM. */
 int sd_audit_sign(void *ctx, uint8_t rs[64], const uint8_t digest[32]);

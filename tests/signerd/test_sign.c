@@ -336,6 +336,13 @@ test_gap_fill_by_a_retired_key(void **unused)
 	assert_int_equal(payout(sd, &job, "g11", "1000", 11, 100), POL_OK);
 	memset(job.p.req.from, 0x33, 20);
 	assert_int_equal(decide(sd, &job, &repeat, 0), POL_KEY_MISMATCH);
+	/* A fee bump is never a gap fill: its payout's key or nothing. */
+	assert_int_equal(payout(sd, &job, "b3", "1000", 3, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 1), POL_OK);
+	assert_int_equal(payout(sd, &job, "b3", "1000", 3, 150), POL_OK);
+	memset(job.p.req.from, 0x33, 20);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_KEY_MISMATCH);
+	assert_false(job.gap_fill);
 	/* A key an asset still names fills nothing: "big" (0x22). */
 	assert_int_equal(payout(sd, &job, "g2", "1000", 2, 100), POL_OK);
 	memset(job.p.req.from, 0x22, 20);
