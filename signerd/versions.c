@@ -334,8 +334,9 @@ sd_gov_deserialize(struct sd_gov *g, struct prt_reader *rd, char *err,
 	struct sd_gov_pending *p = NULL;
 	const uint8_t *text;
 	uint64_t since, at;
-	uint32_t magic, number, n, i;
+	uint32_t magic, number, n, i, k;
 	uint8_t has, change, has_cur;
+	size_t idx;
 	size_t len;
 	int r;
 
@@ -408,15 +409,26 @@ sd_gov_deserialize(struct sd_gov *g, struct prt_reader *rd, char *err,
 			goto fail;
 		p->approved_at = (int64_t)at;
 		r = ERR_MALFORMED;
-		if ((change != POL_CHANGE_NONE && change != POL_CHANGE_TIGHTEN &&
+		/* As strict as the live path that stored it: a class signerd
+		 * writes, approvers of the version in force, each once. */
+		if ((change != POL_CHANGE_TIGHTEN &&
 		    change != POL_CHANGE_LOOSEN) || n > POL_MAX_APPROVERS ||
-		    p->proposed_at < 0 || p->approved_at < 0)
+		    p->proposed_at < 0 || p->approved_at < 0 ||
+		    (p->approved_at != 0 && p->approved_at < p->proposed_at))
 			goto fail;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			if ((r = prt_get_string(rd, p->approved[i],
 			    sizeof(p->approved[i]))) != 0 ||
 			    (r = prt_get_u64(rd, &p->expiry[i])) != 0)
 				goto fail;
+			r = ERR_MALFORMED;
+			if (pol_approver_by_name(cur->policy, p->approved[i],
+			    &idx) != 0)
+				goto fail;
+			for (k = 0; k < i; k++)
+				if (strcmp(p->approved[k], p->approved[i]) == 0)
+					goto fail;
+		}
 		p->napproved = n;
 		g->pending = p;
 	}

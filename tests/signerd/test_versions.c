@@ -168,6 +168,18 @@ test_snapshot_section(void **unused)
 		    sizeof(err)), 0);
 		sd_gov_free(g2);
 	}
+	/* A pending approval by someone no approver of the version in force
+	 * is not what signerd writes: refused. */
+	snprintf(sd_gov_pending(g)->approved[0], POL_APPROVER_NAME_MAX + 1,
+	    "mallory");
+	prt_writer_init(&w2, 1 << 20);
+	assert_int_equal(sd_gov_serialize(g, &w2), 0);
+	assert_int_equal(sd_gov_new(&g2), 0);
+	prt_reader_init(&rd, w2.p, w2.len);
+	assert_int_equal(sd_gov_deserialize(g2, &rd, err, sizeof(err)),
+	    ERR_MALFORMED);
+	sd_gov_free(g2);
+	prt_writer_free(&w2);
 	/* A wrong magic, and a change class out of range. */
 	w.p[0] ^= 1;
 	assert_int_equal(sd_gov_new(&g2), 0);
