@@ -61,17 +61,27 @@ const char *jnl_error_format(char *buf, size_t cap, const struct jnl_error *e);
  * Open-time callbacks (both optional).  restore receives the newest
  * snapshot blob that matches the hash chain; replay then receives every
  * record after it, in seq order, as a parsed JSON object including "prev"
- * and "seq", with its hash.  Neither is called before the entire chain and
+ * and "seq", with its hash and position.  Neither is called before the entire chain and
  * every checkpoint signature (with jnl_config.audit_pub) have verified.  A
  * non-zero return stops jnl_open(), which returns that value, with replay's
  * why (cap bytes) as the error's reason; except that restore returning
  * ERR_BAD_SIGNATURE (a snapshot it does not believe) makes jnl_open()
  * ignore the snapshot and replay every record instead.
  */
+/*
+ * Where a record's line is: its segment's number and the line's byte
+ * offset in it (segments are at most JNL_SEGMENT_MAX_LIMIT bytes, so the
+ * offset fits).  Stable for as long as the segment exists.
+ */
+struct jnl_pos {
+	uint32_t seg;
+	uint32_t off;
+};
+
 typedef int (*jnl_restore_fn)(void *ctx, uint64_t seq,
     const uint8_t hash[32], const void *blob, size_t len);
 typedef int (*jnl_replay_fn)(void *ctx, uint64_t seq, const uint8_t hash[32],
-    const json_t *record, char *why, size_t cap);
+    const struct jnl_pos *pos, const json_t *record, char *why, size_t cap);
 
 struct jnl_config {
 	uint64_t segment_max;	/* 0: JNL_SEGMENT_MAX_DEFAULT */

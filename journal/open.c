@@ -189,6 +189,7 @@ replay(struct jnl_error *err, int dirfd, const struct jnl_dir *d,
 	struct jnl_seg_cursor c;
 	struct jnl_scan s;
 	struct jnl_line l;
+	struct jnl_pos pos;
 	const uint8_t *skip;
 	const char *reason;
 	struct jnl_filebuf fb = { NULL, 0 };
@@ -228,8 +229,10 @@ replay(struct jnl_error *err, int dirfd, const struct jnl_dir *d,
 				goto out;
 			}
 			why[0] = '\0';
-			if ((r = cfg->replay(cfg->ctx, l.seq, l.hash, rec, why,
-			    sizeof(why))) != 0) {
+			pos.seg = d->segs[i];
+			pos.off = (uint32_t)l.offset;
+			if ((r = cfg->replay(cfg->ctx, l.seq, l.hash, &pos, rec,
+			    why, sizeof(why))) != 0) {
 				jnl_err(err, r, name, l.offset, l.seq,
 				    "record does not replay: %s", why[0] ? why :
 				    "refused");

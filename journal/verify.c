@@ -99,11 +99,12 @@ struct replay_hook {
 
 static int
 check_record(struct jnl_verify_result *res, const struct jnl_line *l,
-    const char *segname, const struct jnl_ckpt_ring *ring, EVP_PKEY *pub,
+    uint32_t seg, const char *segname, const struct jnl_ckpt_ring *ring, EVP_PKEY *pub,
     const struct snap_check *sc, size_t nsc, const struct replay_hook *hook)
 {
 	const char *reason, *type;
 	char name[48], a[65], b[65], why[200];
+	struct jnl_pos pos;
 	json_t *rec = NULL;
 	uint64_t head_seq;
 	size_t i;
@@ -127,8 +128,10 @@ check_record(struct jnl_verify_result *res, const struct jnl_line *l,
 			res->signed_seq = head_seq;
 	}
 	why[0] = '\0';
-	if (hook->fn != NULL && (r = hook->fn(hook->ctx, l->seq, l->hash, rec,
-	    why, sizeof(why))) != 0) {
+	pos.seg = seg;
+	pos.off = (uint32_t)l->offset;
+	if (hook->fn != NULL && (r = hook->fn(hook->ctx, l->seq, l->hash, &pos,
+	    rec, why, sizeof(why))) != 0) {
 		r = jnl_err(&res->err, r, segname, l->offset, l->seq,
 		    "record does not replay: %s", why[0] ? why : "refused");
 		goto out;
@@ -224,8 +227,8 @@ jnl_verify_replay(const char *dir, EVP_PKEY *audit_pub, jnl_replay_fn fn,
 		res->segments++;
 		while ((r = jnl_scan_next(&s, &c, &l, &res->err)) == 1) {
 			before = *res;
-			if ((r = check_record(res, &l, name, &ring, audit_pub,
-			    sc, nsc, &hook)) != 0)
+			if ((r = check_record(res, &l, d.segs[i], name, &ring,
+			    audit_pub, sc, nsc, &hook)) != 0)
 				goto out;
 			jnl_ckpt_ring_push(&ring, l.seq, l.hash);
 			res->records++;

@@ -368,7 +368,7 @@ replay_bump(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 
 static int
 replay_signed(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
-    const json_t *rec, int64_t t)
+    const struct jnl_pos *pos, const json_t *rec, int64_t t)
 {
 	struct signed_rec *s;
 	const struct sd_queued *q;
@@ -377,6 +377,7 @@ replay_signed(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 	u256 before, after;
 	int r = ERR_MALFORMED;
 
+	(void)pos;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return ERR_NOMEM;
 	if (parse_signed(sd, rec, s) != 0)
@@ -690,7 +691,7 @@ fail:
 
 static int
 replay_record(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
-    const json_t *rec)
+    const struct jnl_pos *pos, const json_t *rec)
 {
 	const char *type = str_of(rec, "type"), *policy = str_of(rec, "policy");
 	int64_t t;
@@ -722,7 +723,7 @@ replay_record(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 	sd->replay_unix = t;
 	sd_state_note_time(sd->state, t);
 	if (strcmp(type, "signed") == 0)
-		return replay_signed(sd, seq, hash, rec, t);
+		return replay_signed(sd, seq, hash, pos, rec, t);
 	if (strcmp(type, "queued") == 0)
 		return replay_queued(sd, rec, t);
 	if (strcmp(type, "cancelled") == 0 || strcmp(type, "paused") == 0 ||
@@ -743,12 +744,12 @@ replay_record(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 
 int
 sd_replay_record(void *ctx, uint64_t seq, const uint8_t hash[32],
-    const json_t *rec, char *why, size_t cap)
+    const struct jnl_pos *pos, const json_t *rec, char *why, size_t cap)
 {
 	struct sd_ctx *sd = ctx;
 	int r;
 
-	if ((r = replay_record(sd, seq, hash, rec)) != 0)
+	if ((r = replay_record(sd, seq, hash, pos, rec)) != 0)
 		snprintf(why, cap, "%s", sd->replay_why[0] != '\0' ?
 		    sd->replay_why : err_str(r));
 	return r;

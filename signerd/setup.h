@@ -39,7 +39,7 @@ int sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
 int sd_replay_snapshot(void *ctx, uint64_t seq, const uint8_t hash[32],
     const void *blob, size_t len);
 int sd_replay_record(void *ctx, uint64_t seq, const uint8_t hash[32],
-    const json_t *rec, char *why, size_t cap);
+    const struct jnl_pos *pos, const json_t *rec, char *why, size_t cap);
 
 /*
  * The verifier's readers, shared with policy_change.c: the approvals of a

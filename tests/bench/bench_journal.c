@@ -158,7 +158,7 @@ generate(const char *dir, uint64_t n)
 
 static int
 count_replay(void *ctx, uint64_t seq, const uint8_t hash[32],
-    const json_t *rec, char *why, size_t cap)
+    const struct jnl_pos *pos, const json_t *rec, char *why, size_t cap)
 {
 	(*(uint64_t *)ctx)++;
 	return 0;

@@ -33,8 +33,8 @@ on_restore(void *ctx, uint64_t seq, const uint8_t hash[32], const void *blob,
 }
 
 static int
-on_replay(void *ctx, uint64_t seq, const uint8_t hash[32], const json_t *rec,
-    char *why, size_t cap)
+on_replay(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const struct jnl_pos *pos, const json_t *rec, char *why, size_t cap)
 {
 	struct seen *s = ctx;
 

@@ -24,8 +24,8 @@ struct replay_log {
 };
 
 static int
-collect(void *ctx, uint64_t seq, const uint8_t hash[32], const json_t *rec,
-    char *why, size_t cap)
+collect(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const struct jnl_pos *pos, const json_t *rec, char *why, size_t cap)
 {
 	struct replay_log *rl = ctx;
 	char want[32];
