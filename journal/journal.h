@@ -176,6 +176,21 @@ int jnl_append_begin(struct jnl *j, struct jnl_pending **p,
     const json_t *body) WARN_UNUSED;
 int jnl_append_end(struct jnl *j, struct jnl_pending *p, uint64_t *seq,
     uint8_t hash[32]) WARN_UNUSED;
+/* jnl_append_end() that also says where the line went (pos may be NULL). */
+int jnl_append_end_pos(struct jnl *j, struct jnl_pending *p, uint64_t *seq,
+    uint8_t hash[32], struct jnl_pos *pos) WARN_UNUSED;
+
+/*
+ * Reads back the line at pos from the journal directory dirfd (opened
+ * read-only by the caller; safe alongside an appending jnl): at most cap
+ * bytes, NUL-terminated in place of its '\n', its length in *len and its
+ * SHA-256 (the record hash) in hash.  The caller checks the line is the
+ * record it expects.  Returns 0; ERR_NOT_FOUND (no such segment: archived
+ * or never written), ERR_MALFORMED (no complete line there), ERR_TOO_LARGE
+ * (longer than cap), ERR_INVALID_ARG or ERR_IO.
+ */
+int jnl_read_line(int dirfd, const struct jnl_pos *pos, char *buf, size_t cap,
+    size_t *len, uint8_t hash[32]) WARN_UNUSED;
 
 /* The newest durable record: its seq (0 if none) and hash (zeros if none). */
 void jnl_head(struct jnl *j, uint64_t *seq, uint8_t hash[32]);

@@ -29,6 +29,8 @@ struct jnl_waiter {
 	int result;
 	uint64_t seq;
 	uint8_t hash[32];
+	struct jnl_pos pos;	/* where its line went, once durable */
+	size_t at;		/* its line's offset in the batch */
 };
 
 struct jnl {
@@ -201,6 +203,7 @@ lead(struct jnl *j)
 			w->result = ERR_TIMEOUT;
 			continue;
 		}
+		w->at = buf.len;
 		if ((r = jnl_fmt_line(&buf, w->hash, &j->h, seq + 1, prev,
 		    w->text, w->len)) != 0)
 			break;
@@ -239,6 +242,12 @@ lead(struct jnl *j)
 		    "fails until it is reopened");
 	}
 	if (r == 0 && count > 0) {
+		/* Segments stay below JNL_SEGMENT_MAX_LIMIT plus one batch
+		 * of lines, far below 4 GiB: every offset fits in 32 bits. */
+		for (w = batch; w != NULL; w = w->next) {
+			w->pos.seg = j->seg_no;
+			w->pos.off = (uint32_t)(j->seg_size + w->at);
+		}
 		j->seq = seq;
 		memcpy(j->hash, prev, 32);
 		j->seg_size += buf.len;
@@ -374,12 +383,21 @@ int
 jnl_append_end(struct jnl *j, struct jnl_pending *p, uint64_t *seq,
     uint8_t hash[32])
 {
+	return jnl_append_end_pos(j, p, seq, hash, NULL);
+}
+
+int
+jnl_append_end_pos(struct jnl *j, struct jnl_pending *p, uint64_t *seq,
+    uint8_t hash[32], struct jnl_pos *pos)
+{
 	int r;
 
 	if (seq != NULL)
 		*seq = 0;
 	if (hash != NULL)
 		memset(hash, 0, 32);
+	if (pos != NULL)
+		memset(pos, 0, sizeof(*pos));
 	pthread_mutex_lock(&j->mu);
 	r = wait_done(j, &p->w);
 	pthread_mutex_unlock(&j->mu);
@@ -388,6 +406,8 @@ jnl_append_end(struct jnl *j, struct jnl_pending *p, uint64_t *seq,
 			*seq = p->w.seq;
 		if (hash != NULL)
 			memcpy(hash, p->w.hash, 32);
+		if (pos != NULL)
+			*pos = p->w.pos;
 	}
 	pthread_cond_destroy(&p->w.cv);
 	free(p->text);
