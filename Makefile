@@ -146,7 +146,15 @@ $(BUILD)/tools/%: tests/tools/%.c $(foreach l,$(TOOL_LAYERS),$(call lib_of,$l))
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ \
 		$(LIBS_HSM) $(LIBS_EVM) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG) \
 		$(LIBS_SECCOMP) $(LIBS_INIH)
-TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+# slowsync: an LD_PRELOAD shim that slows fdatasync (tests and bench only),
+# so a shared object of its own; no sanitizer, since it is preloaded into
+# sanitized programs too and ASan's runtime must come first in them.
+SHIM_SRCS := tests/tools/slowsync.c
+$(BUILD)/tools/slowsync.so: tests/tools/slowsync.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=c11 -g -O2 $(WARN) -fPIC -shared -o $@ $< -ldl
+TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(filter-out \
+	$(SHIM_SRCS),$(wildcard tests/tools/*.c))) $(BUILD)/tools/slowsync.so
 
 # --- unit tests ---------------------------------------------------------
 # tests/<layer>/test_<file>.c links the layer and everything below it.
@@ -214,6 +222,10 @@ build-fuzz/%: fuzz/%.c $$(FUZZ_LIB_SRCS)
 # The approval harness runs policy/'s approval checker (OpenSSL, no I/O).
 build-fuzz/fuzz_api: orchestratord/validate.c orchestratord/approval_check.c
 build-fuzz/fuzz_rpc: orchestratord/rpc_parse.c
+# The snapshot state blob (signerd/state.c and the parts it composes).
+build-fuzz/fuzz_state: signerd/state.c signerd/nonces.c signerd/timelock.c \
+	signerd/pause.c signerd/seen.c signerd/versions.c signerd/table.c \
+	signerd/sha256.c
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \

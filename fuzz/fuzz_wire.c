@@ -1,4 +1,9 @@
 /* fuzz_wire.c: every wire decoder on any bytes; what decodes is canonical. */
+/*
+ * Seeds: fuzz/corpus/fuzz_wire, one frame of each message type.  After a
+ * PRT_VERSION bump, tests/tools/wireseeds upgrades them in place (and
+ * checks that each decodes), so they keep reaching the typed decoders.
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,7 +28,8 @@ check_same(struct prt_writer *w, int enc, const uint8_t *data, size_t size)
 }
 
 /*
- * The field rules hold for whatever decodes: a signature always comes
+ * The field rules hold for whatever decodes: a payout request names its
+ * created day (never 0), a signature always comes
  * with a receipt (seq 1 or more), STATUS_REP's flags agree (can_sign 0/1,
  * blocked non-zero exactly when it is 0, never both paused and able to
  * sign), and a governance state has one meaning per value (below).
@@ -34,6 +40,14 @@ check_sign_rep(const struct prt_reply_hdr *hdr, const struct prt_sign_rep *r)
 	if (hdr->result == 0 && r->receipt_seq == 0)
 		abort();
 	if (hdr->result != 0 && (r->receipt_seq != 0 || r->raw_len != 0))
+		abort();
+}
+
+/* A payout request always names the day it was created (protocol 4). */
+static void
+check_payout_req(const struct prt_sign_req *q)
+{
+	if (q->created_day == 0)
 		abort();
 }
 
@@ -124,8 +138,10 @@ run_decoders(const uint8_t *data, size_t size)
 	(void)prt_peek_header(&version, &type, data, size);
 
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
-	if (prt_decode_sign_req(&sign_req, data, size) == 0)
+	if (prt_decode_sign_req(&sign_req, data, size) == 0) {
+		check_payout_req(&sign_req);
 		check_same(&w, prt_encode_sign_req(&w, &sign_req), data, size);
+	}
 	if (prt_decode_sign_rep(&hdr, &sign_rep, data, size) == 0) {
 		check_sign_rep(&hdr, &sign_rep);
 		check_same(&w, prt_encode_sign_rep(&w, &hdr, &sign_rep), data,
@@ -149,8 +165,10 @@ run_decoders(const uint8_t *data, size_t size)
 	if (prt_decode_policy_rep(&hdr, &policy_rep, data, size) == 0)
 		check_same(&w, prt_encode_policy_rep(&w, &hdr, &policy_rep),
 		    data, size);
-	if (prt_decode_queue_req(&queue_req, data, size) == 0)
+	if (prt_decode_queue_req(&queue_req, data, size) == 0) {
+		check_payout_req(&queue_req);
 		check_same(&w, prt_encode_queue_req(&w, &queue_req), data, size);
+	}
 	if (prt_decode_queue_rep(&hdr, &queue_rep, data, size) == 0)
 		check_same(&w, prt_encode_queue_rep(&w, &hdr, &queue_rep), data,
 		    size);

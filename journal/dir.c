@@ -242,3 +242,99 @@ jnl_open_dir(int *dirfd, struct jnl_error *err, const char *dir)
 		    strerror(errno));
 	return 0;
 }
+
+int
+jnl_dir_check_run(const struct jnl_dir *d, struct jnl_error *err)
+{
+	char want[40], have[40];
+	size_t i;
+
+	for (i = 1; i < d->nsegs; i++) {
+		if (d->segs[i] == d->segs[i - 1] + 1)
+			continue;
+		snprintf(want, sizeof(want), JNL_SEG_NAME_FMT,
+		    d->segs[i - 1] + 1);
+		snprintf(have, sizeof(have), JNL_SEG_NAME_FMT, d->segs[i]);
+		return jnl_err(err, ERR_MALFORMED, have, 0, 0,
+		    "segment %s is missing (%s follows seg-%08u.jsonl)", want,
+		    have, d->segs[i - 1]);
+	}
+	return 0;
+}
+
+int
+jnl_seg_first_seq(uint64_t *seq, struct jnl_error *err, int dirfd,
+    uint32_t seg_no)
+{
+	struct jnl_prefix pre;
+	const char *reason;
+	const uint8_t *nl;
+	char name[40];
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd = -1, r;
+
+	*seq = 0;
+	snprintf(name, sizeof(name), JNL_SEG_NAME_FMT, seg_no);
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		r = jnl_err(err, errno == ENOENT ? ERR_NOT_FOUND : ERR_IO,
+		    name, 0, 0, "open: %s", strerror(errno));
+		goto out;
+	}
+	if ((buf = malloc(JNL_LINE_MAX)) == NULL) {
+		r = jnl_err(err, ERR_NOMEM, name, 0, 0, "out of memory");
+		goto out;
+	}
+	/* One line is at most JNL_LINE_MAX bytes with its '\n'. */
+	while (got < JNL_LINE_MAX) {
+		n = pread(fd, buf + got, JNL_LINE_MAX - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = jnl_err(err, ERR_IO, name, got, 0, "read: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if ((nl = memchr(buf, '\n', got)) == NULL) {
+		/* Empty, or a torn first line: no record here yet.  Longer
+		 * than a line can be is the chain walk's to report. */
+		r = got < JNL_LINE_MAX ? 0 : jnl_err(err, ERR_TOO_LARGE, name,
+		    0, 0, "first line is longer than %d", JNL_LINE_MAX);
+		goto out;
+	}
+	if ((r = jnl_fmt_prefix(&pre, &reason, buf, (size_t)(nl - buf))) !=
+	    0) {
+		r = jnl_err(err, ERR_MALFORMED, name, 0, 0, "first line: %s",
+		    reason);
+		goto out;
+	}
+	*seq = pre.seq;
+	r = 0;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int
+jnl_write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return ERR_IO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

@@ -166,6 +166,8 @@ void jnl_filebuf_free(struct jnl_filebuf *fb);
 
 /* fsync(2) of the directory, so created/renamed/removed names are durable. */
 int jnl_sync_dir(int dirfd) WARN_UNUSED;
+/* Writes all n bytes (EINTR retried): 0 or ERR_IO. */
+int jnl_write_all(int fd, const uint8_t *p, size_t n) WARN_UNUSED;
 
 /* Opens dir read-only as a directory.  ERR_NOT_FOUND or ERR_IO. */
 int jnl_open_dir(int *dirfd, struct jnl_error *err, const char *dir)
@@ -178,6 +180,7 @@ int jnl_open_dir(int *dirfd, struct jnl_error *err, const char *dir)
 struct jnl_snapshot {
 	uint64_t seq;
 	uint8_t hash[32];
+	uint64_t keep_from;	/* 1 in a snapshot of the first format */
 	uint8_t *data;		/* the whole file; blob points into it */
 	const uint8_t *blob;
 	size_t len;
@@ -242,6 +245,40 @@ int jnl_scan_all(struct jnl_scan_result *res, struct jnl_error *err, int dirfd,
     const struct jnl_dir *d, const struct jnl_snapshot *snap, int have_snap,
     const struct jnl_config *cfg) WARN_UNUSED;
 
+/* --- issue 12: start-up from a snapshot, archival (helper A) ------------ */
+
+/* A segment may pass segment_max by one batch; read back at most this. */
+#define JNL_SEG_READ_MAX (2 * JNL_SEGMENT_MAX_LIMIT)
+
+/*
+ * dir.c: checks that d's segment numbers are one consecutive run (names
+ * only; it may start after 1).  ERR_MALFORMED naming the first missing.
+ */
+int jnl_dir_check_run(const struct jnl_dir *d, struct jnl_error *err)
+    WARN_UNUSED;
+
+/*
+ * dir.c: the seq of the first complete line of segment seg_no in dirfd,
+ * read from that line's prefix alone (*seq 0: the segment holds no
+ * complete line).  ERR_MALFORMED for a first line that is not a record,
+ * ERR_NOT_FOUND, ERR_IO.
+ */
+int jnl_seg_first_seq(uint64_t *seq, struct jnl_error *err, int dirfd,
+    uint32_t seg_no) WARN_UNUSED;
+
+/*
+ * open.c: the checkpoint check of the start-up pass, for a line that has
+ * passed the chain checks.  A checkpoint whose head_seq is before
+ * ring_first (the first record this walk hashed) has its text and
+ * signature checked and its head taken as stated: that record is not
+ * read.  Out: *signed_seq raised to the head a valid checkpoint signs.
+ */
+int jnl_check_line_checkpoint(struct jnl_error *err, const char *segname,
+    const struct jnl_line *l, struct jnl_ckpt_ring *ring,
+    uint64_t ring_first, EVP_PKEY *pub, uint64_t *signed_seq) WARN_UNUSED;
+
+/* --- end of issue 12 (helper A) ------------------------------------------ */
+
 /* --- verify.c ------------------------------------------------------------ */
 
 /*
@@ -252,6 +289,95 @@ int jnl_scan_all(struct jnl_scan_result *res, struct jnl_error *err, int dirfd,
  */
 int jnl_parse_record(json_t **json, const char **reason,
     const struct jnl_line *l) WARN_UNUSED;
+
+/* --- issue 12: the one-pass auditor, verify.c and pverify.c (helper B) --- */
+
+/* One segment of the chain and which directories hold it. */
+struct jnl_vseg {
+	uint32_t no;
+	unsigned in;		/* bit i: dirs[i] has it */
+};
+
+/* A snapshot whose own checksum holds, to hold against the chain. */
+struct jnl_vsnap {
+	uint64_t seq;
+	uint8_t hash[32];
+};
+
+/*
+ * What the in-order side of a verification knows: the chain as joined so
+ * far, the checkpoint ring, the snapshots, and the result.  Both the
+ * serial walk (verify.c) and the parallel one (pverify.c) feed it, so
+ * their verdicts cannot drift apart.
+ */
+struct jnl_vstate {
+	struct jnl_verify_result *res;
+	struct jnl_verify_result before;	/* res before this record */
+	EVP_PKEY *pub;
+	const struct jnl_verify_hooks *hooks;	/* never NULL */
+	const char *const *dirs;
+	size_t ndirs;
+	int dirfd[JNL_VERIFY_DIRS_MAX];
+	struct jnl_vseg *segs;	/* ascending, every dir's merged */
+	size_t nsegs;
+	struct jnl_vsnap *snaps;
+	size_t nsnaps;
+	struct jnl_ckpt_ring ring;
+	struct jnl_scan s;	/* the chain as joined */
+	struct jnl_seg_cursor c;	/* over the segment being joined */
+	/* A refusal of replay, JSON or snapshot is in res->err; with a
+	 * replay hook, only chain failures (which win) are looked for. */
+	int held;
+};
+
+/*
+ * Reads segment i into fb (*len bytes).  When two directories hold it,
+ * reads both and fails (ERR_MALFORMED, both named) unless they are equal.
+ */
+int jnl_vload(const struct jnl_vstate *v, size_t i, struct jnl_filebuf *fb,
+    size_t *len, struct jnl_error *err) WARN_UNUSED;
+
+/*
+ * Joins segment i (buf, len bytes, or load_rc/load_err if it did not
+ * load): its number follows the previous one's.  Returns 0 or the final
+ * error (in v->res).
+ */
+int jnl_vstate_segment(struct jnl_vstate *v, size_t i, const uint8_t *buf,
+    size_t len, int load_rc, const struct jnl_error *load_err) WARN_UNUSED;
+
+/*
+ * Checks one line that passed the chain checks (l, with rec its parsed
+ * JSON or NULL and reason why not, prep_rc and prep the prepare hook's
+ * return and result) and counts it.  rec and reason both NULL: the line
+ * parsed and a worker dropped it, as nothing needs it here (no replay
+ * hook, not a checkpoint).  Returns 0 (also when a refusal is held) or the final error.
+ */
+int jnl_vstate_record(struct jnl_vstate *v, const struct jnl_line *l,
+    const json_t *rec, const char *reason, int prep_rc, void *prep)
+    WARN_UNUSED;
+
+/*
+ * The per-line work that needs no order: parse l (*rec, or NULL and
+ * *reason) and run h's prepare on it (*prep).  Returns prepare's error.
+ */
+int jnl_vprepare(const struct jnl_verify_hooks *h, const struct jnl_line *l,
+    json_t **rec, const char **reason, void **prep) WARN_UNUSED;
+
+/* A chain failure e (code r): final.  Returns r. */
+int jnl_vstate_chain_fail(struct jnl_vstate *v, int r,
+    const struct jnl_error *e);
+
+/*
+ * Runs the walk over v's segments with threads workers (pverify.c).
+ * Returns 0 when every line was fed, or the final error.
+ */
+int jnl_pverify_run(struct jnl_vstate *v, unsigned threads) WARN_UNUSED;
+
+/* Bytes per run (default 1 MiB); tests make it tiny so that joins fall
+ * inside segments, between any two lines. */
+extern size_t jnl_pverify_run_bytes;
+
+/* --- end of issue 12 (helper B) ------------------------------------------- */
 
 /* --- writer.c ------------------------------------------------------------ */
 

@@ -12,30 +12,17 @@
 #include "journal/internal.h"
 
 /*
- * File layout (big-endian): "JNLSNAP1" | u64 seq | 32-byte record hash |
- * u64 blob length | blob | SHA-256 of everything before it.
+ * File layout (big-endian): "JNLSNAP2" | u64 seq | 32-byte record hash |
+ * u64 keep_from | u64 blob length | blob | SHA-256 of everything before
+ * it.  The first format, "JNLSNAP1", lacks keep_from; it still reads, as
+ * keep_from 1 (nothing may be archived on its word).
  */
-static const char snap_magic[8] = { 'J', 'N', 'L', 'S', 'N', 'A', 'P', '1' };
-#define SNAP_OVERHEAD (8 + 8 + 32 + 8 + 32)
+static const char snap_magic_v1[8] = { 'J', 'N', 'L', 'S', 'N', 'A', 'P', '1' };
+static const char snap_magic[8] = { 'J', 'N', 'L', 'S', 'N', 'A', 'P', '2' };
+#define SNAP_OVERHEAD_V1 (8 + 8 + 32 + 8 + 32)
+#define SNAP_OVERHEAD (SNAP_OVERHEAD_V1 + 8)
 /* Newest two: one to restore, one to fall back to if it rots. */
 #define SNAP_KEEP 2
-
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return ERR_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Removes all but the newest SNAP_KEEP snapshots. */
 static int
@@ -63,7 +50,7 @@ prune(int dirfd)
 
 int
 jnl_snapshot_write_at(struct jnl *j, uint64_t seq, const uint8_t hash[32],
-    const void *blob, size_t len)
+    uint64_t keep_from, const void *blob, size_t len)
 {
 	char name[48], tmp[48] = "";
 	struct jnl_hasher h;
@@ -79,8 +66,11 @@ jnl_snapshot_write_at(struct jnl *j, uint64_t seq, const uint8_t hash[32],
 		r = ERR_NOT_FOUND;
 		goto out;
 	}
+	/* keep_from past seq + 1 would let the archive take records the
+	 * snapshot does not reflect. */
 	if (seq == 0 || seq > head_seq ||
-	    (seq == head_seq && memcmp(hash, head, 32) != 0)) {
+	    (seq == head_seq && memcmp(hash, head, 32) != 0) ||
+	    keep_from == 0 || keep_from > seq + 1) {
 		r = ERR_INVALID_ARG;
 		goto out;
 	}
@@ -93,6 +83,7 @@ jnl_snapshot_write_at(struct jnl *j, uint64_t seq, const uint8_t hash[32],
 	prt_put_bytes(&w, snap_magic, sizeof(snap_magic));
 	prt_put_u64(&w, seq);
 	prt_put_bytes(&w, hash, 32);
+	prt_put_u64(&w, keep_from);
 	prt_put_u64(&w, len);
 	prt_put_bytes(&w, blob, len);
 	if ((r = prt_writer_error(&w)) != 0 ||
@@ -115,7 +106,7 @@ jnl_snapshot_write_at(struct jnl *j, uint64_t seq, const uint8_t hash[32],
 		r = ERR_IO;
 		goto out;
 	}
-	if (write_all(fd, w.p, w.len) != 0 || fsync(fd) != 0) {
+	if (jnl_write_all(fd, w.p, w.len) != 0 || fsync(fd) != 0) {
 		log_error("write %s: %s", tmp, strerror(errno));
 		r = ERR_IO;
 		goto out;
@@ -153,7 +144,7 @@ jnl_snapshot_write(struct jnl *j, const void *blob, size_t len)
 	jnl_head(j, &seq, hash);
 	if (seq == 0)
 		return ERR_NOT_FOUND;
-	return jnl_snapshot_write_at(j, seq, hash, blob, len);
+	return jnl_snapshot_write_at(j, seq, hash, 1, blob, len);
 }
 
 int
@@ -164,10 +155,10 @@ jnl_snapshot_read(struct jnl_snapshot *snap, struct jnl_error *err,
 	struct prt_reader rd;
 	const uint8_t *v;
 	uint8_t sum[32], *data = NULL;
-	uint64_t fseq, blen;
+	uint64_t fseq, blen, keep_from = 1;
 	char name[48];
 	size_t len;
-	int r;
+	int r, v1;
 
 	memset(snap, 0, sizeof(*snap));
 	memset(&h, 0, sizeof(h));
@@ -176,8 +167,10 @@ jnl_snapshot_read(struct jnl_snapshot *snap, struct jnl_error *err,
 	if ((r = jnl_read_file(&data, &len, err, dirfd, name,
 	    JNL_SNAPSHOT_MAX + SNAP_OVERHEAD)) != 0)
 		goto out;
-	if (len < SNAP_OVERHEAD ||
-	    memcmp(data, snap_magic, sizeof(snap_magic)) != 0) {
+	v1 = len >= sizeof(snap_magic_v1) &&
+	    memcmp(data, snap_magic_v1, sizeof(snap_magic_v1)) == 0;
+	if (len < (v1 ? SNAP_OVERHEAD_V1 : SNAP_OVERHEAD) || (!v1 &&
+	    memcmp(data, snap_magic, sizeof(snap_magic)) != 0)) {
 		r = jnl_err(err, ERR_MALFORMED, name, 0, seq,
 		    "not a snapshot file (short or bad magic)");
 		goto out;
@@ -195,6 +188,7 @@ jnl_snapshot_read(struct jnl_snapshot *snap, struct jnl_error *err,
 	if ((r = prt_get_view(&rd, &v, sizeof(snap_magic))) != 0 ||
 	    (r = prt_get_u64(&rd, &fseq)) != 0 ||
 	    (r = prt_get_bytes(&rd, snap->hash, 32)) != 0 ||
+	    (!v1 && (r = prt_get_u64(&rd, &keep_from)) != 0) ||
 	    (r = prt_get_u64(&rd, &blen)) != 0 ||
 	    blen != prt_remaining(&rd) ||
 	    (r = prt_get_view(&rd, &snap->blob, (size_t)blen)) != 0 ||
@@ -203,7 +197,17 @@ jnl_snapshot_read(struct jnl_snapshot *snap, struct jnl_error *err,
 		    "snapshot fields do not match its name or length");
 		goto out;
 	}
+	/* A keep_from the writer could not have stored: the checksum holds,
+	 * so this is a forgery or a bug, not rot. */
+	if (keep_from == 0 || keep_from > seq + 1) {
+		r = jnl_err(err, ERR_MALFORMED, name, 8 + 8 + 32, seq,
+		    "snapshot keep_from %llu is outside 1..%llu",
+		    (unsigned long long)keep_from,
+		    (unsigned long long)seq + 1);
+		goto out;
+	}
 	snap->seq = seq;
+	snap->keep_from = keep_from;
 	snap->len = (size_t)blen;
 	snap->data = data;
 	data = NULL;
@@ -213,6 +217,47 @@ out:
 		memset(snap, 0, sizeof(*snap));
 	jnl_hasher_free(&h);
 	free(data);
+	return r;
+}
+
+int
+jnl_snapshot_stat(struct jnl_snapshot_info *info, struct jnl_error *err,
+    const char *dir, uint64_t seq)
+{
+	struct jnl_snapshot snap;
+	struct jnl_dir d;
+	size_t i;
+	int dirfd = -1, r;
+
+	memset(info, 0, sizeof(*info));
+	memset(&d, 0, sizeof(d));
+	memset(&snap, 0, sizeof(snap));
+	jnl_err(err, 0, NULL, 0, 0, "%s", "");
+	if ((r = jnl_open_dir(&dirfd, err, dir)) != 0)
+		goto out;
+	if (seq != 0) {
+		r = jnl_snapshot_read(&snap, err, dirfd, seq);
+		goto out;
+	}
+	if ((r = jnl_dir_list(&d, err, dirfd)) != 0)
+		goto out;
+	r = jnl_err(err, ERR_NOT_FOUND, NULL, 0, 0, "no intact snapshot");
+	for (i = 0; i < d.nsnaps && r != 0 && r != ERR_NOMEM; i++)
+		r = jnl_snapshot_read(&snap, err, dirfd, d.snaps[i]);
+	if (r != 0 && r != ERR_NOMEM)
+		r = jnl_err(err, ERR_NOT_FOUND, NULL, 0, 0,
+		    "no intact snapshot");
+out:
+	if (r == 0) {
+		info->seq = snap.seq;
+		memcpy(info->hash, snap.hash, 32);
+		info->keep_from = snap.keep_from;
+		info->len = snap.len;
+	}
+	jnl_snapshot_free(&snap);
+	jnl_dir_free(&d);
+	if (dirfd >= 0)
+		close(dirfd);
 	return r;
 }
 

@@ -15,9 +15,12 @@
  * Leader, not writer thread: the first appender to find no write in
  * progress takes the whole queue and does the I/O itself.  A lone appender
  * then pays no thread hand-off (two context switches on the signing hot
- * path), appenders that arrive during a leader's fdatasync form the next
- * batch on their own, and signerd has no extra thread to create before its
- * seccomp filter goes on or to stop at shutdown.
+ * path), and appenders that arrive during a leader's fdatasync form the
+ * next batch on their own.  An async appender (jnl_append_async) does not
+ * wait at all: whoever leads its batch runs its callback, and a caller
+ * that has no thread waiting runs one looping jnl_lead_wait()/jnl_lead()
+ * (signerd's group-commit leader), so the batch is bounded by the records
+ * queued, not by the threads that can wait.
  */
 struct jnl_waiter {
 	struct jnl_waiter *next;
@@ -25,6 +28,10 @@ struct jnl_waiter {
 	size_t len;
 	uint64_t max_seq;	/* 0, or the highest seq it may take */
 	pthread_cond_t cv;	/* one per waiter: wake exactly who is done */
+	/* Issue 12 (group commit that groups): set for jnl_append_async(),
+	 * whose caller does not wait; the leader runs it after the batch. */
+	jnl_done_fn done_fn;
+	void *done_arg;
 	int done;
 	int result;
 	uint64_t seq;
@@ -39,6 +46,10 @@ struct jnl {
 	struct jnl_waiter *qhead, *qtail;
 	int writing;		/* a leader owns the "Leader." fields */
 	int failed;		/* a write or sync failed: no more appends */
+	/* Wakes jnl_lead_wait(): an async record is queued and nobody
+	 * leads.  lead_stop ends jnl_lead_wait() once the queue is empty. */
+	pthread_cond_t work;
+	int lead_stop;
 	struct jnl_stats st;
 	/* Durable head.  Written by the leader under mu; read by the leader
 	 * without it (it is the only writer) and by others under it. */
@@ -69,6 +80,7 @@ jnl_writer_new(struct jnl **out, const struct jnl_writer_init *init)
 		return r;
 	}
 	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->work, NULL);
 	j->dirfd = init->dirfd;
 	j->segfd = init->segfd;
 	j->seg_no = init->seg_no;
@@ -93,6 +105,7 @@ jnl_close(struct jnl *j)
 		close(j->dirfd);	/* also drops the flock */
 	jnl_hasher_free(&j->h);
 	EVP_PKEY_free(j->audit_pub);
+	pthread_cond_destroy(&j->work);
 	pthread_mutex_destroy(&j->mu);
 	free(j);
 }
@@ -128,23 +141,6 @@ jnl_stats(struct jnl *j, struct jnl_stats *st)
 	pthread_mutex_unlock(&j->mu);
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return ERR_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Starts the next segment.  Leader only. */
 static int
 rotate(struct jnl *j)
@@ -177,13 +173,44 @@ rotate(struct jnl *j)
 }
 
 /*
- * Writes the queue as one batch.  Called and returns with mu held; drops it
- * for the I/O while j->writing keeps other leaders out.
+ * Marks w done under mu: a waiting thread is woken; an async waiter (which
+ * nobody waits for, and which nobody else frees) goes on *fin, in order,
+ * for the leader to complete once mu is dropped (run_done()).
  */
 static void
+finish(struct jnl_waiter *w, struct jnl_waiter ***fin)
+{
+	w->done = 1;
+	if (w->done_fn != NULL) {
+		w->next = NULL;
+		**fin = w;
+		*fin = &w->next;
+	} else
+		pthread_cond_signal(&w->cv);
+}
+
+/* The next leader: the oldest waiter's thread, or jnl_lead_wait()'s. */
+static void
+hand_over(struct jnl *j)
+{
+	if (j->qhead == NULL)
+		return;
+	if (j->qhead->done_fn == NULL)
+		pthread_cond_signal(&j->qhead->cv);
+	else
+		pthread_cond_signal(&j->work);
+}
+
+/*
+ * Writes the queue as one batch.  Called and returns with mu held; drops it
+ * for the I/O while j->writing keeps other leaders out.  Returns the async
+ * waiters now done, for run_done() after mu is dropped.
+ */
+static struct jnl_waiter *
 lead(struct jnl *j)
 {
-	struct jnl_waiter *batch = j->qhead, *w, *next;
+	struct jnl_waiter *batch = j->qhead, *w, *next, *fin = NULL;
+	struct jnl_waiter **fin_tail = &fin;
 	struct prt_writer buf;
 	uint64_t seq, count = 0;
 	uint8_t prev[32];
@@ -220,7 +247,7 @@ lead(struct jnl *j)
 			else
 				rotated = 1;
 		}
-		if (r == 0 && write_all(j->segfd, buf.p, buf.len) != 0) {
+		if (r == 0 && jnl_write_all(j->segfd, buf.p, buf.len) != 0) {
 			log_error("journal write: %s", strerror(errno));
 			r = ERR_IO;
 			io = 1;
@@ -266,23 +293,66 @@ lead(struct jnl *j)
 			w->seq = 0;
 			memset(w->hash, 0, 32);
 		}
-		w->done = 1;
-		pthread_cond_signal(&w->cv);
+		finish(w, &fin_tail);
 	}
 	j->writing = 0;
 	if (j->failed) {
 		for (w = j->qhead; w != NULL; w = next) {
 			next = w->next;
 			w->result = ERR_IO;
-			w->done = 1;
-			pthread_cond_signal(&w->cv);
+			finish(w, &fin_tail);
 		}
 		j->qhead = j->qtail = NULL;
-	} else if (j->qhead != NULL) {
-		/* Hand over: the oldest waiter leads the next batch. */
-		pthread_cond_signal(&j->qhead->cv);
-	}
+	} else
+		hand_over(j);	/* whoever waits leads the next batch */
 	prt_writer_free(&buf);
+	return fin;
+}
+
+/* A record queued by jnl_append_begin() or jnl_append_async(). */
+struct jnl_pending {
+	struct jnl_waiter w;
+	char *text;
+};
+
+static void
+pending_free(struct jnl_pending *p)
+{
+	if (p->w.done_fn == NULL)
+		pthread_cond_destroy(&p->w.cv);
+	free(p->text);
+	free(p);
+}
+
+/*
+ * Completes async waiters that lead() returned, in seq order, without mu:
+ * a callback may append again (a refusal) or take its caller's locks.
+ */
+static void
+run_done(struct jnl_waiter *fin)
+{
+	struct jnl_waiter *w, *next;
+
+	for (w = fin; w != NULL; w = next) {
+		next = w->next;
+		w->done_fn(w->done_arg, w->result, w->seq, w->hash,
+		    w->result == 0 ? &w->pos : NULL);
+		/* w is the first member of its jnl_pending. */
+		pending_free((struct jnl_pending *)(void *)w);
+	}
+}
+
+/* lead() and run_done(): called and returns with mu held. */
+static void
+lead_and_complete(struct jnl *j)
+{
+	struct jnl_waiter *fin = lead(j);
+
+	if (fin != NULL) {
+		pthread_mutex_unlock(&j->mu);
+		run_done(fin);
+		pthread_mutex_lock(&j->mu);
+	}
 }
 
 /* Queues w under mu; 0 or ERR_IO when the journal already failed. */
@@ -296,6 +366,9 @@ enqueue(struct jnl *j, struct jnl_waiter *w)
 	else
 		j->qhead = w;
 	j->qtail = w;
+	/* Nobody waits on an async record: wake jnl_lead_wait()'s thread. */
+	if (w->done_fn != NULL && !j->writing)
+		pthread_cond_signal(&j->work);
 	return 0;
 }
 
@@ -305,7 +378,7 @@ wait_done(struct jnl *j, struct jnl_waiter *w)
 {
 	while (!w->done) {
 		if (!j->writing)
-			lead(j);
+			lead_and_complete(j);
 		else
 			pthread_cond_wait(&w->cv, &j->mu);
 	}
@@ -343,12 +416,6 @@ jnl_append_text(struct jnl *j, uint64_t *seq, uint8_t hash[32],
 	return r;
 }
 
-/* A record queued by jnl_append_begin(), not yet known to be durable. */
-struct jnl_pending {
-	struct jnl_waiter w;
-	char *text;
-};
-
 int
 jnl_append_begin(struct jnl *j, struct jnl_pending **out, const json_t *body)
 {
@@ -370,9 +437,7 @@ jnl_append_begin(struct jnl *j, struct jnl_pending **out, const json_t *body)
 	r = enqueue(j, &p->w);
 	pthread_mutex_unlock(&j->mu);
 	if (r != 0) {
-		pthread_cond_destroy(&p->w.cv);
-		free(p->text);
-		free(p);
+		pending_free(p);
 		return r;
 	}
 	*out = p;
@@ -409,10 +474,67 @@ jnl_append_end_pos(struct jnl *j, struct jnl_pending *p, uint64_t *seq,
 		if (pos != NULL)
 			*pos = p->w.pos;
 	}
-	pthread_cond_destroy(&p->w.cv);
-	free(p->text);
-	free(p);
+	pending_free(p);
 	return r;
+}
+
+int
+jnl_append_async(struct jnl *j, const json_t *body, jnl_done_fn done,
+    void *arg)
+{
+	struct jnl_pending *p;
+	size_t len;
+	int r;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return ERR_NOMEM;
+	if ((r = jnl_fmt_body(&p->text, &len, body, 0)) != 0) {
+		free(p);
+		return r;
+	}
+	p->w.text = p->text;
+	p->w.len = len;
+	p->w.done_fn = done;
+	p->w.done_arg = arg;
+	pthread_mutex_lock(&j->mu);
+	r = enqueue(j, &p->w);
+	pthread_mutex_unlock(&j->mu);
+	if (r != 0)
+		pending_free(p);
+	return r;
+}
+
+int
+jnl_lead_wait(struct jnl *j)
+{
+	int r;
+
+	pthread_mutex_lock(&j->mu);
+	/* Drain before stopping: every queued record gets its callback. */
+	while ((j->qhead == NULL || j->writing) &&
+	    !(j->lead_stop && j->qhead == NULL))
+		pthread_cond_wait(&j->work, &j->mu);
+	r = j->qhead != NULL && !j->writing ? 0 : ERR_NOT_FOUND;
+	pthread_mutex_unlock(&j->mu);
+	return r;
+}
+
+void
+jnl_lead(struct jnl *j)
+{
+	pthread_mutex_lock(&j->mu);
+	if (j->qhead != NULL && !j->writing)
+		lead_and_complete(j);
+	pthread_mutex_unlock(&j->mu);
+}
+
+void
+jnl_lead_stop(struct jnl *j)
+{
+	pthread_mutex_lock(&j->mu);
+	j->lead_stop = 1;
+	pthread_cond_broadcast(&j->work);
+	pthread_mutex_unlock(&j->mu);
 }
 
 int

@@ -28,11 +28,12 @@
 	"coalesce((SELECT t.receipt_seq FROM payout_txs t " \
 	"WHERE t.tx_hash = p.tx_hash), 0), " \
 	"coalesce((SELECT t.receipt_hash FROM payout_txs t " \
-	"WHERE t.tx_hash = p.tx_hash), ''), p.gap_fill, "
+	"WHERE t.tx_hash = p.tx_hash), ''), p.gap_fill, " \
+	"coalesce(p.sign_day, 0), "
 /* The API never needs the transactions' bytes. */
 #define COLS_API COLS_BASE "NULL::bytea, NULL::bytea"
 #define COLS_WORK COLS_BASE "p.unsigned_tx, p.raw_tx"
-#define NCOLS 31
+#define NCOLS 32
 
 /* Guards for a worker's update: still this row, this epoch. */
 #define MINE "id = $1 AND lease_epoch = $2"
@@ -150,6 +151,14 @@ const struct db_stmt store_stmts[] = {
 	  "receipt_hash) SELECT tx_hash, id, raw_tx, max_fee_per_gas, "
 	  "max_priority_fee_per_gas, $7::bigint, $8 "
 	  "FROM u ON CONFLICT DO NOTHING) SELECT count(*) FROM u", 8 },
+	/*
+	 * The UTC day by PostgreSQL's clock as signerd counts days
+	 * (pol_utc_day), stored the first time and kept: coalesce.
+	 */
+	{ "sign_day",
+	  "UPDATE payouts SET sign_day = coalesce(sign_day, "
+	  "(now() AT TIME ZONE 'utc')::date - date '1970-01-01') WHERE "
+	  MINE " RETURNING sign_day", 2 },
 	{ "unlease",
 	  "UPDATE payouts SET lease_owner = NULL, lease_expiry = NULL "
 	  "WHERE " MINE, 2 },
@@ -243,6 +252,28 @@ get_bytea(uint8_t *buf, size_t cap, size_t *len, const PGresult *res,
 	return util_hex_decode_var(buf, cap, len, v + 2);
 }
 
+/*
+ * A stored sign_day (text of an integer column) into *day: 1..UINT32_MAX,
+ * the wire's range, or 0 for "not set yet" when zero_ok (the rows'
+ * coalesce).  ERR_INTERNAL otherwise: the CHECK keeps it >= 1, so anything
+ * else is a schema we do not know.
+ */
+static int
+sign_day_of(uint32_t *day, const char *text, int zero_ok)
+{
+	unsigned long long v;
+	char *end;
+
+	*day = 0;
+	if (text[0] < '0' || text[0] > '9')
+		return ERR_INTERNAL;
+	v = strtoull(text, &end, 10);
+	if (*end != '\0' || v > UINT32_MAX || (v == 0 && !zero_ok))
+		return ERR_INTERNAL;
+	*day = (uint32_t)v;
+	return 0;
+}
+
 static int
 row_to_payout(struct payout *p, const PGresult *res, int row)
 {
@@ -279,16 +310,18 @@ row_to_payout(struct payout *p, const PGresult *res, int row)
 	p->lease_epoch = get_i64(res, row, 24);
 	p->queue_sent = PQgetvalue(res, row, 25)[0] == 't';
 	p->gap_fill = PQgetvalue(res, row, 28)[0] == 't';
+	if ((r = sign_day_of(&p->sign_day, PQgetvalue(res, row, 29), 1)) != 0)
+		return r;
 	p->receipt.seq = (uint64_t)strtoull(PQgetvalue(res, row, 26), NULL, 10);
 	/* The column's CHECK allows only 64 lowercase hex digits. */
 	if (p->receipt.seq != 0 && util_hex_decode(p->receipt.hash, 32,
 	    PQgetvalue(res, row, 27)) != 0)
 		return ERR_INTERNAL;
 	if ((r = get_bytea(p->unsigned_tx, sizeof(p->unsigned_tx),
-	    &p->unsigned_len, res, row, 29)) != 0)
+	    &p->unsigned_len, res, row, 30)) != 0)
 		return ERR_INTERNAL;
 	if ((r = get_bytea(p->raw_tx, sizeof(p->raw_tx), &p->raw_len, res,
-	    row, 30)) != 0)
+	    row, 31)) != 0)
 		return ERR_INTERNAL;
 	return 0;
 }
@@ -841,6 +874,28 @@ store_release(struct db *d, const struct payout *p, int retry_ms,
 	params[2] = retry;
 	params[3] = reason;
 	return exec_one(d, "release", 4, params);
+}
+
+int
+store_sign_day(struct db *d, struct payout *p)
+{
+	const char *params[2];
+	struct mine m;
+	PGresult *res;
+	uint32_t day;
+	int r;
+
+	mine_of(&m, p);
+	params[0] = m.id;
+	params[1] = m.epoch;
+	if ((r = db_exec(d, &res, "sign_day", 2, params)) != 0)
+		return r;
+	if (PQntuples(res) != 1)
+		r = STORE_CONFLICT;
+	else if ((r = sign_day_of(&day, PQgetvalue(res, 0, 0), 0)) == 0)
+		p->sign_day = day;
+	PQclear(res);
+	return r;
 }
 
 /* --- tracker ------------------------------------------------------------ */

@@ -84,6 +84,12 @@ struct payout {
 	 * to its asset's key (set by the claim; kept once signed).
 	 */
 	int gap_fill;
+	/*
+	 * The UTC day (days since 1970-01-01) its signerd requests name as
+	 * created_day, the same on every one (protocol 4); 0 until the first
+	 * request is built (store_sign_day).
+	 */
+	uint32_t sign_day;
 	/* Worker's view; zero for API reads. */
 	int64_t lease_epoch;
 	uint8_t unsigned_tx[PRT_TX_MAX];
@@ -283,6 +289,16 @@ int store_signed(struct db *d, const struct payout *p, const uint8_t *raw,
  */
 int store_fail(struct db *d, const struct payout *p, const char *code,
     const char *reason) WARN_UNUSED;
+
+/*
+ * Under epoch (a worker's or the tracker's lease): the day the payout's
+ * signerd requests name, p->sign_day.  The first call for a payout sets
+ * it to PostgreSQL's current UTC day, in one statement; every later one
+ * returns that day unchanged, so a retry, a lease takeover and a fee bump
+ * name the first request's day.  Returns 0, STORE_CONFLICT (the row moved
+ * on), ERR_INTERNAL for a stored day outside 1..UINT32_MAX.
+ */
+int store_sign_day(struct db *d, struct payout *p) WARN_UNUSED;
 
 /*
  * Keeps the status, gives the lease up until retry_ms from now (a

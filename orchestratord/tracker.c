@@ -47,6 +47,12 @@
 #define NAP_SLICE_MS 100
 #define NONCE_WARN_AFTER_MS 60000
 #define NONCE_WARN_EVERY_MS 30000
+/*
+ * signerd refused a bump REQUEST_EXPIRED: the payout's day is outside its
+ * window, and it never signs that request id again.  Not asked again for
+ * this long (each refusal is journaled).
+ */
+#define BUMP_EXPIRED_HOLD_MS (24 * 3600 * 1000)
 #define WHY_MAX 512
 
 struct tracker {
@@ -368,10 +374,15 @@ bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
 	}
 	k->tx.max_fee_per_gas = max_fee;
 	k->tx.max_priority_fee_per_gas = prio;
+	/* The day of its first request; a row signed before protocol 4
+	 * gets it now, at its first bump, and keeps it. */
+	if (p->sign_day == 0 && (r = store_sign_day(k->db, p)) != 0)
+		return store_failed(p, "sign_day", r);
 	memset(q, 0, sizeof(*q));
 	snprintf(q->request_id, sizeof(q->request_id), "%s", p->request_id);
 	snprintf(q->asset, sizeof(q->asset), "%s", p->asset);
 	q->chain_id = p->chain_id;
+	q->created_day = p->sign_day;
 	/* from: the sender that signed the payout first, as for every bump. */
 	if (txb_encode(enc, sizeof(enc), &len, &k->tx) != 0 ||
 	    evm_addr_from_str(q->from, p->sender, 1) != 0 ||
@@ -395,8 +406,14 @@ bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
 		    r != 0 ? err_str(r) : hdr.result > 0 ?
 		    pol_reason_name(hdr.result) : err_str(hdr.result),
 		    r != 0 ? prt_client_last_error() : hdr.message);
+		/*
+		 * REQUEST_EXPIRED: no more bumps, but the payout is not
+		 * failed: a version signed earlier may still be mined (D30),
+		 * and it is tracked and sent again as before.
+		 */
 		hold_back(k, p->id, r != 0 || hdr.result < 0 ?
-		    now + BACKOFF_MAX_MS : retry);
+		    now + BACKOFF_MAX_MS : hdr.result == POL_REQUEST_EXPIRED ?
+		    now + BUMP_EXPIRED_HOLD_MS : retry);
 		return 0;
 	}
 	if (txb_check_signed(k->rep.raw, k->rep.raw_len, k->rep.tx_hash, enc,

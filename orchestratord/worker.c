@@ -217,6 +217,12 @@ transient_retry_ms(int reason, const char *msg, int backoff_ms)
 	case POL_INTERNAL:
 	case POL_RETRY:		/* signerd: the same request may pass again */
 		return backoff_ms;
+	case POL_REQUEST_EXPIRED:
+		/*
+		 * Its created day is outside signerd's window and only gets
+		 * older: every later request names the same day.  Final.
+		 */
+		return -1;
 	default:
 		return -1;
 	}
@@ -278,6 +284,8 @@ fill_request(struct wthread *t, const uint8_t *tx, size_t tx_len)
 	    u256_from_dec(&q->amount, t->p.amount) != 0 ||
 	    tx_len > sizeof(q->tx))
 		return ERR_MALFORMED;
+	/* The first request's day, on every request (store_sign_day). */
+	q->created_day = t->p.sign_day;
 	memcpy(q->tx, tx, tx_len);
 	q->tx_len = tx_len;
 	if (t->p.approvals_required > 0) {
@@ -298,12 +306,21 @@ fill_request(struct wthread *t, const uint8_t *tx, size_t tx_len)
 	return 0;
 }
 
-/* fill_request, dealing with its failure: 0, or -1 when dealt with. */
+/*
+ * fill_request, dealing with its failure: 0, or -1 when dealt with.  The
+ * payout's sign day first: stored by the first request built for it,
+ * read back by every later one, so signerd sees one created_day per
+ * payout whoever sends it and however late (issue 12).
+ */
 static int
 prepare_request(struct wthread *t, const uint8_t *tx, size_t tx_len)
 {
 	int r;
 
+	if (t->p.sign_day == 0 && (r = store_sign_day(t->db, &t->p)) != 0) {
+		store_failed(t, "sign_day", r);
+		return -1;
+	}
 	if ((r = fill_request(t, tx, tx_len)) == 0)
 		return 0;
 	if (r == ERR_MALFORMED)

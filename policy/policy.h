@@ -86,6 +86,12 @@ enum pol_reason {
 	POL_POLICY_PENDING = 44,	/* another proposal is pending */
 	POL_POLICY_NO_PROPOSAL = 45,	/* no such proposal is pending */
 	POL_POLICY_NO_GOVERNANCE = 46,	/* the version in force cannot change */
+	/*
+	 * The request was created (its created_day) more days before
+	 * signerd's day than the retention window: signerd no longer holds
+	 * what it would need to tell a retry from a new payout (issue 12).
+	 */
+	POL_REQUEST_EXPIRED = 47,
 	POL_REASON_COUNT		/* not a reason: one past the last */
 };
 

@@ -60,6 +60,7 @@ static const struct reason_entry reason_table[POL_REASON_COUNT] = {
 	R(POLICY_PENDING, "another policy proposal is pending"),
 	R(POLICY_NO_PROPOSAL, "no such policy proposal is pending"),
 	R(POLICY_NO_GOVERNANCE, "the policy in force has no governance set and cannot change"),
+	R(REQUEST_EXPIRED, "the request's created day is outside signerd's retention window"),
 };
 #undef R
 

@@ -13,8 +13,9 @@
 #define LV(n) (4 + (size_t)(n))
 #define REPLY_HDR_MAX (4 + LV(PRT_MESSAGE_MAX))
 #define SIGN_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + \
-	LV(PRT_ASSET_MAX) + 8 + 2 * EVM_ADDR_LEN + 32 + LV(PRT_TX_MAX) + 2 + \
-	PRT_APPROVALS_MAX * (LV(PRT_APPROVER_MAX) + 8 + LV(PRT_APPROVAL_SIG_MAX)))
+	LV(PRT_ASSET_MAX) + 8 + 2 * EVM_ADDR_LEN + 4 + 32 + LV(PRT_TX_MAX) + \
+	2 + PRT_APPROVALS_MAX * \
+	(LV(PRT_APPROVER_MAX) + 8 + LV(PRT_APPROVAL_SIG_MAX)))
 #define APPROVAL_MAX (LV(PRT_APPROVER_MAX) + 8 + LV(PRT_APPROVAL_SIG_MAX))
 #define CANCEL_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + APPROVAL_MAX)
 #define UNPAUSE_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + 2 + \
@@ -409,6 +410,32 @@ get_approvals(struct prt_reader *r, struct prt_approval *ap, uint16_t *n)
 
 /* --- SIGN and QUEUE requests (one layout) ----------------------------- */
 
+/*
+ * created_day 0 ("created day 0") is refused both ways: it is what a
+ * zeroed struct holds, and taking it as 1970-01-01 would make a client
+ * that forgot the field look like one from outside any window.
+ */
+static int
+check_created_day(uint32_t day)
+{
+	return day == 0 ? ERR_MALFORMED : 0;
+}
+
+static int
+get_created_day(struct prt_reader *r, uint32_t *day)
+{
+	size_t start = r->off;
+	int ret;
+
+	if ((ret = prt_get_u32(r, day)) != 0)
+		return ret;
+	if ((ret = check_created_day(*day)) != 0) {
+		*day = 0;
+		r->off = start;
+	}
+	return ret;
+}
+
 static int
 encode_payout_req(struct prt_writer *w, uint16_t type,
     const struct prt_sign_req *req)
@@ -422,8 +449,11 @@ encode_payout_req(struct prt_writer *w, uint16_t type,
 	    (ret = put_str(w, req->asset, sizeof(req->asset), 1,
 	    is_asset_char)) != 0)
 		goto out;
+	if ((ret = check_created_day(req->created_day)) != 0)
+		goto out;
 	(void)prt_put_u64(w, req->chain_id);
 	(void)prt_put_bytes(w, req->from, sizeof(req->from));
+	(void)prt_put_u32(w, req->created_day);
 	(void)prt_put_bytes(w, req->to, sizeof(req->to));
 	(void)put_u256(w, &req->amount);
 	if ((ret = put_lv_checked(w, req->tx, req->tx_len, PRT_TX_MAX)) != 0)
@@ -448,6 +478,7 @@ decode_payout_req(struct prt_sign_req *req, uint16_t type,
 	    is_asset_char)) != 0 ||
 	    (ret = prt_get_u64(&r, &req->chain_id)) != 0 ||
 	    (ret = prt_get_bytes(&r, req->from, sizeof(req->from))) != 0 ||
+	    (ret = get_created_day(&r, &req->created_day)) != 0 ||
 	    (ret = prt_get_bytes(&r, req->to, sizeof(req->to))) != 0 ||
 	    (ret = get_u256(&r, &req->amount)) != 0 ||
 	    (ret = get_lv_copy(&r, req->tx, &req->tx_len, PRT_TX_MAX)) != 0 ||

@@ -34,8 +34,9 @@
 /*
  * Bump on any change a peer of the previous version would misread.
  * 3: SIGN_REQ and QUEUE_REQ carry from (docs/protocol.md, Versioning).
+ * 4: SIGN_REQ and QUEUE_REQ carry created_day (the retention window).
  */
-#define PRT_VERSION 3
+#define PRT_VERSION 4
 
 #define PRT_MAGIC "SGNR"
 #define PRT_MAGIC_LEN 4
@@ -147,6 +148,16 @@ struct prt_sign_req {
 	 * (key rotation, docs/governance.md).
 	 */
 	uint8_t from[EVM_ADDR_LEN];
+	/*
+	 * The UTC day (days since 1970-01-01, as pol_utc_day) on which the
+	 * client first asked for this request id, the same on every retry
+	 * and fee bump.  signerd keeps idempotency per (request id, created
+	 * day) and refuses REQUEST_EXPIRED a request created more than its
+	 * retention window before its own day, so that it can forget what
+	 * is older (issue 12).  1..UINT32_MAX: 0 is ERR_MALFORMED, so a
+	 * client that forgot to set it is refused, never taken as 1970.
+	 */
+	uint32_t created_day;
 	uint8_t to[EVM_ADDR_LEN];
 	u256 amount;
 	uint8_t tx[PRT_TX_MAX];

@@ -52,6 +52,8 @@ struct sbx_rule {
 static const struct sbx_rule allowlist[] = {
 	/* I/O on descriptors opened before the sandbox, or by openat below. */
 	ALLOW(read, "SoftHSM reads token object files; NNG reads its eventfd"),
+	ALLOW(pread64, "journal: jnl_read_at reads a signed record back by "
+	    "its position (a retry's transaction, not kept in memory)"),
 	ALLOW(write, "journal appends; log lines on stderr; NNG eventfd wake-ups"),
 	ALLOW(close, "SoftHSM closes token files; NNG closes finished pipes"),
 	ALLOW(lseek, "journal rewinds its directory listing; stdio seeks"),

@@ -32,6 +32,9 @@
 # journal instead, with and without a snapshot.
 #   BENCH_RECORDS       large-journal size for the journal and start-up
 #                       figures (default 1000000)
+#   BENCH_STATE_RECORDS requests of history for the request-state rows
+#                       (default 10000000), BENCH_STATE_PER_DAY a day
+#                       (default 125000: 1M inside a 7-day window)
 #   BENCH_ONLY          "verify": only the setup and (e), start-up's
 #                       verifier on BENCH_RECORDS records (a few minutes
 #                       at 1M instead of the whole bench)
@@ -58,6 +61,9 @@ STEP_TIMEOUT=120
 LONG_TIMEOUT=600
 P11BENCH=$BUILD/tools/p11bench
 JNLFILL=$BUILD/tools/jnlfill
+STATEMEM=$BUILD/tools/statemem
+STATE_RECORDS=${BENCH_STATE_RECORDS:-10000000}
+STATE_PER_DAY=${BENCH_STATE_PER_DAY:-125000}
 BENCH_JOURNAL=$BUILD/bench_journal
 OUT_JSON=$BUILD/bench.json
 P11KIT_CLIENT=${BENCH_P11KIT_CLIENT:-$(pkg-config --variable p11_module_path \
@@ -68,7 +74,7 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 
 case $ONLY in "" | verify) ;; *) die "BENCH_ONLY=$ONLY: expected verify or nothing" ;; esac
 for b in "$BUILD/signerd" "$BUILD/signerctl" "$BUILD/tools/sdclient" \
-	"$P11BENCH" "$JNLFILL" "$BUILD/orchestratord"; do
+	"$P11BENCH" "$JNLFILL" "$STATEMEM" "$BUILD/orchestratord"; do
 	[ -x "$b" ] || die "$b is not built: run make (or make bench)"
 done
 for c in jq timeout cc sha256sum p11-kit curl; do
@@ -305,6 +311,7 @@ verify_run() {
 # jnlfill's software test key; signerd's keys live in the HSM).
 verify_section() {
 	local big=$WORK/big-journal c1 f c2 w1 u1 n1 wf uf nf w2 u2 n2 l
+	local f1 wf1 uf1 nf1
 	local chain_s chain_cpu sha_s t0 note
 	say "start-up's verifier: jnlfill writes $RECORDS records; signerctl" \
 		"audit verify --chain-only, in full, --chain-only again"
@@ -313,11 +320,13 @@ verify_section() {
 		--records "$RECORDS" >"$WORK/jnlfill.out" || die "jnlfill failed"
 	c1=$(verify_run --chain-only --journal "$big")
 	f=$(verify_run --journal "$big")
+	f1=$(verify_run --threads 1 --journal "$big")
 	c2=$(verify_run --chain-only --journal "$big")
 	read -r w1 u1 n1 <<<"$c1"
 	read -r wf uf nf <<<"$f"
+	read -r wf1 uf1 nf1 <<<"$f1"
 	read -r w2 u2 n2 <<<"$c2"
-	for l in "$n1" "$nf" "$n2"; do
+	for l in "$n1" "$nf" "$nf1" "$n2"; do
 		[ "$l" = "$RECORDS" ] ||
 			die "audit verify counted $l records of $RECORDS"
 	done
@@ -339,12 +348,43 @@ verify_section() {
 		"$(calc "$RECORDS / $wf" 0)" records/s \
 		"audit verify --chain-only, runs before+after" \
 		"$(calc "$RECORDS / $chain_s" 0)" - - "$note"
+	row "audit verify in full, 2 threads, against sha256sum" \
+		"$(calc "$RECORDS / $wf" 0)" records/s \
+		"sha256sum of the same segments" "$(calc "$RECORDS / $sha_s" 0)" \
+		- - "issue 12 goal: 0.5; bound by secp256k1 sender recovery, ~46 us per signed record on each core"
+	row "audit verify in full, 2 threads (segments in parallel)" \
+		"$(calc "$RECORDS / $wf" 0)" records/s "the same, --threads 1" \
+		"$(calc "$RECORDS / $wf1" 0)" - - "same verdict and first bad record (tests/integration/audit_parallel.sh)"
 	row "start-up cost of full verification, $RECORDS records, wall" \
 		"$wf" s "--chain-only (start-up before), before+after" \
 		"$chain_s" - - "$note"
 	row "start-up cost of full verification, $RECORDS records, CPU" \
 		"$uf" s "--chain-only (start-up before), before+after" \
 		"$chain_cpu" - - "signerctl's user+system time"
+}
+
+# state_section: (h) signerd's request state under a long history (D55):
+# tests/tools/statemem replays STATE_RECORDS requests, STATE_PER_DAY a UTC
+# day, through signerd/state.c with a 7-day window, forgetting daily as
+# signerd does.  The baseline is what each request cost before D55: its
+# signed record's bytes (the raw transaction signerd kept, and more).
+state_section() {
+	local line rec_bytes
+	say "request state: $STATE_RECORDS requests of history, $STATE_PER_DAY a day, 7-day window"
+	line=$(timeout "$LONG_TIMEOUT" "$STATEMEM" --records "$STATE_RECORDS" \
+		--per-day "$STATE_PER_DAY" --window 7) || die "statemem failed"
+	rec_bytes=$(jq -s 'map(select(.type == "signed") | tostring | length) |
+		(add / length) | floor' "$SD_JOURNAL"/seg-*.jsonl)
+	row "state bytes per request inside the window ($(field "$line" live) live of $STATE_RECORDS)" \
+		"$(field "$line" bytes_per_live)" B "a signed record's bytes" \
+		"$rec_bytes" - - "issue 12 goal: at most 64 B (table slots of 32 B, grown by half when 7/8 full)"
+	row "state RSS, $(field "$line" live) live requests after $STATE_RECORDS" \
+		"$(field "$line" rss_mib)" MiB "RSS before the history" \
+		"$(field "$line" rss_before_mib)" - - \
+		"signerd adds its libraries (see the idle RSS row); goal: signerd at most 128 MiB; with a snapshot's buffers $(field "$line" rss_snapshot_mib) MiB, peak $(field "$line" hwm_mib) MiB"
+	row "snapshot of $(field "$line" live) requests: state lock held" \
+		"$(field "$line" snapshot_lock_ms)" ms "the snapshot's state, written in all" \
+		"$(field "$line" snapshot_ms)" - - "signing goes on while the copy is sorted and written ($(field "$line" snapshot_bytes) bytes)"
 }
 
 # report_table: the rows as a table, and what they add up to.
@@ -544,6 +584,7 @@ done
 ob_teardown
 
 stop_signerd
+STOP_B=$STOP_S
 JOURNAL_B=$(cat "$SD_JOURNAL"/seg-*.jsonl | wc -l)
 # A restart on (b)'s journal: signerd wrote a snapshot at its head on stop.
 start_signerd 60
@@ -661,10 +702,14 @@ row "signerd start-up, (b) journal ($JOURNAL_B records, snapshot)" \
 	"$START_B" s "signerd start-up, new journal" "$START_EMPTY"
 row "signerd start-up, (b) journal, no snapshot (all verified)" \
 	"$START_B_FULL" s "signerd start-up, (b) journal, snapshot" "$START_B"
+row "signerd clean stop after (b) (drain, checkpoint, snapshot)" \
+	"$STOP_B" s "signerd start-up, (b) journal, snapshot" "$START_B" - - \
+	"issue 12 goal: at most 1 s; the snapshot holds the state lock only to copy the request table"
 row "audit verify in full, (b) journal ($VB_N records)" "$VB_S" s \
 	"signerd start-up, (b) journal, no snapshot" "$START_B_FULL" - - \
 	"the verifier alone, without HSM login, sandbox and listener ($VB_CPU s CPU): how well (e)'s figures stand for signerd's start-up"
 verify_section
+state_section
 
 # --- the table and the JSON -------------------------------------------------
 report_table

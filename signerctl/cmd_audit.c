@@ -1,4 +1,5 @@
 /* cmd_audit.c: `signerctl audit verify` and `audit show` over a journal directory, offline. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 
 struct audit_opts {
 	const char *journal;
+	const char *archive;
+	const char *threads;
 	const char *pubkey;
 	const char *receipts;
 	const char *state_out;
@@ -37,8 +40,11 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: signerctl audit verify --journal DIR --pubkey PEMFILE "
-	    "[--receipts FILE] [--state-out FILE]\n"
-	    "                              [--chain-only] [--json]\n"
+	    "[--archive ADIR]\n"
+	    "                              [--receipts FILE] [--state-out FILE]"
+	    "\n"
+	    "                              [--threads N] [--chain-only] "
+	    "[--json]\n"
 	    "       signerctl audit show --journal DIR "
 	    "[--since RFC3339|SEQ] [--policy] [--json]\n\n"
 	    "verify  check every segment, the hash chain, every checkpoint\n"
@@ -50,7 +56,11 @@ usage(FILE *out)
 	    "        --chain-only: only the chain, checkpoints and snapshots\n"
 	    "        (a journal not written by signerd).  --state-out FILE:\n"
 	    "        the state the replay rebuilt, as a snapshot of the head\n"
-	    "        holds it (to compare with one).\n"
+	    "        holds it (to compare with one).  --archive ADIR: the\n"
+	    "        segments `signerctl journal archive` moved there come\n"
+	    "        first in the chain (snapshots are DIR's).  --threads N\n"
+	    "        (1..16, default 2): workers; 1 checks in one thread, the\n"
+	    "        reference the others must agree with.\n"
 	    "show    list the records (seq, ts, type, key fields), checking\n"
 	    "        the chain on the way; --json prints the raw lines.\n"
 	    "        --policy: the policy history only (the genesis and every\n"
@@ -116,6 +126,12 @@ parse(struct audit_opts *o, int argc, char **argv, int with_key,
 		else if (with_key && nlen == 10 && strncmp(arg, "--receipts",
 		    nlen) == 0)
 			slot = &o->receipts;
+		else if (with_key && nlen == 9 && strncmp(arg, "--archive",
+		    nlen) == 0)
+			slot = &o->archive;
+		else if (with_key && nlen == 9 && strncmp(arg, "--threads",
+		    nlen) == 0)
+			slot = &o->threads;
 		else if (with_key && nlen == 11 && strncmp(arg, "--state-out",
 		    nlen) == 0)
 			slot = &o->state_out;
@@ -145,21 +161,22 @@ parse(struct audit_opts *o, int argc, char **argv, int with_key,
 	return 0;
 }
 
-static EVP_PKEY *
-load_pubkey(const char *path)
+EVP_PKEY *
+ctl_load_audit_pubkey(const char *path, const char *who)
 {
 	EVP_PKEY *k;
 	FILE *f;
 
 	if ((f = fopen(path, "r")) == NULL) {
-		perror(path);
+		fprintf(stderr, "signerctl: %s: %s: %s\n", who, path,
+		    strerror(errno));
 		return NULL;
 	}
 	k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 	fclose(f);
 	if (k == NULL)
-		fprintf(stderr, "signerctl: audit verify: %s holds no PEM "
-		    "public key\n", path);
+		fprintf(stderr, "signerctl: %s: %s holds no PEM public key\n",
+		    who, path);
 	return k;
 }
 
@@ -319,86 +336,116 @@ fail:
 	return -1;
 }
 
+/* The receipts and how far the verified records have matched them. */
+struct receipts {
+	struct receipt *v;
+	size_t n;
+	size_t next;		/* first receipt not yet met */
+	const struct receipt *bad;	/* first whose record has another hash */
+};
+
+/* sd_audit_each_fn: records arrive in seq order. */
+static void
+receipts_see(void *ctx, uint64_t seq, const uint8_t hash[32])
+{
+	struct receipts *rc = ctx;
+
+	for (; rc->next < rc->n && rc->v[rc->next].seq <= seq; rc->next++)
+		if (rc->bad == NULL && (rc->v[rc->next].seq < seq ||
+		    memcmp(rc->v[rc->next].hash, hash, 32) != 0))
+			rc->bad = &rc->v[rc->next];
+}
+
 /*
  * Every receipt names a record the journal holds, with that hash: a
  * journal cut or rewritten after a sign reply fails here even between
  * checkpoints.  Prints the first that does not.  Returns 0 or -1.
  */
 static int
-check_receipts(const char *dir, const char *path)
+receipts_report(const struct receipts *rc, const char *path)
 {
-	struct jnl_reader *rd = NULL;
-	struct jnl_record rec;
-	struct jnl_error e;
-	struct receipt *v;
-	char where[512];
-	size_t n, i = 0;
-	int r, bad = -1;
-
-	if (load_receipts(&v, &n, path) != 0)
+	if (rc->bad != NULL) {
+		printf("  receipt %s:%u: record %llu has another hash: the "
+		    "journal was rewritten\n", path, rc->bad->line,
+		    (unsigned long long)rc->bad->seq);
 		return -1;
-	if ((r = jnl_reader_open(&rd, &e, dir)) != 0) {
-		fprintf(stderr, "signerctl: audit verify: %s\n",
-		    jnl_error_format(where, sizeof(where), &e));
-		goto out;
 	}
-	while (i < n && (r = jnl_reader_next(rd, &rec, &e)) == 1) {
-		for (; i < n && v[i].seq == rec.seq; i++)
-			if (memcmp(v[i].hash, rec.hash, 32) != 0) {
-				printf("  receipt %s:%u: record %llu has another "
-				    "hash: the journal was rewritten\n", path,
-				    v[i].line, (unsigned long long)v[i].seq);
-				goto out;
-			}
-	}
-	if (r < 0) {
-		fprintf(stderr, "signerctl: audit verify: %s\n",
-		    jnl_error_format(where, sizeof(where), &e));
-		goto out;
-	}
-	if (i < n) {
+	if (rc->next < rc->n) {
 		printf("  receipt %s:%u: record %llu is not in the journal: its "
-		    "tail was cut\n", path, v[i].line,
-		    (unsigned long long)v[i].seq);
-		goto out;
+		    "tail was cut\n", path, rc->v[rc->next].line,
+		    (unsigned long long)rc->v[rc->next].seq);
+		return -1;
 	}
-	printf("  receipts: all %zu found in the journal\n", n);
-	bad = 0;
-out:
-	jnl_reader_close(rd);
-	free(v);
-	return bad;
+	printf("  receipts: all %zu found in the journal\n", rc->n);
+	return 0;
+}
+
+/* --threads: 1..JNL_VERIFY_THREADS_MAX, decimal. */
+static int
+parse_threads(unsigned *out, const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	*out = 0;
+	if (s == NULL)
+		return 0;
+	if (s[0] < '1' || s[0] > '9' || strlen(s) > 2)
+		return -1;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v > JNL_VERIFY_THREADS_MAX)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
 }
 
 static int
 audit_verify(int argc, char **argv)
 {
 	struct jnl_verify_result res;
+	struct sd_audit_opts ao;
+	struct receipts rc;
 	struct audit_opts o;
 	EVP_PKEY *key = NULL;
 	int r;
 
 	if ((r = parse(&o, argc, argv, 1, 0)) != 0)
 		return r < 0 ? AUDIT_EXIT_OK : r;
-	if ((key = load_pubkey(o.pubkey)) == NULL)
+	memset(&ao, 0, sizeof(ao));
+	memset(&rc, 0, sizeof(rc));
+	if (parse_threads(&ao.threads, o.threads) != 0)
+		return bad_usage("--threads takes 1..%d", JNL_VERIFY_THREADS_MAX);
+	if (o.receipts != NULL && load_receipts(&rc.v, &rc.n, o.receipts) != 0)
 		return AUDIT_EXIT_FAIL;
+	if ((key = ctl_load_audit_pubkey(o.pubkey, "audit verify")) == NULL) {
+		free(rc.v);
+		return AUDIT_EXIT_FAIL;
+	}
 	/* The same checks signerd's start-up makes (signerd/replay.c);
 	 * --chain-only: the journal layer alone, for journals that other
-	 * writers than signerd made. */
-	r = o.chain_only ? jnl_verify(o.journal, key, &res) :
-	    sd_audit_verify(o.journal, key, o.state_out, &res);
+	 * writers than signerd made.  Receipts are matched on the way. */
+	ao.archive = o.archive;
+	ao.journal = o.journal;
+	ao.audit_pub = key;
+	ao.state_out = o.state_out;
+	ao.chain_only = o.chain_only;
+	if (o.receipts != NULL) {
+		ao.each = receipts_see;
+		ao.each_ctx = &rc;
+	}
+	r = sd_audit_run(&ao, &res);
 	EVP_PKEY_free(key);
 	if (o.json) {
 		if (print_verify_json(&res, o.journal) != AUDIT_EXIT_OK)
-			return AUDIT_EXIT_FAIL;
+			r = ERR_IO;
 	} else {
 		print_verify_text(&res, o.journal);
 	}
-	if (r != 0 || !res.ok)
-		return AUDIT_EXIT_FAIL;
-	if (o.receipts != NULL && check_receipts(o.journal, o.receipts) != 0)
-		return AUDIT_EXIT_FAIL;
-	return AUDIT_EXIT_OK;
+	if (r == 0 && res.ok && o.receipts != NULL &&
+	    receipts_report(&rc, o.receipts) != 0)
+		r = ERR_MALFORMED;
+	free(rc.v);
+	return r != 0 || !res.ok ? AUDIT_EXIT_FAIL : AUDIT_EXIT_OK;
 }
 
 /* Reads exactly n digits at *s into *v and advances *s. */

@@ -17,4 +17,12 @@
  */
 int cmd_audit(int argc, char **argv);
 
+/*
+ * The audit public key (PEM) at path, or NULL after saying why on stderr
+ * as "signerctl: WHO: ...".  Shared by every command that checks what the
+ * audit key signed.
+ */
+struct evp_pkey_st;
+struct evp_pkey_st *ctl_load_audit_pubkey(const char *path, const char *who);
+
 #endif

@@ -56,7 +56,7 @@ help(const char *cmd)
 {
 	if (strcmp(cmd, "sign") == 0 || strcmp(cmd, "queue") == 0)
 		printf("usage: signerctl %s [--socket URL] --request FILE "
-		    "[--from ADDR]\n\n"
+		    "[--from ADDR] [--created-day N]\n\n"
 		    "%s\nFILE is JSON: {\"request_id\", \"asset\", "
 		    "\"chain_id\", \"to\", \"amount\" (decimal string),\n"
 		    "\"tx\" (unsigned EIP-1559 hex), \"approvals\" (optional "
@@ -73,6 +73,15 @@ help(const char *cmd)
 		    "signed it first.  signerd\n"
 		    "                refuses KEY_MISMATCH when its key for the "
 		    "payout has another.\n"
+		    "  --created-day N  the UTC day (days since 1970-01-01, "
+		    "1..4294967295) on which\n"
+		    "                   this request id was first sent; default "
+		    "today (this host's\n"
+		    "                   clock).  A retry or fee bump names the "
+		    "first request's day.\n"
+		    "                   signerd refuses REQUEST_EXPIRED a day "
+		    "before its retention\n"
+		    "                   window.\n"
 		    "Exit status: 0 %s, 1 refused or failed, 2 usage.\n", cmd,
 		    strcmp(cmd, "sign") == 0 ?
 		    "Sends a sign request to signerd and prints its reply as "
@@ -99,6 +108,7 @@ ctl_signer_parse(struct sopts *o, int argc, char **argv,
 		{ "socket", required_argument, NULL, 's' },
 		{ "request", required_argument, NULL, 'r' },
 		{ "from", required_argument, NULL, 'f' },
+		{ "created-day", required_argument, NULL, 'c' },
 		{ "asset", required_argument, NULL, 'a' },
 		{ "date", required_argument, NULL, 'd' },
 		{ "request-id", required_argument, NULL, 'i' },
@@ -120,6 +130,7 @@ ctl_signer_parse(struct sopts *o, int argc, char **argv,
 		case 's': o->socket = optarg; break;
 		case 'r': o->request = optarg; break;
 		case 'f': o->from = optarg; break;
+		case 'c': o->created_day = optarg; break;
 		case 'a': o->asset = optarg; break;
 		case 'd': o->date = optarg; break;
 		case 'i': o->request_id = optarg; break;
@@ -394,6 +405,47 @@ out:
 	return r;
 }
 
+/*
+ * --created-day N: a decimal day number that fits the wire's u32 and is
+ * not 0 (which the codec refuses), read without strtoul's leniency (a
+ * sign, spaces, an empty string or digits past the range).  Returns 0,
+ * else -1.
+ */
+static int
+parse_created_day(uint32_t *day, const char *s)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	*day = 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0 || v == 0 || v > UINT32_MAX)
+		return -1;
+	*day = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Today's UTC day by this host's clock: the day a new request is created
+ * on.  -1 when the clock is before 1970-01-02 or past the u32 range,
+ * where no request can be dated.
+ */
+static int
+today_created_day(uint32_t *day)
+{
+	int64_t d = pol_utc_day((int64_t)time(NULL));
+
+	*day = 0;
+	if (d < 1 || d > (int64_t)UINT32_MAX)
+		return -1;
+	*day = (uint32_t)d;
+	return 0;
+}
+
 /* sign and queue: the same request file, another message type. */
 static int
 cmd_sign(int argc, char **argv)
@@ -434,6 +486,15 @@ cmd_sign(int argc, char **argv)
 			goto done;
 		}
 		has_from = 1;
+	}
+	if (o.created_day != NULL ?
+	    parse_created_day(&req->created_day, o.created_day) != 0 :
+	    today_created_day(&req->created_day) != 0) {
+		r = usage(cmd, o.created_day != NULL ? "--created-day must be "
+		    "a UTC day number (days since 1970-01-01) from 1 to "
+		    "4294967295" : "this host's clock gives no UTC day from 1 "
+		    "to 4294967295; give --created-day");
+		goto done;
 	}
 	if ((r = connect_to(&c, cmd, o.socket)) != 0)
 		goto done;

@@ -25,6 +25,7 @@ struct sopts {
 	const char *socket;
 	const char *request;	/* --request FILE (sign, queue) */
 	const char *from;	/* --from 0x... (sign, queue) */
+	const char *created_day;	/* --created-day N (sign, queue) */
 	const char *asset;
 	const char *date;
 	const char *request_id;	/* --request-id (cancel) */

@@ -4,6 +4,7 @@
 
 #include "signerctl/cmd_approve.h"
 #include "signerctl/cmd_audit.h"
+#include "signerctl/cmd_journal.h"
 #include "signerctl/cmd_policy.h"
 #include "signerctl/cmd_signer.h"
 #include "signerctl/ctl.h"
@@ -82,6 +83,11 @@ static const struct {
 	    "signerctl audit verify|show --journal DIR ...\n"
 	    "      check or list the signed-action journal offline "
 	    "(signerctl audit --help)" },
+	{ "journal", cmd_journal,
+	    "signerctl journal archive --journal DIR --archive ADIR "
+	    "--pubkey PEM [--json]\n"
+	    "      move segments a signed snapshot and checkpoint cover to "
+	    "ADIR (signerctl journal --help)" },
 };
 
 static void

@@ -16,6 +16,7 @@
 #include "hsm/hsm.h"
 #include "journal/journal.h"
 #include "proto/msg.h"
+#include "signerd/state.h"
 
 /* Our own cap on a line; inih's buffer may make the real one smaller. */
 #define LINE_MAX_OWN 1024
@@ -25,6 +26,9 @@
 #define URI_MAX 512
 #define MAX_SESSIONS 64		/* hsm/ pools at most this many */
 #define MAX_WORKERS 64
+/* Requests outstanding at once: each holds a context and its buffers
+ * until answered, so memory stays bounded whatever the clients do. */
+#define MAX_CONTEXTS 1024
 
 enum section { SEC_HSM, SEC_KEYS, SEC_JOURNAL, SEC_POLICY, SEC_SERVER,
 	SEC_COUNT };
@@ -67,12 +71,15 @@ static const struct field fields[] = {
 	NUM(SEC_JOURNAL, "checkpoint_interval", checkpoint_interval, 1, 86400),
 	NUM(SEC_JOURNAL, "snapshot_interval", snapshot_interval, 0,
 	    1000000000),
+	NUM(SEC_JOURNAL, "retention_days", retention_days, 1,
+	    SD_RETENTION_DAYS_MAX),
 	STR(SEC_POLICY, "genesis", genesis, K_PATH, 1),
 	STR(SEC_SERVER, "listen", listen, K_LISTEN, 1),
 	SPECIAL(SEC_SERVER, "socket_mode", K_MODE, 0),
 	SPECIAL(SEC_SERVER, "allowed_uids", K_UIDS, 1),
 	STR(SEC_SERVER, "user", user, K_USER, 1),
 	NUM(SEC_SERVER, "workers", workers, 1, MAX_WORKERS),
+	NUM(SEC_SERVER, "contexts", contexts, 1, MAX_CONTEXTS),
 	/* Only lower than the protocol's own limit, never higher. */
 	NUM(SEC_SERVER, "max_message", max_message, 1024, PRT_MAX_MESSAGE),
 };
@@ -608,8 +615,10 @@ sd_config_load(struct sd_config *cfg, const char *path, char *err,
 	cfg->segment_size = JNL_SEGMENT_MAX_DEFAULT;
 	cfg->checkpoint_interval = 60;
 	cfg->snapshot_interval = 10000;
+	cfg->retention_days = SD_RETENTION_DAYS_DEFAULT;
 	cfg->socket_mode = 0660;
 	cfg->workers = 4;
+	cfg->contexts = 64;
 	cfg->max_message = PRT_MAX_MESSAGE;
 
 	if ((r = read_file(&ld, &buf, &ld.len)) != 0)

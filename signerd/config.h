@@ -10,12 +10,15 @@
  *   [journal]  dir*, segment_size (65536..1 GiB, 64 MiB),
  *              checkpoint_interval (seconds, 1..86400, 60),
  *              snapshot_interval (records, 0 = only at shutdown ..
- *              1000000000, 10000)
+ *              1000000000, 10000), retention_days (1..366, 7: how
+ *              many UTC days a request may be retried or fee-bumped,
+ *              D55)
  *   [policy]   genesis*
  *   [server]   listen* (ipc:///absolute/path or tcp://127.0.0.1:PORT),
  *              socket_mode (octal with a leading 0, nothing for others,
  *              0660), allowed_uids* (comma-separated, 1..16), user*,
- *              workers (1..64, 4), max_message (1024..PRT_MAX_MESSAGE,
+ *              workers (1..64, 4), contexts (1..1024, 64: requests
+ *              outstanding at once), max_message (1024..PRT_MAX_MESSAGE,
  *              PRT_MAX_MESSAGE)
  * (* required.)  Paths must be absolute; URIs must start with "pkcs11:".
  * Unknown sections and keys, duplicates, empty values, control or
@@ -60,6 +63,7 @@ struct sd_config {
 	uint64_t segment_size;
 	uint64_t checkpoint_interval;
 	uint64_t snapshot_interval;
+	uint32_t retention_days;	/* the request retention window, D55 */
 	/* [policy] */
 	char *genesis;
 	/* [server] */
@@ -69,6 +73,7 @@ struct sd_config {
 	size_t nuids;
 	char *user;
 	size_t workers;
+	size_t contexts;	/* requests outstanding at once (issue 12) */
 	size_t max_message;
 };
 

@@ -9,10 +9,12 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
 #include "common/log.h"
+#include "signerd/readback.h"
 
 /* What the request id tells us before any rule is applied. */
 enum kind {
@@ -23,38 +25,106 @@ enum kind {
 	K_PAUSED,	/* every signature is refused */
 };
 
-/* Under the state lock: the pause, then what the request id already is. */
+enum pol_reason
+sd_created_check(uint32_t window_days, uint32_t created, int64_t day,
+    char *detail, size_t cap)
+{
+	/* A day ahead is a client's clock a little ahead around midnight;
+	 * more would keep its request in memory past the window. */
+	if ((int64_t)created > day + 1) {
+		snprintf(detail, cap, "the request was created on day %" PRIu32
+		    ", after signerd's day %" PRId64, created, day);
+		return POL_REQUEST_EXPIRED;
+	}
+	if ((int64_t)created + window_days < day) {
+		snprintf(detail, cap, "the request was created on day %" PRIu32
+		    ", more than %" PRIu32 " days before signerd's day %"
+		    PRId64 ": outside the retention window, it can no longer "
+		    "be signed, retried or fee-bumped", created, window_days,
+		    day);
+		return POL_REQUEST_EXPIRED;
+	}
+	return POL_OK;
+}
+
+/* Under the state lock: the pause, then what the request already is. */
 static enum kind
 classify(struct sd_ctx *sd, struct sd_sign_job *job)
 {
-	const struct sd_request *prev;
+	uint8_t tag[SD_CONTENT_TAG_LEN];
 
 	sd_pause_get(sd_state_pause(sd->state), &job->pause);
 	if (job->pause.paused)
 		return K_PAUSED;
-	if ((prev = sd_state_find(sd->state, job->p.req.request_id)) == NULL)
+	switch (sd_state_find(sd->state, job->p.req.request_id,
+	    job->p.req.created_day, &job->found)) {
+	case SD_REQ_NONE:
 		return K_NEW;
-	if (prev->status == SD_REQ_SIGNED &&
-	    memcmp(prev->content, job->p.content, 32) == 0) {
-		/* Same request, same content: the same signature, counted
-		 * once (invariant 5). */
-		memcpy(job->raw, prev->raw, prev->raw_len);
-		job->raw_len = prev->raw_len;
-		memcpy(job->tx_hash, prev->tx_hash, 32);
-		job->receipt_seq = prev->receipt_seq;
-		memcpy(job->receipt_hash, prev->receipt_hash, 32);
-		return K_SAME;
-	}
-	if (prev->status != SD_REQ_SIGNED || prev->bumping)
+	case SD_REQ_SIGNED:
+		break;
+	default:
 		return K_BUSY;
-	/* A bump is signed by the key that signed the payout (D53). */
-	memcpy(job->p.ref.from, prev->ref.from, EVM_ADDR_LEN);
-	memcpy(job->prev_content, prev->content, 32);
-	memcpy(job->prev_hash, prev->tx_hash, 32);
-	memcpy(job->prev_raw, prev->raw, prev->raw_len);
-	job->prev_raw_len = prev->raw_len;
-	job->day = prev->day;
-	return K_OTHER;
+	}
+	sd_content_tag(tag, job->p.content);
+	return memcmp(tag, job->found.content_tag, SD_CONTENT_TAG_LEN) == 0 ?
+	    K_SAME : K_OTHER;
+}
+
+/*
+ * Outside the lock: the signed record memory points at, read back.  Same
+ * content: the same signature, counted once (invariant 5), if the record
+ * holds exactly the transaction asked for.  Other content (or a tag that
+ * only looked the same): the transaction a fee bump must be compared
+ * with, signed by the key that signed the payout (D53).
+ */
+_Static_assert(SD_RAW_TX_MAX <= PRT_TX_MAX,
+    "a transaction read back fits the reply's and the job's buffers");
+
+static enum pol_reason
+read_back(struct sd_ctx *sd, struct sd_sign_job *job, enum kind *kind,
+    char *detail, size_t cap)
+{
+	struct sd_signed_back *b;
+	uint8_t want[32], got[32];
+	char why[200];
+	int r;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return POL_INTERNAL;
+	if ((r = sd_read_signed(sd, &job->found, job->p.req.request_id,
+	    job->p.req.created_day, b, why, sizeof(why))) != 0) {
+		log_error("request %s: its signed record cannot be read back: "
+		    "%s", job->p.req.request_id, why);
+		snprintf(detail, cap, "the signed record of this request "
+		    "cannot be read back from the journal: %s", why);
+		free(b);
+		return POL_INTERNAL;
+	}
+	if (memcmp(b->content, job->p.content, 32) == 0) {
+		if (evm_tx_signing_hash(want, &job->p.tx) != 0 ||
+		    evm_tx_signing_hash(got, &b->tx) != 0 ||
+		    memcmp(want, got, 32) != 0) {
+			snprintf(detail, cap, "the journal's record of this "
+			    "request holds another transaction");
+			free(b);
+			return POL_INTERNAL;
+		}
+		*kind = K_SAME;
+		memcpy(job->raw, b->raw, b->raw_len);
+		job->raw_len = b->raw_len;
+		memcpy(job->tx_hash, b->tx_hash, 32);
+		job->receipt_seq = b->seq;
+		memcpy(job->receipt_hash, b->hash, 32);
+	} else {
+		*kind = K_OTHER;
+		memcpy(job->p.ref.from, b->from, EVM_ADDR_LEN);
+		memcpy(job->prev_hash, b->tx_hash, 32);
+		memcpy(job->prev_raw, b->raw, b->raw_len);
+		job->prev_raw_len = b->raw_len;
+		job->day = b->day;
+	}
+	free(b);
+	return POL_OK;
 }
 
 void
@@ -169,7 +239,7 @@ sign_bump(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 	sd_state_lock(sd->state);
 	sd_pause_get(sd_state_pause(sd->state), &job->pause);
 	r = job->pause.paused ? 1 : sd_state_bump_begin(sd->state,
-	    job->p.req.request_id, job->prev_content);
+	    job->p.req.request_id, job->p.req.created_day, &job->found.pos);
 	sd_state_exposure(sd->state, &job->exposure_after,
 	    job->p.intent.asset_name, job->day);
 	sd_state_unlock(sd->state);
@@ -196,7 +266,6 @@ check_and_reserve(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
     size_t cap)
 {
 	const struct sd_queued *q;
-	const char *owner;
 	enum pol_reason why;
 	u256 exposure;
 	int r;
@@ -220,13 +289,12 @@ check_and_reserve(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
 		    "retry");
 		return POL_RETRY;
 	}
-	/* invariant 5: one payout per (key, chain, nonce). */
-	if ((owner = sd_state_nonce_owner(sd->state, &job->p.ref)) != NULL &&
-	    strcmp(owner, job->p.req.request_id) != 0) {
+	/* invariant 5: one payout per (key, chain, nonce), for good. */
+	if (sd_state_nonce_used(sd->state, &job->p.ref)) {
 		snprintf(detail, cap, "key %s already signed nonce %" PRIu64
-		    " on chain %" PRIu64 " for request %.64s",
+		    " on chain %" PRIu64 " for another request",
 		    sd->keys[job->p.key].name, job->p.ref.nonce,
-		    job->p.ref.chain_id, owner);
+		    job->p.ref.chain_id);
 		return POL_NONCE_REUSED;
 	}
 	/* invariant 2: the day's exposure includes requests in flight. */
@@ -239,9 +307,9 @@ check_and_reserve(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
 		snprintf(detail, cap, "%s", pol_reason_text(why));
 		return why;
 	}
-	r = sd_state_begin(sd->state, job->p.req.request_id, job->p.content,
-	    job->p.intent.asset_name, job->day, &job->p.intent.amount,
-	    &job->p.ref);
+	r = sd_state_begin(sd->state, job->p.req.request_id,
+	    job->p.req.created_day, job->p.content, job->p.intent.asset_name,
+	    job->day, &job->p.intent.amount, &job->p.ref);
 	if (r == ERR_EXISTS) {
 		snprintf(detail, cap, "request id is being signed right now; "
 		    "retry");
@@ -339,13 +407,21 @@ enum pol_reason
 sd_sign_decide(struct sd_ctx *sd, struct sd_sign_job *job, int *repeat,
     char *detail, size_t cap)
 {
+	enum pol_reason why;
 	enum kind kind;
 
 	*repeat = 0;
 	job->day = pol_utc_day(job->now);
+	/* D55: only requests inside the window are known or signed. */
+	if ((why = sd_created_check(sd->retention_days,
+	    job->p.req.created_day, job->day, detail, cap)) != POL_OK)
+		return why;
 	sd_state_lock(sd->state);
 	kind = classify(sd, job);
 	sd_state_unlock(sd->state);
+	if ((kind == K_SAME || kind == K_OTHER) &&
+	    (why = read_back(sd, job, &kind, detail, cap)) != POL_OK)
+		return why;
 	switch (kind) {
 	case K_PAUSED:
 		sd_paused_detail(detail, cap, &job->pause);

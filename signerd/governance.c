@@ -158,8 +158,8 @@ sd_handle_pause(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	 * gate until its reply is sent; waiting for them here means no OK
 	 * reply can follow this PAUSE reply.
 	 */
-	pthread_rwlock_wrlock(&sd->reply_gate);
-	pthread_rwlock_unlock(&sd->reply_gate);
+	sd_gate_close(&sd->reply_gate);
+	sd_gate_open(&sd->reply_gate);
 	log_warn("PAUSED by %s (pause %s): every payout is refused until m of "
 	    "the governance set unpause it", req.approval.approver,
 	    req.pause_id);

@@ -48,9 +48,13 @@ journal_lifecycle(struct sd_ctx *sd, const char *type)
 	json_t *o;
 	int r = ERR_NOMEM;
 
+	/* The window is journaled: the verifier judges each signed
+	 * record's created day by the window in force (D55). */
 	if ((o = sd_record_new(sd, type)) != NULL &&
 	    json_object_set_new(o, "version", json_string(SD_VERSION)) == 0 &&
-	    json_object_set_new(o, "pid", json_integer(getpid())) == 0)
+	    json_object_set_new(o, "pid", json_integer(getpid())) == 0 &&
+	    (strcmp(type, "started") != 0 || json_object_set_new(o,
+	    "retention_days", json_integer(sd->retention_days)) == 0))
 		r = sd_journal_record(sd, o, NULL, NULL);
 	json_decref(o);
 	if (r != 0)
@@ -105,8 +109,11 @@ setup(struct sd_ctx *sd, const struct sd_config *cfg, struct sd_server **srv,
 		fatal("out of memory");
 	/* The state keeps every version from here on (versions.h). */
 	sd_gov_genesis(sd_state_gov(sd->state), sd->genesis, 0);
+	sd->retention_days = cfg->retention_days;
 	if (sd_setup_journal(sd, cfg->journal_dir, cfg->segment_size,
-	    audit_pub, reanchor, err, sizeof(err)) != 0)
+	    audit_pub, reanchor, err, sizeof(err)) != 0 ||
+	    sd_setup_journal_owner(cfg->journal_dir, cfg->user, err,
+	    sizeof(err)) != 0)
 		fatal(err);
 	/* The version in force (from the journal) names only keys we hold. */
 	v = sd_version_now(sd);
@@ -124,7 +131,7 @@ setup(struct sd_ctx *sd, const struct sd_config *cfg, struct sd_server **srv,
 	sd->nallowed = i;
 	sd->snapshot_interval = cfg->snapshot_interval;
 	if (sd_server_listen(srv, sd, cfg->listen, cfg->socket_mode,
-	    cfg->workers) != 0)
+	    cfg->workers, cfg->contexts) != 0)
 		fatal("cannot listen; see the previous line");
 }
 
@@ -189,20 +196,14 @@ main(int argc, char **argv)
 		pthread_rwlockattr_destroy(&attr);
 	}
 	pthread_mutex_init(&sd.order_mu, NULL);
-	{
-		pthread_rwlockattr_t attr;
-
-		/* Writer preference: a pause must not starve under load. */
-		pthread_rwlockattr_init(&attr);
-		pthread_rwlockattr_setkind_np(&attr,
-		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-		pthread_rwlock_init(&sd.reply_gate, &attr);
-		pthread_rwlockattr_destroy(&attr);
-	}
+	/* Writer preference (sd_gate): a pause must not starve under load. */
+	sd_gate_init(&sd.reply_gate);
 	setup(&sd, &cfg, &srv, reanchor);
 	/* Ready only once the journal takes records and the HSM the anchor. */
 	if (journal_lifecycle(&sd, "started") != 0)
 		fatal("the started record could not be journaled");
+	/* From its own started record on, the journal is at this window. */
+	sd.replay_retention = sd.retention_days;
 
 	if (sbx_drop_privileges(cfg.user) != 0)
 		fatal("dropping privileges failed");
@@ -233,6 +234,7 @@ main(int argc, char **argv)
 			last_checkpoint = time(NULL);
 		}
 		sd_maybe_snapshot(&sd, 0);
+		sd_prune_tick(&sd);
 		sd_badpeer_tick(&sd);
 		/* A loosening takes effect once its delay is over (D51);
 		 * a failure is logged, and signerd fails closed. */

@@ -1,8 +1,10 @@
 /*
  * nonces.h: invariant 5 on the chain side: each (key address, chain id,
  * nonce) signs one payout, and the only second signature is a fee bump of
- * that same payout.  The owner map is rebuilt from the signed requests
- * (journal replay, snapshots); it is never stored on its own.
+ * that same payout.  Per sender and chain: a floor below which every
+ * nonce is signed, and the nonces above it one by one.  Nothing here
+ * depends on how old a payout is, so the retention window (D55) never
+ * frees a nonce: below the floor nothing signs again.
  */
 #ifndef SIGNERD_NONCES_H
 #define SIGNERD_NONCES_H
@@ -12,6 +14,7 @@
 
 #include "common/util.h"
 #include "evm/tx.h"
+#include "proto/buf.h"
 
 /* A payout's place on the chain: the signing key's address, chain, nonce. */
 struct sd_nonce_ref {
@@ -26,27 +29,22 @@ struct sd_nonces;
 int sd_nonces_new(struct sd_nonces **out) WARN_UNUSED;
 void sd_nonces_free(struct sd_nonces *n);
 
-/* The request id that holds ref (signed or being signed), or NULL. */
-const char *sd_nonces_owner(const struct sd_nonces *n,
-    const struct sd_nonce_ref *ref);
+/* 1 when ref is signed, or claimed by a request being signed. */
+int sd_nonces_used(const struct sd_nonces *n, const struct sd_nonce_ref *ref);
+
+/* Claims ref for a request being signed.  ERR_EXISTS when it is used,
+ * ERR_NOMEM. */
+int sd_nonces_claim(struct sd_nonces *n, const struct sd_nonce_ref *ref)
+    WARN_UNUSED;
+
+/* Gives a claim back (an aborted signature); signed nonces stay. */
+void sd_nonces_release(struct sd_nonces *n, const struct sd_nonce_ref *ref);
 
 /*
- * Makes request_id the owner of ref.  ERR_EXISTS when another request
- * owns it (the same request claiming again is 0), ERR_NOMEM.
- */
-int sd_nonces_claim(struct sd_nonces *n, const struct sd_nonce_ref *ref,
-    const char *request_id) WARN_UNUSED;
-
-/* Releases ref if request_id owns it (an aborted signature). */
-void sd_nonces_release(struct sd_nonces *n, const struct sd_nonce_ref *ref,
-    const char *request_id);
-
-/* Number of owned nonces. */
-size_t sd_nonces_count(const struct sd_nonces *n);
-
-/*
- * Notes that ref was signed durably: the sender's highest signed nonce on
- * that chain rises to ref->nonce.  0 or ERR_NOMEM.
+ * Notes that ref was signed durably (claimed or not: replay): the sender's
+ * highest signed nonce on that chain rises to ref->nonce, and the floor
+ * below which every nonce is signed closes over the run it reaches.
+ * 0, ERR_EXISTS if it was signed already, or ERR_NOMEM.
  */
 int sd_nonces_signed(struct sd_nonces *n, const struct sd_nonce_ref *ref)
     WARN_UNUSED;
@@ -58,6 +56,20 @@ int sd_nonces_signed(struct sd_nonces *n, const struct sd_nonce_ref *ref)
  */
 int sd_nonces_below_signed(const struct sd_nonces *n,
     const struct sd_nonce_ref *ref);
+
+/* Nonces held one by one (above their sequence's floor), for tests and
+ * metrics: the holes and what is in flight, not the history. */
+size_t sd_nonces_count(const struct sd_nonces *n);
+
+/*
+ * Snapshot part: every sequence (sender, chain, floor, top) with its
+ * signed nonces above the floor, sorted.  Deserialize into an empty map;
+ * anything inconsistent is ERR_MALFORMED.
+ */
+int sd_nonces_serialize(struct sd_nonces *n, struct prt_writer *w)
+    WARN_UNUSED;
+int sd_nonces_deserialize(struct sd_nonces *n, struct prt_reader *rd)
+    WARN_UNUSED;
 
 /* What a second transaction for an already signed request id is. */
 enum sd_bump {

@@ -498,8 +498,8 @@ sd_policy_activate_due(struct sd_ctx *sd)
 		return ERR_IO;
 	}
 	/* Like a pause: no OK decided under the old version follows this. */
-	pthread_rwlock_wrlock(&sd->reply_gate);
-	pthread_rwlock_unlock(&sd->reply_gate);
+	sd_gate_close(&sd->reply_gate);
+	sd_gate_open(&sd->reply_gate);
 	v = sd_version_now(sd);
 	log_warn("policy %s (%s) is in force: version %" PRIu32 " (%s)",
 	    pol_policy_id(v->policy), v->hex, v->number,

@@ -13,6 +13,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "signerd/sign.h"
 #include "signerd/payout.h"
 
 struct queue_job {
@@ -51,7 +52,7 @@ qrefuse(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 static int
 check_id(struct sd_ctx *sd, struct queue_job *job, char *detail, size_t cap)
 {
-	const struct sd_request *prev;
+	struct sd_req_found prev;
 	const struct sd_queued *q;
 
 	sd_pause_get(sd_state_pause(sd->state), &job->pause);
@@ -60,9 +61,10 @@ check_id(struct sd_ctx *sd, struct queue_job *job, char *detail, size_t cap)
 		    job->pause.id);
 		return POL_PAUSED;
 	}
-	if ((prev = sd_state_find(sd->state, job->p.req.request_id)) != NULL) {
+	if (sd_state_find(sd->state, job->p.req.request_id,
+	    job->p.req.created_day, &prev) != SD_REQ_NONE) {
 		snprintf(detail, cap, "request id was %s already",
-		    prev->status == SD_REQ_SIGNED ? "signed" : "being signed");
+		    prev.kind == SD_REQ_IN_FLIGHT ? "being signed" : "signed");
 		return POL_REQUEST_ID_CONFLICT;
 	}
 	if ((q = sd_queue_find(sd_state_queue(sd->state),
@@ -102,6 +104,8 @@ build_queued(struct sd_ctx *sd, const struct queue_job *job)
 	util_hex_encode(hex, job->p.intent_hash, 32);
 	if (json_object_set_new(o, "request_id",
 	    json_string(job->p.req.request_id)) != 0 ||
+	    json_object_set_new(o, "created",
+	    json_integer(job->p.req.created_day)) != 0 ||
 	    json_object_set_new(o, "asset", json_string(in->asset_name)) != 0 ||
 	    sd_json_set_u64(o, "chain_id", in->chain_id) != 0 ||
 	    json_object_set_new(o, "to", json_string(addr)) != 0 ||
@@ -208,6 +212,13 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		goto out;
 	}
 	job->now = sd_now(sd);
+	/* D55: a payout queued now is signed inside the same window. */
+	if ((why = sd_created_check(sd->retention_days,
+	    job->p.req.created_day, pol_utc_day(job->now), detail,
+	    sizeof(detail))) != POL_OK) {
+		r = qrefuse(sd, rep, peer_uid, job, why, detail);
+		goto out;
+	}
 	sd_state_lock(sd->state);
 	why = check_id(sd, job, detail, sizeof(detail));
 	sd_state_unlock(sd->state);
@@ -244,6 +255,18 @@ sd_handle_queue(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 	}
 	a = pol_asset(job->p.v->policy, job->p.intent.asset);
 	job->delay = (int64_t)a->timelock_delay;
+	/* D55: a payout whose delay outlasts its request's window could
+	 * never be signed; say so now, not when it is due. */
+	if ((why = sd_created_check(sd->retention_days,
+	    job->p.req.created_day, pol_utc_day(job->now + job->delay), detail,
+	    sizeof(detail))) != POL_OK) {
+		snprintf(detail, sizeof(detail), "the timelock of %" PRId64
+		    " s ends after the retention window (%u days) of a request "
+		    "created on day %u: it could never be signed",
+		    job->delay, sd->retention_days, job->p.req.created_day);
+		r = qrefuse(sd, rep, peer_uid, job, why, detail);
+		goto out;
+	}
 	memset(&c, 0, sizeof(c));
 	if ((c.body = build_queued(sd, job)) == NULL) {
 		r = ERR_NOMEM;
@@ -289,14 +312,17 @@ cancel_entry(struct sd_ctx *sd, struct cancel_job *job, int64_t now,
     char *detail, size_t cap)
 {
 	const char *id = job->req.request_id;
-	const struct sd_request *prev;
+	struct sd_req_found prev;
+	int64_t day = pol_utc_day(now);
 	int r;
 
-	/* Too late once signing began: signerd never takes one back. */
-	if ((prev = sd_state_find(sd->state, id)) != NULL) {
+	/* Too late once signing began: signerd never takes one back.  A
+	 * cancel names the id alone: any created day in the window. */
+	if (sd_state_find_any(sd->state, id, sd_oldest_day(sd, day), day + 1,
+	    &prev) != SD_REQ_NONE) {
 		snprintf(detail, cap, "request %s was %s already; too late "
-		    "to cancel", id, prev->status == SD_REQ_SIGNED ? "signed" :
-		    "being signed");
+		    "to cancel", id, prev.kind == SD_REQ_IN_FLIGHT ?
+		    "being signed" : "signed");
 		return POL_TIMELOCK_NOT_QUEUED;
 	}
 	r = sd_queue_cancel_at(sd_state_queue(sd->state), id, now,

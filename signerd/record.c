@@ -118,12 +118,34 @@ sd_journal_refusal(struct sd_ctx *sd, const char *action,
 }
 
 int
+sd_refusal_encode(struct prt_writer *rep, uint16_t reply_type, int reason,
+    const char *detail)
+{
+	static const struct prt_sign_rep no_sign;
+	struct prt_reply_hdr hdr;
+	char msg[PRT_MESSAGE_MAX + 1];
+
+	snprintf(msg, sizeof(msg), "%s: %s", pol_reason_name(reason), detail);
+	prt_reply_hdr_set(&hdr, reason, msg);
+	switch (reply_type) {
+	case PRT_SIGN_REP:
+		return prt_encode_sign_rep(rep, &hdr, &no_sign);
+	case PRT_QUEUE_REP:
+		return prt_encode_queue_rep(rep, &hdr, NULL);
+	case PRT_CANCEL_REP:
+	case PRT_PAUSE_REP:
+	case PRT_UNPAUSE_REP:
+		return prt_encode_ack_rep(rep, reply_type, &hdr);
+	default:
+		return prt_encode_error_rep(rep, &hdr);
+	}
+}
+
+int
 sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
     const char *action, const char *request_id, unsigned peer_uid,
     int reason, const char *detail)
 {
-	static const struct prt_sign_rep no_sign;
-	struct prt_reply_hdr hdr;
 	char msg[PRT_MESSAGE_MAX + 1];
 
 	snprintf(msg, sizeof(msg), "%s: %s", pol_reason_name(reason), detail);
@@ -138,19 +160,7 @@ sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
 		sd_journal_refusal(sd, action, request_id, peer_uid, reason,
 		    detail);
 	}
-	prt_reply_hdr_set(&hdr, reason, msg);
-	switch (reply_type) {
-	case PRT_SIGN_REP:
-		return prt_encode_sign_rep(rep, &hdr, &no_sign);
-	case PRT_QUEUE_REP:
-		return prt_encode_queue_rep(rep, &hdr, NULL);
-	case PRT_CANCEL_REP:
-	case PRT_PAUSE_REP:
-	case PRT_UNPAUSE_REP:
-		return prt_encode_ack_rep(rep, reply_type, &hdr);
-	default:
-		return prt_encode_error_rep(rep, &hdr);
-	}
+	return sd_refusal_encode(rep, reply_type, reason, detail);
 }
 
 json_t *

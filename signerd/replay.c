@@ -21,6 +21,7 @@
 #include "evm/ecsig.h"
 #include "evm/keccak.h"
 #include "signerd/payout.h"
+#include "signerd/readback.h"
 #include "signerd/policy_change.h"
 #include "signerd/sign.h"
 
@@ -32,6 +33,18 @@
 	snprintf(sd->replay_why, sizeof(sd->replay_why), __VA_ARGS__);	\
 	return ERR_MALFORMED;						\
 } while (0)
+/* FAIL for a function with something to free at label. */
+#define SAY(label, ...) do {						\
+	snprintf(sd->replay_why, sizeof(sd->replay_why), __VA_ARGS__);	\
+	goto label;							\
+} while (0)
+
+uint32_t
+sd_replay_window(const struct sd_ctx *sd)
+{
+	return sd->replay_retention != 0 ? sd->replay_retention :
+	    SD_RETENTION_DAYS_DEFAULT;
+}
 
 static const char *
 str_of(const json_t *rec, const char *key)
@@ -220,24 +233,39 @@ struct signed_rec {
 	struct sd_payout p;
 	const char *id, *asset, *key;
 	uint64_t chain_id, nonce, gas_limit;
-	int64_t day, earliest;
+	int64_t day, earliest, created;
 	u256 amount, exposure, max_fee, prio_fee;	/* exposure: as logged */
 	uint8_t content[32], tx_hash[32], replaces[32], from[20], to[20];
 	uint8_t raw[SD_RAW_TX_MAX];
 	size_t raw_len;
 	int queued, bump;
+	/* The stateless check's verdict (check_signed): 0 or ERR_MALFORMED
+	 * with why; held until the record's turn, so that the first
+	 * failure named is the same with or without sd_replay_prepare. */
+	int checked, check_rc;
+	char why[sizeof(((struct sd_ctx *)0)->replay_why)];
 };
 
+/* The stateless check's failure: into s->why, not sd (no sd here). */
+#define SFAIL(...) do {							\
+	snprintf(s->why, sizeof(s->why), __VA_ARGS__);			\
+	return ERR_MALFORMED;						\
+} while (0)
+
+/*
+ * What a "signed" record says that needs no state: its fields, and that
+ * the raw transaction is signed by "from" and says what the record says
+ * (invariant 3).  The secp256k1 recovery here is most of an audit's
+ * time, so sd_replay_prepare runs this on the auditor's worker threads;
+ * it reads nothing but rec and writes nothing but s.
+ */
 static int
-parse_signed(struct sd_ctx *sd, const json_t *rec, struct signed_rec *s)
+check_signed_fields(const json_t *rec, struct signed_rec *s)
 {
 	const char *from = str_of(rec, "from"), *to = str_of(rec, "to");
-	const struct pol_asset *a;
 	uint8_t digest[32], pub[65], hash[32];
 	struct prt_writer w;
 	struct evm_tx tx;
-	char detail[200];
-	enum pol_reason why;
 	int r;
 
 	s->id = str_of(rec, "request_id");
@@ -251,6 +279,7 @@ parse_signed(struct sd_ctx *sd, const json_t *rec, struct signed_rec *s)
 	    u64_of(rec, "nonce", UINT64_MAX, &s->nonce) != 0 ||
 	    u64_of(rec, "gas_limit", UINT64_MAX, &s->gas_limit) != 0 ||
 	    int_of(rec, "day", 0, UNIX_MAX / 86400, &s->day) != 0 ||
+	    int_of(rec, "created", 1, UINT32_MAX, &s->created) != 0 ||
 	    u256_of(rec, "amount", &s->amount) != 0 ||
 	    u256_of(rec, "exposure", &s->exposure) != 0 ||
 	    u256_of(rec, "max_fee_per_gas", &s->max_fee) != 0 ||
@@ -258,29 +287,30 @@ parse_signed(struct sd_ctx *sd, const json_t *rec, struct signed_rec *s)
 	    hex_of(rec, "content", 0, s->content, 32, NULL) != 0 ||
 	    hex_of(rec, "tx_hash", 1, s->tx_hash, 32, NULL) != 0 ||
 	    hex_of(rec, "raw", 1, s->raw, sizeof(s->raw), &s->raw_len) != 0)
-		FAIL("a field of the signed record is missing or malformed");
+		SFAIL("a field of the signed record is missing or malformed");
 	s->queued = json_is_true(json_object_get(rec, "queued"));
 	s->bump = json_is_true(json_object_get(rec, "fee_bump"));
 	if (s->queued && int_of(rec, "earliest", 0, UNIX_MAX, &s->earliest) != 0)
-		FAIL("queued without a valid \"earliest\"");
+		SFAIL("queued without a valid \"earliest\"");
 	if (s->bump && hex_of(rec, "replaces", 1, s->replaces, 32, NULL) != 0)
-		FAIL("fee bump without a valid \"replaces\"");
+		SFAIL("fee bump without a valid \"replaces\"");
 	/* Invariant 3: what was signed is what the bytes say. */
 	if (evm_tx_decode(&tx, s->raw, s->raw_len) != 0 || !tx.is_signed)
-		FAIL("raw is not a signed EIP-1559 transaction");
+		SFAIL("raw is not a signed EIP-1559 transaction");
 	evm_keccak256(hash, s->raw, s->raw_len);
 	if (memcmp(hash, s->tx_hash, 32) != 0)
-		FAIL("tx_hash is not the hash of raw");
+		SFAIL("tx_hash is not the hash of raw");
 	if ((r = evm_tx_signing_hash(digest, &tx)) != 0 ||
 	    evm_sig_recover(pub, digest, tx.r, tx.s, tx.y_parity) != 0 ||
 	    evm_addr_from_pubkey(hash, pub) != 0 ||
 	    memcmp(hash, s->from, 20) != 0)
-		FAIL("the transaction's signature does not recover to \"from\"");
+		SFAIL("the transaction's signature does not recover to "
+		    "\"from\"");
 	if (tx.chain_id != s->chain_id || tx.nonce != s->nonce ||
 	    tx.gas_limit != s->gas_limit ||
 	    u256_cmp(&tx.max_fee_per_gas, &s->max_fee) != 0 ||
 	    u256_cmp(&tx.max_priority_fee_per_gas, &s->prio_fee) != 0)
-		FAIL("chain, nonce, gas or fees differ from the transaction");
+		SFAIL("chain, nonce, gas or fees differ from the transaction");
 	/* The request as the client must have sent it: the unsigned form. */
 	tx.is_signed = 0;
 	prt_writer_init(&w, PRT_TX_MAX);
@@ -293,13 +323,38 @@ parse_signed(struct sd_ctx *sd, const json_t *rec, struct signed_rec *s)
 	}
 	prt_writer_free(&w);
 	if (r != 0)
-		FAIL("the transaction does not re-encode: %s", err_str(r));
+		SFAIL("the transaction does not re-encode: %s", err_str(r));
 	snprintf(s->p.req.request_id, sizeof(s->p.req.request_id), "%s",
 	    s->id);
 	snprintf(s->p.req.asset, sizeof(s->p.req.asset), "%.16s", s->asset);
 	s->p.req.chain_id = s->chain_id;
 	memcpy(s->p.req.to, s->to, 20);
 	s->p.req.amount = s->amount;
+	return 0;
+}
+
+/* Runs the stateless check once: here, or ahead in sd_replay_prepare. */
+static void
+check_signed(const json_t *rec, struct signed_rec *s)
+{
+	if (!s->checked) {
+		s->check_rc = check_signed_fields(rec, s);
+		s->checked = 1;
+	}
+}
+
+static int
+parse_signed(struct sd_ctx *sd, const json_t *rec, struct signed_rec *s)
+{
+	const struct pol_asset *a;
+	char detail[200];
+	enum pol_reason why;
+
+	check_signed(rec, s);
+	if (s->check_rc != 0) {
+		snprintf(sd->replay_why, sizeof(sd->replay_why), "%s", s->why);
+		return s->check_rc;
+	}
 	if (sd_replay_approvals(sd, rec, s->p.req.approvals,
 	    &s->p.req.napprovals) != 0)
 		return ERR_MALFORMED;
@@ -334,51 +389,69 @@ parse_signed(struct sd_ctx *sd, const json_t *rec, struct signed_rec *s)
 	return 0;
 }
 
+/* A fee bump, judged against the record it replaces, read back (D55). */
 static int
-replay_bump(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
-    struct signed_rec *s)
+replay_bump(struct sd_ctx *sd, const struct jnl_pos *pos, struct signed_rec *s)
 {
-	const struct sd_request *prev = sd_state_find(sd->state, s->id);
-	struct evm_tx old;
+	struct sd_signed_back *prev = NULL;
+	struct sd_req_found found;
 	char detail[200];
 	enum pol_reason why;
+	int r = ERR_MALFORMED;
 
-	if (prev == NULL || prev->status != SD_REQ_SIGNED)
-		FAIL("fee bump of request %s, which was never signed", s->id);
-	if (memcmp(prev->ref.from, s->from, 20) != 0)
-		FAIL("a fee bump signed by another key than its payout");
+	if (sd_state_find(sd->state, s->id, (uint32_t)s->created, &found) !=
+	    SD_REQ_SIGNED)
+		FAIL("fee bump of request %s, which was never signed (or "
+		    "not on day %" PRId64 ")", s->id, s->created);
+	if ((prev = calloc(1, sizeof(*prev))) == NULL)
+		return ERR_NOMEM;
+	if ((r = sd_read_signed(sd, &found, s->id, (uint32_t)s->created, prev,
+	    detail, sizeof(detail))) != 0) {
+		snprintf(sd->replay_why, sizeof(sd->replay_why), "the record "
+		    "it bumps cannot be read back: %s", detail);
+		r = r == ERR_NOMEM ? r : ERR_MALFORMED;
+		goto out;
+	}
+	r = ERR_MALFORMED;
+	if (memcmp(prev->from, s->from, 20) != 0)
+		SAY(out, "a fee bump signed by another key than its payout");
 	if (memcmp(prev->tx_hash, s->replaces, 32) != 0)
-		FAIL("\"replaces\" is not the transaction signed before");
+		SAY(out, "\"replaces\" is not the transaction signed before");
 	/* Counted once, on the day of the payout it bumps. */
 	if (s->day != prev->day)
-		FAIL("a fee bump's day is not its payout's");
-	if (evm_tx_decode(&old, prev->raw, prev->raw_len) != 0 ||
-	    sd_bump_classify(&old, &s->p.tx, detail, sizeof(detail)) !=
+		SAY(out, "a fee bump's day is not its payout's");
+	if (sd_bump_classify(&prev->tx, &s->p.tx, detail, sizeof(detail)) !=
 	    SD_BUMP_OK)
-		FAIL("not a valid fee bump: %s", detail);
+		SAY(out, "not a valid fee bump: %s", detail);
 	if ((why = sd_payout_check_rules(sd, &s->p, detail, sizeof(detail))) !=
 	    POL_OK)
-		FAIL("the bump breaks the policy: %s", pol_reason_name(why));
-	if (sd_state_replay_bump(sd->state, s->id, s->content, s->tx_hash,
-	    s->raw, s->raw_len) != 0)
-		return ERR_NOMEM;
-	sd_state_set_receipt(sd->state, s->id, seq, hash);
-	return 0;
+		SAY(out, "the bump breaks the policy: %s",
+		    pol_reason_name(why));
+	r = sd_state_replay_bump(sd->state, s->id, (uint32_t)s->created,
+	    s->content, pos) != 0 ? ERR_NOMEM : 0;
+ out:
+	free(prev);
+	return r;
 }
 
+/*
+ * prepared: sd_replay_prepare's result for rec (its stateless check done
+ * on a worker thread), or NULL to run every check here (start-up).
+ */
 static int
 replay_signed(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
-    const struct jnl_pos *pos, const json_t *rec, int64_t t)
+    const struct jnl_pos *pos, const json_t *rec, int64_t t,
+    struct signed_rec *prepared)
 {
-	struct signed_rec *s;
+	struct signed_rec *s = prepared;
+	struct sd_req_found found;
 	const struct sd_queued *q;
 	enum pol_reason why;
 	char detail[200];
 	u256 before, after;
 	int r = ERR_MALFORMED;
 
-	(void)pos;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if (s == NULL && (s = calloc(1, sizeof(*s))) == NULL)
 		return ERR_NOMEM;
 	if (parse_signed(sd, rec, s) != 0)
 		goto out;
@@ -388,11 +461,18 @@ replay_signed(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 		    "while paused");
 		goto out;
 	}
-	if (s->bump) {
-		r = replay_bump(sd, seq, hash, s);
+	/* D55: inside the retention window then in force. */
+	if (sd_created_check(sd_replay_window(sd), (uint32_t)s->created,
+	    s->day, detail, sizeof(detail)) != POL_OK) {
+		snprintf(sd->replay_why, sizeof(sd->replay_why), "%s", detail);
 		goto out;
 	}
-	if (sd_state_find(sd->state, s->id) != NULL) {
+	if (s->bump) {
+		r = replay_bump(sd, pos, s);
+		goto out;
+	}
+	if (sd_state_find(sd->state, s->id, (uint32_t)s->created, &found) !=
+	    SD_REQ_NONE) {
 		snprintf(sd->replay_why, sizeof(sd->replay_why), "request %s "
 		    "was signed before", s->id);
 		goto out;
@@ -440,7 +520,7 @@ replay_signed(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 		goto out;
 	}
 	/* Invariant 5: one payout per (key, chain, nonce). */
-	if (sd_state_nonce_owner(sd->state, &s->p.ref) != NULL) {
+	if (sd_state_nonce_used(sd->state, &s->p.ref)) {
 		snprintf(sd->replay_why, sizeof(sd->replay_why), "nonce %"
 		    PRIu64 " of this key and chain was signed before", s->nonce);
 		goto out;
@@ -456,23 +536,49 @@ replay_signed(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 	}
 	/* "exposure" is informational: live it also counted requests in
 	 * flight, which concurrent signers may journal in either order. */
-	if ((r = sd_state_replay_signed(sd->state, s->id, s->content,
-	    s->asset, s->day, &s->amount, s->tx_hash, s->raw, s->raw_len,
-	    &s->p.ref)) != 0) {
+	if ((r = sd_state_replay_signed(sd->state, s->id, (uint32_t)s->created,
+	    s->content, s->asset, s->day, &s->amount, &s->p.ref, pos)) != 0) {
 		snprintf(sd->replay_why, sizeof(sd->replay_why), "state: %s",
 		    err_str(r));
 		r = r == ERR_NOMEM ? r : ERR_MALFORMED;
 		goto out;
 	}
-	sd_state_set_receipt(sd->state, s->id, seq, hash);
 	if (s->p.req.napprovals > 0)
 		remember(sd, s->p.req.approvals, s->p.req.napprovals, "sign",
 		    s->id);
 	r = 0;
  out:
-	util_wipe(s, sizeof(*s));
-	free(s);
+	if (prepared == NULL) {
+		util_wipe(s, sizeof(*s));
+		free(s);
+	}
 	return r;
+}
+
+int
+sd_replay_prepare(void *ctx, uint64_t seq, const json_t *rec, void **prepared)
+{
+	const char *type = str_of(rec, "type");
+	struct signed_rec *s;
+
+	(void)ctx;
+	(void)seq;
+	*prepared = NULL;
+	if (type == NULL || strcmp(type, "signed") != 0)
+		return 0;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return ERR_NOMEM;
+	check_signed(rec, s);
+	*prepared = s;
+	return 0;
+}
+
+void
+sd_replay_release(void *ctx, void *prepared)
+{
+	(void)ctx;
+	util_wipe(prepared, sizeof(struct signed_rec));
+	free(prepared);
 }
 
 static int
@@ -482,9 +588,10 @@ replay_queued(struct sd_ctx *sd, const json_t *rec, int64_t t)
 	const char *to = str_of(rec, "to");
 	const struct pol_asset *a;
 	const struct sd_queued *q;
+	struct sd_req_found found;
 	struct sd_payout *p;
 	uint8_t intent[32];
-	int64_t at, earliest;
+	int64_t at, earliest, created;
 	size_t idx;
 	u256 zero, after;
 	char detail[200];
@@ -501,6 +608,7 @@ replay_queued(struct sd_ctx *sd, const json_t *rec, int64_t t)
 	    u256_of(rec, "amount", &p->intent.amount) != 0 ||
 	    hex_of(rec, "intent", 0, intent, 32, NULL) != 0 ||
 	    int_of(rec, "queued_at", 0, UNIX_MAX, &at) != 0 ||
+	    int_of(rec, "created", 1, UINT32_MAX, &created) != 0 ||
 	    int_of(rec, "earliest", 0, UNIX_MAX, &earliest) != 0) {
 		snprintf(sd->replay_why, sizeof(sd->replay_why), "a field of "
 		    "the queued record is missing or malformed");
@@ -534,7 +642,8 @@ replay_queued(struct sd_ctx *sd, const json_t *rec, int64_t t)
 		goto out;
 	}
 	if (sd_pause_active(sd_state_pause(sd->state)) ||
-	    sd_state_find(sd->state, id) != NULL ||
+	    sd_state_find(sd->state, id, (uint32_t)created, &found) !=
+	    SD_REQ_NONE ||
 	    ((q = sd_queue_find(sd_state_queue(sd->state), id)) != NULL &&
 	    !sd_queue_expired(q, t)) ||
 	    sd_queue_live(sd_state_queue(sd->state), t) >= SD_QUEUE_MAX) {
@@ -590,6 +699,7 @@ replay_op(struct sd_ctx *sd, const json_t *rec, int64_t t, const char *type)
 	struct pol_approval_msg msg;
 	enum pol_action action;
 	const char *name;
+	struct sd_req_found found;
 	uint16_t n;
 	int r, forbade;
 
@@ -621,7 +731,9 @@ replay_op(struct sd_ctx *sd, const json_t *rec, int64_t t, const char *type)
 		return r;
 	switch (action) {
 	case POL_ACTION_CANCEL:
-		if (sd_state_find(sd->state, id) != NULL)
+		if (sd_state_find_any(sd->state, id, pol_utc_day(t) -
+		    sd_replay_window(sd), pol_utc_day(t) + 1, &found) !=
+		    SD_REQ_NONE)
 			FAIL("cancel of %s, which was signed", id);
 		r = sd_queue_cancel_at(sd_state_queue(sd->state), id, t, &forbade);
 		if (r == 1)
@@ -690,8 +802,23 @@ fail:
 }
 
 static int
+replay_started(struct sd_ctx *sd, const json_t *rec)
+{
+	int64_t days;
+
+	/* Starts before D55 journaled none: the default window. */
+	if (json_object_get(rec, "retention_days") == NULL)
+		return 0;
+	if (int_of(rec, "retention_days", 1, SD_RETENTION_DAYS_MAX, &days) !=
+	    0)
+		FAIL("retention_days is not 1..%d", SD_RETENTION_DAYS_MAX);
+	sd->replay_retention = (uint32_t)days;
+	return 0;
+}
+
+static int
 replay_record(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
-    const struct jnl_pos *pos, const json_t *rec)
+    const struct jnl_pos *pos, const json_t *rec, void *prepared)
 {
 	const char *type = str_of(rec, "type"), *policy = str_of(rec, "policy");
 	int64_t t;
@@ -722,8 +849,14 @@ replay_record(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 		    "%" PRId64, t, sd->replay_unix);
 	sd->replay_unix = t;
 	sd_state_note_time(sd->state, t);
+	/* D55: memory follows the window through a long replay too; what
+	 * is forgotten can no longer be asked for, so when is unseen. */
+	if (pol_utc_day(t) - (int64_t)sd_replay_window(sd) > sd->pruned_before) {
+		sd->pruned_before = pol_utc_day(t) - (int64_t)sd_replay_window(sd);
+		sd_state_prune(sd->state, sd->pruned_before);
+	}
 	if (strcmp(type, "signed") == 0)
-		return replay_signed(sd, seq, hash, pos, rec, t);
+		return replay_signed(sd, seq, hash, pos, rec, t, prepared);
 	if (strcmp(type, "queued") == 0)
 		return replay_queued(sd, rec, t);
 	if (strcmp(type, "cancelled") == 0 || strcmp(type, "paused") == 0 ||
@@ -734,6 +867,9 @@ replay_record(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 	    strcmp(type, "policy_cancelled") == 0 ||
 	    strcmp(type, "policy_activated") == 0)
 		return sd_replay_policy(sd, rec, type, t);
+	/* D55: the retention window a start journaled judges what follows. */
+	if (strcmp(type, "started") == 0)
+		return replay_started(sd, rec);
 	/* Records that change no state; anything else is not ours. */
 	if (strcmp(type, "genesis") == 0 || strcmp(type, "refused") == 0 ||
 	    strcmp(type, "started") == 0 || strcmp(type, "stopped") == 0 ||
@@ -743,16 +879,25 @@ replay_record(struct sd_ctx *sd, uint64_t seq, const uint8_t hash[32],
 }
 
 int
-sd_replay_record(void *ctx, uint64_t seq, const uint8_t hash[32],
-    const struct jnl_pos *pos, const json_t *rec, char *why, size_t cap)
+sd_replay_record_prepared(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const struct jnl_pos *pos, const json_t *rec, void *prepared, char *why,
+    size_t cap)
 {
 	struct sd_ctx *sd = ctx;
 	int r;
 
-	if ((r = replay_record(sd, seq, hash, pos, rec)) != 0)
+	if ((r = replay_record(sd, seq, hash, pos, rec, prepared)) != 0)
 		snprintf(why, cap, "%s", sd->replay_why[0] != '\0' ?
 		    sd->replay_why : err_str(r));
 	return r;
+}
+
+int
+sd_replay_record(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const struct jnl_pos *pos, const json_t *rec, char *why, size_t cap)
+{
+	return sd_replay_record_prepared(ctx, seq, hash, pos, rec, NULL, why,
+	    cap);
 }
 
 int
@@ -771,7 +916,7 @@ sd_replay_snapshot(void *ctx, uint64_t seq, const uint8_t hash[32],
 		    (unsigned long long)seq);
 		return ERR_BAD_SIGNATURE;
 	}
-	if (len < 40)
+	if (len < 44)
 		return ERR_MALFORMED;
 	/* The time of the last record it reflects: later ones must not go
 	 * back behind it. */
@@ -783,14 +928,29 @@ sd_replay_snapshot(void *ctx, uint64_t seq, const uint8_t hash[32],
 	    ((uint64_t)((const uint8_t *)blob)[37] << 16) |
 	    ((uint64_t)((const uint8_t *)blob)[38] << 8) |
 	    (uint64_t)((const uint8_t *)blob)[39]);
-	if ((r = sd_state_deserialize(sd->state, (const uint8_t *)blob + 40,
-	    len - 40)) != 0) {
+	/* The window in force at that point: records after it are judged
+	 * by it until the next start journals its own (D55). */
+	sd->replay_retention = (uint32_t)((const uint8_t *)blob)[40] << 24 |
+	    (uint32_t)((const uint8_t *)blob)[41] << 16 |
+	    (uint32_t)((const uint8_t *)blob)[42] << 8 |
+	    (uint32_t)((const uint8_t *)blob)[43];
+	if (sd->replay_retention == 0 ||
+	    sd->replay_retention > SD_RETENTION_DAYS_MAX) {
+		log_error("snapshot at record %llu names a retention window of "
+		    "%u days", (unsigned long long)seq, sd->replay_retention);
+		return ERR_MALFORMED;
+	}
+	if ((r = sd_state_deserialize(sd->state, (const uint8_t *)blob + 44,
+	    len - 44)) != 0) {
 		log_error("snapshot at record %llu does not load: %s%s",
 		    (unsigned long long)seq, err_str(r), r == ERR_BAD_VERSION ?
 		    " (written by another signerd version: remove the snap-* "
 		    "files to replay the whole journal)" : "");
 		return r;
 	}
+	log_info("state restored from the snapshot at record %llu: %zu "
+	    "requests inside the window", (unsigned long long)seq,
+	    sd_state_count(sd->state));
 	/* The version in force it holds is the one its header names. */
 	util_hex_encode(hex, blob, 32);
 	if (strcmp(hex, sd_version_now(sd)->hex) != 0) {

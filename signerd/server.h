@@ -1,4 +1,4 @@
-/* server.h: signerd's listening socket and its worker threads. */
+/* server.h: signerd's listening socket, its contexts and its worker threads. */
 #ifndef SIGNERD_SERVER_H
 #define SIGNERD_SERVER_H
 
@@ -11,11 +11,18 @@ struct sd_server;
 /*
  * Binds url (ipc:// socket file created with the given mode) during the
  * privileged phase.  No request is served until sd_server_start().
+ * nworkers threads decide and sign (at most [hsm] sessions of them in
+ * the HSM at once); ncontexts requests may be outstanding, each on an NNG
+ * context of its own, answered from a completion callback once its record
+ * is durable: so the records that share one fdatasync are bounded by the
+ * clients waiting (up to ncontexts), not by nworkers.
  */
 int sd_server_listen(struct sd_server **out, struct sd_ctx *sd,
-    const char *url, unsigned mode, size_t nworkers) WARN_UNUSED;
+    const char *url, unsigned mode, size_t nworkers, size_t ncontexts)
+    WARN_UNUSED;
 
-/* Starts the workers (after the sandbox is in place). */
+/* Starts the workers and the group-commit leader (after the sandbox is in
+ * place: their threads are created under the seccomp filter). */
 int sd_server_start(struct sd_server *srv) WARN_UNUSED;
 
 /*

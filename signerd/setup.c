@@ -5,8 +5,10 @@
  */
 #include "signerd/setup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "common/log.h"
 #include "evm/addr.h"
 #include "signerd/anchor.h"
+#include "signerd/readback.h"
 
 /* Reads a whole regular file of at most max bytes. */
 static int
@@ -201,7 +204,19 @@ sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
 	cfg.audit_pub = audit_pub;
 	sd->audit_pub = audit_pub;
 	memset(&jerr, 0, sizeof(jerr));
-	if ((r = jnl_open(&sd->journal, &jerr, dir, &cfg)) != 0) {
+	/* Replay reads earlier records back (a fee bump's first one), and so
+	 * does every retry later, after the sandbox: the directory stays
+	 * open (an empty journal's is made by jnl_open). */
+	if ((r = sd_read_dirs_open(sd, dir, NULL)) != 0) {
+		snprintf(err, errlen, "journal %s: %s", dir, err_str(r));
+		return r;
+	}
+	if ((r = jnl_open(&sd->journal, &jerr, dir, &cfg)) == 0 &&
+	    sd->read_dirfd[0] <= 0 &&
+	    (r = sd_read_dirs_open(sd, dir, NULL)) != 0)
+		snprintf(jerr.reason, sizeof(jerr.reason), "cannot open the "
+		    "directory to read records back");
+	if (r != 0) {
 		snprintf(err, errlen, "journal %s: %s%s", dir,
 		    jerr.reason[0] ? jnl_error_format(where, sizeof(where),
 		    &jerr) : err_str(r), r == ERR_ROLLBACK ? " (if this is "
@@ -267,4 +282,43 @@ sd_audit_sign(void *ctx, uint8_t rs[64], const uint8_t digest[32])
 	struct sd_ctx *sd = ctx;
 
 	return hsm_sign(sd->hsm, rs, &sd->audit_key, digest);
+}
+
+int
+sd_setup_journal_owner(const char *dir, const char *user, char *err,
+    size_t errlen)
+{
+	const struct passwd *pw;
+	const struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int r = 0;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "user %s does not exist", user);
+		return ERR_NOT_FOUND;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(err, errlen, "journal %s: %s", dir, strerror(errno));
+		return ERR_IO;
+	}
+	while (r == 0 && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "seg-", 4) != 0 &&
+		    strncmp(e->d_name, "snap-", 5) != 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || (st.st_uid == pw->pw_uid &&
+		    st.st_gid == pw->pw_gid))
+			continue;
+		if (fchownat(dirfd(d), e->d_name, pw->pw_uid, pw->pw_gid,
+		    AT_SYMLINK_NOFOLLOW) != 0) {
+			snprintf(err, errlen, "journal %s/%s: chown to %s: %s",
+			    dir, e->d_name, user, strerror(errno));
+			r = ERR_IO;
+		}
+	}
+	closedir(d);
+	return r;
 }

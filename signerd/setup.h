@@ -32,6 +32,15 @@ int sd_setup_journal(struct sd_ctx *sd, const char *dir, uint64_t segment_max,
     WARN_UNUSED;
 
 /*
+ * D8 for the files too: as root, hands every segment and snapshot in dir
+ * to user, so that signerd can still read its records back after the drop
+ * (a retry, D55), including the first segment it made as root.  A no-op
+ * unless running as root.  0 or ERR_IO / ERR_NOT_FOUND with err set.
+ */
+int sd_setup_journal_owner(const char *dir, const char *user, char *err,
+    size_t errlen) WARN_UNUSED;
+
+/*
  * Journal replay callbacks (replay.c), ctx being the struct sd_ctx: the
  * newest snapshot's blob, then every record after it.  Every record must
  * name the genesis policy's hash.
@@ -40,6 +49,21 @@ int sd_replay_snapshot(void *ctx, uint64_t seq, const uint8_t hash[32],
     const void *blob, size_t len);
 int sd_replay_record(void *ctx, uint64_t seq, const uint8_t hash[32],
     const struct jnl_pos *pos, const json_t *rec, char *why, size_t cap);
+
+/*
+ * The auditor's split of sd_replay_record (jnl_verify_hooks): prepare
+ * runs the stateless part of a "signed" record's check (fields, tx_hash,
+ * the sender's recovery) on a worker thread, reading only rec (ctx is not
+ * used: it may run while the state changes); record_prepared is
+ * sd_replay_record with that result (NULL: it runs the check itself), so
+ * both report the same first failure; release frees the result.
+ */
+int sd_replay_prepare(void *ctx, uint64_t seq, const json_t *rec,
+    void **prepared);
+int sd_replay_record_prepared(void *ctx, uint64_t seq, const uint8_t hash[32],
+    const struct jnl_pos *pos, const json_t *rec, void *prepared, char *why,
+    size_t cap);
+void sd_replay_release(void *ctx, void *prepared);
 
 /*
  * The verifier's readers, shared with policy_change.c: the approvals of a

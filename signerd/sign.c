@@ -60,6 +60,8 @@ build_signed(struct sd_ctx *sd, const struct sd_sign_job *job)
 		return NULL;
 	if (json_object_set_new(o, "request_id",
 	    json_string(job->p.req.request_id)) != 0 ||
+	    json_object_set_new(o, "created",
+	    json_integer(job->p.req.created_day)) != 0 ||
 	    json_object_set_new(o, "asset", json_string(in->asset_name)) != 0 ||
 	    sd_json_set_u64(o, "chain_id", in->chain_id) != 0 ||
 	    json_object_set_new(o, "key", json_string(k->name)) != 0 ||
@@ -142,9 +144,11 @@ static void
 release_locked(struct sd_ctx *sd, const struct sd_sign_job *job)
 {
 	if (job->bump)
-		sd_state_bump_abort(sd->state, job->p.req.request_id);
+		sd_state_bump_abort(sd->state, job->p.req.request_id,
+		    job->p.req.created_day);
 	else
-		sd_state_abort(sd->state, job->p.req.request_id);
+		sd_state_abort(sd->state, job->p.req.request_id,
+		    job->p.req.created_day);
 }
 
 /* Gives back what check-and-reserve took: the reservation or the bump. */
@@ -191,17 +195,17 @@ apply_signed(struct sd_ctx *sd, void *arg, uint64_t seq,
 	char label[SD_SEEN_LABEL_MAX + 1];
 	int r;
 
+	/* Memory keeps where the record is, not the transaction (D55). */
 	if (job->bump)
 		r = sd_state_bump_commit(sd->state, job->p.req.request_id,
-		    job->p.content, job->tx_hash, job->raw, job->raw_len);
+		    job->p.req.created_day, job->p.content, &job->pos);
 	else
 		r = sd_state_commit(sd->state, job->p.req.request_id,
-		    job->tx_hash, job->raw, job->raw_len);
+		    job->p.req.created_day, &job->pos);
 	if (r != 0)
 		return r;
 	job->receipt_seq = seq;
 	memcpy(job->receipt_hash, hash, 32);
-	sd_state_set_receipt(sd->state, job->p.req.request_id, seq, hash);
 	if (job->approvals_used) {
 		snprintf(label, sizeof(label), "sign %s",
 		    job->p.req.request_id);
@@ -217,11 +221,60 @@ undo_signed(struct sd_ctx *sd, void *arg)
 	release_locked(sd, arg);
 }
 
-/* HSM, journal, state, reply: shared by new payouts and fee bumps. */
+/* A sign request in flight: its job and whom to answer (server.c). */
+struct sign_call {
+	struct sd_sign_job job;	/* first: the commit callbacks get &job */
+	struct sd_rpc *req;
+};
+
+/*
+ * sd_commit_async's end, in the group-commit leader's thread: the reply
+ * leaves only now, after the record's fdatasync (invariant 1).  A failure
+ * here is not journaled (sd_commit_done_fn): the journal failed, or the
+ * record is durable and a restart replays it.
+ */
+static void
+signed_done(struct sd_ctx *sd, void *arg, enum pol_reason why, uint64_t seq,
+    const uint8_t hash[32], const char *detail)
+{
+	struct sign_call *call = arg;
+	struct sd_sign_job *job = &call->job;
+	struct prt_writer rep;
+
+	prt_writer_init(&rep, PRT_MAX_MESSAGE);
+	if (why == POL_OK) {
+		log_info("request %s %s: asset %s nonce %" PRIu64 ", record %"
+		    PRIu64, job->p.req.request_id, job->bump ? "fee-bumped" :
+		    "signed", job->p.intent.asset_name, job->p.intent.nonce,
+		    job->receipt_seq);
+		(void)reply(&rep, job->bump ? "fee bump signed" : "signed", job);
+	} else {
+		/* Durable but not remembered, or nothing durable: either
+		 * way the signature does not leave (D10). */
+		if (why == POL_JOURNAL_ERROR)
+			detail = "the decision could not be made durable; "
+			    "nothing was signed";
+		util_wipe(job->raw, sizeof(job->raw));
+		log_error("sign %s refused after queueing: %s: %s",
+		    job->p.req.request_id, pol_reason_name(why), detail);
+		(void)sd_refusal_encode(&rep, PRT_SIGN_REP, why, detail);
+	}
+	sd_rpc_reply(call->req, &rep);
+	prt_writer_free(&rep);
+	util_wipe(call, sizeof(*call));
+	free(call);
+}
+
+/*
+ * HSM, journal, state, reply: shared by new payouts and fee bumps.
+ * SD_REPLY_LATER once the record is queued: signed_done() answers and
+ * frees the call; else the refusal is in rep now.
+ */
 static int
 sign_and_reply(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
-    struct sd_sign_job *job, char *detail, size_t cap)
+    struct sign_call *call, char *detail, size_t cap)
 {
+	struct sd_sign_job *job = &call->job;
 	struct sd_commit c;
 	enum pol_reason why;
 	int r;
@@ -244,42 +297,38 @@ sign_and_reply(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
 	c.apply = apply_signed;
 	c.undo = undo_signed;
 	c.arg = job;
-	/* Invariant 1: durable before the signature leaves this process. */
-	why = sd_commit(sd, &c, NULL, NULL, detail, cap);
+	c.pos = &job->pos;
+	/* Invariant 1: durable before the signature leaves this process;
+	 * the reply is sent by signed_done() after the fdatasync. */
+	why = sd_commit_async(sd, &c, signed_done, detail, cap);
 	json_decref(c.body);
-	if (why == POL_INTERNAL) {
-		/* Durable but not remembered: do not hand it out twice. */
-		util_wipe(job->raw, sizeof(job->raw));
-		return refuse(sd, rep, peer_uid, job, why, detail);
-	}
-	if (why != POL_OK) {
-		/* Nothing durable: the signature never leaves (D10).  A
-		 * journal error already gave the reservation back (undo). */
-		if (why != POL_JOURNAL_ERROR)
-			release(sd, job);
-		util_wipe(job->raw, sizeof(job->raw));
-		if (why == POL_JOURNAL_ERROR)
-			snprintf(detail, cap, "the decision could not be made "
-			    "durable; nothing was signed");
-		return refuse(sd, rep, peer_uid, job, why, detail);
-	}
-	log_info("request %s %s: asset %s nonce %" PRIu64 ", record %" PRIu64,
-	    job->p.req.request_id, job->bump ? "fee-bumped" : "signed",
-	    job->p.intent.asset_name, job->p.intent.nonce, job->receipt_seq);
-	return reply(rep, job->bump ? "fee bump signed" : "signed", job);
+	if (why == POL_OK)
+		return SD_REPLY_LATER;
+	/* Nothing queued: the signature never leaves (D10).  A journal
+	 * error already gave the reservation back (undo). */
+	if (why != POL_JOURNAL_ERROR)
+		release(sd, job);
+	util_wipe(job->raw, sizeof(job->raw));
+	if (why == POL_JOURNAL_ERROR)
+		snprintf(detail, cap, "the decision could not be made "
+		    "durable; nothing was signed");
+	return refuse(sd, rep, peer_uid, job, why, detail);
 }
 
 int
-sd_handle_sign(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
-    size_t len, struct prt_writer *rep)
+sd_handle_sign(struct sd_ctx *sd, struct sd_rpc *req, unsigned peer_uid,
+    const uint8_t *buf, size_t len, struct prt_writer *rep)
 {
+	struct sign_call *call;
 	struct sd_sign_job *job;
 	enum pol_reason why;
 	char detail[240] = "";
 	int r, repeat;
 
-	if ((job = calloc(1, sizeof(*job))) == NULL)
+	if ((call = calloc(1, sizeof(*call))) == NULL)
 		return ERR_NOMEM;
+	call->req = req;
+	job = &call->job;
 	why = sd_payout_decode(sd, &job->p, PRT_SIGN_REQ, buf, len, detail,
 	    sizeof(detail));
 	if (why == POL_OK) {
@@ -293,9 +342,11 @@ sd_handle_sign(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		    job->p.req.request_id);
 		r = reply(rep, "already signed", job);
 	} else
-		r = sign_and_reply(sd, rep, peer_uid, job, detail,
+		r = sign_and_reply(sd, rep, peer_uid, call, detail,
 		    sizeof(detail));
-	util_wipe(job, sizeof(*job));
-	free(job);
+	if (r == SD_REPLY_LATER)
+		return r;	/* signed_done() owns call now */
+	util_wipe(call, sizeof(*call));
+	free(call);
 	return r;
 }

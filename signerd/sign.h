@@ -16,8 +16,9 @@ struct sd_sign_job {
 	struct sd_queued q;	/* that entry, copied */
 	int approvals_used;	/* its approvals were checked: journal them */
 	struct sd_pause_state pause;
+	/* What memory knows of the request (D55). */
+	struct sd_req_found found;
 	/* K_OTHER: the transaction signed before, for a fee bump. */
-	uint8_t prev_content[32];
 	uint8_t prev_hash[32];
 	uint8_t prev_raw[SD_RAW_TX_MAX];
 	size_t prev_raw_len;
@@ -28,10 +29,22 @@ struct sd_sign_job {
 	uint8_t raw[PRT_TX_MAX];
 	size_t raw_len;
 	uint8_t tx_hash[32];
-	/* The receipt: the record that authorized it (seq and hash). */
+	/* The receipt: the record that authorized it (seq and hash), and
+	 * where its line is, which memory keeps. */
 	uint64_t receipt_seq;
 	uint8_t receipt_hash[32];
+	struct jnl_pos pos;
 };
+
+/*
+ * D55: a request created on day created may be signed, retried and
+ * fee-bumped on day `day` while created is at most window_days before it
+ * (and at most one day after: a client's clock a little ahead).  Else
+ * POL_REQUEST_EXPIRED with a sentence in detail.  The verifier asks the
+ * same of every signed record.
+ */
+enum pol_reason sd_created_check(uint32_t window_days, uint32_t created,
+    int64_t day, char *detail, size_t cap);
 
 /*
  * The decision on a decoded sign request (job->p from sd_payout_decode,

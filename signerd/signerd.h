@@ -27,6 +27,27 @@ struct sd_key {
 	uint8_t address[20];
 };
 
+/* --- issue 12: a leaner sign path (helper C) ----------------------------- */
+/*
+ * A shared/exclusive gate that, unlike a pthread rwlock, may be left by
+ * another thread than the one that entered it.  Writer-preferring: once
+ * sd_gate_close() waits, sd_gate_enter() waits too, so a pause cannot be
+ * starved by a stream of sign requests (server.c).
+ */
+struct sd_gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned holders;	/* entered, not yet left */
+	unsigned closers;	/* waiting in or holding sd_gate_close() */
+	int closed;
+};
+void sd_gate_init(struct sd_gate *g);
+void sd_gate_enter(struct sd_gate *g);	/* shared */
+void sd_gate_leave(struct sd_gate *g);	/* from any thread */
+void sd_gate_close(struct sd_gate *g);	/* exclusive: no holder left */
+void sd_gate_open(struct sd_gate *g);
+/* --- end of issue 12 (helper C) ------------------------------------------ */
+
 struct sd_ctx {
 	struct hsm *hsm;
 	struct sd_key keys[SD_MAX_KEYS];
@@ -43,6 +64,16 @@ struct sd_ctx {
 	struct jnl *journal;
 	struct sd_state *state;
 	/*
+	 * The retention window (D55): requests created more than this many
+	 * UTC days before signerd's day are refused and forgotten.  The
+	 * signed records of those inside it are read back through
+	 * read_dirfd: the journal directory, then an auditor's archive
+	 * (0: none; readback.h).
+	 */
+	uint32_t retention_days;
+	int read_dirfd[2];
+	int64_t pruned_before;	/* sd_prune_tick's last oldest day */
+	/*
 	 * sd_commit holds it shared from queueing a record to applying it;
 	 * the snapshot writer takes it exclusively, so a snapshot never
 	 * misses a record that is durable but not yet in the state.
@@ -54,9 +85,11 @@ struct sd_ctx {
 	/*
 	 * Invariant 9, the pause barrier: a sign request holds it shared from
 	 * dispatch until its reply is sent; a pause takes it exclusively once
-	 * durable, so every OK sent before it was decided before it.
+	 * durable, so every OK sent before it was decided before it.  A
+	 * gate, not a rwlock: the reply may be sent by another thread
+	 * (sd_commit_async) than the one that entered it.
 	 */
-	pthread_rwlock_t reply_gate;
+	struct sd_gate reply_gate;
 	atomic_int journal_failed;	/* an append failed: nothing can sign */
 	uint64_t anchor_seq;	/* the HSM's anchor (anchor.c); main thread */
 	uint64_t snapshot_interval;
@@ -67,6 +100,7 @@ struct sd_ctx {
 	 */
 	int auditing;
 	int64_t replay_unix;	/* time of the last record replayed */
+	uint32_t replay_retention;	/* the window of the last "started" */
 	char replay_why[256];	/* why the last record did not replay */
 	EVP_PKEY *audit_pub;	/* checks snapshot signatures */
 
@@ -74,11 +108,22 @@ struct sd_ctx {
 	size_t nallowed;
 	atomic_int stopping;
 	struct sd_badpeer *badpeer;	/* refusals journaled in aggregate */
+
+	/* --- issue 12 (helper C) --- */
+	/*
+	 * Records sd_commit_async queued since the group-commit leader last
+	 * took the queue: it waits, up to one flush's time, for as many as
+	 * the last batch had, so a batch is not one record ahead of the
+	 * rest (commit.c).  Set up by sd_server_listen.
+	 */
+	pthread_mutex_t batch_mu;
+	pthread_cond_t batch_cv;
+	unsigned batch_queued;
+	unsigned batch_target;	/* wake the leader when queued reaches it */
+	/* --- end of issue 12 (helper C) --- */
 };
 
 /* Called by the server for each request after the peer check. */
-int sd_handle_sign(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *req,
-    size_t len, struct prt_writer *rep);
 int sd_handle_exposure(struct sd_ctx *sd, unsigned peer_uid,
     const uint8_t *req, size_t len, struct prt_writer *rep);
 int sd_handle_status(struct sd_ctx *sd, unsigned peer_uid,
@@ -147,6 +192,9 @@ struct sd_commit {
 	    const uint8_t hash[32]);
 	void (*undo)(struct sd_ctx *sd, void *arg);
 	void *arg;
+	/* Optional: where the record's line went, set before apply runs
+	 * (a signed request is remembered by it, D55). */
+	struct jnl_pos *pos;
 };
 
 /*
@@ -221,6 +269,25 @@ int sd_snapshot_verify(struct sd_ctx *sd, uint64_t seq,
 void sd_maybe_snapshot(struct sd_ctx *sd, int force);
 
 /*
+ * The payload a snapshot signs (and `audit verify --state-out` writes):
+ * the policy hash, the newest time and the state, after forgetting what
+ * that time puts out of reach.  State lock held.  0 or the writer's error.
+ */
+int sd_snapshot_payload(struct sd_ctx *sd, struct prt_writer *w) WARN_UNUSED;
+
+/*
+ * The retention window the journal is at (D55): the last start's, as
+ * replayed or journaled (a snapshot holds it too); the default before any.
+ */
+uint32_t sd_replay_window(const struct sd_ctx *sd);
+
+/* The oldest created day still inside the retention window on day (D55). */
+int64_t sd_oldest_day(const struct sd_ctx *sd, int64_t day);
+
+/* Main loop: forgets what the window left behind, once a day (D55). */
+void sd_prune_tick(struct sd_ctx *sd);
+
+/*
  * The policy version in force (lock-free; policy_change.c), NULL before
  * the genesis: read once per request and used throughout (D52).
  */
@@ -231,5 +298,65 @@ int sd_key_index(const struct sd_ctx *sd, const char *name);
 
 /* Index of the key with that address, or -1. */
 int sd_key_by_address(const struct sd_ctx *sd, const uint8_t addr[20]);
+
+/* --- issue 12: a leaner sign path (helper C) ----------------------------- */
+/*
+ * One request in flight, owned by the server (server.c): its NNG context
+ * and its place in the bound on outstanding requests ([server] contexts).
+ */
+struct sd_rpc;
+
+/*
+ * A handler's return when it keeps the request: it will answer later,
+ * exactly once, with sd_rpc_reply() (from any thread).
+ */
+#define SD_REPLY_LATER 1
+
+/* sd_refuse()'s reply alone: encoded, neither logged nor journaled. */
+int sd_refusal_encode(struct prt_writer *rep, uint16_t reply_type,
+    int reason, const char *detail);
+
+/* Sends rep's bytes as req's reply and ends req (rep is not kept). */
+void sd_rpc_reply(struct sd_rpc *req, const struct prt_writer *rep);
+
+/* The sign handler, which answers later once the record is durable. */
+int sd_handle_sign(struct sd_ctx *sd, struct sd_rpc *req,
+    unsigned peer_uid, const uint8_t *buf, size_t len,
+    struct prt_writer *rep);
+
+/*
+ * How sd_commit_async() ends: why is POL_OK (durable and applied; seq and
+ * hash are the record's), POL_JOURNAL_ERROR (not durable; undo was run)
+ * or POL_INTERNAL (durable, apply failed), with a sentence in detail.  It
+ * runs once, in the thread that led the record's batch, which holds
+ * commit_lock's read side: it must not sd_commit() or journal anything
+ * (a refusal here is logged, not journaled: the journal failed, or the
+ * record that says what happened is already in it).
+ */
+typedef void (*sd_commit_done_fn)(struct sd_ctx *sd, void *arg,
+    enum pol_reason why, uint64_t seq, const uint8_t hash[32],
+    const char *detail);
+
+/*
+ * sd_commit() without waiting for durability (invariant 1 still holds: the
+ * caller answers from done, which runs only after the record's
+ * fdatasync).  Stamps and queues c's record like sd_commit(); c is copied
+ * (body is serialised at once, so the caller may json_decref it; arg and
+ * pos must live until done).  Returns POL_OK: queued, done will run; or,
+ * with nothing queued and done never called, stamp's refusal, POL_RETRY,
+ * POL_INTERNAL or POL_JOURNAL_ERROR (undo was run), with detail.
+ * The batch is led by the thread sd_commit_leader_main() runs.
+ */
+enum pol_reason sd_commit_async(struct sd_ctx *sd, const struct sd_commit *c,
+    sd_commit_done_fn done, char *detail, size_t cap);
+
+/*
+ * The group-commit leader (a thread of its own, started by the server):
+ * writes and fdatasyncs whatever sd_commit_async() queued meanwhile as one
+ * batch, runs the completions, until jnl_lead_stop().  arg: the sd_ctx.
+ */
+void *sd_commit_leader_main(void *arg);
+
+/* --- end of issue 12 (helper C) ------------------------------------------ */
 
 #endif

@@ -90,13 +90,13 @@ raw() { "$SDCLIENT" raw --socket "$SOCK" "$1" 2>&1; }
 check "garbage is refused as malformed" grep -q 'MALFORMED_REQUEST' <<<"$(raw deadbeef)"
 check "a wrong magic is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 58585858000100030000)"
 check "another protocol version is refused" grep -q 'BAD_VERSION' <<<"$(raw 53474e5200070003)"
-check "the previous version (2, SIGN_REQ without from) is refused" \
-	grep -q 'BAD_VERSION' <<<"$(raw 53474e5200020001000000)"
-check "an unknown message type is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e52000300ff)"
-check "a truncated sign request is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e5200030001000000)"
+check "the previous version (3, SIGN_REQ without created_day) is refused" \
+	grep -q 'BAD_VERSION' <<<"$(raw 53474e5200030001000000)"
+check "an unknown message type is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e52000400ff)"
+check "a truncated sign request is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e5200040001000000)"
 check "a status request with trailing bytes is refused" \
-	grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e520003000300)"
-{ printf 53474e5200030001; head -c 70000 /dev/zero | od -An -tx1 -v | tr -d ' \n'; } >"$WORK/big.hex"
+	grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e520004000300)"
+{ printf 53474e5200040001; head -c 70000 /dev/zero | od -An -tx1 -v | tr -d ' \n'; } >"$WORK/big.hex"
 fails "an oversized frame gets no answer" "$SDCLIENT" raw --socket "$SOCK" "@$WORK/big.hex"
 check "signerd answers the next good request" \
 	grep -q '^SIGNED after-junk-0' <<<"$(sd_sign after-junk ETH 10 30)"
@@ -130,12 +130,13 @@ ok "audit verify accepts the untouched journal" \
 
 # Invariant 8: a snapshot restores exactly what a full replay rebuilds.
 # The clean stop wrote a signed snapshot of the head; the auditor's replay
-# of every record writes the same state.  snap layout: "JNLSNAP1" | u64 seq |
-# hash | u64 len | blob | sha256; blob: payload | DER sig | u16 sig length.
+# of every record writes the same state.  snap layout: "JNLSNAP2" | u64 seq |
+# hash | u64 keep_from | u64 len | blob | sha256; blob: payload | DER sig |
+# u16 sig length.
 snap_payload() {
 	local f=$1 len siglen
-	len=$((16#$(xxd -p -s 48 -l 8 "$f")))
-	tail -c +57 "$f" | head -c "$len" >"$WORK/blob"
+	len=$((16#$(xxd -p -s 56 -l 8 "$f")))
+	tail -c +65 "$f" | head -c "$len" >"$WORK/blob"
 	siglen=$((16#$(tail -c 2 "$WORK/blob" | xxd -p)))
 	head -c $((len - 2 - siglen)) "$WORK/blob"
 }
@@ -146,8 +147,11 @@ ok "audit verify writes the state a full replay rebuilds" \
 	--state-out "$WORK/replay.state"
 check "the snapshot signerd wrote equals the full replay, byte for byte" \
 	cmp -s "$WORK/snap.state" "$WORK/replay.state"
+# D55: 32 bytes per signed request inside the window, nothing more.
+n_signed=$(jq -r 'select(.type=="signed" and (.fee_bump | not)) | .seq' \
+	"$SD_JOURNAL"/seg-*.jsonl | wc -l)
 check "the snapshot holds the signed requests (not an empty state)" \
-	[ "$(stat -c %s "$WORK/replay.state")" -gt 2000 ]
+	[ "$(stat -c %s "$WORK/replay.state")" -gt $((n_signed * 32)) ]
 signed_total=$(jq -r 'select(.type=="signed" and .asset=="ETH") | .amount' \
 	"$SD_JOURNAL"/seg-*.jsonl | paste -sd+ | bc)
 check "the journal's signed ETH adds up to what exposure reported" \
@@ -162,6 +166,9 @@ fails "audit verify rejects an altered record" \
 	"$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pubkey "$AUDIT_PEM"
 out=$("$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pubkey "$AUDIT_PEM" 2>&1)
 check "audit verify names the segment and offset" grep -q 'seg-00000001.jsonl offset [0-9]' <<<"$out"
+# Start-up reads only what follows its snapshot (issue 12; the audit above
+# reads it all): without the snapshot it verifies from seq 1.
+rm -f "$SD_JOURNAL"/snap-*.bin
 fails "signerd refuses to start on a tampered journal" signerd_start
 check "signerd's error names the segment and offset" \
 	grep -q 'seg-00000001.jsonl offset [0-9]' "$WORK/signerd.log"

@@ -325,8 +325,8 @@ ok "audit verify: the journal with six policy changes verifies" \
 # The snapshot the clean stop wrote holds what a full replay rebuilds,
 # versions, ids and all (layout: docs/journal-format.md, Snapshots).
 snap=$(ls "$SD_JOURNAL"/snap-*.bin | sort | tail -1)
-len=$((16#$(xxd -p -s 48 -l 8 "$snap")))
-tail -c +57 "$snap" | head -c "$len" >"$W/blob"
+len=$((16#$(xxd -p -s 56 -l 8 "$snap")))
+tail -c +65 "$snap" | head -c "$len" >"$W/blob"
 siglen=$((16#$(tail -c 2 "$W/blob" | xxd -p)))
 head -c $((len - 2 - siglen)) "$W/blob" >"$W/snap.state"
 "$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pubkey "$AUDIT_PEM" \

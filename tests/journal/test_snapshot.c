@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 
+#include <openssl/evp.h>
+
 #include "common/err.h"
 #include "common/log.h"
 #include "journal/journal.h"
@@ -303,11 +305,17 @@ test_snapshot_arguments(void **state)
 	assert_int_equal(jnl_append(j, &seq, hash, b), 0);
 	json_decref(b);
 	memset(other, 0x11, sizeof(other));
-	assert_int_equal(jnl_snapshot_write_at(j, 2, hash, "x", 1),
+	assert_int_equal(jnl_snapshot_write_at(j, 2, hash, 1, "x", 1),
 	    ERR_INVALID_ARG);
-	assert_int_equal(jnl_snapshot_write_at(j, 1, other, "x", 1),
+	assert_int_equal(jnl_snapshot_write_at(j, 1, other, 1, "x", 1),
 	    ERR_INVALID_ARG);
-	assert_int_equal(jnl_snapshot_write_at(j, 1, hash, "x", 1), 0);
+	/* keep_from: 1 .. seq + 1. */
+	assert_int_equal(jnl_snapshot_write_at(j, 1, hash, 0, "x", 1),
+	    ERR_INVALID_ARG);
+	assert_int_equal(jnl_snapshot_write_at(j, 1, hash, 3, "x", 1),
+	    ERR_INVALID_ARG);
+	assert_int_equal(jnl_snapshot_write_at(j, 1, hash, 2, "x", 1), 0);
+	assert_int_equal(jnl_snapshot_write_at(j, 1, hash, 1, "x", 1), 0);
 	/* An empty state is a state. */
 	assert_int_equal(jnl_snapshot_write(j, NULL, 0), 0);
 	jnl_close(j);
@@ -344,6 +352,135 @@ test_restore_error_propagates(void **state)
 	t_rm_rf(dir);
 }
 
+/* Writes snap-<seq>.bin by hand: magic, seq, hash, [keep_from], blob, sum. */
+static void
+write_snapshot_file(const char *dir, const char *magic, uint64_t seq,
+    const uint8_t hash[32], int with_keep, uint64_t keep_from,
+    const char *blob)
+{
+	uint8_t buf[256], sum[32];
+	char path[PATH_MAX];
+	size_t n = 0, bl = strlen(blob);
+	unsigned int sl = 0;
+	int i;
+
+	memcpy(buf, magic, 8);
+	n = 8;
+	for (i = 7; i >= 0; i--)
+		buf[n++] = (uint8_t)(seq >> (8 * i));
+	memcpy(buf + n, hash, 32);
+	n += 32;
+	if (with_keep)
+		for (i = 7; i >= 0; i--)
+			buf[n++] = (uint8_t)(keep_from >> (8 * i));
+	for (i = 7; i >= 0; i--)
+		buf[n++] = (uint8_t)((uint64_t)bl >> (8 * i));
+	memcpy(buf + n, blob, bl);
+	n += bl;
+	assert_int_equal(EVP_Digest(buf, n, sum, &sl, EVP_sha256(), NULL), 1);
+	memcpy(buf + n, sum, 32);
+	n += 32;
+	snprintf(path, sizeof(path), "%s/snap-%020llu.bin", dir,
+	    (unsigned long long)seq);
+	t_write(path, buf, n);
+}
+
+/* Issue 12: keep_from is stored, read back, and exposed. */
+static void
+test_keep_from_round_trip(void **state)
+{
+	struct jnl_snapshot_info info;
+	char dir[PATH_MAX];
+	struct jnl_error e;
+	struct jnl *j;
+	uint8_t hash[32];
+	uint64_t seq;
+
+	t_mkdtemp(dir);
+	assert_int_equal(jnl_open(&j, &e, dir, NULL), 0);
+	assert_int_equal(t_append_n(j, 1, 7), 0);
+	jnl_head(j, &seq, hash);
+	assert_int_equal(jnl_snapshot_write_at(j, seq, hash, 5, "abc", 3), 0);
+	jnl_close(j);
+	assert_int_equal(jnl_snapshot_stat(&info, &e, dir, 0), 0);
+	assert_int_equal(info.seq, 7);
+	assert_int_equal(info.keep_from, 5);
+	assert_int_equal(info.len, 3);
+	assert_memory_equal(info.hash, hash, 32);
+	assert_int_equal(jnl_snapshot_stat(&info, &e, dir, 7), 0);
+	assert_int_equal(info.keep_from, 5);
+	assert_int_equal(jnl_snapshot_stat(&info, &e, dir, 6), ERR_NOT_FOUND);
+	t_rm_rf(dir);
+}
+
+/* A snapshot of the first format still restores, as keep_from 1. */
+static void
+test_old_format_reads(void **state)
+{
+	struct jnl_snapshot_info info;
+	struct jnl_config cfg;
+	char dir[PATH_MAX];
+	struct jnl_error e;
+	struct seen sn;
+	struct jnl *j;
+	uint8_t hash[32];
+	uint64_t seq;
+
+	t_mkdtemp(dir);
+	assert_int_equal(jnl_open(&j, &e, dir, NULL), 0);
+	assert_int_equal(t_append_n(j, 1, 4), 0);
+	jnl_head(j, &seq, hash);
+	jnl_close(j);
+	write_snapshot_file(dir, "JNLSNAP1", seq, hash, 0, 0, "old");
+	assert_int_equal(jnl_snapshot_stat(&info, &e, dir, 0), 0);
+	assert_int_equal(info.keep_from, 1);
+	memset(&sn, 0, sizeof(sn));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.restore = on_restore;
+	cfg.ctx = &sn;
+	assert_int_equal(jnl_open(&j, &e, dir, &cfg), 0);
+	jnl_close(j);
+	assert_int_equal(sn.restored, 1);
+	assert_string_equal(sn.blob, "old");
+	t_rm_rf(dir);
+}
+
+/* Checksummed but impossible: keep_from 0 or past seq + 1; bad magic. */
+static void
+test_bad_keep_from_refused(void **state)
+{
+	struct jnl_snapshot_info info;
+	char dir[PATH_MAX];
+	struct jnl_error e;
+	struct jnl *j;
+	uint8_t hash[32];
+	uint64_t seq;
+
+	t_mkdtemp(dir);
+	assert_int_equal(jnl_open(&j, &e, dir, NULL), 0);
+	assert_int_equal(t_append_n(j, 1, 4), 0);
+	jnl_head(j, &seq, hash);
+	jnl_close(j);
+	write_snapshot_file(dir, "JNLSNAP2", seq, hash, 1, 0, "x");
+	assert_int_equal(jnl_snapshot_stat(&info, &e, dir, seq),
+	    ERR_MALFORMED);
+	write_snapshot_file(dir, "JNLSNAP2", seq, hash, 1, seq + 2, "x");
+	assert_int_equal(jnl_snapshot_stat(&info, &e, dir, seq),
+	    ERR_MALFORMED);
+	write_snapshot_file(dir, "JNLSNAP2", seq, hash, 1, seq + 1, "x");
+	assert_int_equal(jnl_snapshot_stat(&info, &e, dir, seq), 0);
+	assert_int_equal(info.keep_from, seq + 1);
+	write_snapshot_file(dir, "JNLSNAP9", seq, hash, 1, 1, "x");
+	assert_int_equal(jnl_snapshot_stat(&info, &e, dir, seq),
+	    ERR_MALFORMED);
+	/* A v1 file claiming v2's layout: its length field is read as
+	 * keep_from and the lengths no longer add up. */
+	write_snapshot_file(dir, "JNLSNAP1", seq, hash, 1, 1, "x");
+	assert_int_equal(jnl_snapshot_stat(&info, &e, dir, seq),
+	    ERR_MALFORMED);
+	t_rm_rf(dir);
+}
+
 int
 main(void)
 {
@@ -356,6 +493,9 @@ main(void)
 		cmocka_unit_test(test_keeps_newest_two),
 		cmocka_unit_test(test_snapshot_arguments),
 		cmocka_unit_test(test_restore_error_propagates),
+		cmocka_unit_test(test_keep_from_round_trip),
+		cmocka_unit_test(test_old_format_reads),
+		cmocka_unit_test(test_bad_keep_from_refused),
 	};
 
 	log_init("test_snapshot", LOG_LEVEL_ERROR);

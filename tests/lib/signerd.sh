@@ -351,13 +351,14 @@ sd_journal_last() {
 # use the audit key, can make.  Layout in docs/journal-format.md.
 sd_snapshot_forge() {
 	local snap=$1 payload=$2 out=$3 len siglen
-	len=$((16#$(xxd -p -s 48 -l 8 "$snap")))
-	siglen=$((16#$(xxd -p -s $((56 + len - 2)) -l 2 "$snap")))
+	# JNLSNAP2: u64 keep_from after the hash, so the length is at 56.
+	len=$((16#$(xxd -p -s 56 -l 8 "$snap")))
+	siglen=$((16#$(xxd -p -s $((64 + len - 2)) -l 2 "$snap")))
 	{
-		head -c 48 "$snap"
+		head -c 56 "$snap"
 		printf '%016x' $(($(stat -c %s "$payload") + siglen + 2)) | xxd -r -p
 		cat "$payload"
-		tail -c +$((57 + len - 2 - siglen)) "$snap" | head -c $((siglen + 2))
+		tail -c +$((65 + len - 2 - siglen)) "$snap" | head -c $((siglen + 2))
 	} >"$out.body" || return 1
 	{ cat "$out.body"; sha256sum "$out.body" | cut -d' ' -f1 | xxd -r -p; } >"$out"
 	rm -f "$out.body"

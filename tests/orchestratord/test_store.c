@@ -537,6 +537,90 @@ claim_own(struct db *d, const char *sender, int lease_ms, struct payout *p)
 }
 
 /*
+ * Issue 12: a payout's signerd requests all name one created day.  The
+ * first store_sign_day sets PostgreSQL's UTC day; a retry, a claim by
+ * another worker after the queue, and the tracker's fee bump read that
+ * day back, never today's.  A stale lease cannot set it; 0 is no day.
+ */
+static void
+test_sign_day_set_once(void **state)
+{
+	struct payout_new n;
+	struct payout p, stale, got[64];
+	struct db *d = open_db();
+	char sender[EVM_ADDR_STR], sql[200];
+	uint8_t tx[3] = { 2, 4, 0 }, hash[32];
+	long long today;
+	size_t k, i;
+	u256 fee;
+	int created, found = 0;
+
+	(void)state;
+	sender_for(sender, 41);
+	assert_int_equal(store_seed_nonce(d, sender, 1337, 0), 0);
+	make_new(&n, "sign-day", sender, PS_APPROVED, 0, 1);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	assert_int_equal(p.sign_day, 0);	/* the API row: none yet */
+	claim_own(d, sender, 60000, &p);
+	assert_int_equal(p.status, PS_APPROVED);
+	assert_int_equal(p.sign_day, 0);
+	stale = p;
+	today = sql_value(d, "SELECT (now() AT TIME ZONE 'utc')::date - "
+	    "date '1970-01-01'");
+	assert_int_equal(store_sign_day(d, &p), 0);
+	assert_int_equal(p.sign_day, (uint32_t)today);
+	/* A day from before (as if created long ago): kept from now on. */
+	snprintf(sql, sizeof(sql), "UPDATE payouts SET sign_day = 20000 WHERE "
+	    "id = %lld RETURNING 1", (long long)p.id);
+	assert_int_equal(sql_value(d, sql), 1);
+	assert_int_equal(store_sign_day(d, &p), 0);
+	assert_int_equal(p.sign_day, 20000);
+	/* The CHECK: no row holds day 0. */
+	snprintf(sql, sizeof(sql), "UPDATE payouts SET sign_day = 0 WHERE "
+	    "id = %lld", (long long)p.id);
+	{
+		PGresult *res = NULL;
+
+		assert_int_not_equal(db_exec_sql(d, &res, sql), 0);
+		PQclear(res);
+	}
+	/* Queued, then claimed again: the claim carries the day. */
+	assert_int_equal(store_queued(d, &p, 1), 0);
+	claim_own(d, sender, 60000, &p);
+	assert_int_equal(p.status, PS_SIGNING);
+	assert_int_equal(p.sign_day, 20000);
+	/* An old lease neither sets nor reads it. */
+	stale.sign_day = 0;
+	assert_int_equal(store_sign_day(d, &stale), STORE_CONFLICT);
+	assert_int_equal(stale.sign_day, 0);
+	/* Signed, then the tracker's lease: the bump names the same day. */
+	memset(hash, 0x4d, sizeof(hash));
+	hash[0] = (uint8_t)test_round;
+	u256_from_u64(&fee, 5);
+	assert_int_equal(store_signed(d, &p, tx, sizeof(tx), hash, &fee, &fee,
+	    NULL), 0);
+	do {
+		assert_int_equal(store_claim_submitted(d, "t", 60000, got, 64,
+		    &k), 0);
+		for (i = 0; i < k; i++) {
+			if (strcmp(got[i].request_id, n.request_id) == 0) {
+				p = got[i];
+				found = 1;
+			} else {
+				assert_int_equal(store_unlease(d, &got[i]), 0);
+			}
+		}
+	} while (!found && k > 0);
+	assert_true(found);
+	assert_int_equal(p.sign_day, 20000);
+	assert_int_equal(store_sign_day(d, &p), 0);
+	assert_int_equal(p.sign_day, 20000);
+	assert_int_equal(store_get(d, n.request_id, &p), 0);
+	assert_int_equal(p.sign_day, 20000);
+	db_close(d);
+}
+
+/*
  * Issue 15: an approver's reject or cancel never ends a payout that
  * signerd may hold queued, unless signerd has cancelled it; and a worker
  * whose QUEUE_REQ signerd answered after its lease passed on records what
@@ -1132,6 +1216,7 @@ main(void)
 		cmocka_unit_test_setup(test_epoch_fences_stale_worker, setup),
 		cmocka_unit_test_setup(test_submitted_to_confirmed, setup),
 		cmocka_unit_test_setup(test_timelock_queue_then_sign, setup),
+		cmocka_unit_test_setup(test_sign_day_set_once, setup),
 		cmocka_unit_test_setup(test_concurrent_claims, setup),
 		cmocka_unit_test_setup(test_end_fenced_by_queue, setup),
 		cmocka_unit_test_setup(test_move_sender, setup),

@@ -62,6 +62,7 @@ static const struct {
 	{ 44, "POLICY_PENDING" },
 	{ 45, "POLICY_NO_PROPOSAL" },
 	{ 46, "POLICY_NO_GOVERNANCE" },
+	{ 47, "REQUEST_EXPIRED" },
 };
 
 static void

@@ -41,6 +41,11 @@ enum mode {
 /* The server's refusals: opaque here too (KEY_MISMATCH, unknown approver). */
 #define KEY_MISMATCH_REASON 41
 #define UNKNOWN_APPROVER_REASON 23
+#define REQUEST_EXPIRED_REASON 47
+
+/* The server's day, and the first day its window still holds. */
+#define SERVER_DAY 20049
+#define WINDOW_FIRST_DAY (SERVER_DAY - 7)
 
 /* The address of the server's one key (STATUS_REP): what SIGN_REQs name. */
 #define KEY_BYTE 0x33
@@ -94,6 +99,8 @@ h_sign(void *ctx, const uint8_t *req, size_t len, struct prt_writer *rep)
 		prt_reply_hdr_set(&h, 7, "over daily limit");
 	} else if (q->from[0] != KEY_BYTE || q->from[19] != KEY_BYTE) {
 		prt_reply_hdr_set(&h, KEY_MISMATCH_REASON, "not our key");
+	} else if (q->created_day < WINDOW_FIRST_DAY) {
+		prt_reply_hdr_set(&h, REQUEST_EXPIRED_REASON, "too old");
 	} else {
 		prt_reply_hdr_set(&h, 0, "signed");
 		/* "Signed" tx: the unsigned one with a marker byte. */
@@ -443,6 +450,7 @@ sample_sign_req(struct prt_sign_req *q, const char *id)
 	strcpy(q->asset, "USDC");
 	q->chain_id = 1;
 	memset(q->from, KEY_BYTE, sizeof(q->from));
+	q->created_day = SERVER_DAY;
 	memset(q->to, 0x44, sizeof(q->to));
 	q->amount.w[0] = 1000000;
 	q->tx_len = 100;
@@ -490,6 +498,7 @@ test_sign(void **state)
 {
 	struct prt_sign_req *q = malloc(sizeof(*q));
 	struct prt_sign_rep *p = malloc(sizeof(*p));
+	struct prt_queue_rep qp;
 	struct prt_reply_hdr h;
 	struct prt_client *c;
 	struct server s;
@@ -531,11 +540,27 @@ test_sign(void **state)
 	assert_int_equal(h.result, KEY_MISMATCH_REASON);
 	assert_int_equal(p->raw_len, 0);
 
-	/* A request we would not encode is never sent. */
+	/* Protocol 4: created_day arrives as sent, and the server judges
+	 * it: the first day of its window signs, the day before does not. */
+	q->from[19] = KEY_BYTE;
+	q->created_day = WINDOW_FIRST_DAY;
+	assert_int_equal(prt_client_sign(c, q, p, &h), 0);
+	assert_int_equal(h.result, 0);
+	q->created_day = WINDOW_FIRST_DAY - 1;
+	assert_int_equal(prt_client_sign(c, q, p, &h), 0);
+	assert_int_equal(h.result, REQUEST_EXPIRED_REASON);
+	assert_int_equal(p->raw_len, 0);
+
+	/* A request we would not encode is never sent: a bad id, or no
+	 * created day. */
 	strcpy(q->request_id, "bad id");
 	assert_int_equal(prt_client_sign(c, q, p, &h), ERR_MALFORMED);
 	assert_non_null(strstr(prt_client_last_error(), "encoding"));
-	assert_int_equal(atomic_load(&s.requests), 3);
+	strcpy(q->request_id, "req-1");
+	q->created_day = 0;
+	assert_int_equal(prt_client_sign(c, q, p, &h), ERR_MALFORMED);
+	assert_int_equal(prt_client_queue(c, q, &qp, &h), ERR_MALFORMED);
+	assert_int_equal(atomic_load(&s.requests), 5);
 
 	prt_client_close(c);
 	server_stop(&s);

@@ -20,6 +20,7 @@ static const char SAMPLE_ASSET[] = "USDC";
 #define SAMPLE_TX_LEN 120
 #define SAMPLE_SIG0_LEN 65
 #define SAMPLE_SIG1_LEN 64
+#define SAMPLE_CREATED_DAY 0x01024e21u	/* any u32 but 0 */
 
 static void
 sample_sign_req(struct prt_sign_req *q)
@@ -32,6 +33,8 @@ sample_sign_req(struct prt_sign_req *q)
 	q->chain_id = 11155111;
 	for (i = 0; i < sizeof(q->from); i++)
 		q->from[i] = (uint8_t)(0x61 + i);
+	/* Four distinct bytes, so a byte order mistake shows. */
+	q->created_day = SAMPLE_CREATED_DAY;
 	for (i = 0; i < sizeof(q->to); i++)
 		q->to[i] = (uint8_t)(0x11 + i);
 	/* Distinct limbs, so a swapped limb order shows. */
@@ -56,7 +59,8 @@ sample_sign_req(struct prt_sign_req *q)
 
 /* Offsets of the sample's fields in its encoding, for targeted damage. */
 struct sign_req_offsets {
-	size_t id_len, id, asset_len, asset, chain, from, to, amount, tx_len,
+	size_t id_len, id, asset_len, asset, chain, from, created, to, amount,
+	    tx_len,
 	    count, a0_name_len, a0_name, a0_expiry, a0_sig_len, a0_sig, end;
 };
 
@@ -71,7 +75,8 @@ sign_req_offsets(void)
 	o.asset = o.asset_len + 4;
 	o.chain = o.asset + strlen(SAMPLE_ASSET);
 	o.from = o.chain + 8;
-	o.to = o.from + 20;
+	o.created = o.from + 20;
+	o.to = o.created + 4;
 	o.amount = o.to + 20;
 	o.tx_len = o.amount + 32;
 	o.count = o.tx_len + 4 + SAMPLE_TX_LEN;
@@ -1168,9 +1173,11 @@ test_sign_req_round_trip(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_sign_req(&w, q), 0);
 	assert_int_equal(w.len, o.end);
-	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x01", PRT_HEADER_LEN);
-	/* Version 3: from right after chain_id, then to. */
+	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x01", PRT_HEADER_LEN);
+	/* Version 3: from right after chain_id; version 4: created_day
+	 * (big-endian u32) right after from, then to. */
 	assert_memory_equal(w.p + o.from, q->from, EVM_ADDR_LEN);
+	assert_memory_equal(w.p + o.created, "\x01\x02\x4e\x21", 4);
 	assert_memory_equal(w.p + o.to, q->to, EVM_ADDR_LEN);
 	/* The amount is 32 big-endian bytes, most significant limb first. */
 	assert_memory_equal(w.p + o.amount, amount_be, 32);
@@ -1203,6 +1210,7 @@ test_sign_req_at_limits(void **state)
 	memset(q->asset, 'Z', PRT_ASSET_MAX);
 	q->chain_id = UINT64_MAX;
 	memset(q->from, 0xfe, sizeof(q->from));
+	q->created_day = UINT32_MAX;	/* the largest day is a day */
 	memset(q->to, 0xff, sizeof(q->to));
 	memset(&q->amount, 0xff, sizeof(q->amount));
 	q->tx_len = PRT_TX_MAX;
@@ -1223,10 +1231,12 @@ test_sign_req_at_limits(void **state)
 	prt_writer_free(&w);
 
 	/* The smallest: no approvals, empty tx, the zero address as from
-	 * (the codec has no opinion on addresses; signerd refuses it). */
+	 * (the codec has no opinion on addresses; signerd refuses it), the
+	 * first day that is not 0. */
 	memset(q, 0, sizeof(*q));
 	strcpy(q->request_id, "r");
 	strcpy(q->asset, "E");
+	q->created_day = 1;
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_sign_req(&w, q), 0);
 	assert_int_equal(prt_decode_sign_req(d, w.p, w.len), 0);
@@ -1292,6 +1302,10 @@ static void d_name_len_over(uint8_t *b, const struct sign_req_offsets *o)
 { put_be32(b + o->a0_name_len, PRT_APPROVER_MAX + 1); }
 static void d_sig_len_over(uint8_t *b, const struct sign_req_offsets *o)
 { put_be32(b + o->a0_sig_len, PRT_APPROVAL_SIG_MAX + 1); }
+static void d_created_zero(uint8_t *b, const struct sign_req_offsets *o)
+{ put_be32(b + o->created, 0); }
+static void d_created_max(uint8_t *b, const struct sign_req_offsets *o)
+{ put_be32(b + o->created, UINT32_MAX); }
 
 static void
 test_sign_req_malformed(void **state)
@@ -1316,6 +1330,9 @@ test_sign_req_malformed(void **state)
 	expect_sign_req(d_name_bad, ERR_MALFORMED);
 	expect_sign_req(d_name_len_over, ERR_TOO_LARGE);
 	expect_sign_req(d_sig_len_over, ERR_TOO_LARGE);
+	/* created day 0 is no day; UINT32_MAX is one (signerd judges it). */
+	expect_sign_req(d_created_zero, ERR_MALFORMED);
+	expect_sign_req(d_created_max, 0);
 }
 
 /* Empty strings where 1.. characters are required. */
@@ -1393,6 +1410,12 @@ test_sign_req_encoder_refuses(void **state)
 	sample_sign_req(q);
 	strcpy(q->approvals[1].approver, "bob smith");
 	assert_int_equal(prt_encode_sign_req(&w, q), ERR_MALFORMED);
+
+	/* created day 0: a struct nobody dated is not sent (QUEUE too). */
+	sample_sign_req(q);
+	q->created_day = 0;
+	assert_int_equal(prt_encode_sign_req(&w, q), ERR_MALFORMED);
+	assert_int_equal(prt_encode_queue_req(&w, q), ERR_MALFORMED);
 	assert_int_equal(w.len, 1);
 	assert_int_equal(w.p[0], 0x77);
 	assert_int_equal(prt_writer_error(&w), 0);
@@ -1519,7 +1542,7 @@ static void
 test_sign_rep_golden(void **state)
 {
 	static const uint8_t golden[] = {
-		'S', 'G', 'N', 'R', 0, 3, 0x80, 0x01,	/* header */
+		'S', 'G', 'N', 'R', 0, 4, 0x80, 0x01,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 2, 'o', 'k',			/* message */
 		0, 0, 0, 3, 0x02, 0xc0, 0x01,		/* raw */
@@ -1550,16 +1573,20 @@ test_sign_rep_golden(void **state)
 	prt_writer_free(&w);
 }
 
-/* Version 3's SIGN_REQ, byte for byte: from between chain_id and to. */
+/*
+ * Version 4's SIGN_REQ, byte for byte: from between chain_id and to
+ * (version 3), created_day between from and to (version 4).
+ */
 static void
 test_sign_req_golden(void **state)
 {
 	static const uint8_t golden[] = {
-		'S', 'G', 'N', 'R', 0, 3, 0, 0x01,	/* header */
+		'S', 'G', 'N', 'R', 0, 4, 0, 0x01,	/* header */
 		0, 0, 0, 1, 'r',			/* request_id */
 		0, 0, 0, 3, 'E', 'T', 'H',		/* asset */
 		0, 0, 0, 0, 0, 0, 0x05, 0x39,		/* chain_id 1337 */
 		R20(0x66),				/* from */
+		0, 0, 0x4e, 0x21,			/* created_day 20001 */
 		R20(0x77),				/* to */
 		R4(0), R4(0), R4(0), R4(0), R4(0), R4(0), R4(0),
 		0, 0, 0x03, 0xe8,			/* amount 1000 */
@@ -1579,6 +1606,7 @@ test_sign_req_golden(void **state)
 	strcpy(q->asset, "ETH");
 	q->chain_id = 1337;
 	memset(q->from, 0x66, sizeof(q->from));
+	q->created_day = 20001;
 	memset(q->to, 0x77, sizeof(q->to));
 	q->amount.w[0] = 1000;
 	q->tx[0] = 0x02;
@@ -1600,12 +1628,67 @@ test_sign_req_golden(void **state)
 	free(d);
 }
 
+/*
+ * The frame a version 3 client sends (no created_day): refused as another
+ * version, for SIGN and QUEUE alike, never read as a version 4 frame with
+ * the first bytes of to taken for a day.  Relabelled 4 it does not decode
+ * either: every later field shifts by 4 bytes, and the tx length read
+ * is then 0x02c00000 (the tx bytes), above its limit.
+ */
+static void
+test_sign_req_version3_refused(void **state)
+{
+	uint8_t v3[] = {
+		'S', 'G', 'N', 'R', 0, 3, 0, 0x01,	/* header */
+		0, 0, 0, 1, 'r',			/* request_id */
+		0, 0, 0, 3, 'E', 'T', 'H',		/* asset */
+		0, 0, 0, 0, 0, 0, 0x05, 0x39,		/* chain_id 1337 */
+		R20(0x66),				/* from */
+		R20(0x77),				/* to */
+		R4(0), R4(0), R4(0), R4(0), R4(0), R4(0), R4(0),
+		0, 0, 0x03, 0xe8,			/* amount 1000 */
+		0, 0, 0, 2, 0x02, 0xc0,			/* tx */
+		0, 0,					/* approvals */
+	};
+
+	assert_int_equal(dec_sign_req(v3, sizeof(v3)), ERR_BAD_VERSION);
+	v3[7] = PRT_QUEUE_REQ;
+	assert_int_equal(dec_queue_req(v3, sizeof(v3)), ERR_BAD_VERSION);
+	v3[5] = 4;
+	assert_int_equal(dec_queue_req(v3, sizeof(v3)), ERR_TOO_LARGE);
+	v3[7] = PRT_SIGN_REQ;
+	assert_int_equal(dec_sign_req(v3, sizeof(v3)), ERR_TOO_LARGE);
+}
+
+/* A frame that ends inside created_day, at each of its bytes. */
+static void
+test_sign_req_created_day_truncated(void **state)
+{
+	struct sign_req_offsets o = sign_req_offsets();
+	struct prt_writer w;
+	uint8_t *b;
+	size_t cut;
+
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	enc_sign_req(&w);
+	for (cut = o.created; cut < o.created + 4; cut++) {
+		b = dup_exact(w.p, cut);
+		assert_int_equal(dec_sign_req(b, cut), ERR_TRUNCATED);
+		free(b);
+	}
+	/* With the whole field and nothing after it: truncated at to. */
+	b = dup_exact(w.p, o.created + 4);
+	assert_int_equal(dec_sign_req(b, o.created + 4), ERR_TRUNCATED);
+	free(b);
+	prt_writer_free(&w);
+}
+
 /* STATUS_REP, byte for byte: the flags after "paused" (since version 2). */
 static void
 test_status_rep_golden(void **state)
 {
 	static const uint8_t golden[] = {
-		'S', 'G', 'N', 'R', 0, 3, 0x80, 0x03,	/* header */
+		'S', 'G', 'N', 'R', 0, 4, 0x80, 0x03,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 2, 'o', 'k',			/* message */
 		0, 0, 0, 1, 'v',			/* version */
@@ -1654,7 +1737,7 @@ test_status_rep_golden(void **state)
 static void
 test_exposure_req_round_trip(void **state)
 {
-	static const uint8_t golden[] = { 'S', 'G', 'N', 'R', 0, 3, 0, 2,
+	static const uint8_t golden[] = { 'S', 'G', 'N', 'R', 0, 4, 0, 2,
 		0, 0, 0, 4, 'U', 'S', 'D', 'C', 0, 0, 0x4e, 0x20 };
 	struct prt_exposure_req q, d;
 	struct prt_writer w;
@@ -1780,14 +1863,14 @@ test_empty_requests(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_status_req(&w), 0);
 	assert_int_equal(w.len, PRT_HEADER_LEN);
-	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x03", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x03", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_status_req(w.p, w.len), 0);
 	assert_int_equal(prt_decode_policy_req(w.p, w.len), ERR_MALFORMED);
 	prt_writer_free(&w);
 
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_policy_req(&w), 0);
-	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x04", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x04", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_policy_req(w.p, w.len), 0);
 	prt_writer_free(&w);
 }
@@ -2034,7 +2117,7 @@ test_error_rep(void **state)
 	prt_reply_hdr_set(&h, ERR_BAD_VERSION, "speaks version 1");
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_error_rep(&w, &h), 0);
-	assert_memory_equal(w.p, "SGNR\x00\x03\x80\x00", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x04\x80\x00", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_error_rep(&dh, &version, w.p, w.len), 0);
 	assert_int_equal(version, PRT_VERSION);
 	assert_int_equal(dh.result, ERR_BAD_VERSION);
@@ -2336,7 +2419,7 @@ test_gov_propose_req(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_gov_propose_req(&w, &q), 0);
 	assert_int_equal(w.len, doc_off + n + PRT_HASH_LEN);
-	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x09", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x09", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_gov_propose_req(&d, w.p, w.len), 0);
 	/* The file is a view into the frame, not a copy. */
 	assert_ptr_equal(d.policy, w.p + doc_off);
@@ -2430,7 +2513,7 @@ test_gov_approve_req(void **state)
 	assert_int_equal(prt_encode_gov_approve_req(&w, q), 0);
 	assert_int_equal(w.len, count_off + 2 + (4 + 5 + 8 + 4 + 70) +
 	    (4 + 3 + 8 + 4 + 64));
-	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x0a", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x0a", PRT_HEADER_LEN);
 	assert_memory_equal(w.p + PRT_HEADER_LEN, q->proposed, PRT_HASH_LEN);
 	assert_int_equal(prt_decode_gov_approve_req(d, w.p, w.len), 0);
 	assert_memory_equal(d, q, sizeof(*q));
@@ -2514,7 +2597,7 @@ test_gov_cancel_status_req(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_gov_cancel_req(&w, &q), 0);
 	assert_int_equal(w.len, name_off + 4 + 5 + 8 + 4 + 71);
-	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x0b", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x0b", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_gov_cancel_req(&d, w.p, w.len), 0);
 	assert_memory_equal(&d, &q, sizeof(q));
 	/* Exactly one approval: no count on the wire. */
@@ -2542,7 +2625,7 @@ test_gov_cancel_status_req(void **state)
 	/* GOV_STATUS_REQ: the header alone. */
 	assert_int_equal(prt_encode_gov_status_req(&w), 0);
 	assert_int_equal(w.len, PRT_HEADER_LEN);
-	assert_memory_equal(w.p, "SGNR\x00\x03\x00\x0c", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x0c", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_gov_status_req(w.p, w.len), 0);
 	assert_int_equal(prt_decode_status_req(w.p, w.len), ERR_MALFORMED);
 	prt_writer_free(&w);
@@ -2553,7 +2636,7 @@ static void
 test_gov_rep_golden(void **state)
 {
 	static const uint8_t pending[] = {
-		'S', 'G', 'N', 'R', 0, 3, 0x80, 0x0c,	/* header */
+		'S', 'G', 'N', 'R', 0, 4, 0x80, 0x0c,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 2, 'o', 'k',			/* message */
 		0, 0, 0, 1, 'g',			/* policy_id */
@@ -2572,7 +2655,7 @@ test_gov_rep_golden(void **state)
 	};
 	/* Nothing pending: the frame ends after the pending byte. */
 	static const uint8_t idle[] = {
-		'S', 'G', 'N', 'R', 0, 3, 0x80, 0x09,	/* header */
+		'S', 'G', 'N', 'R', 0, 4, 0x80, 0x09,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 0,				/* message */
 		0, 0, 0, 1, 'g',			/* policy_id */
@@ -2979,8 +3062,9 @@ test_type_numbers(void **state)
 	/*
 	 * Version 2: SIGN_REP receipts, STATUS_REP can_sign and blocked.
 	 * Version 3: SIGN_REQ and QUEUE_REQ carry from.
+	 * Version 4: SIGN_REQ and QUEUE_REQ carry created_day.
 	 */
-	assert_int_equal(PRT_VERSION, 3);
+	assert_int_equal(PRT_VERSION, 4);
 }
 
 int
@@ -3003,6 +3087,8 @@ main(void)
 		cmocka_unit_test(test_sign_rep_malformed),
 		cmocka_unit_test(test_sign_rep_golden),
 		cmocka_unit_test(test_sign_req_golden),
+		cmocka_unit_test(test_sign_req_version3_refused),
+		cmocka_unit_test(test_sign_req_created_day_truncated),
 		cmocka_unit_test(test_status_rep_golden),
 		cmocka_unit_test(test_exposure_req_round_trip),
 		cmocka_unit_test(test_exposure_req_malformed),

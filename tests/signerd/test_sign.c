@@ -5,14 +5,109 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
+
 #include "common/err.h"
 #include "evm/addr.h"
+#include "evm/keccak.h"
 #include "evm/tx.h"
+#include "signerd/readback.h"
 #include "signerd/sign.h"
 #include "tests/policy/fixture.h"
 
 #define GWEI 1000000000ull
 #define ETHER "1000000000000000000"
+/* job->now's UTC day: the day payout() names as created. */
+#define NOW 1800000000
+#define TODAY (NOW / 86400)
+
+/*
+ * Memory keeps where a signed request's record is (D55): a retry or a fee
+ * bump reads it back.  The tests keep a one-segment journal of their own
+ * and sign with a software key standing for the HSM's "payout" key.
+ */
+static const uint8_t test_seckey[32] = { [31] = 7 };
+static char journal_dir[64];
+static uint64_t journal_seq;
+
+static void
+software_address(uint8_t addr[20])
+{
+	secp256k1_context *c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	secp256k1_pubkey pk;
+	uint8_t pub[65];
+	size_t n = sizeof(pub);
+
+	assert_int_equal(secp256k1_ec_pubkey_create(c, &pk, test_seckey), 1);
+	assert_int_equal(secp256k1_ec_pubkey_serialize(c, pub, &n, &pk,
+	    SECP256K1_EC_UNCOMPRESSED), 1);
+	assert_int_equal(evm_addr_from_pubkey(addr, pub), 0);
+	secp256k1_context_destroy(c);
+}
+
+static void
+hex0x(char *out, const uint8_t *p, size_t n)
+{
+	out[0] = '0';
+	out[1] = 'x';
+	util_hex_encode(out + 2, p, n);
+}
+
+/* Signs job's transaction and appends its "signed" record; *pos is where. */
+static void
+journal_signed(struct sd_ctx *sd, struct sd_sign_job *job, struct jnl_pos *pos)
+{
+	secp256k1_context *c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	secp256k1_ecdsa_recoverable_signature sig;
+	uint8_t digest[32], rs[64], from[20];
+	struct evm_tx tx = job->p.tx;
+	struct prt_writer w;
+	char path[96], content[65], txh[67], addr[43], *raw;
+	int recid, fd;
+	FILE *f;
+
+	assert_int_equal(evm_tx_signing_hash(digest, &tx), 0);
+	assert_int_equal(secp256k1_ecdsa_sign_recoverable(c, &sig, digest,
+	    test_seckey, NULL, NULL), 1);
+	secp256k1_ecdsa_recoverable_signature_serialize_compact(c, rs, &recid,
+	    &sig);
+	secp256k1_context_destroy(c);
+	memcpy(tx.r, rs, 32);
+	memcpy(tx.s, rs + 32, 32);
+	tx.y_parity = (uint8_t)recid;
+	tx.is_signed = 1;
+	prt_writer_init(&w, PRT_TX_MAX);
+	assert_int_equal(evm_tx_encode(&w, &tx), 0);
+	evm_keccak256(job->tx_hash, w.p, w.len);
+	assert_non_null(raw = malloc(2 * w.len + 3));
+	hex0x(raw, w.p, w.len);
+	prt_writer_free(&w);
+	util_hex_encode(content, job->p.content, 32);
+	hex0x(txh, job->tx_hash, 32);
+	software_address(from);
+	hex0x(addr, from, 20);
+	snprintf(path, sizeof(path), "%s/seg-00000001.jsonl", journal_dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0);
+	pos->seg = 1;
+	pos->off = (uint32_t)lseek(fd, 0, SEEK_END);
+	assert_non_null(f = fdopen(fd, "a"));
+	fprintf(f, "{\"prev\":\"00\",\"seq\":%llu,\"content\":\"%s\","
+	    "\"created\":%u,\"day\":%lld,\"fee_bump\":%s,\"from\":\"%s\","
+	    "\"raw\":\"%s\",\"request_id\":\"%s\",\"tx_hash\":\"%s\","
+	    "\"type\":\"signed\"}\n", (unsigned long long)++journal_seq,
+	    content, job->p.req.created_day, (long long)job->day,
+	    job->bump ? "true" : "false", addr, raw, job->p.req.request_id,
+	    txh);
+	assert_int_equal(fclose(f), 0);
+	free(raw);
+	(void)sd;
+}
 
 static struct sd_ctx *
 ctx_new(void)
@@ -31,7 +126,12 @@ ctx_new(void)
 	assert_int_equal(sd_state_new(&sd->state, 0), 0);
 	sd_gov_genesis(sd_state_gov(sd->state), v, 0);
 	snprintf(sd->keys[0].name, sizeof(sd->keys[0].name), "payout");
-	memset(sd->keys[0].address, 0x11, 20);
+	software_address(sd->keys[0].address);
+	sd->retention_days = SD_RETENTION_DAYS_DEFAULT;
+	snprintf(journal_dir, sizeof(journal_dir), "/tmp/test_sign.XXXXXX");
+	assert_non_null(mkdtemp(journal_dir));
+	journal_seq = 0;
+	assert_int_equal(sd_read_dirs_open(sd, journal_dir, NULL), 0);
 	snprintf(sd->keys[1].name, sizeof(sd->keys[1].name), "big");
 	memset(sd->keys[1].address, 0x22, 20);
 	sd->nkeys = 2;
@@ -41,6 +141,12 @@ ctx_new(void)
 static void
 ctx_free(struct sd_ctx *sd)
 {
+	char path[96];
+
+	sd_read_dirs_close(sd);
+	snprintf(path, sizeof(path), "%s/seg-00000001.jsonl", journal_dir);
+	(void)unlink(path);
+	(void)rmdir(journal_dir);
 	sd_state_free(sd->state);
 	free(sd);
 }
@@ -79,7 +185,8 @@ payout(struct sd_ctx *sd, struct sd_sign_job *job, const char *id,
 	job->p.req.chain_id = 1337;
 	memcpy(job->p.req.to, tx.to, 20);
 	job->p.req.amount = tx.value;
-	job->now = 1800000000;
+	job->now = NOW;
+	job->p.req.created_day = TODAY;
 	why = sd_payout_prepare(sd, &job->p, detail, sizeof(detail));
 	/* The client names the asset's key, as it learnt it (D53). */
 	if (why == POL_OK)
@@ -91,21 +198,22 @@ payout(struct sd_ctx *sd, struct sd_sign_job *job, const char *id,
 static enum pol_reason
 decide(struct sd_ctx *sd, struct sd_sign_job *job, int *repeat, int commit)
 {
-	static const uint8_t hash[32] = { 9 };
 	char detail[240];
 	enum pol_reason why;
+	struct jnl_pos pos;
 
 	why = sd_sign_decide(sd, job, repeat, detail, sizeof(detail));
 	if (why == POL_OK && !*repeat && commit) {
+		journal_signed(sd, job, &pos);
 		sd_state_lock(sd->state);
 		if (job->bump)
 			assert_int_equal(sd_state_bump_commit(sd->state,
-			    job->p.req.request_id, job->p.content, hash,
-			    job->p.req.tx, job->p.req.tx_len), 0);
+			    job->p.req.request_id, job->p.req.created_day,
+			    job->p.content, &pos), 0);
 		else
 			assert_int_equal(sd_state_commit(sd->state,
-			    job->p.req.request_id, hash, job->p.req.tx,
-			    job->p.req.tx_len), 0);
+			    job->p.req.request_id, job->p.req.created_day,
+			    &pos), 0);
 		sd_state_unlock(sd->state);
 	}
 	return why;
@@ -198,6 +306,7 @@ static void
 test_thresholds(void **unused)
 {
 	struct sd_ctx *sd = ctx_new();
+	struct sd_req_found f;
 	struct sd_sign_job job;
 	int repeat;
 
@@ -209,8 +318,8 @@ test_thresholds(void **unused)
 	    POL_OK);
 	assert_int_not_equal(decide(sd, &job, &repeat, 0), POL_OK);
 	/* Nothing was reserved by a refusal. */
-	assert_null(sd_state_find(sd->state, "m"));
-	assert_null(sd_state_find(sd->state, "q"));
+	assert_int_equal(sd_state_find(sd->state, "m", TODAY, &f), SD_REQ_NONE);
+	assert_int_equal(sd_state_find(sd->state, "q", TODAY, &f), SD_REQ_NONE);
 	ctx_free(sd);
 }
 
@@ -276,13 +385,14 @@ static void
 test_key_mismatch(void **unused)
 {
 	struct sd_ctx *sd = ctx_new();
+	struct sd_req_found f;
 	struct sd_sign_job job;
 	int repeat;
 
 	assert_int_equal(payout(sd, &job, "k", "1000", 3, 100), POL_OK);
 	memset(job.p.req.from, 0x22, 20);
 	assert_int_equal(decide(sd, &job, &repeat, 0), POL_KEY_MISMATCH);
-	assert_null(sd_state_find(sd->state, "k"));
+	assert_int_equal(sd_state_find(sd->state, "k", TODAY, &f), SD_REQ_NONE);
 	assert_int_equal(payout(sd, &job, "k", "1000", 3, 100), POL_OK);
 	assert_int_equal(decide(sd, &job, &repeat, 1), POL_OK);
 	/* A fee bump names the key that signed the payout. */
@@ -305,7 +415,8 @@ test_gap_fill_by_a_retired_key(void **unused)
 	struct sd_ctx *sd = ctx_new();
 	struct sd_nonce_ref ref;
 	struct sd_sign_job job;
-	static const uint8_t h[32] = { 7 }, raw[1] = { 1 }, c[32] = { 3 };
+	static const uint8_t c[32] = { 3 };
+	static const struct jnl_pos at = { 1, 0 };
 	u256 one;
 	int repeat;
 
@@ -317,8 +428,8 @@ test_gap_fill_by_a_retired_key(void **unused)
 	ref.chain_id = 1337;
 	ref.nonce = 10;
 	u256_from_u64(&one, 1);
-	assert_int_equal(sd_state_replay_signed(sd->state, "old-10", c, "ETH",
-	    1, &one, h, raw, sizeof(raw), &ref), 0);
+	assert_int_equal(sd_state_replay_signed(sd->state, "old-10", TODAY, c,
+	    "ETH", 1, &one, &ref, &at), 0);
 	/* Below its highest signed nonce: a gap fill, by the old key. */
 	assert_int_equal(payout(sd, &job, "g5", "1000", 5, 100), POL_OK);
 	memset(job.p.req.from, 0x33, 20);

@@ -289,12 +289,14 @@ make_key(struct filler *f)
 
 /*
  * What the verifier recomputes as "content": signerd's own function, on
- * the request a client would have sent (from: the test key's address).
+ * the request a client would have sent (from: the test key's address;
+ * created that day, as a client that sends it at once would date it).
  */
 static int
 content_hash(uint8_t out[32], const char *asset, uint64_t chain_id,
-    const uint8_t from[EVM_ADDR_LEN], const uint8_t to[EVM_ADDR_LEN],
-    const u256 *amount, const uint8_t *tx, size_t tx_len)
+    const uint8_t from[EVM_ADDR_LEN], uint32_t created_day,
+    const uint8_t to[EVM_ADDR_LEN], const u256 *amount, const uint8_t *tx,
+    size_t tx_len)
 {
 	struct prt_sign_req *req;
 	int r;
@@ -305,6 +307,7 @@ content_hash(uint8_t out[32], const char *asset, uint64_t chain_id,
 	snprintf(req->asset, sizeof(req->asset), "%s", asset);
 	req->chain_id = chain_id;
 	memcpy(req->from, from, EVM_ADDR_LEN);
+	req->created_day = created_day;
 	memcpy(req->to, to, EVM_ADDR_LEN);
 	req->amount = *amount;
 	memcpy(req->tx, tx, tx_len);
@@ -369,6 +372,12 @@ signed_record(struct filler *f, json_t **out, uint64_t j, uint64_t seq)
 	int recid, r;
 
 	*out = NULL;
+	/* Protocol 4 dates a request by a u32 day from 1 on ("created"). */
+	if (day < 1 || day > (int64_t)UINT32_MAX) {
+		fprintf(stderr, "jnlfill: record %llu: day %lld is no request's "
+		    "created day\n", (unsigned long long)seq, (long long)day);
+		return ERR_UNSUPPORTED;
+	}
 	if (day != f->day) {
 		f->day = day;
 		u256_from_u64(&f->exposure, 0);
@@ -405,8 +414,8 @@ signed_record(struct filler *f, json_t **out, uint64_t j, uint64_t seq)
 	/* The request signerd got: the unsigned transaction. */
 	prt_writer_init(&w, EVM_TX_MAX_ENCODED);
 	if ((r = evm_tx_encode(&w, &tx)) == 0)
-		r = content_hash(content, a->name, a->chain_id, f->from, tx.to,
-		    &tx.value, w.p, w.len);
+		r = content_hash(content, a->name, a->chain_id, f->from,
+		    (uint32_t)day, tx.to, &tx.value, w.p, w.len);
 	prt_writer_free(&w);
 	if (r != 0 || (r = evm_tx_signing_hash(digest, &tx)) != 0)
 		return r;
@@ -441,6 +450,7 @@ signed_record(struct filler *f, json_t **out, uint64_t j, uint64_t seq)
 	    json_object_set_new(o, "key", json_string(a->key)) != 0 ||
 	    sd_json_set_u64(o, "nonce", j) != 0 ||
 	    json_object_set_new(o, "day", json_integer(day)) != 0 ||
+	    json_object_set_new(o, "created", json_integer(day)) != 0 ||
 	    sd_json_set_u256(o, "amount", &tx.value) != 0 ||
 	    sd_json_set_u256(o, "exposure", &after) != 0 ||
 	    sd_json_set_u256(o, "max_fee_per_gas", &tx.max_fee_per_gas) != 0 ||
