@@ -33,8 +33,10 @@ jnl_scan_segment(struct jnl_scan *s, struct jnl_seg_cursor *c,
 	if (seg_no != s->seg_no + 1) {
 		snprintf(want, sizeof(want), JNL_SEG_NAME_FMT, s->seg_no + 1);
 		return jnl_err(err, ERR_MALFORMED, c->name, 0, s->seq + 1,
-		    "segment %s is missing (%s follows %s)", want, c->name,
-		    s->seg_no == 0 ? "nothing" : s->last_segment);
+		    "segment %s is missing (%s follows %s)%s", want, c->name,
+		    s->seg_no == 0 ? "nothing" : s->last_segment,
+		    s->seg_no == 0 ? "; if it was archived, verify with "
+		    "--archive ADIR" : "");
 	}
 	s->seg_no = seg_no;
 	prt_reader_init(&c->r, buf, len);

@@ -23,6 +23,8 @@
 # here are stopped, by pid.  Timings are never pass/fail.
 #   BENCH_RAW_SECONDS (5), BENCH_COUNT_1 (1500), BENCH_COUNT_N (6000),
 #   BENCH_COUNT_SLOW (2000), BENCH_SLOWSYNC_MS (10)
+#   BENCH_SIGN_SLOW_ONLY=1: only the slow-fsync runs (scripts/bench.sh
+#   measures the rest itself), with a 1-client slow run as their baseline.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -116,21 +118,25 @@ journal_lines() { cat "$SD_JOURNAL_CUR"/seg-*.jsonl 2>/dev/null | wc -l; }
 # measure NAME SIGNERD: sets R1 P1_50 ... for that signerd into M_<NAME>_*.
 measure() {
 	local name=$1 bin=$2 r p50 p99 cpu syncs
-	say "$name: signerd at 1, 4 and 8 clients"
-	start_variant "$name" "$bin"
-	load 4 200 >/dev/null	# warm-up: sessions, caches, the first segment
-	for c in 1 4 8; do
-		read -r r p50 p99 cpu < <(load "$c" "$([ "$c" = 1 ] && echo "$COUNT_1" || echo "$COUNT_N")")
-		printf -v "M_${name}_rate_$c" '%s' "$r"
-		printf -v "M_${name}_p50_$c" '%s' "$p50"
-		printf -v "M_${name}_p99_$c" '%s' "$p99"
-		printf -v "M_${name}_cpu_$c" '%s' "$cpu"
-	done
-	signerd_stop || die "signerd ($name) did not stop cleanly"
+	if [ -z "${BENCH_SIGN_SLOW_ONLY:-}" ]; then
+		say "$name: signerd at 1, 4 and 8 clients"
+		start_variant "$name" "$bin"
+		load 4 200 >/dev/null	# warm-up: sessions, caches, the first segment
+		for c in 1 4 8; do
+			read -r r p50 p99 cpu < <(load "$c" "$([ "$c" = 1 ] && echo "$COUNT_1" || echo "$COUNT_N")")
+			printf -v "M_${name}_rate_$c" '%s' "$r"
+			printf -v "M_${name}_p50_$c" '%s' "$p50"
+			printf -v "M_${name}_p99_$c" '%s' "$p99"
+			printf -v "M_${name}_cpu_$c" '%s' "$cpu"
+		done
+		signerd_stop || die "signerd ($name) did not stop cleanly"
+	fi
 	say "$name: signerd with every fdatasync $SLOW_MS ms slower, 8 clients"
 	start_variant "$name-slow" "$bin" LD_PRELOAD="$SHIM" SLOWSYNC_MS="$SLOW_MS" \
 		ASAN_OPTIONS=verify_asan_link_order=0
 	load 8 200 >/dev/null
+	read -r r p50 p99 cpu < <(load 1 200)
+	printf -v "M_${name}_slowrate1" '%s' "$r"
 	read -r r p50 p99 cpu < <(load 8 "$COUNT_SLOW")
 	printf -v "M_${name}_slowrate" '%s' "$r"
 	signerd_stop || die "signerd ($name, slowsync) did not stop cleanly"
@@ -143,6 +149,16 @@ measure() {
 		"$(grep -o 'at most [0-9]* in one' "$WORK/signerd.log" | tail -1 | awk '{print $3}')"
 }
 
+if [ -n "${BENCH_SIGN_SLOW_ONLY:-}" ]; then
+	measure new "$BUILD/signerd"
+	row "slowsync ${SLOW_MS}ms, 8 clients, signatures/s" "$M_new_slowrate" /s \
+		"the same, 1 client" "$M_new_slowrate1"
+	row "slowsync ${SLOW_MS}ms, records per fdatasync (8 clients)" \
+		"$M_new_perflush" records "clients waiting" 8
+	row "slowsync ${SLOW_MS}ms, 8 clients, against the goal" "$M_new_slowrate" /s \
+		"goal 0.8 x 8 / ${SLOW_MS} ms" "$(calc "0.8 * 8000 / $SLOW_MS" 0)"
+	exit 0
+fi
 say "raw C_Sign, 2 sessions x 2 threads"
 RAW1=$(raw_sign)
 [ -n "$BASE" ] && measure base "$BASE/signerd"

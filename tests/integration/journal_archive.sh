@@ -81,4 +81,21 @@ check "and moves nothing" [ "$(jq -r .segments_moved "$WORK/rerun.json")" = 0 ]
 check "the archive is unchanged" [ "$(ls "$ARCH" | grep -c '^seg-')" -eq "$moved" ]
 ok "signerd stops cleanly" signerd_stop
 
+# The auditor's side: the archive and the live directory are one chain,
+# checked in full; the live directory alone cannot be, and says why.
+ok "audit verify takes the archive and the live directory together" \
+	"$SIGNERCTL" audit verify --archive "$ARCH" --journal "$SD_JOURNAL" \
+	--pubkey "$AUDIT_PEM"
+out=$("$SIGNERCTL" audit verify --journal "$SD_JOURNAL" --pubkey "$AUDIT_PEM" 2>&1)
+check "the live directory alone fails, pointing at --archive" \
+	grep -q 'seg-00000001.jsonl is missing.*--archive' <<<"$out"
+# The newest archived segment: the live run follows it.
+gone=$(ls "$ARCH" | grep '^seg-' | sort | tail -1)
+mv "$ARCH/$gone" "$WORK/gone.aside"
+out=$("$SIGNERCTL" audit verify --archive "$ARCH" --journal "$SD_JOURNAL" \
+	--pubkey "$AUDIT_PEM" 2>&1)
+check "a segment missing from the archive is named ($gone)" \
+	grep -q "$gone is in neither" <<<"$out"
+mv "$WORK/gone.aside" "$ARCH/$gone"
+
 tap_done
