@@ -131,12 +131,16 @@ measure() {
 		done
 		signerd_stop || die "signerd ($name) did not stop cleanly"
 	fi
+	say "$name: signerd with every fdatasync $SLOW_MS ms slower, 1 client"
+	start_variant "$name-slow1" "$bin" LD_PRELOAD="$SHIM" \
+		SLOWSYNC_MS="$SLOW_MS" ASAN_OPTIONS=verify_asan_link_order=0
+	read -r r p50 p99 cpu < <(load 1 200)
+	printf -v "M_${name}_slowrate1" '%s' "$r"
+	signerd_stop || die "signerd ($name, slowsync) did not stop cleanly"
 	say "$name: signerd with every fdatasync $SLOW_MS ms slower, 8 clients"
 	start_variant "$name-slow" "$bin" LD_PRELOAD="$SHIM" SLOWSYNC_MS="$SLOW_MS" \
 		ASAN_OPTIONS=verify_asan_link_order=0
 	load 8 200 >/dev/null
-	read -r r p50 p99 cpu < <(load 1 200)
-	printf -v "M_${name}_slowrate1" '%s' "$r"
 	read -r r p50 p99 cpu < <(load 8 "$COUNT_SLOW")
 	printf -v "M_${name}_slowrate" '%s' "$r"
 	signerd_stop || die "signerd ($name, slowsync) did not stop cleanly"
