@@ -257,14 +257,18 @@ int jnl_scan_all(struct jnl_scan_result *res, struct jnl_error *err, int dirfd,
 int jnl_dir_check_run(const struct jnl_dir *d, struct jnl_error *err)
     WARN_UNUSED;
 
+/* readat.c: the raw line at pos, for jnl_read_at (journal.h). */
 /*
- * dir.c: the seq of the first complete line of segment seg_no in dirfd,
- * read from that line's prefix alone (*seq 0: the segment holds no
- * complete line).  ERR_MALFORMED for a first line that is not a record,
- * ERR_NOT_FOUND, ERR_IO.
+ * The line at pos from the journal directory dirfd (opened
+ * read-only by the caller; safe alongside an appending jnl): at most cap
+ * bytes, NUL-terminated in place of its '\n', its length in *len and its
+ * SHA-256 (the record hash) in hash.  The caller checks the line is the
+ * record it expects.  Returns 0; ERR_NOT_FOUND (no such segment: archived
+ * or never written), ERR_MALFORMED (no complete line there), ERR_TOO_LARGE
+ * (longer than cap), ERR_INVALID_ARG or ERR_IO.
  */
-int jnl_seg_first_seq(uint64_t *seq, struct jnl_error *err, int dirfd,
-    uint32_t seg_no) WARN_UNUSED;
+int jnl_read_line(int dirfd, const struct jnl_pos *pos, char *buf, size_t cap,
+    size_t *len, uint8_t hash[32]) WARN_UNUSED;
 
 /*
  * open.c: the checkpoint check of the start-up pass, for a line that has

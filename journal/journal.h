@@ -230,33 +230,32 @@ void jnl_lead_stop(struct jnl *j);
 /* --- end of issue 12 (helper C) ------------------------------------------ */
 
 /*
- * Reads back record seq at pos (from jnl_append_end_pos() or the replay
- * callback) from the open journal's directory: one pread, no cache.
- * Thread-safe, and allowed by signerd's sandbox (openat, pread64).
- * Out: buf (cap bytes) the line without its '\n', *len its length, hash
- * its SHA-256 (each zeroed on failure).
+ * Reads back the record at pos (from jnl_append_end_pos() or the replay
+ * callback) from the journal directory dirfd, opened read-only by the
+ * caller (signerd's, or an auditor's archive): one openat and pread, no
+ * cache; thread-safe, safe beside an appending jnl, and allowed by
+ * signerd's sandbox.  *seq: in, the seq expected (0: any); out, the
+ * line's.  Out: buf (cap bytes) the line without its '\n', NUL-terminated,
+ * *len its length, hash its SHA-256 (each zeroed on failure).
  * Returns 0; ERR_NOT_FOUND when the segment is gone (archived);
- * ERR_MALFORMED when the bytes at pos are not one complete line carrying
- * seq; ERR_TOO_LARGE when the line does not fit cap; ERR_INVALID_ARG for
- * a pos no segment can have; ERR_IO.
+ * ERR_MALFORMED when the bytes at pos are not one complete line of the
+ * journal's form (carrying *seq); ERR_TOO_LARGE when the line does not
+ * fit cap; ERR_INVALID_ARG for a pos no segment can have; ERR_IO.
  */
-int jnl_read_at(struct jnl *j, const struct jnl_pos *pos, uint64_t seq,
+int jnl_read_at(int dirfd, const struct jnl_pos *pos, uint64_t *seq,
     char *buf, size_t cap, size_t *len, uint8_t hash[32]) WARN_UNUSED;
+
+/*
+ * The seq of the first complete line of segment seg_no in dirfd, from
+ * that line's prefix alone (*seq 0: no complete line yet).  0,
+ * ERR_MALFORMED, ERR_NOT_FOUND or ERR_IO (err may be NULL).
+ */
+int jnl_seg_first_seq(uint64_t *seq, struct jnl_error *err, int dirfd,
+    uint32_t seg_no) WARN_UNUSED;
 /* jnl_append_end() that also says where the line went (pos may be NULL). */
 int jnl_append_end_pos(struct jnl *j, struct jnl_pending *p, uint64_t *seq,
     uint8_t hash[32], struct jnl_pos *pos) WARN_UNUSED;
 
-/*
- * Reads back the line at pos from the journal directory dirfd (opened
- * read-only by the caller; safe alongside an appending jnl): at most cap
- * bytes, NUL-terminated in place of its '\n', its length in *len and its
- * SHA-256 (the record hash) in hash.  The caller checks the line is the
- * record it expects.  Returns 0; ERR_NOT_FOUND (no such segment: archived
- * or never written), ERR_MALFORMED (no complete line there), ERR_TOO_LARGE
- * (longer than cap), ERR_INVALID_ARG or ERR_IO.
- */
-int jnl_read_line(int dirfd, const struct jnl_pos *pos, char *buf, size_t cap,
-    size_t *len, uint8_t hash[32]) WARN_UNUSED;
 
 /* The newest durable record: its seq (0 if none) and hash (zeros if none). */
 void jnl_head(struct jnl *j, uint64_t *seq, uint8_t hash[32]);

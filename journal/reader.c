@@ -107,7 +107,7 @@ jnl_reader_close(struct jnl_reader *rd)
 }
 
 int
-jnl_read_at(struct jnl *j, const struct jnl_pos *pos, uint64_t seq,
+jnl_read_at(int dirfd, const struct jnl_pos *pos, uint64_t *seq,
     char *buf, size_t cap, size_t *len, uint8_t hash[32])
 {
 	struct jnl_prefix pre;
@@ -119,16 +119,18 @@ jnl_read_at(struct jnl *j, const struct jnl_pos *pos, uint64_t seq,
 	/* An offset at or past the largest segment read back cannot hold a
 	 * line of ours. */
 	if (pos->seg == 0 || pos->seg > JNL_SEG_NUM_MAX ||
-	    (uint64_t)pos->off >= JNL_SEG_READ_MAX || seq == 0)
+	    (uint64_t)pos->off >= JNL_SEG_READ_MAX)
 		return ERR_INVALID_ARG;
 	/* jnl_read_line NUL-terminates: one byte more than the line. */
-	if ((r = jnl_read_line(jnl_dirfd(j), pos, buf, cap, len, hash)) != 0)
+	if ((r = jnl_read_line(dirfd, pos, buf, cap, len, hash)) != 0)
 		goto out;
+	/* A line of the journal's own form, starting at a line's start. */
 	if (jnl_fmt_prefix(&pre, &reason, (const uint8_t *)buf, *len) != 0 ||
-	    pre.seq != seq) {
+	    (*seq != 0 && pre.seq != *seq)) {
 		r = ERR_MALFORMED;
 		goto out;
 	}
+	*seq = pre.seq;
 	r = 0;
 out:
 	if (r != 0) {

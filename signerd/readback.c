@@ -20,6 +20,9 @@
 #include "evm/keccak.h"
 #include "signerd/readback.h"
 
+/* Days of the verifier's largest time, 2^40 s (replay.c). */
+#define DAY_MAX (((int64_t)1 << 40) / 86400)
+
 static const char *
 str_field(const json_t *rec, const char *name)
 {
@@ -90,11 +93,14 @@ sd_read_signed(struct sd_ctx *sd, const struct sd_req_found *found,
 	why[0] = '\0';
 	if ((line = malloc(JNL_LINE_MAX + 1)) == NULL)
 		return ERR_NOMEM;
-	/* The live directory, then the archive (an auditor's). */
+	/* The live directory, then the archive (an auditor's); a line of
+	 * the journal's own form, starting where a line starts. */
 	for (i = 0; i < 2 && r == ERR_NOT_FOUND; i++)
-		if (sd->read_dirfd[i] > 0)
-			r = jnl_read_line(sd->read_dirfd[i], pos, line,
+		if (sd->read_dirfd[i] > 0) {
+			b->seq = 0;
+			r = jnl_read_at(sd->read_dirfd[i], pos, &b->seq, line,
 			    JNL_LINE_MAX + 1, &len, b->hash);
+		}
 	if (r != 0) {
 		snprintf(why, cap, "segment %u offset %u: %s", pos->seg,
 		    pos->off, err_str(r));
@@ -117,9 +123,9 @@ sd_read_signed(struct sd_ctx *sd, const struct sd_req_found *found,
 		    "signed record", pos->seg, pos->off, request_id);
 		goto out;
 	}
-	v = json_object_get(rec, "seq");
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    (v = json_object_get(rec, "day"), !json_is_integer(v)) ||
+	v = json_object_get(rec, "day");
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > DAY_MAX ||
 	    hex_field(rec, "content", b->content, 32, NULL) != 0 ||
 	    hex_field(rec, "tx_hash", b->tx_hash, 32, NULL) != 0 ||
 	    hex_field(rec, "raw", b->raw, sizeof(b->raw), &b->raw_len) != 0 ||
@@ -129,8 +135,14 @@ sd_read_signed(struct sd_ctx *sd, const struct sd_req_found *found,
 		    request_id);
 		goto out;
 	}
-	b->seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
-	b->day = json_integer_value(json_object_get(rec, "day"));
+	b->day = json_integer_value(v);
+	/* signerd accepted it signed by a key it holds; an auditor learns
+	 * the keys from the records themselves. */
+	if (!sd->auditing && sd_key_by_address(sd, b->from) < 0) {
+		snprintf(why, cap, "request %s's record names a sender signerd "
+		    "does not hold", request_id);
+		goto out;
+	}
 	sd_content_tag(tag, b->content);
 	if (memcmp(tag, found->content_tag, SD_CONTENT_TAG_LEN) != 0) {
 		snprintf(why, cap, "request %s's record holds other content "

@@ -128,26 +128,13 @@ sd_oldest_day(const struct sd_ctx *sd, int64_t day)
 static uint64_t
 keep_from_seq(struct sd_ctx *sd, uint32_t min_seg, uint64_t seq)
 {
-	struct jnl_pos first = { min_seg, 0 };
-	uint8_t h[32];
-	json_t *rec;
-	char *line;
-	size_t len;
-	uint64_t from = 1;
+	uint64_t from = 0;
 
 	if (min_seg == 0)
 		return seq + 1;
-	if ((line = malloc(JNL_LINE_MAX + 1)) == NULL)
+	if (jnl_seg_first_seq(&from, NULL, sd->read_dirfd[0], min_seg) != 0 ||
+	    from == 0)
 		return 1;
-	if (jnl_read_line(sd->read_dirfd[0], &first, line, JNL_LINE_MAX + 1,
-	    &len, h) == 0 && (rec = json_loadb(line, len, 0, NULL)) != NULL) {
-		if (json_is_integer(json_object_get(rec, "seq")) &&
-		    json_integer_value(json_object_get(rec, "seq")) > 0)
-			from = (uint64_t)json_integer_value(json_object_get(rec,
-			    "seq"));
-		json_decref(rec);
-	}
-	free(line);
 	return from;
 }
 

@@ -67,6 +67,18 @@ config(struct counts *c)
  * N records in many segments, a checkpoint after the first half, a
  * snapshot at seq snap_at (0: the head) and then more records: tail.
  */
+/* jnl_read_at on j's directory, expecting seq. */
+static int
+read_at(struct jnl *j, const struct jnl_pos *pos, uint64_t seq, char *buf,
+    size_t cap, size_t *len, uint8_t hash[32])
+{
+	uint64_t s = seq;
+	int r = jnl_read_at(jnl_dirfd(j), pos, &s, buf, cap, len, hash);
+
+	assert_true(r != 0 || s == seq);
+	return r;
+}
+
 static void
 make(const char *dir, uint64_t snap_at, int tail)
 {
@@ -404,7 +416,7 @@ test_read_at(void **state)
 	struct counts c;
 	struct jnl *j;
 	uint8_t hash[32], got[32];
-	uint64_t seq;
+	uint64_t seq, any;
 	size_t len;
 	json_t *b;
 
@@ -416,7 +428,7 @@ test_read_at(void **state)
 	assert_int_equal(jnl_open(&j, &e, dir, &cfg), 0);
 	assert_int_equal(c.replayed, N);
 	/* Positive: a replayed record and a fresh append. */
-	assert_int_equal(jnl_read_at(j, &c.pos[17], 17, buf, sizeof(buf),
+	assert_int_equal(read_at(j, &c.pos[17], 17, buf, sizeof(buf),
 	    &len, got), 0);
 	assert_true(strncmp(buf, "{\"prev\":\"", 9) == 0);
 	assert_non_null(strstr(buf, "\"seq\":17,"));
@@ -424,31 +436,36 @@ test_read_at(void **state)
 	assert_int_equal(jnl_append_begin(j, &p, b), 0);
 	json_decref(b);
 	assert_int_equal(jnl_append_end_pos(j, p, &seq, hash, &pos), 0);
-	assert_int_equal(jnl_read_at(j, &pos, seq, buf, sizeof(buf), &len,
+	assert_int_equal(read_at(j, &pos, seq, buf, sizeof(buf), &len,
 	    got), 0);
 	assert_memory_equal(got, hash, 32);
 	assert_int_equal(strlen(buf), len);
+	/* Expecting no seq in particular: the line's own comes back. */
+	any = 0;
+	assert_int_equal(jnl_read_at(jnl_dirfd(j), &pos, &any, buf,
+	    sizeof(buf), &len, got), 0);
+	assert_int_equal(any, seq);
 	/* Negative: another seq, mid-line, past the end, no segment, a
 	 * buffer too small, nonsense positions. */
-	assert_int_equal(jnl_read_at(j, &pos, seq - 1, buf, sizeof(buf), &len,
+	assert_int_equal(read_at(j, &pos, seq - 1, buf, sizeof(buf), &len,
 	    got), ERR_MALFORMED);
 	assert_int_equal(len, 0);
 	bad = pos;
 	bad.off += 5;
-	assert_int_equal(jnl_read_at(j, &bad, seq, buf, sizeof(buf), &len,
+	assert_int_equal(read_at(j, &bad, seq, buf, sizeof(buf), &len,
 	    got), ERR_MALFORMED);
 	bad.off = 1u << 30;
-	assert_int_equal(jnl_read_at(j, &bad, seq, buf, sizeof(buf), &len,
+	assert_int_equal(read_at(j, &bad, seq, buf, sizeof(buf), &len,
 	    got), ERR_MALFORMED);
-	assert_int_equal(jnl_read_at(j, &pos, seq, buf, 40, &len, got),
+	assert_int_equal(read_at(j, &pos, seq, buf, 40, &len, got),
 	    ERR_TOO_LARGE);
 	bad.seg = 0;
-	assert_int_equal(jnl_read_at(j, &bad, seq, buf, sizeof(buf), &len,
+	assert_int_equal(read_at(j, &bad, seq, buf, sizeof(buf), &len,
 	    got), ERR_INVALID_ARG);
 	bad = c.pos[2];
 	t_seg_path(path, dir, bad.seg);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(jnl_read_at(j, &bad, 2, buf, sizeof(buf), &len, got),
+	assert_int_equal(read_at(j, &bad, 2, buf, sizeof(buf), &len, got),
 	    ERR_NOT_FOUND);
 	jnl_close(j);
 	t_rm_rf(dir);

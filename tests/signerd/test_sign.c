@@ -97,10 +97,12 @@ journal_signed(struct sd_ctx *sd, struct sd_sign_job *job, struct jnl_pos *pos)
 	pos->seg = 1;
 	pos->off = (uint32_t)lseek(fd, 0, SEEK_END);
 	assert_non_null(f = fdopen(fd, "a"));
-	fprintf(f, "{\"prev\":\"00\",\"seq\":%llu,\"content\":\"%s\","
+	/* The journal's line form (readback checks it; the chain is the
+	 * journal layer's, not this test's). */
+	fprintf(f, "{\"prev\":\"%064d\",\"seq\":%llu,\"content\":\"%s\","
 	    "\"created\":%u,\"day\":%lld,\"fee_bump\":%s,\"from\":\"%s\","
 	    "\"raw\":\"%s\",\"request_id\":\"%s\",\"tx_hash\":\"%s\","
-	    "\"type\":\"signed\"}\n", (unsigned long long)++journal_seq,
+	    "\"type\":\"signed\"}\n", 0, (unsigned long long)++journal_seq,
 	    content, job->p.req.created_day, (long long)job->day,
 	    job->bump ? "true" : "false", addr, raw, job->p.req.request_id,
 	    txh);
@@ -302,6 +304,27 @@ test_pause_refuses_everything(void **unused)
 	ctx_free(sd);
 }
 
+/*
+ * What a retry reads back is checked as strictly as it was first accepted:
+ * a record whose sender signerd does not hold (an edited journal) is
+ * never handed out.
+ */
+static void
+test_read_back_sender_must_be_held(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	assert_int_equal(payout(sd, &job, "rb", "1000", 1, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 1), POL_OK);
+	memset(sd->keys[0].address, 0x44, 20);
+	assert_int_equal(payout(sd, &job, "rb", "1000", 1, 100), POL_OK);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_INTERNAL);
+	assert_false(repeat);
+	ctx_free(sd);
+}
+
 static void
 test_thresholds(void **unused)
 {
@@ -479,6 +502,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_then_repeat),
+		cmocka_unit_test(test_read_back_sender_must_be_held),
 		cmocka_unit_test(test_in_flight_and_nonce),
 		cmocka_unit_test(test_daily_limit_counts_in_flight),
 		cmocka_unit_test(test_pause_refuses_everything),
