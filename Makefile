@@ -217,7 +217,7 @@ build-fuzz/%: fuzz/%.c $$(FUZZ_LIB_SRCS)
 	$(FUZZ_CC) -std=c11 -g -O1 -I. -D_GNU_SOURCE $(WARN) $(DEP_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $^ $(LIBS_EVM) \
-		$(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG)
+		$(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NNG) $(LIBS_INIH)
 
 # The approval harness runs policy/'s approval checker (OpenSSL, no I/O).
 build-fuzz/fuzz_api: orchestratord/validate.c orchestratord/approval_check.c

@@ -112,8 +112,7 @@ fuzz_payout(const uint8_t *data, size_t size)
 static void
 fuzz_approval(const uint8_t *data, size_t size)
 {
-	struct val_approval a;
-	struct ac_approval ac;
+	struct pol_approval a;
 	struct pol_intent in;
 	struct val_err e;
 	char detail[256];
@@ -125,18 +124,14 @@ fuzz_approval(const uint8_t *data, size_t size)
 			__builtin_trap();
 		return;
 	}
-	if (a.sig_len < 1 || a.sig_len > PRT_APPROVAL_SIG_MAX || a.expiry == 0 ||
-	    !pol_id_ok(a.approver, PRT_APPROVER_MAX))
+	if (a.sig_len < 1 || a.sig_len > POL_APPROVAL_SIG_MAX || a.expiry == 0 ||
+	    !pol_id_ok(a.approver, POL_APPROVER_NAME_MAX))
 		__builtin_trap();
 	memset(&in, 0, sizeof(in));
 	strcpy(in.asset_name, "ETH");
 	in.chain_id = 1337;
 	memset(in.recipient, 0x70, sizeof(in.recipient));
 	u256_from_u64(&in.amount, 400);
-	ac.approver = a.approver;
-	ac.expiry = a.expiry;
-	ac.sig = a.sig;
-	ac.sig_len = a.sig_len;
 	/* The lifetime bound: exactly "no more than max ahead of now". */
 	if ((val_approval_lifetime(&e, a.expiry, 1000, 3600) == 0) !=
 	    (a.expiry <= 1000 + 3600))
@@ -144,9 +139,9 @@ fuzz_approval(const uint8_t *data, size_t size)
 	if (a.expiry > 1000 + 3600)
 		check_err(&e);
 	/* Forging P-256 or Ed25519 is not on the menu. */
-	if (ac_check_sign(policy, "fuzz-req", &in, &ac, 0, detail,
+	if (ac_check_sign(policy, "fuzz-req", &in, &a, 0, detail,
 	    sizeof(detail)) == POL_OK ||
-	    ac_check_cancel(policy, "fuzz-req", &ac, 0, detail,
+	    ac_check_cancel(policy, "fuzz-req", &a, 0, detail,
 	    sizeof(detail)) == POL_OK)
 		__builtin_trap();
 }

@@ -128,6 +128,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    size, 1);
 	json_decref(res);
 	check_printable(err);
+	/* As the reply to a batch of three. */
+	{
+		json_t *batch[3];
+		size_t i;
+
+		r = rpc_parse_batch(batch, 3, err, sizeof(err),
+		    (const char *)data, size, 1);
+		for (i = 0; i < 3; i++) {
+			if (r != 0 && batch[i] != NULL)
+				__builtin_trap();
+			if (r == 0)
+				fuzz_result(batch[i]);
+			json_decref(batch[i]);
+		}
+		check_printable(err);
+	}
 
 	/* The same bytes as a field's text. */
 	if ((s = malloc(size + 1)) == NULL)

@@ -37,6 +37,10 @@ check_same(struct prt_writer *w, int enc, const uint8_t *data, size_t size)
 static void
 check_sign_rep(const struct prt_reply_hdr *hdr, const struct prt_sign_rep *r)
 {
+	/* Retry advice (protocol 5): bounded, and only on a refusal. */
+	if (hdr->retry_after_s > PRT_RETRY_AFTER_MAX ||
+	    (hdr->result == 0 && hdr->retry_after_s != 0))
+		abort();
 	if (hdr->result == 0 && r->receipt_seq == 0)
 		abort();
 	if (hdr->result != 0 && (r->receipt_seq != 0 || r->raw_len != 0))

@@ -8,7 +8,6 @@
 
 #include "common/err.h"
 #include "orchestratord/signer.h"
-#include "proto/client.h"
 
 static json_t *
 hash_json(const uint8_t hash[PRT_HASH_LEN])
@@ -102,8 +101,7 @@ api_policy_get(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
 {
 	struct prt_gov_state st;
-	struct prt_reply_hdr hdr;
-	int r;
+	struct signer_answer ans;
 
 	(void)call;
 	if (app->signer == NULL) {
@@ -112,17 +110,10 @@ api_policy_get(struct app *app, const struct api_call *call,
 		rep->retry_after = 1;
 		return;
 	}
-	if ((r = prt_client_gov_status(app->signer->client, &st, &hdr)) != 0) {
+	if (signer_gov_status(app->signer, &st, &ans) != SIGNER_DONE) {
 		api_error(rep, req->request_id, 503, "UNAVAILABLE", "signerd: %s",
-		    err_str(r));
-		rep->retry_after = 1;
-		return;
-	}
-	if (hdr.result != 0) {
-		api_error(rep, req->request_id, 503, "UNAVAILABLE", "signerd: %s",
-		    hdr.message[0] != '\0' ? hdr.message : hdr.result < 0 ?
-		    err_str(hdr.result) : pol_reason_name(hdr.result));
-		rep->retry_after = 1;
+		    ans.message);
+		rep->retry_after = signer_retry_after_s(&ans);
 		return;
 	}
 	api_reply_json(rep, 200, api_policy_json(&st));

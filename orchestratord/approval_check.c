@@ -7,17 +7,22 @@
 
 #include "common/err.h"
 
+/* The wire form must hold whatever policy's form holds. */
+_Static_assert(POL_APPROVER_NAME_MAX == PRT_APPROVER_MAX &&
+    POL_APPROVAL_SIG_MAX == PRT_APPROVAL_SIG_MAX,
+    "pol_approval and prt_approval bounds differ");
+
 /* Names are checked by the caller's parser; still, never print a non-id. */
 static const char *
-printable_name(const struct ac_approval *a)
+printable_name(const struct pol_approval *a)
 {
 	size_t i;
 
-	for (i = 0; a->approver[i] != '\0'; i++)
+	for (i = 0; i < sizeof(a->approver) && a->approver[i] != '\0'; i++)
 		if (i >= POL_APPROVER_NAME_MAX || a->approver[i] <= 0x20 ||
 		    a->approver[i] >= 0x7f)
 			return "(unprintable)";
-	return a->approver;
+	return i < sizeof(a->approver) ? a->approver : "(unprintable)";
 }
 
 /*
@@ -30,26 +35,14 @@ printable_name(const struct ac_approval *a)
 static enum pol_reason
 check_one(const struct pol_verifier *v, const struct pol_approval_set *set,
     const char *of, const struct pol_approval_msg *msg,
-    const struct ac_approval *a, uint64_t now, char *detail, size_t cap)
+    const struct pol_approval *a, uint64_t now, char *detail, size_t cap)
 {
 	struct pol_approval_set one = *set;
-	struct pol_approval ap;
 	enum pol_reason why;
-	size_t bad, n;
+	size_t bad;
 
-	memset(&ap, 0, sizeof(ap));
 	one.m = 1;
-	n = strlen(a->approver);
-	if (n < sizeof(ap.approver))
-		memcpy(ap.approver, a->approver, n);
-	/* A name too long for any approver is nobody's ("" is unknown). */
-	ap.expiry = a->expiry;
-	/* A signature too long for any key: none, which never verifies. */
-	if (a->sig_len <= sizeof(ap.sig)) {
-		memcpy(ap.sig, a->sig, a->sig_len);
-		ap.sig_len = a->sig_len;
-	}
-	why = pol_approvals_check(v, &one, msg, &ap, 1, now, &bad, detail, cap);
+	why = pol_approvals_check(v, &one, msg, a, 1, now, &bad, detail, cap);
 	switch (why) {
 	case POL_OK:
 		detail[0] = '\0';
@@ -60,11 +53,12 @@ check_one(const struct pol_verifier *v, const struct pol_approval_set *set,
 		break;
 	case POL_APPROVAL_EXPIRED:
 		snprintf(detail, cap, "approval by %s expired at %" PRIu64
-		    " (now %" PRIu64 ")", a->approver, a->expiry, now);
+		    " (now %" PRIu64 ")", printable_name(a), a->expiry, now);
 		break;
 	case POL_APPROVAL_BAD_SIGNATURE:
 		snprintf(detail, cap, "approval by %s does not verify over "
-		    "this %s (request %s, expires %" PRIu64 ")", a->approver,
+		    "this %s (request %s, expires %" PRIu64 ")",
+		    printable_name(a),
 		    pol_action_name(msg->action), msg->request_id, a->expiry);
 		break;
 	default:
@@ -79,7 +73,7 @@ check_one(const struct pol_verifier *v, const struct pol_approval_set *set,
 enum pol_reason
 ac_check_sign_with(const struct pol_verifier *v, const struct pol_policy *p,
     const char *request_id, const struct pol_intent *in,
-    const struct ac_approval *a, uint64_t now, char *detail, size_t cap)
+    const struct pol_approval *a, uint64_t now, char *detail, size_t cap)
 {
 	struct pol_approval_msg msg;
 	struct pol_approval_set set;
@@ -102,7 +96,7 @@ ac_check_sign_with(const struct pol_verifier *v, const struct pol_policy *p,
 
 enum pol_reason
 ac_check_cancel_with(const struct pol_verifier *v, const struct pol_policy *p,
-    const char *request_id, const struct ac_approval *a, uint64_t now,
+    const char *request_id, const struct pol_approval *a, uint64_t now,
     char *detail, size_t cap)
 {
 	struct pol_approval_msg msg;
@@ -121,7 +115,7 @@ ac_check_cancel_with(const struct pol_verifier *v, const struct pol_policy *p,
 
 enum pol_reason
 ac_check_sign(const struct pol_policy *p, const char *request_id,
-    const struct pol_intent *in, const struct ac_approval *a, uint64_t now,
+    const struct pol_intent *in, const struct pol_approval *a, uint64_t now,
     char *detail, size_t cap)
 {
 	struct pol_verifier *v;
@@ -136,7 +130,7 @@ ac_check_sign(const struct pol_policy *p, const char *request_id,
 
 enum pol_reason
 ac_check_cancel(const struct pol_policy *p, const char *request_id,
-    const struct ac_approval *a, uint64_t now, char *detail, size_t cap)
+    const struct pol_approval *a, uint64_t now, char *detail, size_t cap)
 {
 	struct pol_verifier *v;
 	enum pol_reason why;
@@ -146,4 +140,15 @@ ac_check_cancel(const struct pol_policy *p, const char *request_id,
 	why = ac_check_cancel_with(v, p, request_id, a, now, detail, cap);
 	pol_verifier_free(v);
 	return why;
+}
+
+void
+ac_approval_to_wire(struct prt_approval *out, const struct pol_approval *a)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->approver, a->approver, sizeof(out->approver));
+	out->approver[sizeof(out->approver) - 1] = '\0';
+	out->expiry = a->expiry;
+	out->sig_len = a->sig_len <= sizeof(out->sig) ? a->sig_len : 0;
+	memcpy(out->sig, a->sig, out->sig_len);
 }

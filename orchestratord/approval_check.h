@@ -20,15 +20,14 @@
 #include "common/util.h"
 #include "policy/policy.h"
 #include "policy/verify.h"
+#include "proto/msg.h"
 
-/* An approval as the API received it (see validate.h's val_approval). */
-struct ac_approval {
-	const char *approver;		/* name in the policy */
-	uint64_t expiry;		/* unix seconds, valid while now <= it */
-	const uint8_t *sig;
-	size_t sig_len;
-};
-
+/*
+ * An approval is policy/verify.h's struct pol_approval from the API's
+ * parser (val_approval_body) through the store and the worker to the
+ * wire (D60); only the SIGN_REQ / CANCEL_REQ encoder has its own
+ * struct prt_approval, filled by ac_approval_to_wire.
+ */
 /*
  * Checks an approval of payout request_id whose intent is in (asset index
  * and name, chain, recipient, amount) at time now, with v, the verifier of
@@ -44,7 +43,7 @@ struct ac_approval {
  */
 enum pol_reason ac_check_sign_with(const struct pol_verifier *v,
     const struct pol_policy *p, const char *request_id,
-    const struct pol_intent *in, const struct ac_approval *a, uint64_t now,
+    const struct pol_intent *in, const struct pol_approval *a, uint64_t now,
     char *detail, size_t cap);
 
 /*
@@ -53,7 +52,7 @@ enum pol_reason ac_check_sign_with(const struct pol_verifier *v,
  */
 enum pol_reason ac_check_cancel_with(const struct pol_verifier *v,
     const struct pol_policy *p, const char *request_id,
-    const struct ac_approval *a, uint64_t now, char *detail, size_t cap);
+    const struct pol_approval *a, uint64_t now, char *detail, size_t cap);
 
 /*
  * ac_check_sign_with and ac_check_cancel_with with a verifier of p built
@@ -63,9 +62,16 @@ enum pol_reason ac_check_cancel_with(const struct pol_verifier *v,
  */
 enum pol_reason ac_check_sign(const struct pol_policy *p,
     const char *request_id, const struct pol_intent *in,
-    const struct ac_approval *a, uint64_t now, char *detail, size_t cap);
+    const struct pol_approval *a, uint64_t now, char *detail, size_t cap);
 enum pol_reason ac_check_cancel(const struct pol_policy *p,
-    const char *request_id, const struct ac_approval *a, uint64_t now,
+    const char *request_id, const struct pol_approval *a, uint64_t now,
     char *detail, size_t cap);
+
+/*
+ * The wire form of a (proto/ sits below policy/, so the encoder cannot
+ * take policy's type): the one place the fields are copied.
+ */
+void ac_approval_to_wire(struct prt_approval *out,
+    const struct pol_approval *a);
 
 #endif

@@ -27,8 +27,8 @@
  * What each role may do (auth_role_allows):
  *   submitter  POST /v1/payouts
  *   approver   POST /v1/payouts/{id}/approvals, /reject, /cancel
- *   viewer     every GET, /metrics included
- *   admin      everything
+ *   viewer     every GET, /metrics included (not the admin-only ones)
+ *   admin      everything; alone: /v1/webhooks/... (dead letters)
  * /healthz and /readyz need no token.
  */
 #ifndef ORCH_AUTH_H
@@ -57,6 +57,7 @@ enum auth_perm {
 	AUTH_PERM_READ,		/* GETs and /metrics */
 	AUTH_PERM_SUBMIT,	/* POST /v1/payouts */
 	AUTH_PERM_APPROVE,	/* approvals, reject, cancel */
+	AUTH_PERM_ADMIN,	/* webhook dead letters (admin role only) */
 };
 
 /* "viewer", ...; "?" for a value not in the enum. */

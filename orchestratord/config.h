@@ -29,6 +29,8 @@
  *              100), shutdown_seconds (1..300, 25)
  *   [process]  user (drop to this user after setup when started as root),
  *              log_level (debug, info, warn, error; info)
+ *   [webhooks], [webhook:NAME]  push delivery of the outbox
+ *              (webhook_config.h)
  * (* required.)
  */
 #ifndef ORCH_CONFIG_H
@@ -38,6 +40,7 @@
 #include <stdint.h>
 
 #include "common/util.h"
+#include "orchestratord/webhook_config.h"
 
 #define ORCH_PATH_MAX 256
 #define ORCH_WORKER_ID_MAX 63
@@ -79,6 +82,8 @@ struct orch_config {
 
 	char user[64];		/* "" : do not drop */
 	int log_level;		/* enum log_level */
+
+	struct wh_config webhooks;	/* secrets inside: wh_config_wipe */
 };
 
 /*

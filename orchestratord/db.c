@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,15 @@ struct db_pool {
 };
 
 static _Thread_local char last_error[512];
+
+/* Statements sent by this process, retries included (metrics, bench). */
+static _Atomic uint64_t round_trips;
+
+uint64_t
+db_round_trips(void)
+{
+	return atomic_load_explicit(&round_trips, memory_order_relaxed);
+}
 
 static void
 set_error(const char *what, const char *detail)
@@ -204,6 +214,8 @@ db_execb(struct db *d, PGresult **res, const char *name, int nparams,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((r = db_connect(d)) != 0)
 			return r;
+		atomic_fetch_add_explicit(&round_trips, 1,
+		    memory_order_relaxed);
 		*res = PQexecPrepared(d->conn, name, nparams, params, lens,
 		    formats, 0);
 		if ((r = classify(d, *res, name)) == 0)
@@ -237,6 +249,7 @@ db_exec_sql(struct db *d, PGresult **res, const char *sql)
 	*res = NULL;
 	if ((r = db_connect(d)) != 0)
 		return r;
+	atomic_fetch_add_explicit(&round_trips, 1, memory_order_relaxed);
 	*res = PQexec(d->conn, sql);
 	if ((r = classify(d, *res, "sql")) != 0) {
 		PQclear(*res);

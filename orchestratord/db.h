@@ -2,6 +2,8 @@
 #ifndef ORCH_DB_H
 #define ORCH_DB_H
 
+#include <stdint.h>
+
 #include <libpq-fe.h>
 
 #include "common/util.h"
@@ -56,6 +58,12 @@ int db_exec_sql(struct db *d, PGresult **res, const char *sql) WARN_UNUSED;
 
 /* 0 when the server answers a trivial query now. */
 int db_ping(struct db *d) WARN_UNUSED;
+
+/*
+ * Statements this process has sent to PostgreSQL (every PQexecPrepared and
+ * PQexec, retries included), for orchestratord_db_statements_total.
+ */
+uint64_t db_round_trips(void);
 
 /* Text of this thread's last db error ("" if none). */
 const char *db_last_error(void);

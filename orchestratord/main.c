@@ -26,6 +26,7 @@
 #include "orchestratord/signer.h"
 #include "orchestratord/store.h"
 #include "orchestratord/tracker.h"
+#include "orchestratord/webhook.h"
 #include "orchestratord/worker.h"
 #include "sandbox/sandbox.h"
 
@@ -88,6 +89,7 @@ cmd_serve(struct orch_config *cfg)
 	struct http_server *http = NULL;
 	struct workers *workers = NULL;
 	struct tracker *tracker = NULL;
+	struct webhooks *webhooks = NULL;
 	struct db *d = NULL;
 	sigset_t stop;
 	char err[512];
@@ -184,6 +186,10 @@ cmd_serve(struct orch_config *cfg)
 		log_error("workers: %s", err_str(r));
 		goto out;
 	}
+	if ((r = webhooks_start(&webhooks, &app)) != 0) {
+		log_error("webhook workers: %s", err_str(r));
+		goto out;
+	}
 	log_info("ready http=%s:%u worker=%s workers=%d", cfg->http_host,
 	    http_port(http), cfg->worker_id, cfg->workers);
 
@@ -200,6 +206,7 @@ out:
 	ready_stop(app.ready);
 	workers_stop(workers);
 	tracker_stop(tracker);
+	webhooks_stop(webhooks);
 	signer_close(app.signer);
 	db_pool_close(app.pool);
 	db_close(d);
@@ -250,6 +257,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = strcmp(cmd, "migrate") == 0 ? cmd_migrate(&cfg) : cmd_serve(&cfg);
+	wh_config_wipe(&cfg.webhooks);
 	curl_global_cleanup();
 	return rc;
 }

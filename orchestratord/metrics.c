@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "orchestratord/db.h"
+#include "orchestratord/rpc.h"
 
 /* Upper bounds in seconds, written as Prometheus shows them. */
 static const double bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -42,6 +44,7 @@ struct metrics {
 	struct labelled refusals;
 	struct labelled rpc_errors;
 	uint64_t http[HTTP_MAX - HTTP_MIN + 1];
+	struct labelled webhook[MW_COUNT];	/* by subscriber */
 };
 
 static const struct {
@@ -154,6 +157,17 @@ metrics_rpc_error(struct metrics *m, const char *method)
 {
 	pthread_mutex_lock(&m->mu);
 	count_label(&m->rpc_errors, method);
+	pthread_mutex_unlock(&m->mu);
+}
+
+void
+metrics_webhook(struct metrics *m, enum metric_webhook what,
+    const char *subscriber)
+{
+	if ((int)what < 0 || what >= MW_COUNT)
+		return;
+	pthread_mutex_lock(&m->mu);
+	count_label(&m->webhook[what], subscriber);
 	pthread_mutex_unlock(&m->mu);
 }
 
@@ -272,6 +286,27 @@ metrics_render(struct metrics *m, const int64_t counts[PS_COUNT], char **out,
 	    "reason", "Signer refusals by reason.");
 	put_labelled(&o, &m->rpc_errors, "orchestratord_rpc_errors_total",
 	    "method", "Failed JSON-RPC calls by method.");
+	put_labelled(&o, &m->webhook[MW_DELIVERED],
+	    "orchestratord_webhook_deliveries_total", "subscriber",
+	    "Webhook events delivered (a 2xx answer).");
+	put_labelled(&o, &m->webhook[MW_FAILED],
+	    "orchestratord_webhook_failures_total", "subscriber",
+	    "Webhook attempts that failed (retried or dead).");
+	put_labelled(&o, &m->webhook[MW_DEAD],
+	    "orchestratord_webhook_dead_letters_total", "subscriber",
+	    "Webhook events moved to the dead-letter list.");
+	put(&o, "# HELP orchestratord_db_statements_total Statements sent to "
+	    "PostgreSQL.\n# TYPE orchestratord_db_statements_total counter\n"
+	    "orchestratord_db_statements_total %" PRIu64 "\n",
+	    db_round_trips());
+	put(&o, "# HELP orchestratord_rpc_calls_total JSON-RPC round trips to "
+	    "the EVM node by method.\n# TYPE orchestratord_rpc_calls_total "
+	    "counter\n");
+	for (i = 0; i < RPC_COUNTED; i++)
+		if (rpc_call_count(i) > 0)
+			put(&o, "orchestratord_rpc_calls_total{method=\"%s\"} "
+			    "%" PRIu64 "\n", rpc_counted_method(i),
+			    rpc_call_count(i));
 	put(&o, "# HELP orchestratord_http_responses_total HTTP responses by "
 	    "status code.\n# TYPE orchestratord_http_responses_total "
 	    "counter\n");

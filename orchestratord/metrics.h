@@ -29,6 +29,16 @@ void metrics_rpc_error(struct metrics *m, const char *method);
 /* An HTTP response, by status code. */
 void metrics_http(struct metrics *m, int status);
 
+/* A webhook outcome (webhook.c), by subscriber name. */
+enum metric_webhook {
+	MW_DELIVERED,	/* a 2xx answer */
+	MW_FAILED,	/* an attempt that failed */
+	MW_DEAD,	/* moved to the dead-letter list */
+	MW_COUNT
+};
+void metrics_webhook(struct metrics *m, enum metric_webhook what,
+    const char *subscriber);
+
 /*
  * Renders every metric plus payouts by status (counts indexed by
  * enum payout_status; NULL when the database cannot say now, which leaves
@@ -40,8 +50,12 @@ void metrics_http(struct metrics *m, int status);
  * orchestratord_claim_seconds and orchestratord_sign_seconds
  * (histograms), orchestratord_signer_refusals_total{reason},
  * orchestratord_rpc_errors_total{method},
- * orchestratord_http_responses_total{code}.  Label values from callers are
- * cut to METRICS_LABEL_MAX bytes of [A-Za-z0-9_.:-] (others become '_');
+ * orchestratord_http_responses_total{code},
+ * orchestratord_webhook_{deliveries,failures,dead_letters}_total{subscriber},
+ * and the process's round trips: orchestratord_db_statements_total
+ * (db_round_trips) and orchestratord_rpc_calls_total{method}
+ * (rpc_call_count; a JSON-RPC batch counts once, as "batch").  Label
+ * values from callers are cut to METRICS_LABEL_MAX bytes of [A-Za-z0-9_.:-] (others become '_');
  * past METRICS_LABELS_MAX distinct values of one metric, new ones count
  * under "other".
  */

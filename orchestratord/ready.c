@@ -12,7 +12,6 @@
 #include "orchestratord/config.h"
 #include "orchestratord/db.h"
 #include "orchestratord/signer.h"
-#include "proto/client.h"
 
 struct ready {
 	const struct orch_config *cfg;
@@ -26,7 +25,7 @@ struct ready {
 	int64_t polled_at;		/* monotonic ms, under mu */
 	/* The poller's own, so that neither waits behind a request. */
 	struct db *db;
-	struct prt_client *client;
+	struct prt_client *client;	/* signer_probe_status's */
 	struct prt_status_rep st;
 };
 
@@ -42,7 +41,7 @@ mono_ms(void)
 static void
 poll_once(struct ready *r, struct ready_view *v)
 {
-	struct prt_reply_hdr hdr;
+	struct signer_answer ans;
 	int timeout = r->cfg->signer_timeout_ms < READY_SIGNER_TIMEOUT_MS ?
 	    r->cfg->signer_timeout_ms : READY_SIGNER_TIMEOUT_MS;
 	int rc;
@@ -53,23 +52,16 @@ poll_once(struct ready *r, struct ready_view *v)
 	    ERR_NOMEM)
 		r->db = NULL;
 	v->db_ok = r->db != NULL && db_ping(r->db) == 0;
-	/* The dial is synchronous: a signerd not listening fails here. */
-	if (r->client == NULL && (rc = prt_client_open(&r->client,
-	    r->cfg->signer_url, timeout)) != 0) {
-		r->client = NULL;
-		snprintf(v->message, sizeof(v->message), "signerd unreachable: "
-		    "%s", prt_client_last_error());
-		return;
-	}
-	if ((rc = prt_client_status(r->client, &r->st, &hdr)) != 0) {
-		snprintf(v->message, sizeof(v->message), "signerd did not "
-		    "answer STATUS: %s %s", err_str(rc),
-		    prt_client_last_error());
-		return;
-	}
-	if (hdr.result != 0) {
-		snprintf(v->message, sizeof(v->message), "%s",
-		    hdr.message[0] != '\0' ? hdr.message : err_str(hdr.result));
+	/* No client yet: dialled here, and a signerd not listening fails. */
+	rc = r->client == NULL;
+	if (signer_probe_status(&r->client, r->cfg->signer_url, timeout,
+	    &r->st, &ans) != SIGNER_DONE) {
+		/* Truncated to the view's room: a long error's tail goes. */
+		if (snprintf(v->message, sizeof(v->message), "%s%s",
+		    ans.reason >= 0 ? "" : rc && r->client == NULL ?
+		    "signerd unreachable: " : "signerd did not answer STATUS: ",
+		    ans.message) >= (int)sizeof(v->message))
+			log_debug("readiness: signerd's words truncated");
 		return;
 	}
 	v->signer_ok = 1;
@@ -84,8 +76,10 @@ poll_once(struct ready *r, struct ready_view *v)
 	v->can_sign = r->st.can_sign == 1;
 	v->blocked = v->can_sign ? 0 : r->st.blocked;
 	v->paused = r->st.paused == 1;
-	if (!v->can_sign)
-		snprintf(v->message, sizeof(v->message), "%s", hdr.message);
+	/* STATUS's words: at most PRT_MESSAGE_MAX, they fit. */
+	if (!v->can_sign && snprintf(v->message, sizeof(v->message), "%s",
+	    ans.message) >= (int)sizeof(v->message))
+		log_debug("readiness: signerd's words truncated");
 }
 
 static void *
@@ -170,7 +164,7 @@ ready_stop(struct ready *r)
 			return;
 		}
 	}
-	prt_client_close(r->client);
+	signer_probe_close(r->client);
 	db_close(r->db);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,43 @@ struct rpc_client {
 	char node_msg[256];	/* the node's message of its last error reply */
 	char curl_err[CURL_ERROR_SIZE];
 };
+
+/*
+ * HTTP round trips to the node by JSON-RPC method, process-wide, for
+ * orchestratord_rpc_calls_total (a method not listed counts as "other").
+ */
+static const char *const counted_methods[RPC_COUNTED] = {
+	"eth_chainId", "eth_getTransactionCount", "eth_estimateGas",
+	"eth_getBlockByNumber", "eth_maxPriorityFeePerGas",
+	"eth_sendRawTransaction", "eth_getTransactionByHash",
+	"eth_getTransactionReceipt", "eth_call", "eth_getBlockReceipts",
+	"batch", "other",
+};
+static _Atomic uint64_t call_counts[RPC_COUNTED];
+
+static void
+count_call(const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < RPC_COUNTED - 1; i++)
+		if (strcmp(counted_methods[i], method) == 0)
+			break;
+	atomic_fetch_add_explicit(&call_counts[i], 1, memory_order_relaxed);
+}
+
+const char *
+rpc_counted_method(size_t i)
+{
+	return i < RPC_COUNTED ? counted_methods[i] : NULL;
+}
+
+uint64_t
+rpc_call_count(size_t i)
+{
+	return i < RPC_COUNTED ? atomic_load_explicit(&call_counts[i],
+	    memory_order_relaxed) : 0;
+}
 
 static __thread char last_error[384];
 static __thread char last_method[48];
@@ -167,32 +205,19 @@ rpc_close(struct rpc_client *c)
 }
 
 /*
- * One call: params (a new reference, always consumed) as the request's
- * params; *result is a new reference on success.  Sets the thread's last
- * error and method on failure.
+ * POSTs body (one request or a batch) and leaves the reply in c->buf and
+ * c->len, its HTTP status in *status.  method names the call for errors
+ * and counts.  Returns 0 (whatever the status: some nodes send JSON-RPC
+ * errors with an HTTP error status), or ERR_IO, ERR_NOMEM, ERR_TOO_LARGE,
+ * ERR_INTERNAL with the thread's error set.
  */
 static int
-call(struct rpc_client *c, const char *method, json_t *params,
-    json_t **result)
+post(struct rpc_client *c, const char *method, const char *body,
+    long *status)
 {
-	json_t *req = NULL;
-	char *body = NULL, err[256];
-	const char *sp;
-	long status = 0;
 	CURLcode cc;
-	uint64_t id;
-	int r = ERR_NOMEM;
 
-	*result = NULL;
-	c->node_msg[0] = '\0';
-	id = ++c->next_id;
-	if (params == NULL)
-		goto fail;
-	/* "o" steals params, also when json_pack fails. */
-	req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
-	    (json_int_t)id, "method", method, "params", params);
-	if (req == NULL || (body = json_dumps(req, JSON_COMPACT)) == NULL)
-		goto fail;
+	*status = 0;
 	c->len = 0;
 	c->buf[0] = '\0';
 	c->too_large = 0;
@@ -200,32 +225,41 @@ call(struct rpc_client *c, const char *method, json_t *params,
 	if (curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) !=
 	    CURLE_OK) {
-		r = ERR_INTERNAL;
-		goto fail;
+		set_error(method, "%s", err_str(ERR_INTERNAL));
+		return ERR_INTERNAL;
 	}
+	count_call(method);
 	cc = curl_easy_perform(c->h);
 	if (c->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
-		r = ERR_TOO_LARGE;
 		set_error(method, "reply above %d bytes", RPC_MAX_REPLY);
-		goto out;
+		return ERR_TOO_LARGE;
 	}
 	if (cc != CURLE_OK) {
-		r = cc == CURLE_OUT_OF_MEMORY ? ERR_NOMEM : ERR_IO;
 		set_error(method, "%s", c->curl_err[0] != '\0' ? c->curl_err :
 		    curl_easy_strerror(cc));
-		goto out;
+		return cc == CURLE_OUT_OF_MEMORY ? ERR_NOMEM : ERR_IO;
 	}
-	if (curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status) !=
+	if (curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status) !=
 	    CURLE_OK)
-		status = 0;
-	r = rpc_parse_response_id(result, err, sizeof(err), c->buf, c->len, id);
-	/* Some nodes send a JSON-RPC error with an HTTP error status. */
+		*status = 0;
+	return 0;
+}
+
+/*
+ * A parsed reply r (rpc_parse_response_id's or rpc_parse_batch's) with
+ * err, under HTTP status: keeps the node's message of an error reply
+ * (c->node_msg) and sets the thread's error.  Returns r, or ERR_IO for an
+ * HTTP error status that carried no JSON-RPC error.
+ */
+static int
+settle(struct rpc_client *c, const char *method, int r, const char *err,
+    long status)
+{
+	const char *sp;
+
 	if (status != 200 && r != ERR_UNSUPPORTED) {
-		json_decref(*result);
-		*result = NULL;
-		r = ERR_IO;
 		set_error(method, "HTTP %ld", status);
-		goto out;
+		return ERR_IO;
 	}
 	if (r == ERR_UNSUPPORTED) {
 		/* err is "<code> <message>": keep the message alone too. */
@@ -236,9 +270,101 @@ call(struct rpc_client *c, const char *method, json_t *params,
 	} else if (r != 0) {
 		set_error(method, "malformed reply: %s", err);
 	}
-	goto out;
-fail:
-	set_error(method, "%s", err_str(r));
+	return r;
+}
+
+/* The request object of one call; params is consumed, also on failure. */
+static json_t *
+request_of(const char *method, json_t *params, uint64_t id)
+{
+	if (params == NULL)
+		return NULL;
+	/* "o" steals params, also when json_pack fails. */
+	return json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
+	    (json_int_t)id, "method", method, "params", params);
+}
+
+/*
+ * One call: params (a new reference, always consumed) as the request's
+ * params; *result is a new reference on success.  Sets the thread's last
+ * error and method on failure.
+ */
+static int
+call(struct rpc_client *c, const char *method, json_t *params,
+    json_t **result)
+{
+	json_t *req;
+	char *body = NULL, err[256];
+	long status;
+	uint64_t id;
+	int r;
+
+	*result = NULL;
+	c->node_msg[0] = '\0';
+	id = ++c->next_id;
+	if ((req = request_of(method, params, id)) == NULL ||
+	    (body = json_dumps(req, JSON_COMPACT)) == NULL) {
+		set_error(method, "%s", err_str(ERR_NOMEM));
+		r = ERR_NOMEM;
+		goto out;
+	}
+	if ((r = post(c, method, body, &status)) != 0)
+		goto out;
+	r = rpc_parse_response_id(result, err, sizeof(err), c->buf, c->len, id);
+	if ((r = settle(c, method, r, err, status)) != 0) {
+		json_decref(*result);
+		*result = NULL;
+	}
+out:
+	free(body);
+	json_decref(req);
+	return r;
+}
+
+/*
+ * n calls of one method in one JSON-RPC batch (one HTTP round trip):
+ * params[0..n) (new references, all consumed) and results[0..n) in the
+ * same order (new references on success; all NULL on failure).  Any
+ * element's error fails the batch (ERR_UNSUPPORTED, the node's message as
+ * call's), as does a node that answers batches with one error.
+ */
+static int
+call_batch(struct rpc_client *c, const char *method, json_t **params,
+    size_t n, json_t **results)
+{
+	json_t *req, *one;
+	char *body = NULL, err[256];
+	uint64_t first = c->next_id + 1;
+	long status;
+	size_t i;
+	int r = ERR_NOMEM;
+
+	c->node_msg[0] = '\0';
+	memset(results, 0, n * sizeof(*results));
+	req = json_array();
+	for (i = 0; i < n; i++) {
+		one = request_of(method, params[i], ++c->next_id);
+		params[i] = NULL;
+		if (req != NULL && json_array_append_new(req, one) != 0) {
+			json_decref(req);
+			req = NULL;
+		}
+	}
+	if (req == NULL || (body = json_dumps(req, JSON_COMPACT)) == NULL) {
+		set_error(method, "%s", err_str(ERR_NOMEM));
+		goto out;
+	}
+	if ((r = post(c, "batch", body, &status)) != 0)
+		goto out;
+	r = rpc_parse_batch(results, n, err, sizeof(err), c->buf, c->len,
+	    first);
+	r = settle(c, method, r, err, status);
+	if (r != 0) {
+		for (i = 0; i < n; i++) {
+			json_decref(results[i]);
+			results[i] = NULL;
+		}
+	}
 out:
 	free(body);
 	json_decref(req);
@@ -366,21 +492,29 @@ rpc_estimate_gas(struct rpc_client *c, const uint8_t from[EVM_ADDR_LEN],
 	addr_hex(f, from);
 	addr_hex(t, to);
 	quantity_hex(v, value);
-	params = json_pack("[{s:s, s:s, s:s, s:s}]", "from", f, "to", t,
-	    "value", v, "data", d);
+	/*
+	 * Against the latest block, as the fees are: a payout is judged on
+	 * the chain as mined (D30), not on a pool that may hold this
+	 * sender's earlier payouts.  Without a tag nodes differ (anvil
+	 * estimates on pending state).
+	 */
+	params = json_pack("[{s:s, s:s, s:s, s:s}, s]", "from", f, "to", t,
+	    "value", v, "data", d, "latest");
 	free(d);
 	if ((r = call_u64(c, "eth_estimateGas", params, gas)) != 0)
 		return r;
 	return 0;
 }
 
+static json_t *block_params(const char *tag, uint64_t number);
+static int block_of(const json_t *res, const char *tag, uint64_t number,
+    uint64_t *out_number, uint8_t out_hash[32], int *found);
+
 int
 rpc_block(struct rpc_client *c, const char *tag, uint64_t number,
     uint64_t *out_number, uint8_t out_hash[32], int *found)
 {
-	char num[QUANTITY_STR];
 	json_t *res;
-	u256 n;
 	int r;
 
 	*out_number = 0;
@@ -389,13 +523,34 @@ rpc_block(struct rpc_client *c, const char *tag, uint64_t number,
 	if (tag != NULL && strcmp(tag, "latest") != 0 &&
 	    strcmp(tag, "finalized") != 0 && strcmp(tag, "safe") != 0)
 		return ERR_INVALID_ARG;
+	if ((r = call(c, "eth_getBlockByNumber", block_params(tag, number),
+	    &res)) != 0)
+		return r;
+	r = block_of(res, tag, number, out_number, out_hash, found);
+	json_decref(res);
+	return r;
+}
+
+/* eth_getBlockByNumber's params: [tag or number, false]. */
+static json_t *
+block_params(const char *tag, uint64_t number)
+{
+	char num[QUANTITY_STR];
+	u256 n;
+
 	u256_from_u64(&n, number);
 	quantity_hex(num, &n);
-	if ((r = call(c, "eth_getBlockByNumber", json_pack("[s, b]",
-	    tag != NULL ? tag : num, 0), &res)) != 0)
-		return r;
+	return json_pack("[s, b]", tag != NULL ? tag : num, 0);
+}
+
+/* Checks a block result as rpc_block describes; outputs zeroed on error. */
+static int
+block_of(const json_t *res, const char *tag, uint64_t number,
+    uint64_t *out_number, uint8_t out_hash[32], int *found)
+{
+	int r;
+
 	r = rpc_parse_block(out_number, out_hash, NULL, found, res);
-	json_decref(res);
 	if (r != 0) {
 		set_error("eth_getBlockByNumber", "malformed block: %s",
 		    err_str(r));
@@ -528,13 +683,14 @@ rpc_send_raw(struct rpc_client *c, const uint8_t *raw, size_t len)
 	return ERR_UNSUPPORTED;
 }
 
+static int receipt_of(struct rpc_receipt *out, const json_t *res,
+    const uint8_t hash[32]);
+
 int
 rpc_receipt(struct rpc_client *c, const uint8_t hash[32],
     struct rpc_receipt *out)
 {
 	char h[HASH_STR];
-	uint8_t got[32];
-	const json_t *v;
 	json_t *res;
 	int r;
 
@@ -543,11 +699,23 @@ rpc_receipt(struct rpc_client *c, const uint8_t hash[32],
 	if ((r = call(c, "eth_getTransactionReceipt", json_pack("[s]", h),
 	    &res)) != 0)
 		return r;
+	r = receipt_of(out, res, hash);
+	json_decref(res);
+	return r;
+}
+
+/* Checks a receipt result of hash; *out zeroed on error. */
+static int
+receipt_of(struct rpc_receipt *out, const json_t *res, const uint8_t hash[32])
+{
+	uint8_t got[32];
+	const json_t *v;
+	int r;
+
 	if ((r = rpc_parse_receipt(out, res)) != 0) {
 		set_error("eth_getTransactionReceipt", "malformed receipt: %s",
 		    err_str(r));
-		r = ERR_MALFORMED;
-		goto out;
+		return ERR_MALFORMED;
 	}
 	/* A receipt of another transaction is no receipt of ours. */
 	v = json_object_get(res, "transactionHash");
@@ -557,10 +725,81 @@ rpc_receipt(struct rpc_client *c, const uint8_t hash[32],
 		memset(out, 0, sizeof(*out));
 		set_error("eth_getTransactionReceipt", "malformed receipt: "
 		    "transactionHash is not the one asked for");
-		r = ERR_MALFORMED;
+		return ERR_MALFORMED;
 	}
-out:
-	json_decref(res);
+	return 0;
+}
+
+int
+rpc_receipts(struct rpc_client *c, const uint8_t (*hashes)[32], size_t n,
+    struct rpc_receipt *out)
+{
+	json_t *params[RPC_BATCH_MAX], *res[RPC_BATCH_MAX];
+	struct rpc_receipt *all = out;
+	size_t i, m, total = n;
+	char h[HASH_STR];
+	int r = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	for (; n > 0 && r == 0; hashes += m, out += m, n -= m) {
+		m = n < RPC_BATCH_MAX ? n : RPC_BATCH_MAX;
+		if (m == 1) {
+			r = rpc_receipt(c, hashes[0], &out[0]);
+			continue;
+		}
+		for (i = 0; i < m; i++) {
+			hash_hex(h, hashes[i]);
+			params[i] = json_pack("[s]", h);
+		}
+		if ((r = call_batch(c, "eth_getTransactionReceipt", params, m,
+		    res)) != 0)
+			break;
+		for (i = 0; i < m && r == 0; i++)
+			r = receipt_of(&out[i], res[i], hashes[i]);
+		for (i = 0; i < m; i++)
+			json_decref(res[i]);
+	}
+	if (r != 0)
+		memset(all, 0, total * sizeof(*all));
+	return r;
+}
+
+int
+rpc_block_hashes(struct rpc_client *c, const uint64_t *numbers, size_t n,
+    uint8_t (*hashes)[32], int *found)
+{
+	json_t *params[RPC_BATCH_MAX], *res[RPC_BATCH_MAX];
+	uint8_t (*all_hashes)[32] = hashes;
+	int *all_found = found;
+	size_t i, m, total = n;
+	uint64_t got;
+	int r = 0;
+
+	memset(hashes, 0, n * 32);
+	memset(found, 0, n * sizeof(*found));
+	for (; n > 0 && r == 0; numbers += m, hashes += m, found += m,
+	    n -= m) {
+		m = n < RPC_BATCH_MAX ? n : RPC_BATCH_MAX;
+		if (m == 1) {
+			r = rpc_block(c, NULL, numbers[0], &got, hashes[0],
+			    &found[0]);
+			continue;
+		}
+		for (i = 0; i < m; i++)
+			params[i] = block_params(NULL, numbers[i]);
+		if ((r = call_batch(c, "eth_getBlockByNumber", params, m,
+		    res)) != 0)
+			break;
+		for (i = 0; i < m && r == 0; i++)
+			r = block_of(res[i], NULL, numbers[i], &got, hashes[i],
+			    &found[i]);
+		for (i = 0; i < m; i++)
+			json_decref(res[i]);
+	}
+	if (r != 0) {
+		memset(all_hashes, 0, total * 32);
+		memset(all_found, 0, total * sizeof(*all_found));
+	}
 	return r;
 }
 

@@ -38,13 +38,21 @@ const char *rpc_last_error(void);
  */
 const char *rpc_last_method(void);
 
+/*
+ * Calls made by this process (HTTP round trips), by method: i in
+ * 0..RPC_COUNTED-1 names a method (the last is "other"), for metrics.
+ */
+#define RPC_COUNTED 12
+const char *rpc_counted_method(size_t i);
+uint64_t rpc_call_count(size_t i);
+
 int rpc_chain_id(struct rpc_client *c, uint64_t *out) WARN_UNUSED;
 
 /* eth_getTransactionCount(addr, tag), tag "latest" or "pending". */
 int rpc_nonce(struct rpc_client *c, const uint8_t addr[EVM_ADDR_LEN],
     const char *tag, uint64_t *out) WARN_UNUSED;
 
-/* eth_estimateGas for a call from -> to with value and data. */
+/* eth_estimateGas for a call from -> to with value and data, at "latest". */
 int rpc_estimate_gas(struct rpc_client *c, const uint8_t from[EVM_ADDR_LEN],
     const uint8_t to[EVM_ADDR_LEN], const u256 *value, const uint8_t *data,
     size_t data_len, uint64_t *gas) WARN_UNUSED;
@@ -62,10 +70,10 @@ int rpc_fees(struct rpc_client *c, u256 *base_fee, u256 *priority_fee)
  * ("already known", or the same hash returned) is success.  Other node
  * refusals: ERR_UNSUPPORTED with the node's message in rpc_last_error()
  * (e.g. nonce too low, insufficient funds).  Nodes differ in how they say
- * "already have it" (ganache: "transaction underpriced" while pooled,
- * "the tx doesn't have the correct nonce" once mined), so after any
- * refusal the node is asked for the transaction by its hash (keccak-256
- * of raw): if it has it, that is success too.  A reply naming another
+ * "already have it" (anvil: "transaction already imported" while pooled,
+ * "nonce too low" once mined), so after any refusal the node is asked
+ * for the transaction by its hash (keccak-256 of raw): if it has it,
+ * that is success too.  A reply naming another
  * hash is ERR_MALFORMED.
  */
 int rpc_send_raw(struct rpc_client *c, const uint8_t *raw, size_t len)
@@ -99,6 +107,20 @@ int rpc_block(struct rpc_client *c, const char *tag, uint64_t number,
     uint64_t *out_number, uint8_t out_hash[32], int *found) WARN_UNUSED;
 
 /*
+ * The receipts of n transactions (rpc_receipt's checks on each) and the
+ * hashes of n blocks by number (rpc_block's), in JSON-RPC batches of at
+ * most RPC_BATCH_MAX calls (one HTTP round trip each): what the tracker
+ * asks once a round for every payout it follows.  Any call's error fails
+ * the whole (the node's message as rpc_last_error says); outputs are
+ * zeroed first.
+ */
+#define RPC_BATCH_MAX 128
+int rpc_receipts(struct rpc_client *c, const uint8_t (*hashes)[32], size_t n,
+    struct rpc_receipt *out) WARN_UNUSED;
+int rpc_block_hashes(struct rpc_client *c, const uint64_t *numbers, size_t n,
+    uint8_t (*hashes)[32], int *found) WARN_UNUSED;
+
+/*
  * The revert reason of a mined, failed transaction if the node can say
  * (replaying it with eth_call at its block); "" otherwise.  Never fails.
  */
@@ -127,6 +149,17 @@ int rpc_parse_response(json_t **result, char *err, size_t errlen,
  */
 int rpc_parse_response_id(json_t **result, char *err, size_t errlen,
     const char *body, size_t len, uint64_t id) WARN_UNUSED;
+
+/*
+ * A JSON-RPC batch reply to n requests with ids first_id..first_id+n-1:
+ * a JSON array of exactly n replies, each as rpc_parse_response_id checks
+ * one, ids each used once, in any order.  results[i] (new references) is
+ * the reply to first_id + i.  Any error reply, or a node that answers the
+ * batch with one error object: ERR_UNSUPPORTED with its text in err.
+ * ERR_MALFORMED otherwise.  On any error every results[i] is NULL.
+ */
+int rpc_parse_batch(json_t **results, size_t n, char *err, size_t errlen,
+    const char *body, size_t len, uint64_t first_id) WARN_UNUSED;
 
 /* "0x" + 1..64 hex digits, no leading zeros except "0x0" (QUANTITY). */
 int rpc_parse_quantity(u256 *out, const char *s) WARN_UNUSED;

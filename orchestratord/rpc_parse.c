@@ -131,17 +131,14 @@ error_text(char *err, size_t errlen, const json_t *e)
 	return ERR_UNSUPPORTED;
 }
 
-/* want_id < 0: any id; else a result must carry exactly that number. */
-static int
-parse_response(json_t **result, char *err, size_t errlen, const char *body,
-    size_t len, int64_t want_id)
+/* The body as JSON, or NULL with err saying why. */
+static json_t *
+load(char *err, size_t errlen, const char *body, size_t len)
 {
-	json_t *root, *ver, *id, *res, *e;
 	char clean[JSON_ERROR_TEXT_LENGTH];
 	json_error_t jerr;
-	int r = ERR_MALFORMED;
+	json_t *root;
 
-	*result = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
 	/* Duplicate keys could make two readers see two replies. */
@@ -151,14 +148,29 @@ parse_response(json_t **result, char *err, size_t errlen, const char *body,
 		rpc_sanitize(clean, sizeof(clean), jerr.text);
 		if (errlen > 0)
 			snprintf(err, errlen, "not JSON: %s", clean);
-		return ERR_MALFORMED;
 	}
+	return root;
+}
+
+/*
+ * One reply object.  want_id < 0: any id; else a result must carry
+ * exactly that number.  *id_out: the reply's id member (borrowed).
+ */
+static int
+check_reply(json_t **result, const json_t **id_out, char *err, size_t errlen,
+    const json_t *root, int64_t want_id)
+{
+	const json_t *ver, *id, *res, *e;
+	int r = ERR_MALFORMED;
+
+	*result = NULL;
+	*id_out = NULL;
 	if (!json_is_object(root)) {
 		snprintf(err, errlen, "not a JSON object");
 		goto out;
 	}
 	ver = json_object_get(root, "jsonrpc");
-	id = json_object_get(root, "id");
+	id = *id_out = json_object_get(root, "id");
 	res = json_object_get(root, "result");
 	e = json_object_get(root, "error");
 	if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") != 0) {
@@ -190,9 +202,82 @@ parse_response(json_t **result, char *err, size_t errlen, const char *body,
 		snprintf(err, errlen, "reply for another id");
 		goto out;
 	}
-	*result = json_incref(res);
+	*result = json_incref((json_t *)res);
 	r = 0;
 out:
+	return r;
+}
+
+static int
+parse_response(json_t **result, char *err, size_t errlen, const char *body,
+    size_t len, int64_t want_id)
+{
+	const json_t *id;
+	json_t *root;
+	int r;
+
+	*result = NULL;
+	if ((root = load(err, errlen, body, len)) == NULL)
+		return ERR_MALFORMED;
+	r = check_reply(result, &id, err, errlen, root, want_id);
+	json_decref(root);
+	return r;
+}
+
+int
+rpc_parse_batch(json_t **results, size_t n, char *err, size_t errlen,
+    const char *body, size_t len, uint64_t first_id)
+{
+	const json_t *id;
+	json_t *root, *res;
+	json_int_t k;
+	size_t i;
+	int r = ERR_MALFORMED;
+
+	for (i = 0; i < n; i++)
+		results[i] = NULL;
+	if (n == 0 || first_id > INT64_MAX - n)
+		return ERR_INVALID_ARG;
+	if ((root = load(err, errlen, body, len)) == NULL)
+		return ERR_MALFORMED;
+	if (json_is_object(root)) {
+		/* A node that takes no batches answers with one error. */
+		r = check_reply(&res, &id, err, errlen, root, -1);
+		json_decref(res);
+		if (r == 0) {
+			snprintf(err, errlen, "one reply to a batch");
+			r = ERR_MALFORMED;
+		}
+		goto out;
+	}
+	if (!json_is_array(root) || json_array_size(root) != n) {
+		snprintf(err, errlen, "not an array of %zu replies", n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = check_reply(&res, &id, err, errlen,
+		    json_array_get(root, i), -1)) != 0)
+			goto out;
+		k = json_is_integer(id) ? json_integer_value(id) : -1;
+		if (k < (json_int_t)first_id ||
+		    (uint64_t)k - first_id >= n ||
+		    results[(uint64_t)k - first_id] != NULL) {
+			json_decref(res);
+			snprintf(err, errlen, "reply for another id, or twice "
+			    "for one");
+			r = ERR_MALFORMED;
+			goto out;
+		}
+		results[(uint64_t)k - first_id] = res;
+	}
+	r = 0;
+out:
+	if (r != 0) {
+		for (i = 0; i < n; i++) {
+			json_decref(results[i]);
+			results[i] = NULL;
+		}
+	}
 	json_decref(root);
 	return r;
 }

@@ -139,16 +139,13 @@ signer_sender(const struct signer_version *v, const struct pol_asset *a,
 
 enum signer_move
 signer_move_of(const struct signer_version *v, const struct pol_asset *a,
-    const char *sender, int signed_, int built)
+    const uint8_t sender[EVM_ADDR_LEN], int signed_, int built)
 {
 	uint8_t addr[EVM_ADDR_LEN];
-	char now[EVM_ADDR_STR];
 
 	if (signed_ || signer_sender(v, a, addr) != 0)
 		return SIGNER_KEEP;
-	evm_addr_to_str(now, addr);
-	/* Both EIP-55: one spelling per address. */
-	if (strcmp(now, sender) == 0)
+	if (memcmp(addr, sender, EVM_ADDR_LEN) == 0)
 		return SIGNER_KEEP;
 	return built ? SIGNER_ASK : SIGNER_MOVE;
 }
@@ -172,7 +169,6 @@ key_retired(const struct signer_version *v, const char *key)
 static void
 find_retired(struct signer_version *v)
 {
-	char addr[EVM_ADDR_STR];
 	size_t i, j;
 	int named;
 
@@ -186,12 +182,13 @@ find_retired(struct signer_version *v)
 			    EVM_ADDR_LEN) == 0;
 		if (named)
 			continue;
-		evm_addr_to_str(addr, v->keys[i].address);
 		for (j = 0; j < v->nretired; j++)
-			if (strcmp(v->retired[j], addr) == 0)
+			if (memcmp(v->retired[j], v->keys[i].address,
+			    EVM_ADDR_LEN) == 0)
 				break;
 		if (j == v->nretired)
-			memcpy(v->retired[v->nretired++], addr, EVM_ADDR_STR);
+			memcpy(v->retired[v->nretired++], v->keys[i].address,
+			    EVM_ADDR_LEN);
 	}
 }
 
@@ -239,11 +236,13 @@ log_switch(const struct signer_version *old, const struct signer_version *v)
 			    "signed yet move to it at their next claim",
 			    a->name, was, now, a->key);
 	}
-	for (i = 0; i < v->nretired; i++)
+	for (i = 0; i < v->nretired; i++) {
+		evm_addr_to_str(was, v->retired[i]);
 		log_info("sender %s is retired (no asset names its key): holes "
 		    "below its highest signed nonce are filled by new payouts "
 		    "signed with it, and payouts holding such a nonce keep it",
-		    v->retired[i]);
+		    was);
+	}
 }
 
 /* An earlier version that is this one in every field: publish it again. */
@@ -373,4 +372,176 @@ out:
 	free(json);
 	free(gov);
 	return r;
+}
+
+/* --- calls (issue 13): done, refused, or retry after ----------------- */
+
+/*
+ * Each retry of a refused request is journaled by signerd: the reasons
+ * whose wait signerd cannot know (a pause lasts until people lift it)
+ * wait long enough not to fill its journal.
+ */
+#define WAIT_PAUSED_MS 30000u
+#define WAIT_CLOCK_MS 10000u
+#define WAIT_TIMELOCK_MS 5000u	/* only a signerd before protocol 5 */
+
+/* Transient reasons and their default wait (0: the caller's backoff). */
+static const struct {
+	int reason;
+	uint32_t default_ms;
+} transient[] = {
+	{ POL_IN_FLIGHT, 0 },		/* signerd advises 1 s */
+	{ POL_TIMELOCK_PENDING, WAIT_TIMELOCK_MS },	/* advises the rest */
+	{ POL_PAUSED, WAIT_PAUSED_MS },
+	{ POL_CLOCK_BEHIND_JOURNAL, WAIT_CLOCK_MS },
+	{ POL_HSM_ERROR, 0 },
+	{ POL_JOURNAL_ERROR, 0 },
+	{ POL_INTERNAL, 0 },
+	{ POL_RETRY, 0 },
+};
+
+enum signer_outcome
+signer_outcome_of(int reason, uint32_t *default_ms)
+{
+	size_t i;
+
+	if (default_ms != NULL)
+		*default_ms = 0;
+	if (reason == 0)
+		return SIGNER_DONE;
+	/* No reply, or signerd answered with an error of its own. */
+	if (reason < 0)
+		return SIGNER_RETRY;
+	for (i = 0; i < ARRAY_LEN(transient); i++) {
+		if (transient[i].reason == reason) {
+			if (default_ms != NULL)
+				*default_ms = transient[i].default_ms;
+			return SIGNER_RETRY;
+		}
+	}
+	/* Every other reason, and one newer than this build: final. */
+	return SIGNER_REFUSED;
+}
+
+enum signer_outcome
+signer_answer_of(struct signer_answer *ans, int r,
+    const struct prt_reply_hdr *hdr)
+{
+	uint32_t def;
+	uint64_t ms;
+
+	memset(ans, 0, sizeof(*ans));
+	if (r != 0) {
+		ans->outcome = SIGNER_RETRY;
+		ans->reason = r;
+		snprintf(ans->message, sizeof(ans->message), "%s%s%s",
+		    err_str(r), prt_client_last_error()[0] != '\0' ? ": " : "",
+		    prt_client_last_error());
+		return ans->outcome;
+	}
+	ans->reason = hdr->result;
+	ans->outcome = signer_outcome_of(hdr->result, &def);
+	if (hdr->message[0] != '\0')
+		snprintf(ans->message, sizeof(ans->message), "%s",
+		    hdr->message);
+	else if (hdr->result != 0)
+		snprintf(ans->message, sizeof(ans->message), "%s",
+		    hdr->result < 0 ? err_str(hdr->result) :
+		    pol_reason_text(hdr->result));
+	if (ans->outcome != SIGNER_RETRY)
+		return ans->outcome;
+	/* signerd's advice first: it knows when a timelock ends. */
+	ms = hdr->retry_after_s != 0 ? (uint64_t)hdr->retry_after_s * 1000u :
+	    def;
+	ans->retry_after_ms = ms > SIGNER_RETRY_MAX_MS ? SIGNER_RETRY_MAX_MS :
+	    (uint32_t)ms;
+	return ans->outcome;
+}
+
+int
+signer_retry_after_s(const struct signer_answer *ans)
+{
+	return ans->retry_after_ms > 1000 ?
+	    (int)((ans->retry_after_ms + 999) / 1000) : 1;
+}
+
+enum signer_outcome
+signer_sign(struct signer *s, const struct prt_sign_req *req,
+    struct prt_sign_rep *rep, struct signer_answer *ans)
+{
+	struct prt_reply_hdr hdr;
+	int r;
+
+	r = prt_client_sign(s->client, req, rep, &hdr);
+	return signer_answer_of(ans, r, &hdr);
+}
+
+enum signer_outcome
+signer_queue(struct signer *s, const struct prt_sign_req *req,
+    uint64_t *earliest, struct signer_answer *ans)
+{
+	struct prt_queue_rep qrep;
+	struct prt_reply_hdr hdr;
+	int r;
+
+	*earliest = 0;
+	r = prt_client_queue(s->client, req, &qrep, &hdr);
+	if (signer_answer_of(ans, r, &hdr) == SIGNER_DONE)
+		*earliest = qrep.earliest;
+	return ans->outcome;
+}
+
+enum signer_outcome
+signer_cancel(struct signer *s, const struct prt_cancel_req *req,
+    struct signer_answer *ans)
+{
+	struct prt_reply_hdr hdr;
+	int r;
+
+	r = prt_client_cancel(s->client, req, &hdr);
+	return signer_answer_of(ans, r, &hdr);
+}
+
+enum signer_outcome
+signer_exposure(struct signer *s, const struct prt_exposure_req *req,
+    struct prt_exposure_rep *rep, struct signer_answer *ans)
+{
+	struct prt_reply_hdr hdr;
+	int r;
+
+	r = prt_client_exposure(s->client, req, rep, &hdr);
+	return signer_answer_of(ans, r, &hdr);
+}
+
+enum signer_outcome
+signer_gov_status(struct signer *s, struct prt_gov_state *st,
+    struct signer_answer *ans)
+{
+	struct prt_reply_hdr hdr;
+	int r;
+
+	r = prt_client_gov_status(s->client, st, &hdr);
+	return signer_answer_of(ans, r, &hdr);
+}
+
+enum signer_outcome
+signer_probe_status(struct prt_client **c, const char *url, int timeout_ms,
+    struct prt_status_rep *st, struct signer_answer *ans)
+{
+	struct prt_reply_hdr hdr;
+	int r;
+
+	/* The dial is synchronous: a signerd not listening fails here. */
+	if (*c == NULL && (r = prt_client_open(c, url, timeout_ms)) != 0) {
+		*c = NULL;
+		return signer_answer_of(ans, r, NULL);
+	}
+	r = prt_client_status(*c, st, &hdr);
+	return signer_answer_of(ans, r, &hdr);
+}
+
+void
+signer_probe_close(struct prt_client *c)
+{
+	prt_client_close(c);
 }

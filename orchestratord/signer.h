@@ -38,13 +38,13 @@ struct signer_version {
 	size_t nkeys;
 	struct prt_key_info keys[PRT_KEYS_MAX];
 	/*
-	 * The addresses (EIP-55) of the keys signerd holds that no asset of
+	 * The addresses of the keys signerd holds that no asset of
 	 * this version names: retired keys, which signerd lets sign a new
 	 * payout only into a hole below a nonce they signed (D53).  The
 	 * workers' claims fill those holes first (D54, store_claim).
 	 */
 	size_t nretired;
-	char retired[PRT_KEYS_MAX][EVM_ADDR_STR];
+	uint8_t retired[PRT_KEYS_MAX][EVM_ADDR_LEN];
 	struct signer_version *older;	/* every version loaded, newest first */
 };
 
@@ -126,7 +126,7 @@ int signer_sender(const struct signer_version *v, const struct pol_asset *a,
 
 /*
  * What key rotation (D54) asks of a claimed payout of asset a whose stored
- * sender (EIP-55) is sender, under v:
+ * sender is sender, under v:
  *   SIGNER_KEEP   its sender is a's key in v, or it is signed already
  *                 (signed: the old key's payouts finish with it), or v
  *                 has no key for a (signerd says so when asked);
@@ -145,6 +145,100 @@ enum signer_move {
 	SIGNER_ASK,
 };
 enum signer_move signer_move_of(const struct signer_version *v,
-    const struct pol_asset *a, const char *sender, int signed_, int built);
+    const struct pol_asset *a, const uint8_t sender[EVM_ADDR_LEN],
+    int signed_, int built);
+
+/* --- calls: the one place orchestratord talks to signerd (issue 13) --- */
+
+/*
+ * What one call to signerd came to, for the worker, the tracker and the
+ * API alike.  Whether to send the same request again is decided here, in
+ * one table (signer_outcome_of), from signerd's reason code and its retry
+ * advice in the reply header (protocol 5); never from the reply's words.
+ */
+enum signer_outcome {
+	SIGNER_DONE = 0,	/* signerd did it; the reply payload is filled */
+	SIGNER_REFUSED,		/* final: the same request is refused again */
+	SIGNER_RETRY,		/* transient: send the same request later */
+};
+
+/* Room for signerd's message, or a transport error and its detail. */
+#define SIGNER_MESSAGE_MAX (PRT_MESSAGE_MAX + 128)
+/*
+ * The longest wait taken from signerd's advice: a policy version that
+ * shortens a timelock, or a clock stepped forward, is seen within it.
+ */
+#define SIGNER_RETRY_MAX_MS 3600000u
+
+struct signer_answer {
+	enum signer_outcome outcome;
+	/*
+	 * 0 when done; else signerd's refusal reason (a policy/ code > 0),
+	 * or a negative ERR_*: the call failed (ERR_TIMEOUT, ERR_IO, a reply
+	 * that does not decode) or signerd answered with one.
+	 */
+	int reason;
+	/*
+	 * SIGNER_RETRY: wait this long before sending the same request:
+	 * signerd's advice, else the reason's own default (the table);
+	 * 0 when neither says: the caller's backoff.  0 otherwise.
+	 */
+	uint32_t retry_after_ms;
+	/* For logs and people: signerd's message, or what failed. */
+	char message[SIGNER_MESSAGE_MAX];
+};
+
+/*
+ * The table: SIGNER_RETRY for a reason that may pass when sent again
+ * (IN_FLIGHT, TIMELOCK_PENDING, PAUSED, CLOCK_BEHIND_JOURNAL, HSM_ERROR,
+ * JOURNAL_ERROR, INTERNAL, RETRY) and for every negative ERR_*;
+ * SIGNER_DONE for 0; SIGNER_REFUSED for every other reason, including
+ * one this build does not know.  *default_ms (may be NULL) gets the
+ * wait to use when signerd gives no advice (0: the caller's backoff).
+ */
+enum signer_outcome signer_outcome_of(int reason, uint32_t *default_ms);
+
+/*
+ * Fills ans from a call's return r (0: a reply arrived) and the reply
+ * header hdr (read only when r is 0).  No I/O; the calls below use it.
+ * Returns ans->outcome.
+ */
+enum signer_outcome signer_answer_of(struct signer_answer *ans, int r,
+    const struct prt_reply_hdr *hdr);
+
+/* An HTTP Retry-After for ans: its wait in whole seconds, at least 1. */
+int signer_retry_after_s(const struct signer_answer *ans);
+
+/*
+ * The calls.  Each fills ans and returns ans->outcome; the payload
+ * (rep, *earliest, xrep, st) only when that is SIGNER_DONE.  Each runs
+ * on s's shared client, concurrently with any other.
+ */
+enum signer_outcome signer_sign(struct signer *s,
+    const struct prt_sign_req *req, struct prt_sign_rep *rep,
+    struct signer_answer *ans);
+enum signer_outcome signer_queue(struct signer *s,
+    const struct prt_sign_req *req, uint64_t *earliest,
+    struct signer_answer *ans);
+enum signer_outcome signer_cancel(struct signer *s,
+    const struct prt_cancel_req *req, struct signer_answer *ans);
+enum signer_outcome signer_exposure(struct signer *s,
+    const struct prt_exposure_req *req, struct prt_exposure_rep *rep,
+    struct signer_answer *ans);
+enum signer_outcome signer_gov_status(struct signer *s,
+    struct prt_gov_state *st, struct signer_answer *ans);
+
+/*
+ * STATUS on a client of the caller's own (the readiness poller's, so
+ * that it never waits behind a signature): dials *c first when it is
+ * NULL (a signerd not listening fails here: SIGNER_RETRY, ERR_IO).
+ * On SIGNER_DONE, *st is filled and ans->message holds the reply's
+ * words (why signerd cannot sign, when it cannot).  signer_probe_close
+ * closes *c (NULL: nothing).
+ */
+enum signer_outcome signer_probe_status(struct prt_client **c,
+    const char *url, int timeout_ms, struct prt_status_rep *st,
+    struct signer_answer *ans);
+void signer_probe_close(struct prt_client *c);
 
 #endif

@@ -2,12 +2,15 @@
 #include "orchestratord/store.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
+#include "orchestratord/webhook_sql.h"
 
 /* Columns of a payout, in the order row_to_payout() reads them. */
 #define COLS_BASE \
@@ -69,13 +72,20 @@ const struct db_stmt store_stmts[] = {
 	  "VALUES ($1, $2, $3) ON CONFLICT (sender, chain_id) DO UPDATE SET "
 	  "next_nonce = GREATEST(sender_nonces.next_nonce, "
 	  "EXCLUDED.next_nonce)", 3 },
-	/* $3: the retired senders, a text[] literal (store_claim). */
-	{ "claim", "SELECT " COLS_WORK " FROM claim_payout($1, $2, $3) p", 3 },
+	/*
+	 * $3: the retired senders, a text[] literal (store_claim); $4: how
+	 * many rows at most, claimed in order (006_claim_batch.sql).
+	 */
+	{ "claim",
+	  "SELECT " COLS_WORK " FROM claim_payouts($1, $2, $3, $4) p", 4 },
+	/* The sign day as "sign_day" sets it, in the same statement. */
 	{ "set_unsigned",
 	  "UPDATE payouts SET unsigned_tx = $3, gas_limit = $4, "
 	  "max_fee_per_gas = $5::numeric, max_priority_fee_per_gas = "
-	  "$6::numeric, updated_at = now() WHERE " MINE
-	  " AND status = 'SIGNING'", 6 },
+	  "$6::numeric, sign_day = coalesce(sign_day, "
+	  "(now() AT TIME ZONE 'utc')::date - date '1970-01-01'), "
+	  "updated_at = now() WHERE " MINE
+	  " AND status = 'SIGNING' RETURNING sign_day", 6 },
 	{ "queue_sent",
 	  "UPDATE payouts SET queue_sent = true, updated_at = now() WHERE "
 	  MINE " AND status = 'APPROVED'", 2 },
@@ -118,10 +128,9 @@ const struct db_stmt store_stmts[] = {
 	  "$2 * interval '1 millisecond', lease_epoch = p.lease_epoch + 1 "
 	  "WHERE p.id IN (SELECT id FROM payouts WHERE status = 'SUBMITTED' "
 	  "AND (lease_expiry IS NULL OR lease_expiry < now()) ORDER BY id "
-	  "LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " COLS_WORK, 3 },
-	{ "tx_hashes",
-	  "SELECT tx_hash FROM payout_txs WHERE payout_id = $1 "
-	  "ORDER BY created_at, tx_hash", 1 },
+	  "LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " COLS_WORK ", "
+	  "array_to_string(ARRAY(SELECT t.tx_hash FROM payout_txs t WHERE "
+	  "t.payout_id = p.id ORDER BY t.created_at, t.tx_hash), ' ')", 3 },
 	{ "mined",
 	  "UPDATE payouts SET tx_hash = $3, raw_tx = (SELECT raw_tx FROM "
 	  "payout_txs WHERE tx_hash = $3), block_number = $4, "
@@ -136,11 +145,16 @@ const struct db_stmt store_stmts[] = {
 	  "NULL, confirmations = 0, updated_at = now() WHERE " MINE
 	  " AND status = 'SUBMITTED' RETURNING *) "
 	  "SELECT emit(u.*, 'PayoutReorged') FROM u", 2 },
+	/* As "mined" with the end: the receipt's data and CONFIRMED at once. */
 	{ "confirmed",
 	  "WITH u AS (UPDATE payouts SET status = 'CONFIRMED', confirmed_at = "
-	  "now(), lease_owner = NULL, lease_expiry = NULL, updated_at = now() "
-	  "WHERE " MINE " AND status = 'SUBMITTED' RETURNING *) "
-	  "SELECT emit(u.*, 'PayoutConfirmed') FROM u", 2 },
+	  "now(), tx_hash = $3, raw_tx = (SELECT raw_tx FROM payout_txs "
+	  "WHERE tx_hash = $3), block_number = $4, block_hash = $5, "
+	  "confirmations = $6, lease_owner = NULL, lease_expiry = NULL, "
+	  "updated_at = now() WHERE " MINE " AND status = 'SUBMITTED' AND "
+	  "EXISTS (SELECT 1 FROM payout_txs WHERE tx_hash = $3 AND "
+	  "payout_id = $1) RETURNING *) "
+	  "SELECT emit(u.*, 'PayoutConfirmed') FROM u", 6 },
 	{ "bumped",
 	  "WITH u AS (UPDATE payouts SET raw_tx = $3, tx_hash = $4, "
 	  "max_fee_per_gas = $5::numeric, max_priority_fee_per_gas = "
@@ -159,9 +173,11 @@ const struct db_stmt store_stmts[] = {
 	  "UPDATE payouts SET sign_day = coalesce(sign_day, "
 	  "(now() AT TIME ZONE 'utc')::date - date '1970-01-01') WHERE "
 	  MINE " RETURNING sign_day", 2 },
+	/* $1, $2: ids and their epochs, as bigint[] literals of one length. */
 	{ "unlease",
-	  "UPDATE payouts SET lease_owner = NULL, lease_expiry = NULL "
-	  "WHERE " MINE, 2 },
+	  "UPDATE payouts x SET lease_owner = NULL, lease_expiry = NULL "
+	  "FROM unnest($1::bigint[], $2::bigint[]) AS u(id, epoch) "
+	  "WHERE x.id = u.id AND x.lease_epoch = u.epoch", 2 },
 	/*
 	 * Key rotation (D54), one statement under the lease.  p: the row, not
 	 * signed, with another sender.  nc: the new sender's counter (nothing
@@ -219,6 +235,7 @@ const struct db_stmt store_stmts[] = {
 	  "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM u), "
 	  "coalesce((SELECT nonce FROM u), -1), (SELECT count(*) FROM gap)",
 	  4 },
+	WEBHOOK_STMTS		/* webhook_sql.h (D59) */
 };
 const size_t store_nstmts = ARRAY_LEN(store_stmts);
 
@@ -274,21 +291,51 @@ sign_day_of(uint32_t *day, const char *text, int zero_ok)
 	return 0;
 }
 
+/*
+ * The SQL edge of the binary model: sender, recipient and amount are
+ * parsed once here.  A stored value that does not parse (the columns are
+ * text; only orchestratord writes them) is a broken row, not bad input.
+ */
+static int
+row_values(struct payout *p, const PGresult *res, int row)
+{
+	static const char *const names[] = { "sender", "recipient", "amount" };
+	int col;
+
+	if (evm_addr_from_str(p->sender, PQgetvalue(res, row, 4), 1) != 0)
+		col = 4;
+	else if (evm_addr_from_str(p->recipient, PQgetvalue(res, row, 5),
+	    1) != 0)
+		col = 5;
+	else if (u256_from_dec(&p->amount, PQgetvalue(res, row, 6)) != 0)
+		col = 6;
+	else
+		return 0;
+	log_error("payout %s: stored %s does not parse: \"%.80s\"",
+	    p->request_id, names[col - 4], PQgetvalue(res, row, col));
+	return ERR_INTERNAL;
+}
+
 static int
 row_to_payout(struct payout *p, const PGresult *res, int row)
 {
 	int r;
 
-	memset(p, 0, sizeof(*p));
+	/*
+	 * Not the transactions' buffers (16 KB of the struct): get_bytea
+	 * sets their lengths, and nothing reads past a length.
+	 */
+	memset(p, 0, offsetof(struct payout, unsigned_tx));
+	p->unsigned_len = 0;
+	p->raw_len = 0;
 	if (PQnfields(res) < NCOLS)
 		return ERR_INTERNAL;
 	p->id = get_i64(res, row, 0);
 	copy_text(p->request_id, sizeof(p->request_id), res, row, 1);
 	copy_text(p->asset, sizeof(p->asset), res, row, 2);
 	p->chain_id = (uint64_t)get_i64(res, row, 3);
-	copy_text(p->sender, sizeof(p->sender), res, row, 4);
-	copy_text(p->recipient, sizeof(p->recipient), res, row, 5);
-	copy_text(p->amount, sizeof(p->amount), res, row, 6);
+	if ((r = row_values(p, res, row)) != 0)
+		return r;
 	if (fsm_status_from_name(&p->status, PQgetvalue(res, row, 7)) != 0)
 		return ERR_INTERNAL;
 	p->approvals_required = (int)get_i64(res, row, 8);
@@ -324,6 +371,24 @@ row_to_payout(struct payout *p, const PGresult *res, int row)
 	    row, 31)) != 0)
 		return ERR_INTERNAL;
 	return 0;
+}
+
+/*
+ * The sign day a one-row result's first column returns ("RETURNING
+ * sign_day") into p; res is cleared.  STORE_CONFLICT when no row moved.
+ */
+static int
+sign_day_result(PGresult *res, struct payout *p)
+{
+	uint32_t day;
+	int r;
+
+	if (PQntuples(res) != 1)
+		r = STORE_CONFLICT;
+	else if ((r = sign_day_of(&day, PQgetvalue(res, 0, 0), 0)) == 0)
+		p->sign_day = day;
+	PQclear(res);
+	return r;
 }
 
 /* "\x" + hex of n bytes, malloc'd: a bytea parameter in text format. */
@@ -394,6 +459,8 @@ store_create(struct db *d, const struct payout_new *in, struct payout *out,
     int *created)
 {
 	char chain[24], needs[2], status_events[96];
+	char sender[EVM_ADDR_STR], recipient[EVM_ADDR_STR];
+	char amount[U256_DEC_MAX];
 	const char *params[12];
 	PGresult *res;
 	char required[16];
@@ -422,9 +489,12 @@ store_create(struct db *d, const struct payout_new *in, struct payout *out,
 	params[0] = in->request_id;
 	params[1] = in->asset;
 	params[2] = chain;
-	params[3] = in->sender;
-	params[4] = in->recipient;
-	params[5] = in->amount;
+	evm_addr_to_str(sender, in->sender);
+	evm_addr_to_str(recipient, in->recipient);
+	u256_to_dec(amount, sizeof(amount), &in->amount);
+	params[3] = sender;
+	params[4] = recipient;
+	params[5] = amount;
 	params[6] = fsm_status_name(in->status);
 	params[7] = required;
 	params[8] = needs;
@@ -444,8 +514,8 @@ store_create(struct db *d, const struct payout_new *in, struct payout *out,
 	if ((r = store_get(d, in->request_id, out)) != 0)
 		return r;
 	if (strcmp(out->asset, in->asset) != 0 ||
-	    strcmp(out->recipient, in->recipient) != 0 ||
-	    strcmp(out->amount, in->amount) != 0)
+	    memcmp(out->recipient, in->recipient, EVM_ADDR_LEN) != 0 ||
+	    u256_cmp(&out->amount, &in->amount) != 0)
 		return STORE_CONFLICT;
 	return 0;
 }
@@ -480,7 +550,7 @@ store_list(struct db *d, enum payout_status status, int64_t after_id,
 
 int
 store_add_approval(struct db *d, const char *request_id,
-    const struct approval *a, struct payout *out)
+    const struct pol_approval *a, struct payout *out)
 {
 	char expiry[24], *sig = NULL;
 	const char *params[4];
@@ -513,7 +583,7 @@ out:
 }
 
 int
-store_approvals(struct db *d, int64_t payout_id, struct approval *out,
+store_approvals(struct db *d, int64_t payout_id, struct pol_approval *out,
     size_t max, size_t *n)
 {
 	const char *params[1];
@@ -527,7 +597,7 @@ store_approvals(struct db *d, int64_t payout_id, struct approval *out,
 	if ((r = db_exec(d, &res, "approvals", 1, params)) != 0)
 		return r;
 	for (i = 0; i < PQntuples(res) && (size_t)i < max; i++) {
-		struct approval *a = &out[i];
+		struct pol_approval *a = &out[i];
 
 		memset(a, 0, sizeof(*a));
 		copy_text(a->approver, sizeof(a->approver), res, i, 0);
@@ -654,14 +724,15 @@ store_count_by_status(struct db *d, int64_t counts[PS_COUNT])
 /* --- workers ------------------------------------------------------------ */
 
 int
-store_seed_nonce(struct db *d, const char *sender, uint64_t chain_id,
-    uint64_t chain_nonce)
+store_seed_nonce(struct db *d, const uint8_t sender[EVM_ADDR_LEN],
+    uint64_t chain_id, uint64_t chain_nonce)
 {
-	char chain[24], nonce[24];
-	const char *params[3] = { sender, chain, nonce };
+	char addr[EVM_ADDR_STR], chain[24], nonce[24];
+	const char *params[3] = { addr, chain, nonce };
 	PGresult *res;
 	int r;
 
+	evm_addr_to_str(addr, sender);
 	snprintf(chain, sizeof(chain), "%" PRIu64, chain_id);
 	snprintf(nonce, sizeof(nonce), "%" PRIu64, chain_nonce);
 	if ((r = db_exec(d, &res, "seed_nonce", 3, params)) != 0)
@@ -672,35 +743,56 @@ store_seed_nonce(struct db *d, const char *sender, uint64_t chain_id,
 
 int
 store_claim(struct db *d, const char *worker, int lease_ms,
-    const char (*retired)[EVM_ADDR_STR], size_t nretired, struct payout *out)
+    const uint8_t (*retired)[EVM_ADDR_LEN], size_t nretired,
+    struct payout *out)
 {
-	char lease[16], list[2 + STORE_RETIRED_MAX * EVM_ADDR_STR];
-	uint8_t addr[EVM_ADDR_LEN];
-	const char *params[3];
+	size_t n;
+
+	return store_claim_many(d, worker, lease_ms, retired, nretired, out, 1,
+	    &n);
+}
+
+int
+store_claim_many(struct db *d, const char *worker, int lease_ms,
+    const uint8_t (*retired)[EVM_ADDR_LEN], size_t nretired,
+    struct payout *out, size_t max, size_t *n)
+{
+	char lease[16], lim[16], list[2 + STORE_RETIRED_MAX * EVM_ADDR_STR];
+	char addr[EVM_ADDR_STR];
+	const char *params[4];
 	PGresult *res;
 	size_t i, off = 0;
 	int r;
 
-	memset(out, 0, sizeof(*out));
-	if (nretired > STORE_RETIRED_MAX)
+	*n = 0;
+	memset(out, 0, offsetof(struct payout, unsigned_tx));
+	if (nretired > STORE_RETIRED_MAX || max < 1 ||
+	    max > STORE_CLAIM_MAX)
 		return ERR_INVALID_ARG;
-	/* A text[] literal: "{0x..,0x..}".  Addresses are hex: no quoting. */
+	/*
+	 * A text[] literal: "{0x..,0x..}", EIP-55 as every stored sender.
+	 * Addresses are hex: no quoting.
+	 */
 	list[off++] = '{';
 	for (i = 0; i < nretired; i++) {
-		if (evm_addr_from_str(addr, retired[i], 1) != 0)
-			return ERR_INVALID_ARG;
+		evm_addr_to_str(addr, retired[i]);
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-		    i ? "," : "", retired[i]);
+		    i ? "," : "", addr);
 	}
 	list[off++] = '}';
 	list[off] = '\0';
 	snprintf(lease, sizeof(lease), "%d", lease_ms);
+	snprintf(lim, sizeof(lim), "%zu", max);
 	params[0] = worker;
 	params[1] = lease;
 	params[2] = list;
-	if ((r = db_exec(d, &res, "claim", 3, params)) != 0)
+	params[3] = lim;
+	if ((r = db_exec(d, &res, "claim", 4, params)) != 0)
 		return r;
-	r = PQntuples(res) == 1 ? row_to_payout(out, res, 0) : ERR_NOT_FOUND;
+	r = PQntuples(res) == 0 ? ERR_NOT_FOUND : 0;
+	for (i = 0; r == 0 && i < (size_t)PQntuples(res) && i < max; i++)
+		if ((r = row_to_payout(&out[i], res, (int)i)) == 0)
+			(*n)++;
 	PQclear(res);
 	return r;
 }
@@ -722,12 +814,13 @@ mine_of(struct mine *m, const struct payout *p)
 }
 
 int
-store_set_unsigned(struct db *d, const struct payout *p, const uint8_t *tx,
+store_set_unsigned(struct db *d, struct payout *p, const uint8_t *tx,
     size_t len, uint64_t gas_limit, const u256 *max_fee, const u256 *prio_fee)
 {
 	char gas[24], fee[U256_DEC_MAX], prio[U256_DEC_MAX], *txp;
 	const char *params[6];
 	struct mine m;
+	PGresult *res;
 	int r;
 
 	mine_of(&m, p);
@@ -742,9 +835,9 @@ store_set_unsigned(struct db *d, const struct payout *p, const uint8_t *tx,
 	params[3] = gas;
 	params[4] = fee;
 	params[5] = prio;
-	r = exec_one(d, "set_unsigned", 6, params);
+	r = db_exec(d, &res, "set_unsigned", 6, params);
 	free(txp);
-	return r;
+	return r != 0 ? r : sign_day_result(res, p);
 }
 
 int
@@ -882,7 +975,6 @@ store_sign_day(struct db *d, struct payout *p)
 	const char *params[2];
 	struct mine m;
 	PGresult *res;
-	uint32_t day;
 	int r;
 
 	mine_of(&m, p);
@@ -890,19 +982,40 @@ store_sign_day(struct db *d, struct payout *p)
 	params[1] = m.epoch;
 	if ((r = db_exec(d, &res, "sign_day", 2, params)) != 0)
 		return r;
-	if (PQntuples(res) != 1)
-		r = STORE_CONFLICT;
-	else if ((r = sign_day_of(&day, PQgetvalue(res, 0, 0), 0)) == 0)
-		p->sign_day = day;
-	PQclear(res);
-	return r;
+	return sign_day_result(res, p);
 }
 
 /* --- tracker ------------------------------------------------------------ */
 
+/*
+ * The hashes of a payout's signed versions, as claim_submitted lists them
+ * (space-separated, oldest first) into out.
+ */
+static int
+versions_of(struct store_submitted *out, const char *list)
+{
+	const char *sp;
+	size_t len;
+
+	out->nversions = 0;
+	while (*list != '\0') {
+		sp = strchr(list, ' ');
+		len = sp != NULL ? (size_t)(sp - list) : strlen(list);
+		if (out->nversions == STORE_VERSIONS_MAX ||
+		    len >= STORE_HASH_STR)
+			return ERR_INTERNAL;
+		memcpy(out->versions[out->nversions], list, len);
+		out->versions[out->nversions++][len] = '\0';
+		list += len;
+		if (*list == ' ')
+			list++;
+	}
+	return 0;
+}
+
 int
 store_claim_submitted(struct db *d, const char *worker, int lease_ms,
-    struct payout *out, size_t max, size_t *n)
+    struct store_submitted *out, size_t max, size_t *n)
 {
 	char lease[16], lim[16];
 	const char *params[3];
@@ -918,7 +1031,8 @@ store_claim_submitted(struct db *d, const char *worker, int lease_ms,
 	if ((r = db_exec(d, &res, "claim_submitted", 3, params)) != 0)
 		return r;
 	for (i = 0; i < PQntuples(res) && (size_t)i < max; i++) {
-		if ((r = row_to_payout(&out[*n], res, i)) != 0)
+		if ((r = row_to_payout(&out[*n].p, res, i)) != 0 ||
+		    (r = versions_of(&out[*n], PQgetvalue(res, i, NCOLS))) != 0)
 			break;
 		(*n)++;
 	}
@@ -926,31 +1040,11 @@ store_claim_submitted(struct db *d, const char *worker, int lease_ms,
 	return r;
 }
 
-int
-store_tx_hashes(struct db *d, int64_t payout_id,
-    char (*hashes)[STORE_HASH_STR], size_t max, size_t *n)
-{
-	const char *params[1];
-	char id[24];
-	PGresult *res;
-	int i, r;
-
-	*n = 0;
-	snprintf(id, sizeof(id), "%" PRId64, payout_id);
-	params[0] = id;
-	if ((r = db_exec(d, &res, "tx_hashes", 1, params)) != 0)
-		return r;
-	for (i = 0; i < PQntuples(res) && (size_t)i < max; i++) {
-		copy_text(hashes[i], STORE_HASH_STR, res, i, 0);
-		(*n)++;
-	}
-	PQclear(res);
-	return 0;
-}
-
-int
-store_mined(struct db *d, const struct payout *p, const char *tx_hash,
-    int64_t block_number, const char *block_hash, int confirmations)
+/* "mined" and "confirmed": the row, the receipt's block and depth. */
+static int
+block_change(struct db *d, const char *stmt, const struct payout *p,
+    const char *tx_hash, int64_t block_number, const char *block_hash,
+    int confirmations)
 {
 	char num[24], conf[16];
 	const char *params[6];
@@ -965,7 +1059,15 @@ store_mined(struct db *d, const struct payout *p, const char *tx_hash,
 	params[3] = num;
 	params[4] = block_hash;
 	params[5] = conf;
-	return exec_one(d, "mined", 6, params);
+	return exec_one(d, stmt, 6, params);
+}
+
+int
+store_mined(struct db *d, const struct payout *p, const char *tx_hash,
+    int64_t block_number, const char *block_hash, int confirmations)
+{
+	return block_change(d, "mined", p, tx_hash, block_number, block_hash,
+	    confirmations);
 }
 
 /* Statements whose only parameters are the row's id and epoch. */
@@ -994,25 +1096,63 @@ store_reorged(struct db *d, const struct payout *p)
 }
 
 int
-store_confirmed(struct db *d, const struct payout *p)
+store_confirmed(struct db *d, const struct payout *p, const char *tx_hash,
+    int64_t block_number, const char *block_hash, int confirmations)
 {
-	return store_simple(d, "confirmed", p);
+	return block_change(d, "confirmed", p, tx_hash, block_number,
+	    block_hash, confirmations);
+}
+
+/* v[0..n) as a bigint[] literal, "{1,2,3}", malloc'd. */
+static char *
+bigint_array(const int64_t *v, size_t n)
+{
+	char *out, *w;
+	size_t i;
+
+	if ((out = malloc(n * 21 + 3)) == NULL)
+		return NULL;
+	w = out;
+	*w++ = '{';
+	for (i = 0; i < n; i++)
+		w += sprintf(w, "%s%" PRId64, i > 0 ? "," : "", v[i]);
+	*w++ = '}';
+	*w = '\0';
+	return out;
 }
 
 int
-store_unlease(struct db *d, const struct payout *p)
+store_unlease(struct db *d, const int64_t *ids, const int64_t *epochs,
+    size_t n)
 {
-	return store_simple(d, "unlease", p);
+	const char *params[2];
+	char *idl, *epl;
+	PGresult *res;
+	int r = ERR_NOMEM;
+
+	if (n == 0)
+		return 0;
+	idl = bigint_array(ids, n);
+	epl = bigint_array(epochs, n);
+	if (idl != NULL && epl != NULL) {
+		params[0] = idl;
+		params[1] = epl;
+		if ((r = db_exec(d, &res, "unlease", 2, params)) == 0)
+			PQclear(res);
+	}
+	free(idl);
+	free(epl);
+	return r;
 }
 
 /* --- key rotation --------------------------------------------------------- */
 
 int
-store_move_sender(struct db *d, struct payout *p, const char *sender,
-    int fill_after_ms, int *gap)
+store_move_sender(struct db *d, struct payout *p,
+    const uint8_t sender[EVM_ADDR_LEN], int fill_after_ms, int *gap)
 {
+	char addr[EVM_ADDR_STR], after[16];
 	const char *params[4];
-	char after[16];
 	PGresult *res;
 	struct mine m;
 	int r;
@@ -1023,7 +1163,8 @@ store_move_sender(struct db *d, struct payout *p, const char *sender,
 	    fill_after_ms : 0);
 	params[0] = m.id;
 	params[1] = m.epoch;
-	params[2] = sender;
+	evm_addr_to_str(addr, sender);
+	params[2] = addr;
 	params[3] = after;
 	if ((r = db_exec(d, &res, "move_sender", 4, params)) != 0)
 		return r;
@@ -1034,7 +1175,7 @@ store_move_sender(struct db *d, struct payout *p, const char *sender,
 	else if (strcmp(PQgetvalue(res, 0, 1), "0") == 0)
 		r = ERR_NOT_FOUND;
 	if (r == 0) {
-		snprintf(p->sender, sizeof(p->sender), "%s", sender);
+		memcpy(p->sender, sender, EVM_ADDR_LEN);
 		p->nonce = get_i64(res, 0, 2);
 		p->unsigned_len = 0;
 		p->gap_fill = 0;

@@ -10,6 +10,7 @@
 #include "evm/u256.h"
 #include "orchestratord/db.h"
 #include "orchestratord/fsm.h"
+#include "policy/verify.h"
 #include "proto/msg.h"
 
 /*
@@ -20,7 +21,8 @@
  * exactly when its change does.  Functions return 0, ERR_NOT_FOUND (no
  * such payout), ERR_STALE... see each; ERR_IO when PostgreSQL is
  * unreachable (retry later: nothing was changed or the change is
- * idempotent to retry).
+ * idempotent to retry); ERR_INTERNAL for a stored row that does not parse
+ * (a sender, recipient or amount that is not an address or a u256).
  */
 
 /* Returned when the row is not in the expected status or lease epoch. */
@@ -54,9 +56,13 @@ struct payout {
 	char request_id[PRT_REQUEST_ID_MAX + 1];	/* the public id */
 	char asset[PRT_ASSET_MAX + 1];
 	uint64_t chain_id;
-	char sender[EVM_ADDR_STR];	/* EIP-55 */
-	char recipient[EVM_ADDR_STR];	/* EIP-55 */
-	char amount[U256_DEC_MAX];	/* decimal base units */
+	/*
+	 * Binary inside orchestratord; text (EIP-55, decimal) only at the SQL
+	 * edge (store.c) and the JSON edge (api.c).
+	 */
+	uint8_t sender[EVM_ADDR_LEN];
+	uint8_t recipient[EVM_ADDR_LEN];
+	u256 amount;			/* base units */
 	enum payout_status status;
 	int approvals_required;		/* 0: none needed */
 	int approvals;			/* stored so far */
@@ -103,22 +109,15 @@ struct payout_new {
 	char request_id[PRT_REQUEST_ID_MAX + 1];
 	char asset[PRT_ASSET_MAX + 1];
 	uint64_t chain_id;
-	char sender[EVM_ADDR_STR];
-	char recipient[EVM_ADDR_STR];
-	char amount[U256_DEC_MAX];
+	uint8_t sender[EVM_ADDR_LEN];
+	uint8_t recipient[EVM_ADDR_LEN];
+	u256 amount;
 	/* Advisory pre-check by policy/: initial status is one of these. */
 	enum payout_status status;	/* PENDING_APPROVAL, APPROVED or REJECTED */
 	int approvals_required;
 	int needs_timelock;
 	char reason_code[STORE_CODE_MAX];	/* REJECTED only */
 	char reason[STORE_REASON_MAX + 1];
-};
-
-struct approval {
-	char approver[PRT_APPROVER_MAX + 1];
-	uint64_t expiry;
-	uint8_t sig[PRT_APPROVAL_SIG_MAX];
-	size_t sig_len;
 };
 
 struct outbox_event {
@@ -165,10 +164,10 @@ int store_list(struct db *d, enum payout_status status, int64_t after_id,
  * the payout).
  */
 int store_add_approval(struct db *d, const char *request_id,
-    const struct approval *a, struct payout *out) WARN_UNUSED;
+    const struct pol_approval *a, struct payout *out) WARN_UNUSED;
 
-/* The stored approvals of a payout (at most max). */
-int store_approvals(struct db *d, int64_t payout_id, struct approval *out,
+/* The stored approvals of a payout (at most max), in policy's type (D60). */
+int store_approvals(struct db *d, int64_t payout_id, struct pol_approval *out,
     size_t max, size_t *n) WARN_UNUSED;
 
 /* Why store_end did not end a payout. */
@@ -212,7 +211,8 @@ int store_count_by_status(struct db *d, int64_t counts[PS_COUNT])
  * chain_nonce (the node's pending count) if missing, raised to it if
  * lower.  Called at start for every sender of the policy.
  */
-int store_seed_nonce(struct db *d, const char *sender, uint64_t chain_id,
+int store_seed_nonce(struct db *d, const uint8_t sender[EVM_ADDR_LEN],
+    uint64_t chain_id,
     uint64_t chain_nonce) WARN_UNUSED;
 
 /*
@@ -221,21 +221,37 @@ int store_seed_nonce(struct db *d, const char *sender, uint64_t chain_id,
  * filled if an earlier attempt got that far), or ERR_NOT_FOUND when there
  * is nothing to do.
  *
- * retired (nretired of them, at most STORE_RETIRED_MAX, EIP-55): the
+ * retired (nretired of them, at most STORE_RETIRED_MAX): the
  * senders of the keys signerd holds that no asset of the claim's version
  * names (signer_version.retired).  A payout that needs a nonce takes the
  * lowest nonce handed back by a retired sender on its chain below that
  * sender's highest signed nonce first, with that sender (a hole its
  * signed transactions wait for; D54); and out->gap_fill says the claimed
  * payout holds such a hole, newly or from before: sign it with from =
- * its sender, do not move it.  ERR_INVALID_ARG for a malformed address.
+ * its sender, do not move it.  ERR_INVALID_ARG for nretired too large.
  */
 int store_claim(struct db *d, const char *worker, int lease_ms,
-    const char (*retired)[EVM_ADDR_STR], size_t nretired, struct payout *out)
-    WARN_UNUSED;
+    const uint8_t (*retired)[EVM_ADDR_LEN], size_t nretired,
+    struct payout *out) WARN_UNUSED;
 
-/* SIGNING, under epoch: remember the unsigned transaction and its fees. */
-int store_set_unsigned(struct db *d, const struct payout *p,
+/*
+ * store_claim for up to max (1..STORE_CLAIM_MAX) payouts in one statement
+ * and transaction (claim_payouts(), the same claim repeated): out[0..*n)
+ * in claim order, each under its own lease.  ERR_NOT_FOUND when none.
+ * A worker works through them in order and gives back (store_release)
+ * those it will not start within its lease.
+ */
+#define STORE_CLAIM_MAX 64
+int store_claim_many(struct db *d, const char *worker, int lease_ms,
+    const uint8_t (*retired)[EVM_ADDR_LEN], size_t nretired,
+    struct payout *out, size_t max, size_t *n) WARN_UNUSED;
+
+/*
+ * SIGNING, under epoch: remember the unsigned transaction and its fees,
+ * and the payout's sign day (as store_sign_day, in the same statement:
+ * p->sign_day is set).
+ */
+int store_set_unsigned(struct db *d, struct payout *p,
     const uint8_t *tx, size_t len, uint64_t gas_limit, const u256 *max_fee,
     const u256 *prio_fee) WARN_UNUSED;
 
@@ -309,16 +325,20 @@ int store_release(struct db *d, const struct payout *p, int retry_ms,
 
 /* --- tracker ------------------------------------------------------------ */
 
+/* A SUBMITTED payout leased by the tracker, and every signed version. */
+#define STORE_VERSIONS_MAX 32	/* the first and every bump (max_bumps <= 20) */
+struct store_submitted {
+	struct payout p;		/* raw_tx and tx_hash: the newest */
+	size_t nversions;
+	char versions[STORE_VERSIONS_MAX][STORE_HASH_STR];	/* oldest first */
+};
+
 /*
  * Leases up to max SUBMITTED payouts not leased by anyone (one statement,
- * FOR UPDATE SKIP LOCKED) for lease_ms; out[i] has raw_tx and tx_hash.
+ * FOR UPDATE SKIP LOCKED) for lease_ms, with their versions' hashes.
  */
 int store_claim_submitted(struct db *d, const char *worker, int lease_ms,
-    struct payout *out, size_t max, size_t *n) WARN_UNUSED;
-
-/* Every signed version's hash of a payout (first and fee bumps). */
-int store_tx_hashes(struct db *d, int64_t payout_id,
-    char (*hashes)[STORE_HASH_STR], size_t max, size_t *n) WARN_UNUSED;
+    struct store_submitted *out, size_t max, size_t *n) WARN_UNUSED;
 
 /* The node has the tx: record block, hash, confirmations, broadcast time. */
 int store_mined(struct db *d, const struct payout *p, const char *tx_hash,
@@ -334,8 +354,10 @@ int store_broadcast(struct db *d, const struct payout *p) WARN_UNUSED;
  */
 int store_reorged(struct db *d, const struct payout *p) WARN_UNUSED;
 
-/* SUBMITTED -> CONFIRMED. */
-int store_confirmed(struct db *d, const struct payout *p) WARN_UNUSED;
+/* SUBMITTED -> CONFIRMED, recording the block as store_mined does. */
+int store_confirmed(struct db *d, const struct payout *p, const char *tx_hash,
+    int64_t block_number, const char *block_hash, int confirmations)
+    WARN_UNUSED;
 
 /*
  * A fee bump: the new signed version (with its receipt, as store_signed)
@@ -345,8 +367,13 @@ int store_bumped(struct db *d, const struct payout *p, const uint8_t *raw,
     size_t len, const uint8_t hash[32], const u256 *max_fee,
     const u256 *prio_fee, const struct store_receipt *receipt) WARN_UNUSED;
 
-/* Ends the tracker's lease on p without a change. */
-int store_unlease(struct db *d, const struct payout *p) WARN_UNUSED;
+/*
+ * Ends the tracker's leases on the rows ids[0..n) under epochs[0..n)
+ * without a change, in one statement (a row whose epoch moved on is left
+ * alone).
+ */
+int store_unlease(struct db *d, const int64_t *ids, const int64_t *epochs,
+    size_t n) WARN_UNUSED;
 
 /* --- key rotation (D54) ----------------------------------------------------- */
 
@@ -368,7 +395,8 @@ int store_unlease(struct db *d, const struct payout *p) WARN_UNUSED;
  * changed); STORE_CONFLICT when the row moved on, is signed, or already
  * has that sender.
  */
-int store_move_sender(struct db *d, struct payout *p, const char *sender,
-    int fill_after_ms, int *gap) WARN_UNUSED;
+int store_move_sender(struct db *d, struct payout *p,
+    const uint8_t sender[EVM_ADDR_LEN], int fill_after_ms, int *gap)
+    WARN_UNUSED;
 
 #endif

@@ -6,9 +6,9 @@
  *
  * A round tracks its rows by sender and nonce, so that what it sends
  * again reaches the node in nonce order: a node can only mine a sender's
- * next nonce, and one that has put later nonces aside (ganache never
- * looks at them again by itself: tests/lib/EVMNODE_NOTES.md) takes them
- * back only behind their predecessor.
+ * next nonce, and one that has put later nonces aside (some never look
+ * at them again by themselves) takes them back only behind their
+ * predecessor.
  */
 #include "orchestratord/tracker.h"
 
@@ -28,12 +28,9 @@
 #include "orchestratord/rpc.h"
 #include "orchestratord/store.h"
 #include "orchestratord/txbuild.h"
-#include "proto/client.h"
 
 #define BATCH 64		/* a round's first lease; doubles as needed */
-#define ROUND_MAX 1024		/* rows a round leases at most (17 KB each) */
-#define MAX_VERSIONS 32		/* the first and every bump (max_bumps <= 20) */
-#define BLOCK_CACHE 16
+#define ROUND_MAX 1024		/* rows a round leases at most (19 KB each) */
 #define HOLD_SLOTS 1024
 #define SEEN_SLOTS 1024
 /*
@@ -67,12 +64,14 @@ struct tracker {
 	struct rpc_client *rpc;
 	int backoff_ms;
 	/* This round's leased rows, and the order they are tracked in. */
-	struct payout *rows;
-	struct payout **order;	/* by chain, sender, then nonce */
+	struct store_submitted *rows;
+	struct store_submitted **order;	/* by chain, sender, then nonce */
 	unsigned char *done;	/* rows[i] terminal: its lease went with it */
+	int64_t *ids, *epochs;	/* the leases to give back */
 	size_t nrows, caprows;
 	/* The sender whose rows are being tracked, as the node sees it. */
-	char sender[EVM_ADDR_STR];
+	int have_sender;		/* 0: none yet this round */
+	uint8_t sender[EVM_ADDR_LEN];
 	uint64_t sender_chain;
 	uint64_t chain_nonce;	/* its "latest" nonce, read once a round */
 	int64_t run_first;	/* its nonces sent again in order: first, */
@@ -81,15 +80,26 @@ struct tracker {
 	const struct signer_version *v;
 	/* This round's view of the chain. */
 	uint64_t latest;
+	uint8_t latest_hash[32];
 	int finalized_state;	/* 0 unknown, 1 known, -1 node cannot say */
 	uint64_t finalized;
 	int finalized_warned;	/* said once per process, not per round */
-	struct {
+	/*
+	 * This round's answers, asked for in batches before any row is
+	 * tracked (prefetch): each row's receipts (qfirst[i], qn[i] of them,
+	 * one per version) and the blocks they name.
+	 */
+	size_t *qfirst, *qn;
+	unsigned char *qbad;	/* the node could not give its receipts */
+	uint8_t (*qhash)[32];
+	struct rpc_receipt *qrc;
+	size_t nq, capqhash, capqrc;
+	struct block_seen {
 		uint64_t number;
 		uint8_t hash[32];
 		int found;
-	} blocks[BLOCK_CACHE];
-	size_t nblocks;
+	} *blocks;
+	size_t nblocks, capblocks;
 	/* Payouts whose bump was refused or failed: not before until_ms. */
 	struct {
 		int64_t id;
@@ -100,9 +110,18 @@ struct tracker {
 		int64_t id;
 		uint64_t block;
 	} seen[SEEN_SLOTS];
+	/*
+	 * The latest block (number and hash) when the node was last asked
+	 * for a payout's receipts: until another block comes, the answer
+	 * cannot change, so it is not asked again.
+	 */
+	struct {
+		int64_t id;
+		uint64_t number;
+		uint8_t hash[32];
+	} looked[SEEN_SLOTS];
 	int64_t last_nonce_warn_ms;
 	/* Large: kept here rather than on the stack. */
-	char hashes[MAX_VERSIONS][STORE_HASH_STR];
 	struct prt_sign_req req;
 	struct prt_sign_rep rep;
 	struct evm_tx tx;
@@ -243,6 +262,26 @@ sent_now(struct tracker *k, int64_t id)
 	k->seen[i].block = k->latest;
 }
 
+/* 1 when p's receipts were asked for at this round's latest block. */
+static int
+looked_at_latest(const struct tracker *k, int64_t id)
+{
+	size_t i = (size_t)id % SEEN_SLOTS;
+
+	return k->looked[i].id == id && k->looked[i].number == k->latest &&
+	    memcmp(k->looked[i].hash, k->latest_hash, 32) == 0;
+}
+
+static void
+looked_now(struct tracker *k, int64_t id)
+{
+	size_t i = (size_t)id % SEEN_SLOTS;
+
+	k->looked[i].id = id;
+	k->looked[i].number = k->latest;
+	memcpy(k->looked[i].hash, k->latest_hash, 32);
+}
+
 /* Is block number's hash (in this round's view) the receipt's? */
 static int
 canonical(struct tracker *k, uint64_t number, const uint8_t hash[32],
@@ -263,7 +302,7 @@ canonical(struct tracker *k, uint64_t number, const uint8_t hash[32],
 	}
 	if ((r = rpc_block(k->rpc, NULL, number, &got, h, &found)) != 0)
 		return r;
-	if (k->nblocks < BLOCK_CACHE) {
+	if (k->nblocks < k->capblocks) {
 		k->blocks[k->nblocks].number = number;
 		memcpy(k->blocks[k->nblocks].hash, h, 32);
 		k->blocks[k->nblocks].found = found;
@@ -309,10 +348,10 @@ rebroadcast(struct tracker *k, struct payout *p, int loud)
 	int known, r;
 
 	/*
-	 * ganache takes nonce 0 (empty in RLP) for "no nonce" and would
-	 * mine a second copy with the sender's next nonce, paying twice
-	 * (tests/lib/EVMNODE_NOTES.md).  It never sets such a transaction
-	 * aside, so one the node has needs no second copy anyway.
+	 * A node that takes nonce 0 (empty in RLP) for "no nonce" would
+	 * mine a second copy with the sender's next nonce, paying twice.
+	 * It never sets such a transaction aside, so one the node has
+	 * needs no second copy anyway.
 	 */
 	if (p->nonce == 0 && (rpc_parse_data_fixed(hash, 32, p->tx_hash) != 0 ||
 	    rpc_tx_known(k->rpc, hash, &known) != 0 || known)) {
@@ -349,7 +388,7 @@ bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
 	const struct orch_config *cfg = k->app->cfg;
 	int64_t retry = now + (int64_t)(cfg->bump_after_seconds > 5 ?
 	    cfg->bump_after_seconds : 5) * 1000;
-	struct prt_reply_hdr hdr;
+	struct signer_answer ans;
 	struct prt_sign_req *q = &k->req;
 	struct store_receipt receipt;
 	char mf[U256_DEC_MAX], pf[U256_DEC_MAX];
@@ -384,35 +423,39 @@ bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
 	q->chain_id = p->chain_id;
 	q->created_day = p->sign_day;
 	/* from: the sender that signed the payout first, as for every bump. */
-	if (txb_encode(enc, sizeof(enc), &len, &k->tx) != 0 ||
-	    evm_addr_from_str(q->from, p->sender, 1) != 0 ||
-	    evm_addr_from_str(q->to, p->recipient, 1) != 0 ||
-	    u256_from_dec(&q->amount, p->amount) != 0) {
+	if (txb_encode(enc, sizeof(enc), &len, &k->tx) != 0) {
 		log_error("payout %s: cannot build its fee bump", p->request_id);
 		hold_back(k, p->id, retry);
 		return 0;
 	}
+	memcpy(q->from, p->sender, EVM_ADDR_LEN);
+	memcpy(q->to, p->recipient, EVM_ADDR_LEN);
+	q->amount = p->amount;
 	memcpy(q->tx, enc, len);
 	q->tx_len = len;
 	/* Same intent as signed: no approvals needed again (D22). */
 	t0 = mono_ms();
-	r = prt_client_sign(k->app->signer->client, q, &k->rep, &hdr);
+	(void)signer_sign(k->app->signer, q, &k->rep, &ans);
 	metrics_observe(k->app->metrics, MH_SIGN, (mono_ms() - t0) / 1e3);
-	if (r != 0 || hdr.result != 0) {
-		if (r == 0 && hdr.result > 0)
-			metrics_refusal(k->app->metrics,
-			    pol_reason_name(hdr.result));
-		log_warn("payout %s: fee bump not signed: %s %s", p->request_id,
-		    r != 0 ? err_str(r) : hdr.result > 0 ?
-		    pol_reason_name(hdr.result) : err_str(hdr.result),
-		    r != 0 ? prt_client_last_error() : hdr.message);
+	if (ans.outcome == SIGNER_RETRY) {
+		/* The same bump again, when signerd said (signer.c). */
+		log_warn("payout %s: fee bump not signed yet: %s",
+		    p->request_id, ans.message);
+		hold_back(k, p->id, now + (ans.retry_after_ms != 0 ?
+		    (int64_t)ans.retry_after_ms : BACKOFF_MAX_MS));
+		return 0;
+	}
+	if (ans.outcome == SIGNER_REFUSED) {
+		metrics_refusal(k->app->metrics, pol_reason_name(ans.reason));
+		log_warn("payout %s: fee bump refused: %s", p->request_id,
+		    ans.message);
 		/*
 		 * REQUEST_EXPIRED: no more bumps, but the payout is not
 		 * failed: a version signed earlier may still be mined (D30),
-		 * and it is tracked and sent again as before.
+		 * and it is tracked and sent again as before.  Another
+		 * refusal: the next bump, with other fees, may pass.
 		 */
-		hold_back(k, p->id, r != 0 || hdr.result < 0 ?
-		    now + BACKOFF_MAX_MS : hdr.result == POL_REQUEST_EXPIRED ?
+		hold_back(k, p->id, ans.reason == POL_REQUEST_EXPIRED ?
 		    now + BUMP_EXPIRED_HOLD_MS : retry);
 		return 0;
 	}
@@ -443,9 +486,13 @@ bump(struct tracker *k, struct payout *p, const struct pol_asset *a,
 static void
 end_run(struct tracker *k)
 {
-	if (k->run_first >= 0 && k->run_next - 1 > k->run_first)
+	char s[EVM_ADDR_STR];
+
+	if (k->run_first >= 0 && k->run_next - 1 > k->run_first) {
+		evm_addr_to_str(s, k->sender);
 		log_info("%s: nonces %" PRId64 "..%" PRId64 " sent again in "
-		    "nonce order", k->sender, k->run_first, k->run_next - 1);
+		    "nonce order", s, k->run_first, k->run_next - 1);
+	}
 	k->run_first = -1;
 	k->run_next = -1;
 }
@@ -456,19 +503,19 @@ end_run(struct tracker *k)
  * receipts were asked for before, and every higher one's after it.
  */
 static int
-sender_nonce(struct tracker *k, const struct payout *p,
-    const uint8_t addr[EVM_ADDR_LEN], uint64_t *out)
+sender_nonce(struct tracker *k, const struct payout *p, uint64_t *out)
 {
 	int r;
 
-	if (k->sender[0] == '\0' || k->sender_chain != p->chain_id ||
-	    strcasecmp(k->sender, p->sender) != 0) {
+	if (!k->have_sender || k->sender_chain != p->chain_id ||
+	    memcmp(k->sender, p->sender, EVM_ADDR_LEN) != 0) {
 		end_run(k);
-		k->sender[0] = '\0';
-		if ((r = rpc_nonce(k->rpc, addr, "latest", &k->chain_nonce)) !=
-		    0)
+		k->have_sender = 0;
+		if ((r = rpc_nonce(k->rpc, p->sender, "latest",
+		    &k->chain_nonce)) != 0)
 			return r;
-		snprintf(k->sender, sizeof(k->sender), "%s", p->sender);
+		memcpy(k->sender, p->sender, EVM_ADDR_LEN);
+		k->have_sender = 1;
 		k->sender_chain = p->chain_id;
 	}
 	*out = k->chain_nonce;
@@ -480,7 +527,7 @@ static int
 missing(struct tracker *k, struct payout *p, const struct pol_asset *a)
 {
 	const struct orch_config *cfg = k->app->cfg;
-	uint8_t sender[EVM_ADDR_LEN];
+	char sender[EVM_ADDR_STR];
 	int64_t now = wall_ms(), ref, due;
 	uint64_t chain_nonce;
 	int force = 0, old, r;
@@ -494,26 +541,27 @@ missing(struct tracker *k, struct payout *p, const struct pol_asset *a)
 		p->block_number = -1;
 		force = 1;
 	}
-	if (evm_addr_from_str(sender, p->sender, 1) != 0 || p->nonce < 0) {
-		log_error("payout %s: no sender or nonce to track",
-		    p->request_id);
+	if (p->nonce < 0) {
+		log_error("payout %s: no nonce to track", p->request_id);
 		return 0;
 	}
-	if ((r = sender_nonce(k, p, sender, &chain_nonce)) != 0)
+	if ((r = sender_nonce(k, p, &chain_nonce)) != 0)
 		return node_failed(k, p, r);
 	/*
 	 * A mined nonce means one of our versions is in a block we have not
 	 * seen a receipt for yet, or someone else used the nonce: either
-	 * way, sending again can only hurt (ganache even re-mines a nonce-0
-	 * transaction: tests/lib/EVMNODE_NOTES.md).
+	 * way, sending again can only hurt (a node may even re-mine a
+	 * nonce-0 transaction).
 	 */
 	if (chain_nonce > (uint64_t)p->nonce) {
 		if (now - p->submitted_at > NONCE_WARN_AFTER_MS &&
 		    now - k->last_nonce_warn_ms > NONCE_WARN_EVERY_MS) {
 			k->last_nonce_warn_ms = now;
+			/* Text only to log: EIP-55 costs a keccak. */
+			evm_addr_to_str(sender, p->sender);
 			log_warn("payout %s: nonce %" PRId64 " of %s is used on "
 			    "chain but no version of it has a receipt",
-			    p->request_id, p->nonce, p->sender);
+			    p->request_id, p->nonce, sender);
 		}
 		return 0;
 	}
@@ -549,11 +597,13 @@ missing(struct tracker *k, struct payout *p, const struct pol_asset *a)
 	 */
 	if (chain_nonce == (uint64_t)p->nonce &&
 	    (force || old || stalled(k, p->id))) {
-		if (!force && !old)
+		if (!force && !old) {
+			evm_addr_to_str(sender, p->sender);
 			log_info("payout %s: nonce %" PRId64 " of %s not mined "
 			    "%d blocks after it was sent; sending it and its "
 			    "successors again", p->request_id, p->nonce,
-			    p->sender, STALL_BLOCKS);
+			    sender, STALL_BLOCKS);
+		}
 		k->run_first = p->nonce;
 		k->run_next = p->nonce + 1;
 		rebroadcast(k, p, force || p->last_broadcast_at == 0);
@@ -595,6 +645,19 @@ mined(struct tracker *k, struct payout *p, const struct pol_asset *a,
 		    rc->block_number);
 	}
 	fresh = moved || p->block_number < 0;
+	final = a->finalized ? finalized_at(k, rc->block_number) :
+	    conf >= (int)a->confirmations;
+	if (final && rc->success) {
+		/* The block and the end in one statement. */
+		if ((r = store_confirmed(k->db, p, tx_hash,
+		    (int64_t)rc->block_number, bh, conf)) != 0)
+			return store_failed(p, "confirmed", r);
+		log_info("payout %s: CONFIRMED in block %" PRIu64 " (tx %s, "
+		    "%d confirmations)", p->request_id, rc->block_number,
+		    tx_hash, conf);
+		*terminal = 1;
+		return 0;
+	}
 	if (fresh || p->confirmations != conf ||
 	    strcasecmp(p->tx_hash, tx_hash) != 0) {
 		if ((r = store_mined(k->db, p, tx_hash, (int64_t)rc->block_number,
@@ -605,36 +668,34 @@ mined(struct tracker *k, struct payout *p, const struct pol_asset *a,
 			    "%s)", p->request_id, rc->block_number, tx_hash,
 			    rc->success ? "success" : "reverted");
 	}
-	final = a->finalized ? finalized_at(k, rc->block_number) :
-	    conf >= (int)a->confirmations;
 	if (!final)
 		return 0;
-	if (rc->success) {
-		if ((r = store_confirmed(k->db, p)) != 0)
-			return store_failed(p, "confirmed", r);
-		log_info("payout %s: CONFIRMED in block %" PRIu64 " (%d "
-		    "confirmations)", p->request_id, rc->block_number, conf);
-	} else {
-		rpc_revert_reason(k->rpc, hash, reason, sizeof(reason));
-		if (reason[0] == '\0')
-			snprintf(reason, sizeof(reason), "execution reverted");
-		if ((r = store_fail(k->db, p, "REVERTED", reason)) != 0)
-			return store_failed(p, "fail", r);
-		log_info("payout %s: FAILED REVERTED in block %" PRIu64 ": %s",
-		    p->request_id, rc->block_number, reason);
-	}
+	rpc_revert_reason(k->rpc, hash, reason, sizeof(reason));
+	if (reason[0] == '\0')
+		snprintf(reason, sizeof(reason), "execution reverted");
+	if ((r = store_fail(k->db, p, "REVERTED", reason)) != 0)
+		return store_failed(p, "fail", r);
+	log_info("payout %s: FAILED REVERTED in block %" PRIu64 ": %s",
+	    p->request_id, rc->block_number, reason);
 	*terminal = 1;
 	return 0;
 }
 
-/* Returns 0 (row handled or skipped) or ERR_IO (end the round). */
+/*
+ * Returns 0 (row handled or skipped) or ERR_IO (end the round).  Its
+ * receipts are asked for once per block: at the block they were last
+ * asked at, a payout not mined is only sent again when due (missing),
+ * and a mined one waits for the next block.
+ */
 static int
-track(struct tracker *k, struct payout *p, int *terminal)
+track(struct tracker *k, struct store_submitted *row, int *terminal)
 {
+	struct payout *p = &row->p;
+	size_t ix = (size_t)(row - k->rows), i;
+	char hs[STORE_HASH_STR];
 	const struct pol_asset *a;
 	struct rpc_receipt rc;
 	uint8_t h[32];
-	size_t n, i;
 	int canon, r;
 
 	*terminal = 0;
@@ -643,43 +704,182 @@ track(struct tracker *k, struct payout *p, int *terminal)
 		    p->request_id, p->asset);
 		return 0;
 	}
-	if ((r = store_tx_hashes(k->db, p->id, k->hashes, MAX_VERSIONS, &n)) !=
-	    0)
-		return store_failed(p, "tx_hashes", r);
-	if (n == 0 && p->tx_hash[0] != '\0') {
-		snprintf(k->hashes[0], STORE_HASH_STR, "%s", p->tx_hash);
-		n = 1;
-	}
+	if (looked_at_latest(k, p->id))
+		return p->block_number >= 0 ? 0 : missing(k, p, a);
+	if (k->qbad[ix])
+		return 0;
+	looked_now(k, p->id);
 	/* Only one version can be mined: they share the nonce. */
-	for (i = 0; i < n; i++) {
-		if (rpc_parse_data_fixed(h, 32, k->hashes[i]) != 0)
-			continue;
-		if ((r = rpc_receipt(k->rpc, h, &rc)) != 0)
-			return node_failed(k, p, r);
+	for (i = 0; i < k->qn[ix]; i++) {
+		rc = k->qrc[k->qfirst[ix] + i];
+		memcpy(h, k->qhash[k->qfirst[ix] + i], 32);
 		if (!rc.found)
 			continue;
 		if ((r = canonical(k, rc.block_number, rc.block_hash, &canon)) !=
 		    0)
 			return node_failed(k, p, r);
+		hash_str(hs, h);
 		if (canon)
-			return mined(k, p, a, k->hashes[i], h, &rc, terminal);
+			return mined(k, p, a, hs, h, &rc, terminal);
 		log_warn("payout %s: receipt of %s names block %" PRIu64
-		    " which is not on the node's chain", p->request_id,
-		    k->hashes[i], rc.block_number);
+		    " which is not on the node's chain", p->request_id, hs,
+		    rc.block_number);
 	}
 	return missing(k, p, a);
 }
 
 /* --- rounds ------------------------------------------------------------- */
 
+/* Room for n of each: grows a round's buffers, kept between rounds. */
+static int
+reserve(void **buf, size_t *cap, size_t n, size_t size)
+{
+	void *b;
+
+	if (n <= *cap)
+		return 0;
+	if ((b = realloc(*buf, n * size)) == NULL)
+		return ERR_NOMEM;
+	*buf = b;
+	*cap = n;
+	return 0;
+}
+
+/* The block's hash in this round's view, fetched or not: 1 if known. */
+static int
+block_known(const struct tracker *k, uint64_t number)
+{
+	size_t i;
+
+	for (i = 0; i < k->nblocks; i++)
+		if (k->blocks[i].number == number)
+			return 1;
+	return 0;
+}
+
+/*
+ * The batch failed on something other than the connection (one bad
+ * receipt, or a node that takes no batches): each receipt alone, so that
+ * one payout's trouble stays its own.  A row whose receipt the node
+ * cannot give is skipped this round (qbad), as a failed call skipped it
+ * before batches.  Returns 0, or ERR_IO to end the round.
+ */
+static int
+receipts_one_by_one(struct tracker *k)
+{
+	size_t i, q;
+	int r;
+
+	log_info("tracker: asking for receipts one by one: %s",
+	    rpc_last_error());
+	for (i = 0; i < k->nrows; i++) {
+		for (q = k->qfirst[i]; q < k->qfirst[i] + k->qn[i]; q++) {
+			r = rpc_receipt(k->rpc, k->qhash[q], &k->qrc[q]);
+			if (r == 0)
+				continue;
+			if (node_failed(k, &k->rows[i].p, r) != 0)
+				return ERR_IO;
+			k->qbad[i] = 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Asks the node for what this round's rows need, in JSON-RPC batches
+ * rather than a call per payout: the receipts of every version of each
+ * row not looked at since the latest block, then the hashes of the blocks
+ * those receipts name (the latest is known already).  track() then
+ * decides with these answers.  Returns 0, or the node's error.
+ */
+static int
+prefetch(struct tracker *k)
+{
+	struct store_submitted *row;
+	uint64_t *numbers = NULL;
+	uint8_t (*hashes)[32] = NULL;
+	int *found = NULL;
+	size_t i, v, nv, nb = 0;
+	int r;
+
+	k->nq = 0;
+	k->nblocks = 0;
+	if ((r = reserve((void **)&k->blocks, &k->capblocks, 1,
+	    sizeof(*k->blocks))) != 0)
+		return r;
+	k->blocks[0].number = k->latest;
+	memcpy(k->blocks[0].hash, k->latest_hash, 32);
+	k->blocks[0].found = 1;
+	k->nblocks = 1;
+	for (i = 0; i < k->nrows; i++) {
+		row = &k->rows[i];
+		k->qfirst[i] = k->nq;
+		k->qn[i] = 0;
+		k->qbad[i] = 0;
+		if (looked_at_latest(k, row->p.id))
+			continue;
+		if (row->nversions == 0 && row->p.tx_hash[0] != '\0') {
+			snprintf(row->versions[0], STORE_HASH_STR, "%s",
+			    row->p.tx_hash);
+			row->nversions = 1;
+		}
+		nv = row->nversions;
+		if ((r = reserve((void **)&k->qhash, &k->capqhash, k->nq + nv,
+		    sizeof(*k->qhash))) != 0 ||
+		    (r = reserve((void **)&k->qrc, &k->capqrc, k->nq + nv,
+		    sizeof(*k->qrc))) != 0)
+			return r;
+		for (v = 0; v < nv; v++)
+			if (rpc_parse_data_fixed(k->qhash[k->nq], 32,
+			    row->versions[v]) == 0) {
+				k->nq++;
+				k->qn[i]++;
+			}
+	}
+	if (k->nq == 0)
+		return 0;
+	if ((r = rpc_receipts(k->rpc, (const uint8_t (*)[32])k->qhash, k->nq,
+	    k->qrc)) != 0 && (r = receipts_one_by_one(k)) != 0)
+		return r;
+	if ((numbers = malloc(k->nq * sizeof(*numbers))) == NULL)
+		return ERR_NOMEM;
+	for (i = 0; i < k->nq; i++) {
+		if (!k->qrc[i].found || block_known(k, k->qrc[i].block_number))
+			continue;
+		for (v = 0; v < nb && numbers[v] != k->qrc[i].block_number; v++)
+			;
+		if (v == nb)
+			numbers[nb++] = k->qrc[i].block_number;
+	}
+	r = 0;
+	if (nb > 0 && ((hashes = malloc(nb * 32)) == NULL ||
+	    (found = malloc(nb * sizeof(*found))) == NULL ||
+	    (r = reserve((void **)&k->blocks, &k->capblocks, nb + 1,
+	    sizeof(*k->blocks))) != 0))
+		r = r != 0 ? r : ERR_NOMEM;
+	if (r == 0 && nb > 0 &&
+	    (r = rpc_block_hashes(k->rpc, numbers, nb, hashes, found)) == 0) {
+		for (v = 0; v < nb; v++) {
+			k->blocks[k->nblocks].number = numbers[v];
+			memcpy(k->blocks[k->nblocks].hash, hashes[v], 32);
+			k->blocks[k->nblocks++].found = found[v];
+		}
+	}
+	free(numbers);
+	free(hashes);
+	free(found);
+	return r;
+}
+
 /* Room for more rows this round: doubles up to ROUND_MAX (0 when full). */
 static int
 grow(struct tracker *k)
 {
-	struct payout *rows;
-	struct payout **order;
+	struct store_submitted *rows, **order;
 	unsigned char *done;
-	size_t cap;
+	int64_t *ids, *epochs;
+	size_t cap, *q;
 
 	if (k->caprows >= ROUND_MAX)
 		return 0;
@@ -695,6 +895,21 @@ grow(struct tracker *k)
 	if ((done = realloc(k->done, cap)) == NULL)
 		return ERR_NOMEM;
 	k->done = done;
+	if ((ids = realloc(k->ids, cap * sizeof(*ids))) == NULL)
+		return ERR_NOMEM;
+	k->ids = ids;
+	if ((epochs = realloc(k->epochs, cap * sizeof(*epochs))) == NULL)
+		return ERR_NOMEM;
+	k->epochs = epochs;
+	if ((q = realloc(k->qfirst, cap * sizeof(*q))) == NULL)
+		return ERR_NOMEM;
+	k->qfirst = q;
+	if ((q = realloc(k->qn, cap * sizeof(*q))) == NULL)
+		return ERR_NOMEM;
+	k->qn = q;
+	if ((done = realloc(k->qbad, cap)) == NULL)
+		return ERR_NOMEM;
+	k->qbad = done;
 	k->caprows = cap;
 	return 0;
 }
@@ -702,13 +917,13 @@ grow(struct tracker *k)
 static int
 by_sender_nonce(const void *x, const void *y)
 {
-	const struct payout *a = *(const struct payout *const *)x;
-	const struct payout *b = *(const struct payout *const *)y;
+	const struct payout *a = &(*(const struct store_submitted *const *)x)->p;
+	const struct payout *b = &(*(const struct store_submitted *const *)y)->p;
 	int c;
 
 	if (a->chain_id != b->chain_id)
 		return a->chain_id < b->chain_id ? -1 : 1;
-	if ((c = strcasecmp(a->sender, b->sender)) != 0)
+	if ((c = memcmp(a->sender, b->sender, EVM_ADDR_LEN)) != 0)
 		return c;
 	if (a->nonce != b->nonce)
 		return a->nonce < b->nonce ? -1 : 1;
@@ -727,8 +942,7 @@ one_round(struct tracker *k)
 {
 	const struct orch_config *cfg = k->app->cfg;
 	int64_t start = mono_ms();
-	struct payout *p;
-	uint8_t h[32];
+	struct store_submitted *row;
 	size_t n, i, want;
 	int found, terminal, r = 0;
 
@@ -736,7 +950,7 @@ one_round(struct tracker *k)
 	k->nrows = 0;
 	k->nblocks = 0;
 	k->finalized_state = 0;
-	k->sender[0] = '\0';
+	k->have_sender = 0;
 	k->run_first = k->run_next = -1;
 	for (;;) {
 		if (stopping(k) || mono_ms() - start > cfg->lease_ms / 2)
@@ -758,8 +972,8 @@ one_round(struct tracker *k)
 	}
 	memset(k->done, 0, k->nrows);
 	if (r == 0 && k->nrows > 0 &&
-	    ((r = rpc_block(k->rpc, "latest", 0, &k->latest, h, &found)) != 0 ||
-	    !found)) {
+	    ((r = rpc_block(k->rpc, "latest", 0, &k->latest, k->latest_hash,
+	    &found)) != 0 || !found)) {
 		(void)node_failed(k, NULL, ERR_IO);
 		r = ERR_IO;
 	}
@@ -767,22 +981,29 @@ one_round(struct tracker *k)
 		k->order[i] = &k->rows[i];
 	if (r == 0)
 		qsort(k->order, k->nrows, sizeof(*k->order), by_sender_nonce);
+	if (r == 0 && k->nrows > 0 && (r = prefetch(k)) != 0) {
+		if (r != ERR_NOMEM)
+			(void)node_failed(k, NULL, r);
+		r = ERR_IO;
+	}
 	for (i = 0; r == 0 && i < k->nrows; i++) {
 		if (stopping(k) || mono_ms() - start > cfg->lease_ms / 2)
 			break;
-		p = k->order[i];
-		if ((r = track(k, p, &terminal)) != 0)
+		row = k->order[i];
+		if ((r = track(k, row, &terminal)) != 0)
 			break;
-		k->done[p - k->rows] = (unsigned char)terminal;
+		k->done[row - k->rows] = (unsigned char)terminal;
 	}
 	end_run(k);
-	for (i = 0; i < k->nrows; i++) {
+	for (i = n = 0; i < k->nrows; i++) {
 		if (k->done[i])
 			continue;
-		/* Failing is fine: the lease runs out by itself. */
-		if (store_unlease(k->db, &k->rows[i]) == ERR_IO)
-			break;
+		k->ids[n] = k->rows[i].p.id;
+		k->epochs[n++] = k->rows[i].p.lease_epoch;
 	}
+	/* Failing is fine: the leases run out by themselves. */
+	if (n > 0 && store_unlease(k->db, k->ids, k->epochs, n) != 0)
+		log_warn("tracker: giving leases back: %s", db_last_error());
 	return r;
 }
 
@@ -817,6 +1038,14 @@ tracker_free(struct tracker *k)
 	free(k->rows);
 	free(k->order);
 	free(k->done);
+	free(k->ids);
+	free(k->epochs);
+	free(k->qfirst);
+	free(k->qn);
+	free(k->qbad);
+	free(k->qhash);
+	free(k->qrc);
+	free(k->blocks);
 	pthread_cond_destroy(&k->cv);
 	pthread_mutex_destroy(&k->mu);
 	free(k);

@@ -24,11 +24,11 @@ struct tracker;
  *     broadcast is not doubled for nothing).  The sender's next nonce is
  *     sent again sooner, once two blocks went by without it since this
  *     replica saw or sent it, and then every following nonce it holds,
- *     in order, so that a node that set them aside (ganache does, and
- *     never looks at them again by itself) takes them back; a nonce-0
- *     transaction the node has is never sent again (ganache would mine
- *     a second copy).  The sender's next nonce is also fee-bumped
- *     through signerd (same request id, D22) every
+ *     in order, so that a node that set them aside (some never look at
+ *     them again by themselves) takes them back; a nonce-0 transaction
+ *     the node has is never sent again (a node that reads nonce 0 as
+ *     "no nonce" would mine a second copy).  The sender's next nonce is
+ *     also fee-bumped through signerd (same request id, D22) every
  *     cfg->bump_after_seconds, up to cfg->max_bumps times, within the
  *     fee caps.
  * The chain's nonce is read once per sender and round.  Returns 0 and

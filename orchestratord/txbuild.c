@@ -60,16 +60,9 @@ txb_build(struct evm_tx *tx, const struct pol_asset *a,
     const struct payout *p, uint64_t nonce, uint64_t gas_limit,
     const u256 *max_fee, const u256 *prio_fee)
 {
-	uint8_t recipient[EVM_ADDR_LEN];
-	u256 amount;
-	int r;
-
 	memset(tx, 0, sizeof(*tx));
 	if (strcmp(a->name, p->asset) != 0 || a->chain_id != p->chain_id)
 		return ERR_INVALID_ARG;
-	if ((r = evm_addr_from_str(recipient, p->recipient, 1)) != 0 ||
-	    (r = u256_from_dec(&amount, p->amount)) != 0)
-		return r;
 	tx->chain_id = a->chain_id;
 	tx->nonce = nonce;
 	tx->max_fee_per_gas = *max_fee;
@@ -79,11 +72,11 @@ txb_build(struct evm_tx *tx, const struct pol_asset *a,
 	if (a->kind == POL_KIND_ERC20) {
 		/* The token moves; the transaction carries no ether. */
 		memcpy(tx->to, a->contract, EVM_ADDR_LEN);
-		erc20_transfer_encode(tx->data, recipient, &amount);
+		erc20_transfer_encode(tx->data, p->recipient, &p->amount);
 		tx->data_len = ERC20_TRANSFER_LEN;
 	} else {
-		memcpy(tx->to, recipient, EVM_ADDR_LEN);
-		tx->value = amount;
+		memcpy(tx->to, p->recipient, EVM_ADDR_LEN);
+		tx->value = p->amount;
 	}
 	return 0;
 }

@@ -25,9 +25,8 @@
 /*
  * Fills *tx for payout p of asset a: native, to = recipient and value =
  * amount with no data; ERC-20, to = the token contract, value 0 and data =
- * transfer(recipient, amount).  Returns 0, ERR_INVALID_ARG when p is not
- * of asset a (name or chain id), or the parse error of p's recipient
- * (evm_addr_from_str) or amount (u256_from_dec); *tx is zeroed on error.
+ * transfer(recipient, amount).  Returns 0, or ERR_INVALID_ARG when p is
+ * not of asset a (name or chain id); *tx is zeroed on error.
  */
 int txb_build(struct evm_tx *tx, const struct pol_asset *a,
     const struct payout *p, uint64_t nonce, uint64_t gas_limit,

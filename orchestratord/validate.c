@@ -318,7 +318,7 @@ val_precheck(struct val_decision *out, const struct pol_policy *p,
 /* --- approvals and rejects ----------------------------------------------------- */
 
 int
-val_approval_body(struct val_approval *out, struct val_err *e,
+val_approval_body(struct pol_approval *out, struct val_err *e,
     const uint8_t *body, size_t len)
 {
 	static const char *const names[] = { "approver", "expiry",
@@ -342,9 +342,9 @@ val_approval_body(struct val_approval *out, struct val_err *e,
 		    "(unix seconds)");
 		goto out;
 	}
-	if (!pol_id_ok(approver, PRT_APPROVER_MAX)) {
+	if (!pol_id_ok(approver, POL_APPROVER_NAME_MAX)) {
 		val_fail(e, 422, "BAD_APPROVER", "approver must be 1..%d of "
-		    "A-Z a-z 0-9 . _ : -", PRT_APPROVER_MAX);
+		    "A-Z a-z 0-9 . _ : -", POL_APPROVER_NAME_MAX);
 		goto out;
 	}
 	if (json_integer_value(expiry) <= 0) {
@@ -355,7 +355,7 @@ val_approval_body(struct val_approval *out, struct val_err *e,
 	if (util_hex_decode_var(out->sig, sizeof(out->sig), &n, sig) != 0 ||
 	    n == 0) {
 		val_fail(e, 422, "BAD_SIGNATURE", "signature must be 1..%d "
-		    "bytes in hex", PRT_APPROVAL_SIG_MAX);
+		    "bytes in hex", POL_APPROVAL_SIG_MAX);
 		goto out;
 	}
 	memcpy(out->approver, approver, strlen(approver) + 1);

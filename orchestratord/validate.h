@@ -22,6 +22,7 @@
 #include "evm/u256.h"
 #include "orchestratord/fsm.h"
 #include "policy/policy.h"
+#include "policy/verify.h"
 #include "proto/msg.h"
 
 #define VAL_MESSAGE_MAX 200
@@ -94,16 +95,9 @@ void val_precheck(struct val_decision *out, const struct pol_policy *p,
 
 /* --- approvals, cancels, rejects ----------------------------------------- */
 
-/* {"approver", "expiry", "signature"}: an approval or a cancel. */
-struct val_approval {
-	char approver[PRT_APPROVER_MAX + 1];
-	uint64_t expiry;		/* unix seconds */
-	uint8_t sig[PRT_APPROVAL_SIG_MAX];
-	size_t sig_len;
-};
-
 /*
- * Parses an approval body: exactly those three members.  400 BAD_JSON /
+ * Parses an approval or a cancel, {"approver", "expiry", "signature"},
+ * into policy's own type (D60): exactly those three members.  400 BAD_JSON /
  * BAD_REQUEST as for payouts (expiry must be a JSON integer, approver and
  * signature strings); 422 BAD_APPROVER for a name that is not 1..32 of
  * [A-Za-z0-9._:-]; 422 APPROVAL_EXPIRED for an expiry <= 0 (whether it is
@@ -111,7 +105,7 @@ struct val_approval {
  * BAD_SIGNATURE unless signature is hex (optional 0x) of 1..128 bytes.
  * Returns 0 and *out, or ERR_MALFORMED with *e filled (*out zeroed).
  */
-int val_approval_body(struct val_approval *out, struct val_err *e,
+int val_approval_body(struct pol_approval *out, struct val_err *e,
     const uint8_t *body, size_t len) WARN_UNUSED;
 
 /*

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,20 +21,17 @@
 #include "common/log.h"
 #include "evm/keccak.h"
 #include "orchestratord/app.h"
+#include "orchestratord/approval_check.h"
+#include "orchestratord/fees.h"
 #include "orchestratord/rpc.h"
 #include "orchestratord/store.h"
 #include "orchestratord/txbuild.h"
-#include "proto/client.h"
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 5000
 #define NAP_SLICE_MS 100	/* how soon a nap sees app->stopping */
 #define STORE_SIGNED_TRIES 5
-/* Each retry of a refused request is journaled by signerd: not too often. */
-#define RETRY_PAUSED_MS 30000
-#define RETRY_CLOCK_MS 10000
-#define RETRY_TIMELOCK_MS 5000
-#define RETRY_TIMELOCK_MAX_MS 3600000
+/* How long signerd's refusals wait: signer.c's table (signer_outcome_of). */
 #define RETRY_NO_NODE_MS 60000
 /* Key rotation (D54): the new sender's counter, or our view of signerd's. */
 #define RETRY_NEW_KEY_MS 1000
@@ -45,6 +43,12 @@
  */
 #define GAP_REFUSED_RETRY_MS 300000
 #define RESEED_RETRY_S 5.0
+/*
+ * Payouts one claim takes (one statement, one commit: store_claim_many).
+ * Small, so that a worker that dies strands few until their leases run
+ * out and a batch is worked through well inside its lease.
+ */
+#define CLAIM_BATCH 4
 #define WHY_MAX 512		/* a note on a retry: ours plus signerd's message */
 
 struct workers;
@@ -60,11 +64,15 @@ struct wthread {
 	int backoff_ms;
 	/* This claim's policy version: one copy for the whole claim (D54). */
 	const struct signer_version *v;
+	/* The last claim's payouts, worked through in order from next. */
+	size_t nclaimed, next;
+	double claimed_at;	/* monotonic s */
 	/* Large: kept with the thread rather than on its stack. */
-	struct payout p;
+	struct payout claimed[CLAIM_BATCH];
+	struct payout p;	/* the one being worked on */
 	struct prt_sign_req req;
 	struct prt_sign_rep rep;
-	struct approval ap[PRT_APPROVALS_MAX];
+	struct pol_approval ap[PRT_APPROVALS_MAX];
 	struct evm_tx tx;
 };
 
@@ -78,6 +86,7 @@ struct workers {
 	const struct signer_version *seeded;	/* under seed_mu */
 	double reseed_at;	/* under seed_mu: a failed reseed's next try */
 	atomic_ullong chain;	/* the node's chain id once seeded */
+	struct fees *fees;	/* shared fee data, one fetch per poll */
 	size_t n;
 	struct wthread *t;
 };
@@ -191,60 +200,28 @@ fail_payout(struct wthread *t, const char *code, const char *reason)
 }
 
 /*
- * How long to wait before asking signerd again after refusal reason, or
- * -1 when the refusal is final.  signerd answers a request id that is
- * being signed or queued right now (another attempt of ours still in
- * flight after a lease takeover) with RETRY: transient, as data.
+ * signerd did not do it.  Whether to send the same request again, and
+ * when, is signer.c's to say (signer_outcome_of): a retry waits what it
+ * advises, or this thread's backoff; a final refusal fails the payout
+ * with signerd's reason as its code.
  */
-static int
-transient_retry_ms(int reason, const char *msg, int backoff_ms)
-{
-	long long secs;
-
-	switch (reason) {
-	case POL_PAUSED:
-		return RETRY_PAUSED_MS;
-	case POL_TIMELOCK_PENDING:
-		/* signerd says "<n> s remaining: signable from <t> (unix)". */
-		if (sscanf(msg, "%lld s remaining", &secs) == 1 && secs >= 0 &&
-		    secs < RETRY_TIMELOCK_MAX_MS / 1000)
-			return (int)secs * 1000 + 1000;
-		return RETRY_TIMELOCK_MS;
-	case POL_CLOCK_BEHIND_JOURNAL:
-		return RETRY_CLOCK_MS;
-	case POL_HSM_ERROR:
-	case POL_JOURNAL_ERROR:
-	case POL_INTERNAL:
-	case POL_RETRY:		/* signerd: the same request may pass again */
-		return backoff_ms;
-	case POL_REQUEST_EXPIRED:
-		/*
-		 * Its created day is outside signerd's window and only gets
-		 * older: every later request names the same day.  Final.
-		 */
-		return -1;
-	default:
-		return -1;
-	}
-}
-
 static void
-refused(struct wthread *t, const struct prt_reply_hdr *hdr, const char *what)
+refused(struct wthread *t, const struct signer_answer *ans, const char *what)
 {
-	const char *name = pol_reason_name(hdr->result);
+	const char *name = ans->reason > 0 ? pol_reason_name(ans->reason) :
+	    err_name(ans->reason);
 	char why[WHY_MAX];
-	int retry;
 
-	retry = transient_retry_ms(hdr->result, hdr->message, t->backoff_ms);
-	if (retry >= 0) {
-		snprintf(why, sizeof(why), "signerd %s: %s %s", what, name,
-		    hdr->message);
-		retry_later(t, retry, why);
+	if (ans->outcome == SIGNER_RETRY) {
+		snprintf(why, sizeof(why), "signerd %s: %s (retry %s)", what,
+		    ans->message, ans->retry_after_ms != 0 ?
+		    "after signerd's wait" : "on our backoff");
+		retry_later(t, ans->retry_after_ms != 0 ?
+		    (int)ans->retry_after_ms : t->backoff_ms, why);
 		return;
 	}
 	metrics_refusal(t->w->app->metrics, name);
-	fail_payout(t, name, hdr->message[0] != '\0' ? hdr->message :
-	    pol_reason_text(hdr->result));
+	fail_payout(t, name, ans->message);
 }
 
 /* --- building the request ----------------------------------------------- */
@@ -279,11 +256,11 @@ fill_request(struct wthread *t, const uint8_t *tx, size_t tx_len)
 	q->chain_id = t->p.chain_id;
 	/* The sender whose nonce the transaction uses: signerd signs with
 	 * that key or refuses (KEY_MISMATCH), never with another. */
-	if (evm_addr_from_str(q->from, t->p.sender, 1) != 0 ||
-	    evm_addr_from_str(q->to, t->p.recipient, 1) != 0 ||
-	    u256_from_dec(&q->amount, t->p.amount) != 0 ||
-	    tx_len > sizeof(q->tx))
+	if (tx_len > sizeof(q->tx))
 		return ERR_MALFORMED;
+	memcpy(q->from, t->p.sender, EVM_ADDR_LEN);
+	memcpy(q->to, t->p.recipient, EVM_ADDR_LEN);
+	q->amount = t->p.amount;
 	/* The first request's day, on every request (store_sign_day). */
 	q->created_day = t->p.sign_day;
 	memcpy(q->tx, tx, tx_len);
@@ -292,15 +269,8 @@ fill_request(struct wthread *t, const uint8_t *tx, size_t tx_len)
 		if ((r = store_approvals(t->db, t->p.id, t->ap, ARRAY_LEN(t->ap),
 		    &n)) != 0)
 			return r;
-		for (i = 0; i < n; i++) {
-			snprintf(q->approvals[i].approver,
-			    sizeof(q->approvals[i].approver), "%s",
-			    t->ap[i].approver);
-			q->approvals[i].expiry = t->ap[i].expiry;
-			memcpy(q->approvals[i].sig, t->ap[i].sig,
-			    t->ap[i].sig_len);
-			q->approvals[i].sig_len = t->ap[i].sig_len;
-		}
+		for (i = 0; i < n; i++)
+			ac_approval_to_wire(&q->approvals[i], &t->ap[i]);
 		q->napprovals = (uint16_t)n;
 	}
 	return 0;
@@ -364,8 +334,8 @@ move_to_key(struct wthread *t, const struct pol_asset *a, int fill_after_ms)
 	if (signer_sender(t->v, a, addr) != 0)
 		return 0;
 	evm_addr_to_str(to, addr);
-	snprintf(was, sizeof(was), "%s", t->p.sender);
-	if ((r = store_move_sender(t->db, &t->p, to, fill_after_ms, &gap)) ==
+	evm_addr_to_str(was, t->p.sender);
+	if ((r = store_move_sender(t->db, &t->p, addr, fill_after_ms, &gap)) ==
 	    ERR_NOT_FOUND) {
 		retry_later(t, RETRY_NEW_KEY_MS, "the new key's address has no "
 		    "nonce counter yet (seeding it)");
@@ -409,9 +379,12 @@ move_to_key(struct wthread *t, const struct pol_asset *a, int fill_after_ms)
 static int
 gap_fill_failed(struct wthread *t, const struct pol_asset *a, const char *why)
 {
+	char sender[EVM_ADDR_STR];
+
+	evm_addr_to_str(sender, t->p.sender);
 	log_warn("payout %s: nonce %" PRId64 " of retired sender %s not "
 	    "filled: %s; it moves to asset %s's key", t->p.request_id,
-	    t->p.nonce, t->p.sender, why, a->name);
+	    t->p.nonce, sender, why, a->name);
 	return move_to_key(t, a, GAP_REFUSED_RETRY_MS);
 }
 
@@ -426,22 +399,21 @@ gap_fill_failed(struct wthread *t, const struct pol_asset *a, const char *why)
  */
 static int
 key_refused(struct wthread *t, const struct pol_asset *a,
-    const struct prt_reply_hdr *hdr, const char *what)
+    const struct signer_answer *ans, const char *what)
 {
 	char why[WHY_MAX];
 
-	if (hdr->result != POL_KEY_MISMATCH)
+	if (ans->outcome != SIGNER_REFUSED || ans->reason != POL_KEY_MISMATCH)
 		return -1;
 	if (t->p.gap_fill && signer_move_of(t->v, a, t->p.sender, 0, 0) !=
 	    SIGNER_KEEP) {
-		snprintf(why, sizeof(why), "signerd %s: KEY_MISMATCH %s", what,
-		    hdr->message);
+		snprintf(why, sizeof(why), "signerd %s: %s", what,
+		    ans->message);
 		return gap_fill_failed(t, a, why) == 0 ? 1 : 0;
 	}
 	if (signer_move_of(t->v, a, t->p.sender, 0, 0) == SIGNER_KEEP) {
-		snprintf(why, sizeof(why), "signerd %s: KEY_MISMATCH %s (our "
-		    "copy of its policy is behind: retrying)", what,
-		    hdr->message);
+		snprintf(why, sizeof(why), "signerd %s: %s (our copy of its "
+		    "policy is behind: retrying)", what, ans->message);
 		retry_later(t, RETRY_NEW_KEY_MS, why);
 		return 0;
 	}
@@ -501,8 +473,8 @@ static void
 do_queue(struct wthread *t)
 {
 	const struct pol_asset *a;
-	struct prt_queue_rep qrep;
-	struct prt_reply_hdr hdr;
+	struct signer_answer ans;
+	uint64_t earliest;
 	uint8_t enc[PRT_TX_MAX];
 	size_t len;
 	int sent_before = t->p.queue_sent, r;
@@ -538,38 +510,33 @@ do_queue(struct wthread *t)
 		store_failed(t, "queue_sent", r);
 		return;
 	}
-	r = prt_client_queue(t->w->app->signer->client, &t->req, &qrep, &hdr);
-	if (r != 0 || hdr.result < 0) {
-		log_warn("payout %s: signerd queue: %s %s", t->p.request_id,
-		    err_str(r != 0 ? r : hdr.result), r != 0 ?
-		    prt_client_last_error() : hdr.message);
-		retry_later(t, t->backoff_ms, "signerd unreachable");
-		return;
-	}
-	if (hdr.result > 0) {
+	if (signer_queue(t->w->app->signer, &t->req, &earliest, &ans) !=
+	    SIGNER_DONE) {
 		/*
-		 * signerd answered: nothing of ours is queued there, unless
-		 * an earlier request (sent_before) may still reach it.
+		 * Refused (signerd answered, reason > 0): nothing of ours is
+		 * queued there, unless an earlier request (sent_before) may
+		 * still reach it.  No answer: it may be queued; keep the mark.
 		 */
-		if (!sent_before && (r = store_queue_unsent(t->db, &t->p)) != 0 &&
+		if (ans.reason > 0 && !sent_before &&
+		    (r = store_queue_unsent(t->db, &t->p)) != 0 &&
 		    r != STORE_CONFLICT)
 			log_warn("payout %s: queue_unsent: %s %s",
 			    t->p.request_id, err_str(r), db_last_error());
-		if ((r = key_refused(t, a, &hdr, "queue")) > 0)
+		if ((r = key_refused(t, a, &ans, "queue")) > 0)
 			do_queue(t);	/* moved: queue it as the new key's */
 		else if (r < 0)
-			refused(t, &hdr, "queue");
+			refused(t, &ans, "queue");
 		return;
 	}
-	if ((r = store_queued(t->db, &t->p, (int64_t)qrep.earliest)) != 0) {
+	if ((r = store_queued(t->db, &t->p, (int64_t)earliest)) != 0) {
 		if (r == STORE_CONFLICT)
-			queued_late(t, (int64_t)qrep.earliest);
+			queued_late(t, (int64_t)earliest);
 		else
 			store_failed(t, "queued", r);
 		return;
 	}
 	log_info("payout %s: QUEUED in signerd until %" PRIu64 " (timelock)",
-	    t->p.request_id, qrep.earliest);
+	    t->p.request_id, earliest);
 	ok(t);
 }
 
@@ -627,10 +594,10 @@ submit(struct wthread *t, const uint8_t *raw, size_t len,
 		    t->p.request_id, rpc_last_error());
 		return;
 	}
-	/* The tracker may hold the row by now: then it records broadcasts. */
-	if ((r = store_broadcast(t->db, &t->p)) != 0 && r != STORE_CONFLICT)
-		log_warn("payout %s: recording the broadcast: %s",
-		    t->p.request_id, db_last_error());
+	/*
+	 * Not recorded: the tracker counts from submitted_at, a moment
+	 * before this broadcast, when it decides to send the payout again.
+	 */
 	log_info("payout %s: broadcast tx %s", t->p.request_id, hash_str);
 }
 
@@ -646,20 +613,18 @@ build_unsigned(struct wthread *t, const struct pol_asset *a)
 {
 	const struct orch_config *cfg = t->w->app->cfg;
 	char why[WHY_MAX], mf[U256_DEC_MAX], pf[U256_DEC_MAX];
-	uint8_t from[EVM_ADDR_LEN];
 	uint64_t estimate, gas;
 	u256 zero, base, sugg, max_fee, prio;
 	int r;
 
 	memset(&zero, 0, sizeof(zero));
-	if (evm_addr_from_str(from, t->p.sender, 1) != 0 ||
-	    txb_build(&t->tx, a, &t->p, (uint64_t)t->p.nonce, 0, &zero,
+	if (txb_build(&t->tx, a, &t->p, (uint64_t)t->p.nonce, 0, &zero,
 	    &zero) != 0) {
 		fail_payout(t, "INTERNAL", "the stored payout does not make a "
 		    "transaction");
 		return -1;
 	}
-	r = rpc_estimate_gas(t->rpc, from, t->tx.to, &t->tx.value, t->tx.data,
+	r = rpc_estimate_gas(t->rpc, t->p.sender, t->tx.to, &t->tx.value, t->tx.data,
 	    t->tx.data_len, &estimate);
 	if (r == ERR_UNSUPPORTED) {
 		/* The node says it would fail (revert, no funds): say why. */
@@ -692,7 +657,7 @@ build_unsigned(struct wthread *t, const struct pol_asset *a)
 		retry_later(t, t->backoff_ms, why);
 		return -1;
 	}
-	if (rpc_fees(t->rpc, &base, &sugg) != 0) {
+	if (fees_get(t->w->fees, t->rpc, &base, &sugg) != 0) {
 		node_trouble(t);
 		return -1;
 	}
@@ -720,9 +685,9 @@ do_sign(struct wthread *t)
 {
 	struct workers *w = t->w;
 	const struct pol_asset *a;
-	struct prt_reply_hdr hdr;
+	struct signer_answer ans;
 	struct store_receipt receipt;
-	char why[WHY_MAX];
+	char sender[EVM_ADDR_STR];
 	double t0;
 	int r;
 
@@ -752,11 +717,12 @@ do_sign(struct wthread *t)
 	 * which only that sender can fill (D53); it stays, and moves only if
 	 * signerd refuses it.
 	 */
-	if (t->p.gap_fill)
+	if (t->p.gap_fill) {
+		evm_addr_to_str(sender, t->p.sender);
 		log_info("payout %s: fills nonce %" PRId64 " of retired sender "
 		    "%s, a hole below a nonce it signed (gap fill)",
-		    t->p.request_id, t->p.nonce, t->p.sender);
-	else if (signer_move_of(t->v, a, t->p.sender, 0, t->p.unsigned_len >
+		    t->p.request_id, t->p.nonce, sender);
+	} else if (signer_move_of(t->v, a, t->p.sender, 0, t->p.unsigned_len >
 	    0) == SIGNER_MOVE && move_to_key(t, a, 0) != 0)
 		return;
 	if (t->p.nonce < 0) {
@@ -786,21 +752,16 @@ do_sign(struct wthread *t)
 		return;
 	/* Same request id and bytes on every attempt (D9): safe to repeat. */
 	t0 = mono_s();
-	r = prt_client_sign(w->app->signer->client, &t->req, &t->rep, &hdr);
+	(void)signer_sign(w->app->signer, &t->req, &t->rep, &ans);
 	metrics_observe(w->app->metrics, MH_SIGN, mono_s() - t0);
-	if (r != 0 || hdr.result < 0) {
-		snprintf(why, sizeof(why), "signerd: %s %s",
-		    err_str(r != 0 ? r : hdr.result), r != 0 ?
-		    prt_client_last_error() : hdr.message);
-		log_warn("payout %s: %s", t->p.request_id, why);
-		retry_later(t, t->backoff_ms, why);
-		return;
-	}
-	if (hdr.result > 0) {
-		if ((r = key_refused(t, a, &hdr, "sign")) > 0)
+	if (ans.outcome != SIGNER_DONE) {
+		if (ans.reason < 0)
+			log_warn("payout %s: signerd: %s", t->p.request_id,
+			    ans.message);
+		if ((r = key_refused(t, a, &ans, "sign")) > 0)
 			do_sign(t);	/* moved: built again for the new key */
 		else if (r < 0)
-			refused(t, &hdr, "sign");
+			refused(t, &ans, "sign");
 		return;
 	}
 	if (txb_check_signed(t->rep.raw, t->rep.raw_len, t->rep.tx_hash,
@@ -850,7 +811,7 @@ seed_nonces(struct wthread *t, const struct signer_version *v)
 			return r;
 		}
 		evm_addr_to_str(sender, addr);
-		if ((r = store_seed_nonce(t->db, sender, chain, nonce)) != 0) {
+		if ((r = store_seed_nonce(t->db, addr, chain, nonce)) != 0) {
 			log_warn("PostgreSQL: %s", db_last_error());
 			return r;
 		}
@@ -894,14 +855,69 @@ ensure_seeded(struct wthread *t, const struct signer_version *v)
 	return seeded;
 }
 
+/*
+ * The next claimed payout into t->p: the fields and the bytes the lengths
+ * say, not the whole 16 KB of transaction buffers.
+ */
+static void
+take_next(struct wthread *t)
+{
+	const struct payout *src = &t->claimed[t->next++];
+
+	memcpy(&t->p, src, offsetof(struct payout, unsigned_tx));
+	t->p.unsigned_len = src->unsigned_len;
+	memcpy(t->p.unsigned_tx, src->unsigned_tx, src->unsigned_len);
+	t->p.raw_len = src->raw_len;
+	memcpy(t->p.raw_tx, src->raw_tx, src->raw_len);
+}
+
+/*
+ * Claims the next batch.  Returns 1 when there is one to work on, 0 when
+ * there is nothing to do now or PostgreSQL failed (napped either way), -1
+ * when stopping.
+ */
+static int
+claim_batch(struct wthread *t)
+{
+	struct workers *w = t->w;
+	const struct orch_config *cfg = w->app->cfg;
+	const struct signer_version *v;
+	double t0;
+	int r;
+
+	/* Taken before the claim; the claim uses it throughout. */
+	v = signer_current(w->app->signer);
+	if (!ensure_seeded(t, v))
+		return -1;
+	t->v = v;
+	t->next = t->nclaimed = 0;
+	t0 = mono_s();
+	r = store_claim_many(t->db, t->id, cfg->lease_ms, v->retired,
+	    v->nretired, t->claimed, CLAIM_BATCH, &t->nclaimed);
+	metrics_observe(w->app->metrics, MH_CLAIM, mono_s() - t0);
+	t->claimed_at = mono_s();
+	if (r == ERR_NOT_FOUND) {
+		ok(t);
+		nap(w, cfg->worker_poll_ms);
+		return 0;
+	}
+	if (r != 0) {
+		/* Rows claimed before the failure wait for their leases. */
+		t->nclaimed = 0;
+		log_warn("worker %s: claim: %s %s", t->id, err_str(r),
+		    db_last_error());
+		trouble(t);
+		return 0;
+	}
+	return 1;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct wthread *t = arg;
 	struct workers *w = t->w;
 	const struct orch_config *cfg = w->app->cfg;
-	const struct signer_version *v;
-	double t0;
 	int r;
 
 	if (!ensure_seeded(t, signer_current(w->app->signer)))
@@ -909,24 +925,18 @@ worker_main(void *arg)
 	ok(t);
 	log_info("worker %s: claiming", t->id);
 	while (!stopping(w)) {
-		/* Taken before the claim; the claim uses it throughout. */
-		v = signer_current(w->app->signer);
-		if (!ensure_seeded(t, v))
-			break;
-		t->v = v;
-		t0 = mono_s();
-		r = store_claim(t->db, t->id, cfg->lease_ms, v->retired,
-		    v->nretired, &t->p);
-		metrics_observe(w->app->metrics, MH_CLAIM, mono_s() - t0);
-		if (r == ERR_NOT_FOUND) {
-			ok(t);
-			nap(w, cfg->worker_poll_ms);
+		if (t->next == t->nclaimed && (r = claim_batch(t)) <= 0) {
+			if (r < 0)
+				break;
 			continue;
 		}
-		if (r != 0) {
-			log_warn("worker %s: claim: %s %s", t->id, err_str(r),
-			    db_last_error());
-			trouble(t);
+		take_next(t);
+		/*
+		 * Started late in its lease (the batch's earlier payouts
+		 * took long): given back rather than risk working past it.
+		 */
+		if (mono_s() - t->claimed_at > cfg->lease_ms / 2000.0) {
+			retry_later(t, 0, "not started within half its lease");
 			continue;
 		}
 		log_info("payout %s: claimed %s by %s (nonce %" PRId64 ")",
@@ -939,6 +949,11 @@ worker_main(void *arg)
 		else
 			retry_later(t, t->backoff_ms, "claimed in an unexpected "
 			    "status");
+	}
+	/* Claimed and not started: back at once for another worker. */
+	while (t->next < t->nclaimed) {
+		take_next(t);
+		retry_later(t, 0, "orchestratord stopping");
 	}
 	log_info("worker %s: stopped", t->id);
 	return NULL;
@@ -956,6 +971,7 @@ workers_free(struct workers *w)
 		rpc_close(w->t[i].rpc);
 	}
 	free(w->t);
+	fees_free(w->fees);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	pthread_mutex_destroy(&w->seed_mu);
@@ -987,10 +1003,12 @@ workers_start(struct workers **out, struct app *app)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (cfg->workers > 0 &&
-	    (w->t = calloc((size_t)cfg->workers, sizeof(*w->t))) == NULL) {
+	/* Fee data as fresh as the tracker's view of the chain. */
+	if ((r = fees_new(&w->fees, cfg->evm_poll_ms)) != 0 ||
+	    (cfg->workers > 0 &&
+	    (w->t = calloc((size_t)cfg->workers, sizeof(*w->t))) == NULL)) {
 		workers_free(w);
-		return ERR_NOMEM;
+		return r != 0 ? r : ERR_NOMEM;
 	}
 	w->n = (size_t)cfg->workers;
 	for (i = 0; i < w->n; i++) {

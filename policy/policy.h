@@ -70,7 +70,12 @@ enum pol_reason {
 	POL_TX_PRIORITY_FEE_ABOVE_MAX_FEE = 35,	/* EIP-1559 */
 	POL_TX_GAS_LIMIT_TOO_LOW = 36,	/* below POL_MIN_GAS_LIMIT */
 	POL_TX_NONCE_TOO_HIGH = 37,	/* above POL_MAX_NONCE (EIP-2681) */
-	/* Transient: the same request may succeed if sent again. */
+	/*
+	 * Transient: signerd's state changed while it decided (the policy
+	 * version in force, or the UTC day while the HSM signed); the same
+	 * request may succeed if sent again at once.  A request id that is
+	 * busy elsewhere is POL_IN_FLIGHT instead.
+	 */
 	POL_RETRY = 38,
 	POL_QUEUE_FULL = 39,		/* the timelock queue is at its limit */
 	POL_TIMELOCK_NOT_NEEDED = 40,	/* QUEUE of a payout that need not wait */
@@ -92,6 +97,13 @@ enum pol_reason {
 	 * what it would need to tell a retry from a new payout (issue 12).
 	 */
 	POL_REQUEST_EXPIRED = 47,
+	/*
+	 * Transient: this request id is being signed, queued or re-signed
+	 * right now (by another request, e.g. an earlier attempt still in
+	 * flight after a lease takeover); the same request may pass once
+	 * that ends.  Never a conflict: REQUEST_ID_CONFLICT is final.
+	 */
+	POL_IN_FLIGHT = 48,
 	POL_REASON_COUNT		/* not a reason: one past the last */
 };
 

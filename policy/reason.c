@@ -51,7 +51,7 @@ static const struct reason_entry reason_table[POL_REASON_COUNT] = {
 	R(TX_PRIORITY_FEE_ABOVE_MAX_FEE, "max priority fee per gas exceeds max fee per gas; no node includes that"),
 	R(TX_GAS_LIMIT_TOO_LOW, "gas limit is below 21000; no node includes that"),
 	R(TX_NONCE_TOO_HIGH, "the nonce is 2^64-1, which EIP-2681 forbids; no node includes that"),
-	R(RETRY, "a transient conflict; send the same request again"),
+	R(RETRY, "signerd's state changed while deciding; send the same request again"),
 	R(QUEUE_FULL, "the timelock queue is full"),
 	R(TIMELOCK_NOT_NEEDED, "the payout is not above the timelock threshold; sign it directly"),
 	R(KEY_MISMATCH, "the request's from is not the address of the key that signs this payout"),
@@ -61,6 +61,7 @@ static const struct reason_entry reason_table[POL_REASON_COUNT] = {
 	R(POLICY_NO_PROPOSAL, "no such policy proposal is pending"),
 	R(POLICY_NO_GOVERNANCE, "the policy in force has no governance set and cannot change"),
 	R(REQUEST_EXPIRED, "the request's created day is outside signerd's retention window"),
+	R(IN_FLIGHT, "the request id is being signed, queued or re-signed right now; send the same request again once that ends"),
 };
 #undef R
 

@@ -11,7 +11,7 @@
  * valid message: a field limit raised past it fails the build here.
  */
 #define LV(n) (4 + (size_t)(n))
-#define REPLY_HDR_MAX (4 + LV(PRT_MESSAGE_MAX))
+#define REPLY_HDR_MAX (4 + LV(PRT_MESSAGE_MAX) + 4)
 #define SIGN_REQ_MAX (PRT_HEADER_LEN + LV(PRT_REQUEST_ID_MAX) + \
 	LV(PRT_ASSET_MAX) + 8 + 2 * EVM_ADDR_LEN + 4 + 32 + LV(PRT_TX_MAX) + \
 	2 + PRT_APPROVALS_MAX * \
@@ -292,27 +292,61 @@ prt_peek_header(uint16_t *version, uint16_t *type, const uint8_t *buf,
 
 /* --- reply header --------------------------------------------------- */
 
-static int
-get_reply_hdr(struct prt_reader *r, struct prt_reply_hdr *hdr)
-{
-	int ret;
+/*
+ * The reply header is i32 result, lv message, then (typed replies, from
+ * version 5) u32 retry_after_s.  ERROR_REP keeps the first two alone: its
+ * layout is frozen so that a client of any version can read it.
+ */
+enum hdr_layout { HDR_TYPED, HDR_FROZEN };
 
-	if ((ret = get_i32(r, &hdr->result)) != 0)
-		return ret;
-	return get_str(r, hdr->message, sizeof(hdr->message), 0,
-	    is_text_char);
+/* Advice only on a refusal, and never beyond the longest timelock. */
+static int
+check_retry_after(int32_t result, uint32_t retry_after_s)
+{
+	if (retry_after_s > PRT_RETRY_AFTER_MAX)
+		return ERR_TOO_LARGE;
+	if (result == 0 && retry_after_s != 0)
+		return ERR_MALFORMED;
+	return 0;
 }
 
 static int
-put_reply_hdr(struct prt_writer *w, const struct prt_reply_hdr *hdr)
+get_reply_hdr(struct prt_reader *r, struct prt_reply_hdr *hdr,
+    enum hdr_layout layout)
+{
+	int ret;
+
+	if ((ret = get_i32(r, &hdr->result)) != 0 ||
+	    (ret = get_str(r, hdr->message, sizeof(hdr->message), 0,
+	    is_text_char)) != 0 || layout == HDR_FROZEN)
+		return ret;
+	if ((ret = prt_get_u32(r, &hdr->retry_after_s)) != 0)
+		return ret;
+	if ((ret = check_retry_after(hdr->result, hdr->retry_after_s)) != 0)
+		hdr->retry_after_s = 0;
+	return ret;
+}
+
+static int
+put_reply_hdr(struct prt_writer *w, const struct prt_reply_hdr *hdr,
+    enum hdr_layout layout)
 {
 	int ret;
 
 	if ((ret = check_str(hdr->message, sizeof(hdr->message), 0,
 	    is_text_char)) != 0)
 		return ret;
+	/* Encoded without loss: the frozen layout has no room for advice. */
+	if (layout == HDR_FROZEN && hdr->retry_after_s != 0)
+		return ERR_INVALID_ARG;
+	if (layout == HDR_TYPED &&
+	    (ret = check_retry_after(hdr->result, hdr->retry_after_s)) != 0)
+		return ret;
 	(void)put_i32(w, hdr->result);
-	return prt_put_string(w, hdr->message);
+	ret = prt_put_string(w, hdr->message);
+	if (layout == HDR_TYPED)
+		ret = prt_put_u32(w, hdr->retry_after_s);
+	return ret;
 }
 
 /*
@@ -327,7 +361,7 @@ open_reply(struct prt_reader *r, uint16_t want, struct prt_reply_hdr *hdr,
 
 	*payload = 0;
 	if ((ret = open_frame(r, want, buf, len)) != 0 ||
-	    (ret = get_reply_hdr(r, hdr)) != 0)
+	    (ret = get_reply_hdr(r, hdr, HDR_TYPED)) != 0)
 		return ret;
 	*payload = hdr->result == 0;
 	return 0;
@@ -524,7 +558,7 @@ prt_encode_sign_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr,
 	int ret;
 
 	if ((ret = put_header(w, PRT_SIGN_REP)) != 0 ||
-	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+	    (ret = put_reply_hdr(w, hdr, HDR_TYPED)) != 0 || hdr->result != 0)
 		goto out;
 	if ((ret = put_lv_checked(w, rep->raw, rep->raw_len, PRT_TX_MAX)) != 0)
 		goto out;
@@ -617,7 +651,7 @@ prt_encode_exposure_rep(struct prt_writer *w,
 	int ret;
 
 	if ((ret = put_header(w, PRT_EXPOSURE_REP)) != 0 ||
-	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+	    (ret = put_reply_hdr(w, hdr, HDR_TYPED)) != 0 || hdr->result != 0)
 		goto out;
 	/* The server resolves "today"; the answer names the day it used. */
 	if (rep->date == PRT_DATE_TODAY) {
@@ -727,7 +761,7 @@ prt_encode_status_rep(struct prt_writer *w,
 	int ret;
 
 	if ((ret = put_header(w, PRT_STATUS_REP)) != 0 ||
-	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+	    (ret = put_reply_hdr(w, hdr, HDR_TYPED)) != 0 || hdr->result != 0)
 		goto out;
 	if ((ret = put_str(w, rep->version, sizeof(rep->version), 1,
 	    is_text_char)) != 0 ||
@@ -826,7 +860,7 @@ prt_encode_policy_rep(struct prt_writer *w,
 	int ret;
 
 	if ((ret = put_header(w, PRT_POLICY_REP)) != 0 ||
-	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+	    (ret = put_reply_hdr(w, hdr, HDR_TYPED)) != 0 || hdr->result != 0)
 		goto out;
 	if (rep->json == NULL && rep->json_len > 0) {
 		ret = ERR_INVALID_ARG;
@@ -887,7 +921,7 @@ prt_encode_queue_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr,
 	int ret;
 
 	if ((ret = put_header(w, PRT_QUEUE_REP)) != 0 ||
-	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+	    (ret = put_reply_hdr(w, hdr, HDR_TYPED)) != 0 || hdr->result != 0)
 		goto out;
 	ret = prt_put_u64(w, rep->earliest);
 out:
@@ -1045,7 +1079,7 @@ prt_encode_ack_rep(struct prt_writer *w, uint16_t type,
 	if (!is_ack_type(type))
 		return ERR_INVALID_ARG;
 	if ((ret = put_header(w, type)) == 0)
-		ret = put_reply_hdr(w, hdr);
+		ret = put_reply_hdr(w, hdr, HDR_TYPED);
 	return finish(w, start, ret);
 }
 
@@ -1082,7 +1116,7 @@ prt_encode_error_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr)
 	if (hdr->result == 0)
 		return ERR_INVALID_ARG;
 	if ((ret = put_header(w, PRT_ERROR_REP)) == 0)
-		ret = put_reply_hdr(w, hdr);
+		ret = put_reply_hdr(w, hdr, HDR_FROZEN);
 	return finish(w, start, ret);
 }
 
@@ -1102,7 +1136,7 @@ prt_decode_error_rep(struct prt_reply_hdr *hdr, uint16_t *version,
 		ret = ERR_MALFORMED;
 		goto out;
 	}
-	if ((ret = get_reply_hdr(&r, hdr)) != 0)
+	if ((ret = get_reply_hdr(&r, hdr, HDR_FROZEN)) != 0)
 		goto out;
 	if (hdr->result == 0) {
 		ret = ERR_MALFORMED;
@@ -1322,7 +1356,7 @@ prt_encode_gov_rep(struct prt_writer *w, uint16_t type,
 	if (!is_gov_rep_type(type))
 		return ERR_INVALID_ARG;
 	if ((ret = put_header(w, type)) != 0 ||
-	    (ret = put_reply_hdr(w, hdr)) != 0 || hdr->result != 0)
+	    (ret = put_reply_hdr(w, hdr, HDR_TYPED)) != 0 || hdr->result != 0)
 		goto out;
 	if ((ret = check_gov_state(st)) != 0 ||
 	    (ret = put_str(w, st->policy_id, sizeof(st->policy_id), 1,

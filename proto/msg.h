@@ -35,8 +35,9 @@
  * Bump on any change a peer of the previous version would misread.
  * 3: SIGN_REQ and QUEUE_REQ carry from (docs/protocol.md, Versioning).
  * 4: SIGN_REQ and QUEUE_REQ carry created_day (the retention window).
+ * 5: every typed reply header carries retry_after_s (issue 13).
  */
-#define PRT_VERSION 4
+#define PRT_VERSION 5
 
 #define PRT_MAGIC "SGNR"
 #define PRT_MAGIC_LEN 4
@@ -112,9 +113,18 @@ enum prt_msg_type {
  * Every reply carries this right after its frame header.  result is 0 for
  * success, else a negative ERR_* or a signer refusal reason (policy/'s
  * codes, opaque here); the type's payload follows only when result is 0.
+ *
+ * retry_after_s is the server's advice, as data, on when the same request
+ * may pass: 0 means none (the client picks its own backoff), else seconds
+ * from now, 1..PRT_RETRY_AFTER_MAX (above: ERR_TOO_LARGE).  Only a
+ * refusal carries advice (a result of 0 with advice is ERR_MALFORMED).  message is for people: no
+ * client reads a retry time, or anything else, out of its words.
+ * ERROR_REP's frozen layout has no room for it: there it is always 0.
  */
+#define PRT_RETRY_AFTER_MAX (366u * 86400u)	/* the longest timelock */
 struct prt_reply_hdr {
 	int32_t result;
+	uint32_t retry_after_s;
 	char message[PRT_MESSAGE_MAX + 1];
 };
 
@@ -434,7 +444,8 @@ int prt_decode_ack_rep(struct prt_reply_hdr *hdr, uint16_t type,
     const uint8_t *buf, size_t len) WARN_UNUSED;
 
 /*
- * ERROR_REP: hdr->result must be non-zero.  The encoder writes
+ * ERROR_REP: hdr->result must be non-zero and hdr->retry_after_s 0 (the
+ * frozen layout cannot carry it: else ERR_INVALID_ARG).  The encoder writes
  * PRT_VERSION; the decoder accepts any version (the layout is frozen) and
  * returns it in *version so the caller can tell a version refusal apart.
  */
@@ -446,7 +457,8 @@ int prt_decode_error_rep(struct prt_reply_hdr *hdr, uint16_t *version,
 /*
  * Fills hdr for an error reply: result, and message truncated to
  * PRT_MESSAGE_MAX with any byte outside printable ASCII replaced by '?',
- * so a server can always build a reply that encodes.
+ * so a server can always build a reply that encodes.  retry_after_s is 0:
+ * a server that has advice sets it afterwards.
  */
 void prt_reply_hdr_set(struct prt_reply_hdr *hdr, int32_t result,
     const char *message);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh: `make bench`: times signerd's sign path, raw C_Sign, the same token remoted by `p11-kit server`, the journal, start-up's verifier and start-up on one SoftHSM token, and orchestratord's payouts through PostgreSQL, signerd and ganache, each figure as a ratio to a baseline from the same run.
+# bench.sh: `make bench`: times signerd's sign path, raw C_Sign, the same token remoted by `p11-kit server`, the journal, start-up's verifier and start-up on one SoftHSM token, and orchestratord's payouts through PostgreSQL, signerd and anvil, each figure as a ratio to a baseline from the same run.
 # These machines are noisy and have 2 cores, so no figure stands alone:
 # each signerd load is bracketed by raw C_Sign runs and divided by their
 # mean, and CPU per signature (which noise barely moves) is printed beside
@@ -12,9 +12,9 @@
 # pass/fail test: the exit status says only whether every step ran.
 # orchestratord (tests/bench/orch_bench.sh) moves payouts from APPROVED to
 # SUBMITTED with 2 and 4 workers, against a throwaway PostgreSQL (fsync
-# on, unix socket only), the running signerd and ganache on 127.0.0.1
-# (strict instamine; two of its faults mended for the bench by
-# tests/bench/ganache.sh, see ganache_fixes.cjs).  Its rates are divided
+# on, unix socket only), the running signerd and the EVM node, Foundry's
+# anvil, on 127.0.0.1 (automine: a block per transaction).  Its rates are
+# divided
 # by claim_payout() alone (pgbench, same database), signerd alone
 # (sdclient, same number of clients) and the node's calls alone (the same
 # calls replayed on a fresh chain, after an untimed warm-up of 200
@@ -85,9 +85,6 @@ done
 
 . tests/lib/tap.sh
 . tests/lib/signerd.sh
-# ganache with two of its faults mended (tests/bench/ganache_fixes.cjs);
-# EVMNODE_BIN=tests/evmnode/node_modules/.bin/ganache times the plain one.
-EVMNODE_BIN=${EVMNODE_BIN:-$PWD/tests/bench/ganache.sh}
 . tests/lib/evmnode.sh
 . tests/lib/pg.sh
 . tests/lib/orch.sh
@@ -431,22 +428,17 @@ report_table() {
 			printf ' alone, the node'"'"'s 4 calls take %s ms, one claim %s ms (%s clients);' \
 				"$(calc "1000 / ${OR[node$k]}" 1)" "${OR[claim_ms$k]}" "$k"
 			printf ' signerd'"'"'s round trip %s ms (mean, /metrics)\n' "${OR[sign$k]}"
-			printf '  ganache: %s calls timed out (%s ms each), %s estimates started again and %s transactions taken back from set aside by ganache_fixes.cjs; replayed alone: %s, %s and %s; ganache CPU per payout %s us replayed alone\n' \
-				"${OR[lost$k]}" "$OB_EVM_TIMEOUT_MS" "${OR[fix_est$k]}" \
-				"${OR[fix_prom$k]}" "${OR[node_lost$k]}" \
-				"${OR[node_fix_est$k]}" "${OR[node_fix_prom$k]}" \
-				"${OR[node_cpu$k]}"
-			[ "${OR[stuck$k]}" = 0 ] ||
-				printf '  ganache stopped mining after %s of the %s (a transaction set aside for good): the figures cover the %s SUBMITTED until then\n' \
-					"${OR[mined$k]}" "$ORCH_PAYOUTS" "${OR[count$k]}"
-			printf '  host CPU per payout %s us (host %s busy, ganache %s of its one core): ganache %s, PostgreSQL %s, signerd %s, orchestratord %s, other processes %s\n' \
+			printf '  the node (anvil): %s calls timed out (%s ms each), replayed alone: %s; its CPU per payout %s us replayed alone\n' \
+				"${OR[lost$k]}" "$OB_EVM_TIMEOUT_MS" \
+				"${OR[node_lost$k]}" "${OR[node_cpu$k]}"
+			printf '  host CPU per payout %s us (host %s busy, the node %s of one core, all its threads): the node %s, PostgreSQL %s, signerd %s, orchestratord %s, other processes %s\n' \
 				"${OR[cpu$k]}" "$(calc "${OR[busy$k]} * 100" 0)%" \
 				"$(calc "${OR[node_core$k]} * 100" 0)%" \
 				"${OR[cpu_node$k]}" "${OR[cpu_pg$k]}" "${OR[cpu_sd$k]}" \
 				"${OR[cpu_orch$k]}" "$(calc "${OR[cpu$k]} - ${OR[cpu_node$k]} - ${OR[cpu_pg$k]} - ${OR[cpu_sd$k]} - ${OR[cpu_orch$k]}" 0)"
 			printf '%s\t%s\n' "${OR[claim$k]}" "claim_payout() alone, $k clients" \
 				"$(field "${SD[$k]}" rate)" "signerd sign, $k clients" \
-				"${OR[node$k]}" "ganache alone, the same calls" |
+				"${OR[node$k]}" "the node alone, the same calls" |
 				sort -g | head -1 | {
 				IFS=$'\t' read -r v name
 				printf '  slowest baseline: %s, %s/s; orchestratord reaches %s of it\n' \
@@ -566,7 +558,7 @@ p11kit_stop
 say "orchestratord: $ORCH_PAYOUTS payouts with 2 and with 4 workers;" \
 	"the node's calls alone; claim_payout() alone (pgbench, 1, 2, 4 clients)"
 ob_setup
-# Untimed: ganache's JIT, PostgreSQL's caches and signerd's journal warm up
+# Untimed: the node, PostgreSQL's caches and signerd's journal warm up
 # on these, so that the first timed run is not the cold one.
 ob_orch_run 2 "$ORCH_WARM" warm
 declare -A OR
@@ -577,9 +569,8 @@ for k in 2 4; do
 	OR[cpu$k]=$OB_CPU_US OR[cpu_node$k]=$OB_CPU_NODE_US
 	OR[cpu_pg$k]=$OB_CPU_PG_US OR[cpu_sd$k]=$OB_CPU_SD_US
 	OR[cpu_orch$k]=$OB_CPU_ORCH_US OR[count$k]=$OB_COUNT
-	OR[mined$k]=$OB_MINED OR[stuck$k]=$OB_STUCK
-	OR[fix_est$k]=$OB_FIX_ESTIMATES OR[fix_prom$k]=$OB_FIX_PROMOTED
-	# ganache runs JavaScript on one thread: its share of one core.
+	# anvil runs several threads: its CPU in cores (1.00 is one core's
+	# worth, over 1 when its threads run on both), from the ticks of all.
 	OR[node_core$k]=$(calc "$OB_CPU_NODE_US * $OB_RATE / 1e6" 2)
 done
 # The same chain again, from its first block: the warm-up's calls (untimed)
@@ -590,7 +581,6 @@ for k in 2 4; do
 	ob_node_replay "$k" "orch$k"
 	OR[node$k]=$OB_NODE_RATE
 	OR[node_lost$k]=$OB_NODE_LOST OR[node_cpu$k]=$OB_NODE_CPU_US
-	OR[node_fix_est$k]=$OB_FIX_ESTIMATES OR[node_fix_prom$k]=$OB_FIX_PROMOTED
 done
 for c in 1 2 4; do
 	ob_claim_run "$c" "$ORCH_PAYOUTS"
@@ -673,23 +663,21 @@ for c in 2 4; do
 		"claim_payout() alone, 1 client" "${OR[claim1]}"
 done
 for k in 2 4; do
-	row "ganache alone: the $k-worker run's calls, $k connections" \
+	row "the node (anvil) alone: the $k-worker run's calls, $k connections" \
 		"${OR[node$k]}" /s "-" -
 done
 for k in 2 4; do
-	f="orchestratord APPROVED->SUBMITTED, $k workers (${OR[lost$k]} lost"
-	# Timed up to where ganache stopped mining, if it did.
-	if [ "${OR[stuck$k]}" = 0 ]; then f="$f)"; else f="$f, ${OR[count$k]} timed)"; fi
+	f="orchestratord APPROVED->SUBMITTED, $k workers (${OR[lost$k]} lost)"
 	row "$f" "${OR[rate$k]}" /s "claim_payout() alone, $k clients" \
 		"${OR[claim$k]}"
 	row "$f" "${OR[rate$k]}" /s "signerd sign, $k clients" \
 		"$(field "${SD[$k]}" rate)"
-	row "$f" "${OR[rate$k]}" /s "ganache alone, the same calls" \
+	row "$f" "${OR[rate$k]}" /s "the node alone, the same calls" \
 		"${OR[node$k]}"
 	row "orchestratord peak RSS (VmHWM), $k workers" "${OR[hwm1_$k]}" MiB \
 		"VmHWM right after start-up" "${OR[hwm0_$k]}"
-	row "CPU per payout, $k workers, ganache's part" \
-		"${OR[cpu_node$k]}" us "ganache+PostgreSQL+signerd+orchestratord" \
+	row "CPU per payout, $k workers, the node's part" \
+		"${OR[cpu_node$k]}" us "node+PostgreSQL+signerd+orchestratord" \
 		"$((${OR[cpu_node$k]} + ${OR[cpu_pg$k]} + ${OR[cpu_sd$k]} + ${OR[cpu_orch$k]}))"
 done
 

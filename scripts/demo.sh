@@ -46,10 +46,12 @@ on_exit finish
 for b in "$SIGNERCTL" "$SIGNERD" "$BUILD/orchestratord"; do
 	[ -x "$b" ] || die "$b is not built: run make demo"
 done
-[ -x tests/evmnode/node_modules/.bin/ganache ] || die "ganache is missing: run make demo"
+[ -x tests/evmnode/node_modules/.bin/anvil ] || die "anvil is missing: run make demo"
 
 . tests/lib/softhsm.sh
-EVMNODE_INSTAMINE=strict
+# TUSD waits for "finalized": anvil's finalized block trails latest by two
+# epochs, here of two slots, so 4 blocks rather than its default 64.
+EVMNODE_SLOTS=2
 . tests/lib/evmnode.sh
 . tests/lib/erc20.sh
 . tests/lib/pg.sh
@@ -84,7 +86,7 @@ done
 say "alice, bob and carol go into the policy; mallory does not"
 
 # -----------------------------------------------------------------------------
-step "A local EVM node (ganache, chain $CHAIN_ID, 127.0.0.1) and an ERC-20 deployed for the demo"
+step "A local EVM node (anvil, chain $CHAIN_ID, 127.0.0.1) and an ERC-20 deployed for the demo"
 evmnode_start || die "the EVM node did not start"
 erc20_deploy || die "the token did not deploy"
 fund "$PAYOUT_ADDR" 10000000000000000000 || die "funding failed"
@@ -208,7 +210,7 @@ wait_for() {
 		case $st in CONFIRMED|FAILED|REJECTED|CANCELLED) return 1 ;; esac
 		[ $SECONDS -lt $deadline ] || return 1
 		# Blocks keep coming so payouts gather their confirmations.
-		rpc evm_mine '[]' >/dev/null
+		evmnode_mine 1
 		sleep 0.5
 	done
 }

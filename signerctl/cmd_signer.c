@@ -229,6 +229,15 @@ ctl_approval_load(struct prt_approval *a, const char *path, char *err,
 	return r;
 }
 
+/* signerd's retry advice (protocol 5), when it gave one: seconds. */
+static void
+put_retry_after(json_t *out, const struct prt_reply_hdr *hdr)
+{
+	if (out != NULL && hdr->retry_after_s != 0)
+		json_object_set_new(out, "retry_after_s",
+		    json_integer((json_int_t)hdr->retry_after_s));
+}
+
 int
 ctl_print_result(const char *id_key, const char *id,
     const struct prt_reply_hdr *hdr)
@@ -239,6 +248,7 @@ ctl_print_result(const char *id_key, const char *id,
 
 	if (out == NULL)
 		return CTL_EXIT_FAIL;
+	put_retry_after(out, hdr);
 	json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("\n");
 	json_decref(out);
@@ -510,6 +520,7 @@ cmd_sign(int argc, char **argv)
 	out = json_pack("{s:s, s:i, s:s, s:s}", "request_id", req->request_id,
 	    "result", hdr.result, "reason", pol_reason_name(hdr.result),
 	    "message", hdr.message);
+	put_retry_after(out, &hdr);
 	if (out != NULL && queue && hdr.result == 0)
 		json_object_set_new(out, "earliest",
 		    json_integer((json_int_t)qrep.earliest));

@@ -250,7 +250,7 @@ sign_bump(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 	if (r != 0) {
 		snprintf(detail, cap, "request id is being re-signed right "
 		    "now; retry");
-		return POL_RETRY;
+		return POL_IN_FLIGHT;
 	}
 	job->bump = 1;
 	return POL_OK;
@@ -287,7 +287,7 @@ check_and_reserve(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
 	if (!job->queued && q != NULL) {
 		snprintf(detail, cap, "request id is being queued right now; "
 		    "retry");
-		return POL_RETRY;
+		return POL_IN_FLIGHT;
 	}
 	/* invariant 5: one payout per (key, chain, nonce), for good. */
 	if (sd_state_nonce_used(sd->state, &job->p.ref)) {
@@ -313,7 +313,7 @@ check_and_reserve(struct sd_ctx *sd, struct sd_sign_job *job, char *detail,
 	if (r == ERR_EXISTS) {
 		snprintf(detail, cap, "request id is being signed right now; "
 		    "retry");
-		return POL_RETRY;
+		return POL_IN_FLIGHT;
 	}
 	if (r != 0) {
 		snprintf(detail, cap, "exposure reservation failed: %s",
@@ -354,7 +354,7 @@ sign_new(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 		if (job->q.status == SD_Q_PENDING) {
 			snprintf(detail, cap, "request id is being queued "
 			    "right now; retry");
-			return POL_RETRY;
+			return POL_IN_FLIGHT;
 		}
 		if (memcmp(job->q.intent, job->p.intent_hash, 32) != 0) {
 			snprintf(detail, cap, "request id was queued for a "
@@ -383,10 +383,13 @@ sign_new(struct sd_ctx *sd, struct sd_sign_job *job, char *detail, size_t cap)
 			    job->p.v->policy, &job->p.intent);
 		why = sd_timelock_check(have_q ? &job->q : NULL, job->now,
 		    &remaining);
-		if (why == POL_TIMELOCK_PENDING)
+		if (why == POL_TIMELOCK_PENDING) {
+			/* The wait, as data in the reply (protocol 5). */
+			job->retry_after_s = sd_retry_after_of(remaining);
 			snprintf(detail, cap, "%" PRId64 " s remaining: "
 			    "signable from %" PRId64 " (unix)", remaining,
 			    job->q.earliest);
+		}
 		else if (why == POL_TIMELOCK_NOT_QUEUED)
 			snprintf(detail, cap, "above the timelock threshold: "
 			    "queue it first (QUEUE_REQ) and sign after the "
@@ -411,6 +414,7 @@ sd_sign_decide(struct sd_ctx *sd, struct sd_sign_job *job, int *repeat,
 	enum kind kind;
 
 	*repeat = 0;
+	job->retry_after_s = 0;
 	job->day = pol_utc_day(job->now);
 	/* D55: only requests inside the window are known or signed. */
 	if ((why = sd_created_check(sd->retention_days,
@@ -432,7 +436,7 @@ sd_sign_decide(struct sd_ctx *sd, struct sd_sign_job *job, int *repeat,
 	case K_BUSY:
 		snprintf(detail, cap, "request id is being signed right now; "
 		    "retry");
-		return POL_RETRY;
+		return POL_IN_FLIGHT;
 	case K_OTHER:
 		return sign_bump(sd, job, detail, cap);
 	default:

@@ -78,7 +78,7 @@ check_id(struct sd_ctx *sd, struct queue_job *job, char *detail, size_t cap)
 	if (q->status == SD_Q_PENDING) {
 		snprintf(detail, cap, "request id is being queued right now; "
 		    "retry");
-		return POL_RETRY;
+		return POL_IN_FLIGHT;
 	}
 	if (memcmp(q->intent, job->p.intent_hash, 32) != 0) {
 		snprintf(detail, cap, "request id was queued for a different "
@@ -332,7 +332,7 @@ cancel_entry(struct sd_ctx *sd, struct cancel_job *job, int64_t now,
 	if (r == ERR_EXISTS) {
 		snprintf(detail, cap, "request %s is being queued right now; "
 		    "retry", id);
-		return POL_RETRY;
+		return POL_IN_FLIGHT;
 	}
 	if (r != 0) {
 		snprintf(detail, cap, "cancel not recorded: %s", err_str(r));

@@ -117,9 +117,24 @@ sd_journal_refusal(struct sd_ctx *sd, const char *action,
 	json_decref(o);
 }
 
+uint32_t
+sd_retry_after_default(int reason)
+{
+	return reason == POL_IN_FLIGHT ? 1 : 0;
+}
+
+uint32_t
+sd_retry_after_of(int64_t seconds)
+{
+	if (seconds < 1)
+		return 1;
+	return seconds > (int64_t)PRT_RETRY_AFTER_MAX ? PRT_RETRY_AFTER_MAX :
+	    (uint32_t)seconds;
+}
+
 int
 sd_refusal_encode(struct prt_writer *rep, uint16_t reply_type, int reason,
-    const char *detail)
+    const char *detail, uint32_t retry_after_s)
 {
 	static const struct prt_sign_rep no_sign;
 	struct prt_reply_hdr hdr;
@@ -127,6 +142,8 @@ sd_refusal_encode(struct prt_writer *rep, uint16_t reply_type, int reason,
 
 	snprintf(msg, sizeof(msg), "%s: %s", pol_reason_name(reason), detail);
 	prt_reply_hdr_set(&hdr, reason, msg);
+	hdr.retry_after_s = retry_after_s > PRT_RETRY_AFTER_MAX ?
+	    PRT_RETRY_AFTER_MAX : retry_after_s;
 	switch (reply_type) {
 	case PRT_SIGN_REP:
 		return prt_encode_sign_rep(rep, &hdr, &no_sign);
@@ -137,6 +154,8 @@ sd_refusal_encode(struct prt_writer *rep, uint16_t reply_type, int reason,
 	case PRT_UNPAUSE_REP:
 		return prt_encode_ack_rep(rep, reply_type, &hdr);
 	default:
+		/* Frozen layout (PRT_ERROR_REP): no room for advice. */
+		hdr.retry_after_s = 0;
 		return prt_encode_error_rep(rep, &hdr);
 	}
 }
@@ -145,6 +164,16 @@ int
 sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
     const char *action, const char *request_id, unsigned peer_uid,
     int reason, const char *detail)
+{
+	return sd_refuse_after(sd, rep, reply_type, action, request_id,
+	    peer_uid, reason, detail, sd_retry_after_default(reason));
+}
+
+int
+sd_refuse_after(struct sd_ctx *sd, struct prt_writer *rep,
+    uint16_t reply_type, const char *action, const char *request_id,
+    unsigned peer_uid, int reason, const char *detail,
+    uint32_t retry_after_s)
 {
 	char msg[PRT_MESSAGE_MAX + 1];
 
@@ -160,7 +189,8 @@ sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
 		sd_journal_refusal(sd, action, request_id, peer_uid, reason,
 		    detail);
 	}
-	return sd_refusal_encode(rep, reply_type, reason, detail);
+	return sd_refusal_encode(rep, reply_type, reason, detail,
+	    retry_after_s);
 }
 
 json_t *

@@ -43,8 +43,10 @@ static int
 refuse(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
     const struct sd_sign_job *job, int reason, const char *detail)
 {
-	return sd_refuse(sd, rep, PRT_SIGN_REP, "sign",
-	    job->p.req.request_id, peer_uid, reason, detail);
+	return sd_refuse_after(sd, rep, PRT_SIGN_REP, "sign",
+	    job->p.req.request_id, peer_uid, reason, detail,
+	    job->retry_after_s != 0 ? job->retry_after_s :
+	    sd_retry_after_default(reason));
 }
 
 /* The record that authorizes the signature (invariant 1); NULL: no memory. */
@@ -257,7 +259,8 @@ signed_done(struct sd_ctx *sd, void *arg, enum pol_reason why, uint64_t seq,
 		util_wipe(job->raw, sizeof(job->raw));
 		log_error("sign %s refused after queueing: %s: %s",
 		    job->p.req.request_id, pol_reason_name(why), detail);
-		(void)sd_refusal_encode(&rep, PRT_SIGN_REP, why, detail);
+		(void)sd_refusal_encode(&rep, PRT_SIGN_REP, why, detail,
+		    sd_retry_after_default(why));
 	}
 	sd_rpc_reply(call->req, &rep);
 	prt_writer_free(&rep);

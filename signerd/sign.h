@@ -25,6 +25,12 @@ struct sd_sign_job {
 	struct evm_tx prev_tx;
 	int bump;
 	int gap_fill;	/* a retired key fills a hole in its sequence (D53) */
+	/*
+	 * A refusal's retry advice for the reply header, when the decision
+	 * knows better than the reason's default (sd_retry_after_default):
+	 * TIMELOCK_PENDING sets the seconds until the payout's earliest.
+	 */
+	uint32_t retry_after_s;
 	/* The result. */
 	uint8_t raw[PRT_TX_MAX];
 	size_t raw_len;

@@ -160,6 +160,29 @@ int sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
     int reason, const char *detail);
 
 /*
+ * sd_refuse() with the reply header's retry advice (protocol 5): seconds
+ * until the same request may pass, 0 for none.  sd_refuse() gives
+ * sd_retry_after_default(reason); a decision that knows the wait (a
+ * timelock's remaining seconds) passes it here.  The frozen ERROR_REP
+ * carries no advice: for the types it answers, retry_after_s is dropped.
+ */
+int sd_refuse_after(struct sd_ctx *sd, struct prt_writer *rep,
+    uint16_t reply_type, const char *action, const char *request_id,
+    unsigned peer_uid, int reason, const char *detail,
+    uint32_t retry_after_s);
+
+/*
+ * The advice a refusal carries when its decision knows no better: 1 s
+ * for IN_FLIGHT (the other request with that id ends within an HSM
+ * signature and a journal commit), none (0) for every other reason: a
+ * pause or a broken HSM lasts as long as people take to mend it.
+ */
+uint32_t sd_retry_after_default(int reason);
+
+/* seconds as retry advice: at least 1, at most PRT_RETRY_AFTER_MAX. */
+uint32_t sd_retry_after_of(int64_t seconds);
+
+/*
  * signerd's one clock (invariant 10): the later of the system clock and
  * the newest record's time, so it never goes back, across restarts too.
  * Exposure days, approval expiry and timelocks are all judged by it.
@@ -312,9 +335,11 @@ struct sd_rpc;
  */
 #define SD_REPLY_LATER 1
 
-/* sd_refuse()'s reply alone: encoded, neither logged nor journaled. */
+/*
+ * sd_refuse_after()'s reply alone: encoded, neither logged nor journaled.
+ */
 int sd_refusal_encode(struct prt_writer *rep, uint16_t reply_type,
-    int reason, const char *detail);
+    int reason, const char *detail, uint32_t retry_after_s);
 
 /* Sends rep's bytes as req's reply and ends req (rep is not kept). */
 void sd_rpc_reply(struct sd_rpc *req, const struct prt_writer *rep);

@@ -3,33 +3,31 @@
 # bench.sh's die, say, calc and now_ms defined).  Payouts go from APPROVED
 # to SUBMITTED (store_signed stores the signature and moves the payout to
 # SUBMITTED in one statement) through one real orchestratord with real
-# PostgreSQL (fsync on), the real signerd and a local ganache; and each
+# PostgreSQL (fsync on), the real signerd and a local anvil; and each
 # baseline those rates are divided by is measured alone, on the same
 # servers, in the same run:
-#   ob_setup               ganache (strict instamine: eth_sendRawTransaction
-#                          answers before its block is mined), the payout key
-#                          funded, PostgreSQL, `orchestratord migrate`, the
-#                          sender's nonce counter
+#   ob_setup               anvil (automine: eth_sendRawTransaction answers
+#                          once the transaction is pooled, a block per
+#                          transaction), the payout key funded, PostgreSQL,
+#                          `orchestratord migrate`, the sender's nonce
+#                          counter
 #   ob_orch_run K N TAG    one orchestratord with K workers, idle until N
 #                          APPROVED payouts of 1 wei (request ids TAG-i) are
 #                          inserted by one INSERT; returns once all N are
 #                          SUBMITTED and, bounded, CONFIRMED (so that the next
 #                          run starts clean), and stops it.  The window runs
 #                          from the INSERT's created_at to the last
-#                          submitted_at (PostgreSQL's clock on both ends) or,
-#                          if ganache stopped mining (see _ob_unstick), to the
-#                          last submitted_at of the payouts it mined.  Sets
-#                          OB_RATE (OB_COUNT payouts SUBMITTED in the window /
-#                          its length), OB_MINED and OB_STUCK (how many
-#                          ganache mined / set aside; OB_STUCK is 0 normally),
+#                          submitted_at (PostgreSQL's clock on both ends).
+#                          Sets OB_RATE (OB_COUNT payouts SUBMITTED in the
+#                          window / its length),
 #                          OB_HWM0 / OB_HWM1 (orchestratord's VmHWM, MiB,
 #                          right after start / after the load), OB_SIGN_MS
 #                          (mean signerd round trip per payout, from its
 #                          /metrics), OB_LOST (workers' node calls that timed
-#                          out), OB_FIX_ESTIMATES and OB_FIX_PROMOTED (see
-#                          below), OB_CPU_US (host CPU per payout over the
+#                          out), OB_CPU_US (host CPU per payout over the
 #                          window, every process on the host),
-#                          OB_CPU_{NODE,PG,SD,ORCH}_US (ganache's,
+#                          OB_CPU_{NODE,PG,SD,ORCH}_US (anvil's, all its
+#                          threads,
 #                          PostgreSQL's, signerd's and orchestratord's part)
 #                          and OB_BUSY (the host's CPU use, 0..1 of all cores)
 #   ob_claim_run C N       claim_payout() alone: pgbench runs the statement
@@ -37,34 +35,27 @@
 #                          a seeded sender (in batches: see OB_CLAIM_BATCH);
 #                          sets OB_CLAIM_RATE and OB_CLAIM_MS (pgbench's mean
 #                          latency)
-#   ob_node_fresh          ganache restarted on an empty chain, the payout key
+#   ob_node_fresh          anvil restarted on an empty chain, the payout key
 #                          funded again: the chain the runs above began with
 #   ob_node_replay K TAG   the node's part of TAG's payouts alone: per payout
-#                          the four calls a worker makes (eth_estimateGas,
-#                          eth_getBlockByNumber latest, eth_maxPriorityFeePer
+#                          the four calls a worker makes (eth_estimateGas
+#                          at latest, eth_getBlockByNumber latest,
+#                          eth_maxPriorityFeePer
 #                          Gas, eth_sendRawTransaction of the transaction
 #                          signerd signed for it), from K curl clients each
 #                          keeping its connection, the payouts dealt out in
 #                          nonce order, until all are mined.  Sets
 #                          OB_NODE_RATE (payouts/s, first call to the last
-#                          one mined), OB_NODE_LOST (calls that timed out),
-#                          OB_FIX_ESTIMATES, OB_FIX_PROMOTED and
-#                          OB_NODE_CPU_US (ganache's CPU per payout)
-#   ob_teardown            orchestratord, PostgreSQL and ganache stopped
+#                          one mined), OB_NODE_LOST (calls that timed out)
+#                          and OB_NODE_CPU_US (anvil's CPU per payout)
+#   ob_teardown            orchestratord, PostgreSQL and anvil stopped
 # Every wait is bounded; every process is stopped by its pid (orch.sh,
 # pg.sh, evmnode.sh), also at exit.
 #
-# Ganache 7.9.2 has two faults that stall it under instamine once two or
-# more workers send to it: it sets transactions aside for good, and some
-# eth_estimateGas calls never answer.  bench.sh runs it through
-# tests/bench/ganache.sh, which mends both (ganache_fixes.cjs), and each
-# run counts how often the fixes acted (OB_FIX_ESTIMATES, OB_FIX_PROMOTED).
-# Should a node still set transactions aside for good (EVMNODE_BIN set to
-# plain ganache), the run's window ends where it stopped mining and
-# _ob_unstick mines the rest before the next run.  orchestratord's EVM
-# timeout is OB_EVM_TIMEOUT_MS (its calls take < 50 ms), the replay uses
-# the same, and both count the calls that timed out (OB_LOST,
-# OB_NODE_LOST).
+# orchestratord's EVM timeout is OB_EVM_TIMEOUT_MS (its calls take
+# < 50 ms), the replay uses the same, and both count the calls that timed
+# out (OB_LOST, OB_NODE_LOST).  anvil runs several threads: its CPU is
+# read for the whole process (/proc/PID/stat counts every thread).
 
 OB_EVM_TIMEOUT_MS=${OB_EVM_TIMEOUT_MS:-500}
 # A sender of their own for pgbench's rows.
@@ -81,17 +72,6 @@ OB_TIMEOUT_MIN=60
 _ob_hwm() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 _ob_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# _ob_fixes_mark, then _ob_fixes_count: how often ganache_fixes.cjs acted
-# in between (OB_FIX_ESTIMATES: estimates started again; OB_FIX_PROMOTED:
-# transactions moved from set aside to pending), from ganache's log.
-_ob_fixes_mark() { _OB_LOG_LINE=$(wc -l <"$EVMNODE_LOG"); }
-_ob_fixes_count() {
-	read -r OB_FIX_ESTIMATES OB_FIX_PROMOTED < <(tail -n +$((_OB_LOG_LINE + 1)) \
-		"$EVMNODE_LOG" | awk '$1 == "ganache_fixes:" && $2 == "estimate" { e++ }
-		$1 == "ganache_fixes:" && $2 == "promoted" { p += $3 }
-		END { print e + 0, p + 0 }')
-}
-
 _ob_insert() {
 	pgsql "INSERT INTO payouts (request_id, asset, chain_id, sender,
 		recipient, amount, status) SELECT '$1-' || g, 'ETH', 1337, '$2',
@@ -99,8 +79,7 @@ _ob_insert() {
 }
 
 ob_setup() {
-	EVMNODE_INSTAMINE=strict
-	evmnode_start || die "ganache did not start"
+	evmnode_start || die "anvil did not start"
 	fund "$PAYOUT_ADDR" 100000000000000000000 ||
 		die "funding $PAYOUT_ADDR failed"
 	pg_start || die "PostgreSQL did not start"
@@ -124,7 +103,7 @@ _ob_metric() {
 }
 
 # _ob_snap PID: one line: the time (ms), the host's busy and total
-# jiffies, and the CPU ticks of orchestratord PID, signerd, ganache and
+# jiffies, and the CPU ticks of orchestratord PID, signerd, anvil and
 # PostgreSQL (the postmaster with its reaped children, and every live
 # child), read in one pass over /proc.
 _ob_snap() {
@@ -147,7 +126,7 @@ _ob_snap() {
 }
 
 ob_orch_run() {
-	local k=$1 n=$2 tag=$3 pid i c st ndone bad limit deadline clk first
+	local k=$1 n=$2 tag=$3 pid i c st ndone bad limit deadline clk
 	local w0 w1 cnt ms0 b0 h0 o0 s0 g0 p0 ms1 b1 h1 o1 s1 g1 p1
 	clk=$(getconf CLK_TCK)
 	limit=$((OB_TIMEOUT_MIN + n / 10))
@@ -164,8 +143,8 @@ ob_orch_run() {
 	[ "$(pgsql "SELECT count(*) FROM sender_nonces")" = 2 ] ||
 		die "orchestratord seeded a sender other than $PAYOUT_ADDR"
 	OB_HWM0=$(_ob_hwm "$pid")
-	# An earlier run's payouts that _ob_unstick had mined: this tracker
-	# confirms them before the clock starts.
+	# An earlier run's payouts still SUBMITTED: this tracker confirms
+	# them before the clock starts.
 	deadline=$((SECONDS + limit))
 	while [ "$(pgsql "SELECT count(*) FROM payouts
 		WHERE status = 'SUBMITTED'")" != 0 ]; do
@@ -176,7 +155,6 @@ ob_orch_run() {
 	pgsql "VACUUM ANALYZE payouts" >/dev/null
 	# CPU at every poll: the figures end where the run's window ends.
 	_ob_snap "$pid" >"$WORK/snap.txt"
-	_ob_fixes_mark
 	_ob_insert "$tag" "$PAYOUT_ADDR" "$n"
 	deadline=$((SECONDS + limit))
 	while :; do
@@ -196,13 +174,11 @@ ob_orch_run() {
 		sleep 0.25
 	done
 	OB_HWM1=$(_ob_hwm "$pid")
-	_ob_fixes_count
 	# Every nonce once, none skipped.
 	st=$(pgsql "SELECT count(DISTINCT nonce) = $n AND
 		max(nonce) - min(nonce) = $n - 1
 		FROM payouts WHERE request_id LIKE '$tag-%'")
 	[ "$st" = t ] || die "the $n payouts' nonces are not $n consecutive ones"
-	first=$(pgsql "SELECT min(nonce) FROM payouts WHERE request_id LIKE '$tag-%'")
 	api GET /metrics "" "$TOK_VIEW" >"$WORK/orch.metrics"
 	[ "$(api_status)" = 200 ] || die "GET /metrics: HTTP $(api_status)"
 	OB_SIGN_MS=$(calc "$(_ob_metric orchestratord_sign_seconds_sum) * 1000 / $(
@@ -213,30 +189,24 @@ ob_orch_run() {
 	# The tracker confirms them (a block each, mined at once); the next
 	# run should not share the node and the database with this one's tail.
 	deadline=$((SECONDS + 10 + n / 100))
-	OB_STUCK=0
 	while [ "$(pgsql "SELECT count(*) FROM payouts
 		WHERE request_id LIKE '$tag-%' AND status = 'CONFIRMED'")" != "$n" ]
 	do
 		if [ "$SECONDS" -ge "$deadline" ]; then
-			OB_STUCK=$((first + n - $(_ob_nonce)))
+			say "$tag: $(pgsql "SELECT count(*) FROM payouts WHERE
+				request_id LIKE '$tag-%' AND status <> 'CONFIRMED'")" \
+				"payouts not CONFIRMED $((10 + n / 100)) s after" \
+				"the last SUBMITTED (the node's nonce: $(_ob_nonce));" \
+				"the next run confirms them before its clock starts"
 			break
 		fi
 		sleep 0.25
 	done
-	OB_MINED=$((n - OB_STUCK))
-	# The window: from the INSERT (its created_at) to the last SUBMITTED,
-	# or, when ganache stopped mining, to the last SUBMITTED of those it
-	# mined: after that the node did less than its share.
+	# The window: from the INSERT (its created_at) to the last SUBMITTED.
 	read -r w0 w1 < <(pgsql "SELECT
 		floor(extract(epoch FROM min(created_at)) * 1000)::bigint,
-		ceil(extract(epoch FROM max(submitted_at) FILTER (WHERE nonce <
-		$first + $OB_MINED)) * 1000)::bigint
+		ceil(extract(epoch FROM max(submitted_at)) * 1000)::bigint
 		FROM payouts WHERE request_id LIKE '$tag-%'" | tr '|' ' ')
-	if [ -z "$w1" ]; then
-		say "ganache mined none of the $tag payouts: timing them all"
-		w1=$(pgsql "SELECT ceil(extract(epoch FROM max(submitted_at)) *
-			1000)::bigint FROM payouts WHERE request_id LIKE '$tag-%'")
-	fi
 	OB_COUNT=$(pgsql "SELECT count(*) FROM payouts WHERE request_id LIKE
 		'$tag-%' AND submitted_at <= to_timestamp($w1 / 1000.0)")
 	OB_RATE=$(calc "$OB_COUNT * 1000 / ($w1 - $w0)" 1)
@@ -255,42 +225,6 @@ ob_orch_run() {
 	OB_CPU_PG_US=$(calc "($p1 - $p0) / $clk * 1e6 / $cnt" 0)
 	OB_BUSY=$(calc "($b1 - $b0) / ($h1 - $h0)" 2)
 	orch_stop 1 || die "orchestratord did not stop cleanly"
-	[ "$OB_STUCK" = 0 ] || _ob_unstick
-}
-
-# _ob_unstick: ganache took a transaction while it mined the one before and
-# set it aside as a future one for good, and every later one behind it
-# (its queue is not looked at again).  With orchestratord stopped: ganache
-# restarted on the same chain (its pool is dropped) in eager instamine,
-# every signed payout not mined sent again in nonce order, each answered
-# once mined, and ganache back in strict instamine.
-_ob_unstick() {
-	local want
-	say "ganache set $OB_STUCK transactions aside for good; mining them one" \
-		"at a time before the next run"
-	EVMNODE_INSTAMINE=eager
-	evmnode_restart || die "ganache did not restart"
-	pgsql "SELECT encode(raw_tx, 'hex') FROM payouts WHERE sender =
-		'$PAYOUT_ADDR' AND raw_tx IS NOT NULL AND nonce >= $(($(_ob_nonce)))
-		ORDER BY nonce" |
-		awk -v url="$EVM_RPC" '{
-			if (NR > 1) print "next"
-			print "url = \"" url "\""
-			print "header = \"Content-Type: application/json\""
-			print "max-time = 10"
-			print "data-binary = {\"jsonrpc\":\"2.0\",\"id\":1," \
-				"\"method\":\"eth_sendRawTransaction\",\"params\":[\"0x" \
-				$1 "\"]}"
-		}' >"$WORK/unstick.cfg"
-	[ ! -s "$WORK/unstick.cfg" ] ||
-		timeout "$LONG_TIMEOUT" curl -sS --noproxy '*' \
-			-K "$WORK/unstick.cfg" >"$WORK/unstick.out" 2>&1 || :
-	want=$(pgsql "SELECT to_hex(next_nonce) FROM sender_nonces
-		WHERE sender = '$PAYOUT_ADDR'")
-	[ "$(_ob_nonce)" = "0x$want" ] || die "ganache still has not mined" \
-		"up to nonce 0x$want: $(head -c 300 "$WORK/unstick.out")"
-	EVMNODE_INSTAMINE=strict
-	evmnode_restart || die "ganache did not restart"
 }
 
 ob_claim_run() {
@@ -326,7 +260,7 @@ ob_claim_run() {
 
 ob_node_fresh() {
 	evmnode_stop
-	evmnode_start || die "ganache did not start again"
+	evmnode_start || die "anvil did not start again"
 	fund "$PAYOUT_ADDR" 100000000000000000000 ||
 		die "funding $PAYOUT_ADDR failed"
 }
@@ -360,7 +294,8 @@ ob_node_replay() {
 		{
 			f = dir "/replay-" (NR - 1) % k ".cfg"
 			call(f, "\"method\":\"eth_estimateGas\",\"params\":[{\"from\":\"" \
-				from "\",\"to\":\"" to "\",\"value\":\"0x1\",\"data\":\"0x\"}]")
+				from "\",\"to\":\"" to "\",\"value\":\"0x1\",\"data\":\"0x\"}," \
+				"\"latest\"]")
 			call(f, "\"method\":\"eth_getBlockByNumber\",\"params\":[\"latest\",false]")
 			call(f, "\"method\":\"eth_maxPriorityFeePerGas\",\"params\":[]")
 			call(f, "\"method\":\"eth_sendRawTransaction\",\"params\":[\"0x" $1 "\"]")
@@ -370,7 +305,6 @@ ob_node_replay() {
 		WHERE request_id LIKE '$tag-%'")
 	limit=$((OB_TIMEOUT_MIN + n / 10))
 	g0=$(_ob_ticks "$EVMNODE_PID")
-	_ob_fixes_mark
 	t0=$(now_ms)
 	# A timed-out call is counted below, not fatal: curl goes on.
 	for ((j = 0; j < k; j++)); do
@@ -395,7 +329,6 @@ ob_node_replay() {
 		"were not all mined within $limit s"
 	t1=$(now_ms)
 	g1=$(_ob_ticks "$EVMNODE_PID")
-	_ob_fixes_count
 	OB_NODE_RATE=$(calc "$n * 1000 / ($t1 - $t0)" 1)
 	OB_NODE_CPU_US=$(calc "($g1 - $g0) / $clk * 1e6 / $n" 0)
 }

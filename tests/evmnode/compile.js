@@ -3,8 +3,8 @@
 // "0x..."} on stdout.  Errors go to stderr with a non-zero exit.
 //   node tests/evmnode/compile.js FILE.sol [CONTRACT] [EVM_VERSION]
 // CONTRACT defaults to the file's base name.  EVM_VERSION defaults to
-// "shanghai", the newest hardfork ganache 7.9.2 runs (solc 0.8.26 would
-// otherwise target cancun and may emit MCOPY, which ganache rejects).
+// "shanghai": anvil runs any later hardfork too, the token needs nothing
+// newer, and its gas figures (tests/lib/EVMNODE_NOTES.md) are for that code.
 "use strict";
 const fs = require("fs");
 const path = require("path");

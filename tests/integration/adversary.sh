@@ -195,7 +195,7 @@ check "still paused after every attempt" [ "$(sd_ctl status --json | jq -r .paus
 
 # --- frames that are not requests at all -----------------------------------------------------
 records_before=$(cat "$SD_JOURNAL"/seg-*.jsonl | wc -l)
-out=$("$SDCLIENT" raw --socket "ipc://$SD_SOCK" 53474e5200040005deadbeef 2>&1)
+out=$("$SDCLIENT" raw --socket "ipc://$SD_SOCK" ${SD_FRAME_HEAD}0005deadbeef 2>&1)
 ATTACKS=$((ATTACKS + 1))
 check "37. a truncated QUEUE_REQ: refused, MALFORMED_REQUEST" grep -q 'MALFORMED_REQUEST' <<<"$out"
 # A frame that does not decode costs no fdatasync: it is counted for the

@@ -13,7 +13,6 @@ BUILD=${BUILD:-build}
 . tests/lib/tap.sh
 SD_POLICY=governed
 . tests/lib/signerd.sh
-EVMNODE_INSTAMINE=strict
 . tests/lib/evmnode.sh
 . tests/lib/pg.sh
 . tests/lib/orch.sh

@@ -16,7 +16,6 @@ BUILD=${BUILD:-build}
 SD_POLICY=governed
 SD_TIMELOCK_DELAY=3
 . tests/lib/signerd.sh
-EVMNODE_INSTAMINE=strict
 . tests/lib/evmnode.sh
 . tests/lib/pg.sh
 . tests/lib/orch.sh
@@ -46,7 +45,7 @@ journal() { jq -r "$1" "$SD_JOURNAL"/seg-*.jsonl; }
 
 # race ID ACTION DELAY_MS: approve, wait a random part of the delay, then
 # cancel (carol's signed cancel) or reject, again while refused with BUSY
-# (a worker holds it; retry) for at most 30 s.  Writes "ID ACTION STATUS
+# (a worker holds it; retry) or 503 (signerd: retry) for at most 30 s.  Writes "ID ACTION STATUS
 # CODE BUSY_COUNT" to $WORK/race.ID.  Runs beside other races: api's
 # files go to a directory of its own.
 race() {
@@ -64,7 +63,10 @@ race() {
 		fi
 		status=$(api_status)
 		code=$(jq -r '.error // .status' <<<"$body" 2>/dev/null)
-		[ "$status" = 409 ] && [ "$code" = BUSY ] && [ "$SECONDS" -lt "$deadline" ] || break
+		# BUSY: a worker holds it.  503: signerd said to come back (the
+		# id is being queued there right now: IN_FLIGHT, D58).
+		{ { [ "$status" = 409 ] && [ "$code" = BUSY ]; } || [ "$status" = 503 ]; } &&
+			[ "$SECONDS" -lt "$deadline" ] || break
 		busy=$((busy + 1))
 		sleep 0.3
 	done

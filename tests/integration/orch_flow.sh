@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # orch_flow.sh: payouts through the whole system: orchestratord (HTTP,
 # PostgreSQL, workers, tracker) -> signerd (SoftHSM2, governed policy) ->
-# ganache.  Native and ERC-20 payouts to CONFIRMED with the balances on
+# anvil.  Native and ERC-20 payouts to CONFIRMED with the balances on
 # chain; 2-of-N approvals; a timelocked payout that waits its delay; one
 # cancelled while queued; a signerd refusal (daily limit) ending FAILED
 # with its reason, and the next payout reusing its nonce; an on-chain
@@ -14,7 +14,6 @@ BUILD=${BUILD:-build}
 . tests/lib/tap.sh
 SD_POLICY=governed
 . tests/lib/signerd.sh
-EVMNODE_INSTAMINE=strict
 . tests/lib/evmnode.sh
 . tests/lib/erc20.sh
 . tests/lib/pg.sh
@@ -106,12 +105,12 @@ check "t2 stays CANCELLED, never signed" [ "$(field t2 .status)" = CANCELLED ] &
 # --- an on-chain revert -----------------------------------------------------------------------
 # 700 TUSD left.  With mining paused both 400 transfers estimate fine
 # against the current state; mined in turn, the second runs out.
-rpc miner_stop '[]' >/dev/null
+evmnode_automine off
 create rv1 TUSD "$R" 400 >/dev/null
 create rv2 TUSD "$ACCT2" 400 >/dev/null
 check "rv1 signed and submitted" wait_status rv1 SUBMITTED 30
 check "rv2 signed and submitted" wait_status rv2 SUBMITTED 30
-rpc miner_start '[]' >/dev/null
+evmnode_automine on
 check "rv1 terminal" wait_status rv1 terminal 60
 check "rv2 terminal" wait_status rv2 terminal 60
 st="$(field rv1 .status) $(field rv2 .status)"

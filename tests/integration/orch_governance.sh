@@ -2,7 +2,7 @@
 # orch_governance.sh: a key rotation through governance (docs/governance.md)
 # while orchestratord keeps running (D51-D54).  signerd (SoftHSM2, the
 # governed test policy, keys payout and payout2 both loaded from the
-# start), PostgreSQL, ganache and one orchestratord replica that is never
+# start), PostgreSQL, anvil and one orchestratord replica that is never
 # restarted.  Payouts go out before the change, while the loosening waits
 # its governance delay (still from the old key's address), and after it
 # took effect (from the new key's address).  The change is made the way
@@ -24,9 +24,8 @@ BUILD=${BUILD:-build}
 SD_GOV_DELAY=${SD_GOV_DELAY:-12}
 SD_POLICY=governed
 . tests/lib/signerd.sh
-# Answers before the block is mined, so that a send returns with mining
-# paused (miner_stop) too.
-EVMNODE_INSTAMINE=strict
+# anvil answers a send once the transaction is pooled, so it returns with
+# mining paused (evmnode_automine off) too.
 . tests/lib/evmnode.sh
 . tests/lib/pg.sh
 . tests/lib/orch.sh
@@ -78,7 +77,7 @@ IDS=()
 created() { [ "$(cat "$G/create-$1.status")" = 201 ] && [ "$(jq -r .status "$G/create-$1.json")" = APPROVED ]; }
 field() { api GET "/v1/payouts/$1" "" "$TOK_VIEW" | jq -r "$2"; }
 pol() { api GET /v1/policy "" "$TOK_VIEW"; }
-mine() { rpc evm_mine "[{\"blocks\": ${1:-1}}]" >/dev/null; }
+mine() { evmnode_mine "${1:-1}"; }
 # poll SECONDS CMD...: CMD until it succeeds, at most SECONDS.
 poll() {
 	local deadline=$((SECONDS + $1))
@@ -192,8 +191,7 @@ check "signerctl policy status agrees" \
 	[ "$(jq -r '.pending.policy_hash' "$G/status.json")" = "$HASH2" ]
 
 # --- payouts during the delay ------------------------------------------------------------------
-# One at a time: ganache's eth_estimateGas can hang while it mines
-# (tests/lib/EVMNODE_NOTES.md), and a 5 s RPC timeout would eat the delay.
+# One at a time: each is mined before the next is created.
 for i in 1 2; do
 	create during$i $((2000 + i))
 	check "during$i created APPROVED" created during$i
@@ -207,7 +205,7 @@ check "the delay is not over yet: GET /v1/policy still version 1" version_is 1
 
 # One more, signed by the old key just before the activation, that the
 # chain does not mine: mining paused, it waits for a fee bump.
-rpc miner_stop '[]' >/dev/null
+evmnode_automine off
 create fb 3001
 mark "fb created"
 check "fb created APPROVED" created fb
@@ -262,7 +260,7 @@ bumped_after() {
 		[ -n "$(tx_from "$h")" ]
 }
 check "fb fee-bumped after the activation (mining still paused)" poll 60 bumped_after
-rpc miner_start '[]' >/dev/null
+evmnode_automine on
 check "fb CONFIRMED" confirm fb
 H=$(field fb .tx_hash)
 echo "# fb: $(field fb .bumps) bump(s); $H0 -> $H"
@@ -320,8 +318,8 @@ check "journal: no signed record from the old address after the activation but f
 	[ "$(jq -r --arg o "$OLD" 'select((.from | ascii_downcase) == $o and .fee_bump != true) | .seq' "$G/signed-after.txt" | wc -l)" = 0 ]
 check "journal: the old address's records after it are fb's fee bumps (at least 1)" \
 	[ "$(jq -r --arg o "$OLD" 'select((.from | ascii_downcase) == $o) | .request_id' "$G/signed-after.txt" | sort -u | tr '\n' ' ')" = "fb " ]
-# (A fee bump of theirs may show too: ganache sometimes leaves one unmined
-# for a while, tests/lib/EVMNODE_NOTES.md.)
+# (A fee bump of theirs may show too, should one wait for a block longer
+# than bump_after.)
 check "journal: after1..3 signed by key payout2, once each (fee bumps aside), after the activation" \
 	[ "$(jq -r --arg n "$NEW" 'select((.from | ascii_downcase) == $n and .key == "payout2" and .fee_bump != true) |
 		.request_id' "$G/signed-after.txt" | sort | tr '\n' ' ')" = "after1 after2 after3 " ]

@@ -41,7 +41,7 @@ check "orchestratord starts" orch_start 1
 R=$RECIPIENT
 create() { api POST /v1/payouts "{\"request_id\":\"$1\",\"asset\":\"ETH\",\"to\":\"$R\",\"amount\":\"$2\"}" "$TOK_SUBMIT"; }
 field() { api GET "/v1/payouts/$1" "" "$TOK_VIEW" | jq -r "$2"; }
-mine() { rpc evm_mine "[{\"blocks\": ${1:-3}}]" >/dev/null; }
+mine() { evmnode_mine "${1:-3}"; }
 # confirm ID: mines blocks on top of ID's until it is CONFIRMED.
 confirm() {
 	local i

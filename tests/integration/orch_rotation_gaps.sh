@@ -2,7 +2,7 @@
 # orch_rotation_gaps.sh: holes in a rotated-out key's nonce sequence are
 # filled with that key (docs/decisions.md D53, D54).  signerd (SoftHSM2,
 # the governed test policy, keys payout and payout2 both loaded, one
-# journal throughout), PostgreSQL, ganache and one orchestratord replica
+# journal throughout), PostgreSQL, anvil and one orchestratord replica
 # that is never restarted.
 #
 # With signerd down, the old key's payouts X (nonce 1, approvals about to
@@ -33,9 +33,8 @@ BUILD=${BUILD:-build}
 SD_GOV_DELAY=${SD_GOV_DELAY:-5}
 SD_POLICY=governed
 . tests/lib/signerd.sh
-# Answers before the block is mined: a transaction behind a hole is
-# accepted and waits in the pool.
-EVMNODE_INSTAMINE=strict
+# anvil's automine answers once a transaction is pooled: one behind a
+# hole is accepted and waits in the pool.
 . tests/lib/evmnode.sh
 . tests/lib/pg.sh
 . tests/lib/orch.sh
@@ -77,7 +76,7 @@ approve() {
 field() { api GET "/v1/payouts/$1" "" "$TOK_VIEW" | jq -r "$2"; }
 row() { pgsql "SELECT $2 FROM payouts WHERE request_id = '$1'"; }
 pol() { api GET /v1/policy "" "$TOK_VIEW"; }
-mine() { rpc evm_mine "[{\"blocks\": ${1:-1}}]" >/dev/null; }
+mine() { evmnode_mine "${1:-1}"; }
 poll() {
 	local deadline=$((SECONDS + $1))
 	shift

@@ -92,11 +92,11 @@ check "a wrong magic is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 585858580
 check "another protocol version is refused" grep -q 'BAD_VERSION' <<<"$(raw 53474e5200070003)"
 check "the previous version (3, SIGN_REQ without created_day) is refused" \
 	grep -q 'BAD_VERSION' <<<"$(raw 53474e5200030001000000)"
-check "an unknown message type is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e52000400ff)"
-check "a truncated sign request is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e5200040001000000)"
+check "an unknown message type is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw ${SD_FRAME_HEAD}00ff)"
+check "a truncated sign request is refused" grep -q 'MALFORMED_REQUEST' <<<"$(raw ${SD_FRAME_HEAD}0001000000)"
 check "a status request with trailing bytes is refused" \
-	grep -q 'MALFORMED_REQUEST' <<<"$(raw 53474e520004000300)"
-{ printf 53474e5200040001; head -c 70000 /dev/zero | od -An -tx1 -v | tr -d ' \n'; } >"$WORK/big.hex"
+	grep -q 'MALFORMED_REQUEST' <<<"$(raw ${SD_FRAME_HEAD}000300)"
+{ printf ${SD_FRAME_HEAD}0001; head -c 70000 /dev/zero | od -An -tx1 -v | tr -d ' \n'; } >"$WORK/big.hex"
 fails "an oversized frame gets no answer" "$SDCLIENT" raw --socket "$SOCK" "@$WORK/big.hex"
 check "signerd answers the next good request" \
 	grep -q '^SIGNED after-junk-0' <<<"$(sd_sign after-junk ETH 10 30)"

@@ -65,8 +65,8 @@ raw() {
 }
 raw magic 58585858000300030000	# no "SGNR"
 raw version 53474e5200010003	# a STATUS_REQ of protocol version 1
-raw type 53474e5200047777	# this version, a type nobody defined
-raw trailing 53474e520004000300	# a STATUS_REQ with a byte after it
+raw type ${SD_FRAME_HEAD}7777	# this version, a type nobody defined
+raw trailing ${SD_FRAME_HEAD}000300	# a STATUS_REQ with a byte after it
 check "bad magic: $EACH x MALFORMED_REQUEST" \
 	[ "$(cat "$WORK/garbage.magic")" = "MALFORMED_REQUEST $EACH" ]
 check "version 1: $EACH x BAD_VERSION" \

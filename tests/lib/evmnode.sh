@@ -1,35 +1,52 @@
-# evmnode.sh: a throwaway local EVM node (ganache from tests/evmnode) on
-# 127.0.0.1, plus JSON-RPC helpers (source it; needs curl, jq, node).
-#   evmnode_start            start ganache on a free port, chain id 1337,
-#                            deterministic dev accounts, instamine; wait until
-#                            it answers; export EVM_RPC; stop it on exit
+# evmnode.sh: a throwaway local EVM node (Foundry's anvil from tests/evmnode)
+# on 127.0.0.1, plus JSON-RPC helpers (source it; needs curl, jq, node).
+#   evmnode_start            start anvil on a free port, chain id 1337,
+#                            anvil's dev accounts (eth_accounts: its default
+#                            mnemonic, 10000 ETH each); wait until it
+#                            answers; export EVM_RPC; stop it on exit
 #   evmnode_stop             stop that one process (by pid), idempotent
 #   evmnode_restart          stop it and start it again on the same port with
 #                            the same chain (blocks, receipts, balances, nonces;
 #                            not the pending pool): EVM_RPC does not change
+#   evmnode_mine [N]         mine N (default 1) blocks at once (anvil_mine)
+#   evmnode_automine on|off  pause or resume mining (evm_setAutomine; anvil
+#                            has no miner_stop/miner_start)
 #   rpc METHOD [PARAMS]      print .result (strings raw, the rest as JSON);
 #                            non-zero and the error on stderr if it failed
 #   fund ADDR WEI            send WEI (decimal) from the first dev account
 #   balance ADDR             print ADDR's balance in wei (decimal)
 #   wait_receipt HASH [S]    print the receipt once mined, at most S seconds
 #   evm_hex DEC, evm_dec HEX arbitrary-size number conversions
-# EVMNODE_BLOCKTIME=N mines a block every N seconds instead of one per
-# transaction (a chain that mines whatever is pending, like a real one).
-# EVMNODE_INSTAMINE=strict makes eth_sendRawTransaction answer before the
-# block is mined (ganache's default, eager, answers after it).
-# The chain lives on disk (ganache --database.dbPath) in EVMNODE_DB so that
-# evmnode_restart keeps it.  By default that is $EVMNODE_DIR/chain, emptied
-# by each evmnode_start (a fresh chain, as before) and removed on exit with
-# the rest of EVMNODE_DIR.  Set EVMNODE_DB before sourcing or before
-# evmnode_start to use your own directory: it is created if missing, an
-# existing chain in it is continued, and it is never removed.
-# EVMNODE_NOTES.md next to this file: how ganache 7.9.2 answers the calls the
-# orchestrator relies on (and where it differs from a real node).
+# Mining, set before evmnode_start:
+#   (default)                automine: one block per transaction.  anvil
+#                            answers eth_sendRawTransaction once the
+#                            transaction is pooled and mines it right after,
+#                            so a client must not count on a receipt being
+#                            there at once (EVMNODE_INSTAMINE=strict, the
+#                            older name, means this too).  A nonce gap waits
+#                            in the queue, mined when the gap is filled.
+#   EVMNODE_BLOCKTIME=N      --block-time N: a block every N seconds with
+#                            whatever is pending, like a real chain.
+#   EVMNODE_INSTAMINE=off    --no-mining: blocks only on evmnode_mine.
+# Finality: anvil's "safe" block is latest - EVMNODE_SLOTS and "finalized"
+# latest - 2 x EVMNODE_SLOTS (--slots-in-an-epoch; default 32 as anvil's,
+# so 32 and 64 blocks behind).  Tests that count confirmations by depth do
+# not read those tags; a test of the "finalized" path sets EVMNODE_SLOTS.
+# The chain is kept in EVMNODE_DB/state.json (anvil --state: loaded at start
+# if present, written when anvil exits on SIGTERM) so that evmnode_restart
+# keeps it.  By default EVMNODE_DB is $EVMNODE_DIR/chain, emptied by each
+# evmnode_start (a fresh chain, as before) and removed on exit with the rest
+# of EVMNODE_DIR.  Set EVMNODE_DB before sourcing or before evmnode_start to
+# use your own directory: it is created if missing, an existing chain in it
+# is continued, and it is never removed.
+# EVMNODE_NOTES.md next to this file: how anvil 1.7.1 answers the calls the
+# orchestrator relies on (and where it differs from a mainnet node).
 . "$(dirname "${BASH_SOURCE[0]}")/onexit.sh"
 
 EVMNODE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-EVMNODE_BIN=${EVMNODE_BIN:-$EVMNODE_ROOT/tests/evmnode/node_modules/.bin/ganache}
+EVMNODE_BIN=${EVMNODE_BIN:-$EVMNODE_ROOT/tests/evmnode/node_modules/.bin/anvil}
 EVMNODE_CHAIN_ID=1337
+EVMNODE_SLOTS=${EVMNODE_SLOTS:-32}
 EVMNODE_START_TIMEOUT=${EVMNODE_START_TIMEOUT:-30}
 EVMNODE_PID=""
 EVMNODE_PORT=""
@@ -38,6 +55,9 @@ EVMNODE_LOG=""
 EVMNODE_DB=${EVMNODE_DB:-}
 _EVMNODE_DB_OWN=""
 EVMNODE_RESTART_TIMEOUT=${EVMNODE_RESTART_TIMEOUT:-15}
+# anvil writes the whole chain to EVMNODE_DB on SIGTERM: a long chain takes
+# a while, and a node killed before it is done loses it.
+EVMNODE_STOP_TIMEOUT=${EVMNODE_STOP_TIMEOUT:-60}
 _EVMNODE_CLEANUP=""
 
 # Alive and not a zombie: the node is our child, so after it dies it stays
@@ -59,8 +79,8 @@ evmnode_stop() {
 	[ -n "$pid" ] || return 0
 	EVMNODE_PID=""
 	kill -TERM "$pid" 2>/dev/null
-	# ganache closes its server on TERM; give it 5 s, then make sure.
-	for ((i = 0; i < 50; i++)); do
+	# anvil dumps its state and exits on TERM; give it time, then make sure.
+	for ((i = 0; i < EVMNODE_STOP_TIMEOUT * 10; i++)); do
 		_evmnode_alive "$pid" || break
 		sleep 0.1
 	done
@@ -72,17 +92,35 @@ evmnode_stop() {
 	return 0
 }
 
-# _evmnode_launch PORT: start ganache on PORT with the chain in EVMNODE_DB and
+# _evmnode_mining: anvil's mining flags for EVMNODE_BLOCKTIME and
+# EVMNODE_INSTAMINE (see the top of this file), on stdout.
+_evmnode_mining() {
+	case ${EVMNODE_INSTAMINE:-strict} in
+	strict) ;;
+	off) echo --no-mining; return 0 ;;
+	*)
+		echo "evmnode: EVMNODE_INSTAMINE=$EVMNODE_INSTAMINE: anvil has" \
+			"automine (strict) or none (off)" >&2
+		return 1 ;;
+	esac
+	if [ -n "${EVMNODE_BLOCKTIME:-}" ] && [ "$EVMNODE_BLOCKTIME" != 0 ]; then
+		echo --block-time "$EVMNODE_BLOCKTIME"
+	fi
+}
+
+# _evmnode_launch PORT: start anvil on PORT with the chain in EVMNODE_DB and
 # wait until it answers with our chain id.  0: running; 2: PORT was taken
-# (EADDRINUSE), nothing left running; 1: any other failure, said on stderr.
+# (address in use), nothing left running; 1: any other failure, said on
+# stderr.
 _evmnode_launch() {
-	local port=$1 deadline got want
+	local port=$1 deadline got want mining
 	want=$(printf '0x%x' "$EVMNODE_CHAIN_ID")
-	"$EVMNODE_BIN" --server.host 127.0.0.1 --server.port "$port" \
-		--chain.chainId "$EVMNODE_CHAIN_ID" --wallet.deterministic \
-		--logging.quiet --miner.blockTime "${EVMNODE_BLOCKTIME:-0}" \
-		--miner.instamine "${EVMNODE_INSTAMINE:-eager}" \
-		--database.dbPath "$EVMNODE_DB" \
+	mining=$(_evmnode_mining) || return 1
+	# shellcheck disable=SC2086 # $mining: zero to two words
+	"$EVMNODE_BIN" --host 127.0.0.1 --port "$port" \
+		--chain-id "$EVMNODE_CHAIN_ID" --quiet $mining \
+		--slots-in-an-epoch "$EVMNODE_SLOTS" \
+		--state "$EVMNODE_DB/state.json" \
 		</dev/null >"$EVMNODE_LOG" 2>&1 &
 	EVMNODE_PID=$!
 	EVMNODE_PORT=$port
@@ -104,8 +142,8 @@ _evmnode_launch() {
 	done
 	wait "$EVMNODE_PID" 2>/dev/null
 	EVMNODE_PID=""
-	grep -q EADDRINUSE "$EVMNODE_LOG" && return 2
-	echo "evmnode: ganache exited during start:" >&2
+	grep -q 'Address already in use' "$EVMNODE_LOG" && return 2
+	echo "evmnode: anvil exited during start:" >&2
 	tail -5 "$EVMNODE_LOG" >&2
 	return 1
 }
@@ -131,7 +169,7 @@ evmnode_start() {
 	_evmnode_check || return 1
 	if [ -z "$_EVMNODE_CLEANUP" ]; then
 		EVMNODE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/signer-evmnode.XXXXXX") || return 1
-		EVMNODE_LOG=$EVMNODE_DIR/ganache.log
+		EVMNODE_LOG=$EVMNODE_DIR/anvil.log
 		# Registered in this order so the node stops before its dir goes.
 		on_exit "rm -rf $(printf '%q' "$EVMNODE_DIR")"
 		on_exit evmnode_stop
@@ -143,7 +181,7 @@ evmnode_start() {
 		rm -rf "$EVMNODE_DB"
 	fi
 	mkdir -p "$EVMNODE_DB" || return 1
-	# A random port, checked, and retried if ganache still cannot bind
+	# A random port, checked, and retried if anvil still cannot bind
 	# (someone took it in between).
 	for attempt in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + RANDOM % 40000))
@@ -191,12 +229,23 @@ rpc() {
 		-H 'Content-Type: application/json' --data-binary "$body" \
 		"$EVM_RPC") || return 1
 	if ! jq -e 'type == "object" and has("result")' >/dev/null 2>&1 <<<"$out"; then
-		# The node's message without ganache's JavaScript stack.
 		printf 'rpc %s: %s\n' "$method" \
-			"$(jq -c '.error | del(.stack)' 2>/dev/null <<<"$out" || printf '%s' "$out")" >&2
+			"$(jq -c '.error' 2>/dev/null <<<"$out" || printf '%s' "$out")" >&2
 		return 1
 	fi
 	jq -r '.result | if type == "string" then . else tojson end' <<<"$out"
+}
+
+evmnode_mine() {
+	rpc anvil_mine "[\"$(printf '0x%x' "${1:-1}")\"]" >/dev/null
+}
+
+evmnode_automine() {
+	case $1 in
+	on) rpc evm_setAutomine '[true]' >/dev/null ;;
+	off) rpc evm_setAutomine '[false]' >/dev/null ;;
+	*) echo "evmnode_automine: on or off, not $1" >&2; return 2 ;;
+	esac
 }
 
 # Wei amounts exceed 64 bits (10 ETH > 2^63 wei), past bash arithmetic.

@@ -18,6 +18,8 @@
 # Variables: PG_DIR (the temp dir, mode 0755, owned by postgres; also the
 # socket directory), PG_DATA ($PG_DIR/data), PG_LOG (the server log),
 # PG_BINDIR, PG_PORT (= PGPORT), PG_PID (the postmaster while running).
+# PG_EXTRA_CONF, set before pg_start, is appended to postgresql.conf (e.g.
+# shared_preload_libraries for the bench's statement counts).
 # No TCP at all (listen_addresses = ''), trust authentication on the socket
 # only, fsync on.  Nothing is printed on success; a failure says why on
 # stderr with the end of the server log.
@@ -143,6 +145,7 @@ fsync = on
 synchronous_commit = on
 logging_collector = off
 log_min_messages = warning
+${PG_EXTRA_CONF:-}
 CONF
 	_pg_server_start || return 1
 	if ! timeout "$PG_SQL_TIMEOUT" "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 \

@@ -32,6 +32,11 @@ SD_PID=
 # signerd drops to this user; its token and journal files must be its own.
 SD_USER=${SD_USER:-nobody}
 
+# The wire's magic and this build's protocol version (proto/msg.h), as
+# hex, for tests that write raw frames: "SGNR" then the u16 version.
+SD_FRAME_HEAD=53474e52$(printf '%04x' "$(sed -n 's/^#define PRT_VERSION \([0-9]*\).*/\1/p' \
+	"$(dirname "${BASH_SOURCE[0]}")/../../proto/msg.h")")
+
 signerd_provision() {
 	make_pin "$WORK/so.pin" "so-$RANDOM$RANDOM"
 	make_pin "$WORK/user.pin" "pin-$RANDOM$RANDOM"

@@ -45,14 +45,44 @@ load(struct orch_config *cfg, const char *text, mode_t mode, char *err,
 	return r;
 }
 
-/* good + extra lines appended to the section they name. */
+/*
+ * good with extra merged in: each "[section]" block of extra goes right
+ * after that section's header in good (a section may appear only once),
+ * or at the end if good has no such section; lines before any header too.
+ */
 static int
 load_with(struct orch_config *cfg, const char *extra, char *err,
     size_t errlen)
 {
-	char text[2048];
+	char text[2048], block[512], head[64];
+	const char *p = extra, *next, *at;
+	size_t hl, bl;
 
-	snprintf(text, sizeof(text), "%s%s", good, extra);
+	snprintf(text, sizeof(text), "%s", good);
+	while (*p != '\0') {
+		/* One block: a header (if any) and the lines up to the next. */
+		next = p[0] == '[' ? strstr(p + 1, "\n[") : strstr(p, "\n[");
+		next = next != NULL ? next + 1 : p + strlen(p);
+		bl = (size_t)(next - p);
+		assert_true(bl < sizeof(block));
+		memcpy(block, p, bl);
+		block[bl] = '\0';
+		hl = p[0] == '[' ? (size_t)(strchr(p, '\n') - p) + 1 : 0;
+		assert_true(hl < sizeof(head));
+		memcpy(head, p, hl);
+		head[hl] = '\0';
+		if (hl > 0 && (at = strstr(text, head)) != NULL) {
+			char tail[2048];
+			size_t off = (size_t)(at - text) + hl;
+
+			snprintf(tail, sizeof(tail), "%s", text + off);
+			snprintf(text + off, sizeof(text) - off, "%s%s",
+			    block + hl, tail);
+		} else {
+			strncat(text, block, sizeof(text) - strlen(text) - 1);
+		}
+		p = next;
+	}
 	return load(cfg, text, 0600, err, errlen);
 }
 
@@ -102,26 +132,41 @@ test_refusals(void **state)
 	static const struct {
 		const char *extra, *want;
 	} cases[] = {
-		{ "[http]\nlisten = 0.0.0.0:8080\n", ":10: 'listen' must be" },
-		{ "[http]\nlisten = 127.0.0.1:70000\n", "'listen' must be" },
-		{ "[worker]\ncount = 65\n", ":10: 'count' must be a whole number" },
-		{ "[worker]\ncount = 02\n", "'count' must be a whole number" },
-		{ "[worker]\ncount = -1\n", "'count' must be a whole number" },
+		/* Merged into good's [http] (line 7): listen is line 8. */
+		{ "[http]\nlisten = 0.0.0.0:8080\n", ":8: bad value for 'listen' "
+		    "in [http]: must be 127.0.0.1:PORT or [::1]:PORT (loopback "
+		    "only)" },
+		{ "[http]\nlisten = 127.0.0.1:70000\n", "'listen' in [http]: "
+		    "must be" },
+		{ "[worker]\ncount = 65\n", ":10: bad value for 'count' in "
+		    "[worker]: 65 is out of range 0..64" },
+		{ "[worker]\ncount = 02\n", "'02' has a leading zero" },
+		{ "[worker]\ncount = -1\n", "'-1' is not a decimal number" },
 		{ "[worker]\nlease_ms = 1\n", "'lease_ms'" },
-		{ "[worker]\nid = bad id\n", "'id' must be" },
+		{ "[worker]\nid = bad id\n", ":10: bad value for 'id' in "
+		    "[worker]: must be 1..63 of" },
 		{ "[worker]\nspeed = 3\n", ":10: unknown key 'speed' in [worker]" },
-		{ "[nope]\nx = 1\n", "unknown key 'x' in [nope]" },
-		{ "[signer]\nsocket = ipc:///b\n", "duplicate key 'socket' in "
-		    "[signer] (first at line 4)" },
-		{ "[process]\nlog_level = loud\n", "'log_level' must be" },
-		{ "[http]\nmax_body = \n", "empty value" },
+		{ "[nope]\nx = 1\n", ":9: unknown section [nope]" },
+		{ "[signer]\nsocket = ipc:///b\n", ":5: duplicate key 'socket' "
+		    "in [signer] (first at line 4)" },
+		{ "[process]\nlog_level = loud\n", "'log_level' in [process]: "
+		    "must be debug, info, warn or error" },
+		{ "[http]\nmax_body = \n", ":8: empty value for 'max_body' in "
+		    "[http]" },
 		{ "garbage line\n", ":9: expected [section]" },
-		{ "[http]\nthreads = 2\x01\n", "control or non-ASCII byte" },
+		{ "threads: 2\n", ":9: expected [section]" },
+		{ "[http]\nthreads = 2\x01\n", ":8: control or non-ASCII byte "
+		    "0x01 in column 12" },
 		{ "[http]\nmax_connections_per_client = 0\n",
-		    "'max_connections_per_client' must be a whole number" },
+		    "bad value for 'max_connections_per_client' in [http]: 0 is "
+		    "out of range 1..1024" },
 		{ "[http]\nheader_timeout_ms = 99\n", "'header_timeout_ms'" },
 		{ "[http]\napproval_max_seconds = 31536001\n",
 		    "'approval_max_seconds'" },
+		{ "[database]\nconninfo2 = x\n", ":2: unknown key 'conninfo2' in "
+		    "[database]" },
+		{ "[ worker ]\ncount = 1\n", ":9: unknown section [ worker ]" },
+		{ "[worker] x\n", ":9: text after ']'" },
 	};
 	struct orch_config cfg;
 	char err[256];
@@ -146,8 +191,17 @@ test_required_and_loopback(void **state)
 	(void)state;
 	assert_int_equal(load(&cfg, "[database]\nconninfo = x\n", 0600, err,
 	    sizeof(err)), ERR_MALFORMED);
-	assert_non_null(strstr(err, "missing required key 'socket' in "
+	assert_non_null(strstr(err, ": missing section [signer] (needs "
+	    "'socket')"));
+	assert_int_equal(load(&cfg, "[database]\nconninfo = x\n[signer]\n"
+	    "timeout_ms = 100\n", 0600, err, sizeof(err)), ERR_MALFORMED);
+	assert_non_null(strstr(err, ":3: missing required key 'socket' in "
 	    "[signer]"));
+	/* A section given twice: the loader refuses it (signerd did already). */
+	assert_int_equal(load(&cfg, "[database]\nconninfo = x\n[database]\n",
+	    0600, err, sizeof(err)), ERR_MALFORMED);
+	assert_non_null(strstr(err, ":3: duplicate section [database] (first "
+	    "at line 1)"));
 	assert_int_not_equal(load(&cfg, "[database]\nconninfo = x\n[signer]\n"
 	    "socket = tcp://127.0.0.1:1\n[evm]\nrpc_url = http://127.0.0.1:1\n"
 	    "[http]\ntokens = /t\n", 0600, err, sizeof(err)), 0);

@@ -1,6 +1,7 @@
 /*
- * test_rpc.c: the JSON-RPC client.  The pure parsers against ganache
- * 7.9.2's actual answers and against garbage (missing fields, wrong
+ * test_rpc.c: the JSON-RPC client.  The pure parsers against answers
+ * recorded from real nodes (ganache 7.9.2, the tests' node before anvil,
+ * and anvil 1.7.1) and against garbage (missing fields, wrong
  * types, leading zeros, odd and wrong lengths, null results); then the
  * libcurl half against a scripted HTTP server on loopback: request
  * bodies, node errors, "already known" answers, HTTP errors, oversize
@@ -31,7 +32,7 @@
 #include "evm/keccak.h"
 #include "orchestratord/rpc.h"
 
-/* --- ganache 7.9.2's answers (tests/lib/EVMNODE_NOTES.md) ---------------- */
+/* --- answers recorded from ganache 7.9.2, the tests' former node -------- */
 
 #define TX_HASH "0x6964f8c0ecd84e451e06417a3b85a1fc612de8ac498fac112c79c03e37840b2c"
 #define BLOCK_HASH "0x3eb01e7af8d2c9583246bc70af306463d41648f6fca25bc5bac822a5d005e2cc"
@@ -235,6 +236,79 @@ test_response_id(void **state)
 	assert_int_equal(parse_id("{\"id\":null,\"jsonrpc\":\"2.0\","
 	    "\"result\":1}", 7), ERR_MALFORMED);
 	assert_int_equal(parse_id(ok, UINT64_MAX), ERR_INVALID_ARG);
+}
+
+/* --- batches ------------------------------------------------------------------ */
+
+#define R(id, v) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"result\":" v "}"
+
+/* rpc_parse_batch of body for n requests from id 5; 0: results checked. */
+static int
+parse_batch(const char *body, size_t n, char *err, size_t errlen)
+{
+	json_t *res[4] = { (json_t *)1, (json_t *)1, (json_t *)1,
+	    (json_t *)1 };
+	size_t i;
+	int r;
+
+	r = rpc_parse_batch(res, n, err, errlen, body, strlen(body), 5);
+	for (i = 0; i < n; i++) {
+		if (r != 0) {
+			assert_null(res[i]);	/* nothing half-filled */
+			continue;
+		}
+		/* Each reply lands at its id, whatever the order. */
+		assert_int_equal(json_integer_value(res[i]), 50 + (int)i);
+		json_decref(res[i]);
+	}
+	return r;
+}
+
+static void
+test_batch(void **state)
+{
+	json_t *res[2];
+	char err[128];
+
+	(void)state;
+	assert_int_equal(parse_batch("[" R(6, "51") "," R(5, "50") "]", 2,
+	    err, sizeof(err)), 0);
+	assert_int_equal(parse_batch("[" R(5, "50") "]", 1, err, sizeof(err)),
+	    0);
+	/* One reply short, one too many, one twice, one for another id. */
+	assert_int_equal(parse_batch("[" R(5, "50") "]", 2, err, sizeof(err)),
+	    ERR_MALFORMED);
+	assert_int_equal(parse_batch("[" R(5, "50") "," R(6, "51") "," R(7, "52")
+	    "]", 2, err, sizeof(err)), ERR_MALFORMED);
+	assert_int_equal(parse_batch("[" R(5, "50") "," R(5, "50") "]", 2, err,
+	    sizeof(err)), ERR_MALFORMED);
+	assert_int_equal(parse_batch("[" R(5, "50") "," R(7, "51") "]", 2, err,
+	    sizeof(err)), ERR_MALFORMED);
+	assert_int_equal(parse_batch("[" R(5, "50") ",{\"jsonrpc\":\"2.0\","
+	    "\"id\":\"6\",\"result\":51}]", 2, err, sizeof(err)),
+	    ERR_MALFORMED);
+	assert_int_equal(parse_batch("[" R(4, "50") "," R(5, "51") "]", 2, err,
+	    sizeof(err)), ERR_MALFORMED);
+	/* An element's error fails the batch, with its text. */
+	assert_int_equal(parse_batch("[" R(5, "50") ",{\"jsonrpc\":\"2.0\","
+	    "\"id\":6,\"error\":{\"code\":-32000,\"message\":\"nope\"}}]",
+	    2, err, sizeof(err)), ERR_UNSUPPORTED);
+	assert_string_equal(err, "-32000 nope");
+	/* A node without batches answers with one error object. */
+	assert_int_equal(parse_batch("{\"jsonrpc\":\"2.0\",\"id\":null,"
+	    "\"error\":{\"code\":-32600,\"message\":\"no batches\"}}", 2,
+	    err, sizeof(err)), ERR_UNSUPPORTED);
+	/* One result for a batch is not an answer to it. */
+	assert_int_equal(parse_batch(R(5, "50"), 2, err, sizeof(err)),
+	    ERR_MALFORMED);
+	assert_int_equal(parse_batch("[1,2]", 2, err, sizeof(err)),
+	    ERR_MALFORMED);
+	assert_int_equal(parse_batch("[", 2, err, sizeof(err)), ERR_MALFORMED);
+	assert_int_equal(parse_batch("[]", 2, NULL, 0), ERR_MALFORMED);
+	assert_int_equal(rpc_parse_batch(res, 0, err, sizeof(err), "[]", 2, 1),
+	    ERR_INVALID_ARG);
+	assert_int_equal(rpc_parse_batch(res, 2, err, sizeof(err), "[]", 2,
+	    INT64_MAX), ERR_INVALID_ARG);
 }
 
 /* --- QUANTITY and DATA ------------------------------------------------------ */
@@ -487,7 +561,12 @@ test_known_and_sanitize(void **state)
 	assert_true(rpc_known_error("Transaction with the same hash was "
 	    "already imported."));
 	assert_true(rpc_known_error("AlreadyKnown"));
-	/* ganache never says so: its texts are not taken for "known". */
+	/* anvil, for a transaction already in its pool. */
+	assert_true(rpc_known_error("-32003 transaction already imported"));
+	/* Not "known": the node may have another transaction there. */
+	assert_false(rpc_known_error("-32003 nonce too low"));
+	assert_false(rpc_known_error("-32003 replacement transaction "
+	    "underpriced"));
 	assert_false(rpc_known_error("transaction underpriced"));
 	assert_false(rpc_known_error("the tx doesn't have the correct nonce. "
 	    "account has nonce of: 2 tx has nonce of: 1"));
@@ -790,6 +869,9 @@ test_http_simple_calls(void **state)
 	assert_int_equal(rpc_estimate_gas(c, addr, to, &val, data, sizeof(data),
 	    &v), 0);
 	assert_int_equal(v, 51234);
+	/* On the chain as mined: anvil's default would be pending state. */
+	assert_string_equal(param_str(request(2, "eth_estimateGas"), 1),
+	    "latest");
 	o = json_array_get(request(2, "eth_estimateGas"), 0);
 	assert_string_equal(json_string_value(json_object_get(o, "from")),
 	    "0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1");
@@ -884,11 +966,14 @@ test_http_send_raw(void **state)
 	/* geth's "already known": success, no second question. */
 	script(200, NODE_ERROR(-32000, "already known"));
 	assert_int_equal(rpc_send_raw(c, raw, sizeof(raw)), 0);
+	/* anvil's pooled duplicate: the same. */
+	script(200, NODE_ERROR(-32003, "transaction already imported"));
+	assert_int_equal(rpc_send_raw(c, raw, sizeof(raw)), 0);
 	/* ganache's pooled duplicate: "underpriced", but it has it. */
 	script(200, NODE_ERROR(-32003, "transaction underpriced"));
 	script(200, known_tx);
 	assert_int_equal(rpc_send_raw(c, raw, sizeof(raw)), 0);
-	assert_string_equal(param_str(request(4, "eth_getTransactionByHash"), 0),
+	assert_string_equal(param_str(request(5, "eth_getTransactionByHash"), 0),
 	    hex);
 	/* A real refusal: the send's own error is what the caller sees. */
 	script(200, NODE_ERROR(-32000, "nonce too low"));
@@ -952,6 +1037,58 @@ test_http_receipt_and_block(void **state)
 	assert_false(found);
 	assert_int_equal(rpc_block(c, "pending", 0, &n, bh, &found),
 	    ERR_INVALID_ARG);
+	rpc_close(c);
+}
+
+/* Receipts and block hashes in one round trip each (a JSON-RPC batch). */
+static void
+test_http_batches(void **state)
+{
+	static char reply[8192];
+	struct rpc_client *c = client(2000);
+	struct rpc_receipt rc[2];
+	uint8_t hashes[2][32], bh[2][32];
+	uint64_t numbers[2] = { 2, 9 };
+	const json_t *req;
+	int found[2];
+
+	assert_int_equal(rpc_parse_data_fixed(hashes[0], 32, TX_HASH), 0);
+	memset(hashes[1], 0x11, 32);
+	/* ids 1 and 2 (a new client), answered out of order. */
+	snprintf(reply, sizeof(reply), "[" R(2, "null") "," R(1, "%s") "]",
+	    ganache_receipt);
+	script(200, reply);
+	assert_int_equal(rpc_receipts(c, (const uint8_t (*)[32])hashes, 2, rc),
+	    0);
+	assert_true(rc[0].found && rc[0].success && rc[0].block_number == 1);
+	assert_false(rc[1].found);
+	pthread_mutex_lock(&srv.mu);
+	req = srv.requests[0];
+	pthread_mutex_unlock(&srv.mu);
+	assert_true(json_is_array(req) && json_array_size(req) == 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(req,
+	    1), "method")), "eth_getTransactionReceipt");
+	/* A receipt of another transaction fails the whole. */
+	snprintf(reply, sizeof(reply), "[" R(3, "%s") "," R(4, "%s") "]",
+	    ganache_receipt, ganache_receipt);
+	script(200, reply);
+	assert_int_equal(rpc_receipts(c, (const uint8_t (*)[32])hashes, 2, rc),
+	    ERR_MALFORMED);
+	assert_false(rc[0].found || rc[1].found);
+	/* Block 2 is ganache_block; block 9 the node does not have. */
+	snprintf(reply, sizeof(reply), "[" R(5, "%s") "," R(6, "null") "]",
+	    ganache_block);
+	script(200, reply);
+	assert_int_equal(rpc_block_hashes(c, numbers, 2, bh, found), 0);
+	assert_true(found[0] && !found[1]);
+	assert_memory_not_equal(bh[0], bh[1], 32);
+	/* Block 9 answered with block 2. */
+	numbers[1] = 9;
+	snprintf(reply, sizeof(reply), "[" R(7, "%s") "," R(8, "%s") "]",
+	    ganache_block, ganache_block);
+	script(200, reply);
+	assert_int_equal(rpc_block_hashes(c, numbers, 2, bh, found),
+	    ERR_MALFORMED);
 	rpc_close(c);
 }
 
@@ -1082,6 +1219,7 @@ main(void)
 		cmocka_unit_test(test_response_error),
 		cmocka_unit_test(test_response_garbage),
 		cmocka_unit_test(test_response_id),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_quantity),
 		cmocka_unit_test(test_quantity_u64),
 		cmocka_unit_test(test_data_fixed),
@@ -1095,6 +1233,7 @@ main(void)
 		cmocka_unit_test(test_http_fees),
 		cmocka_unit_test(test_http_send_raw),
 		cmocka_unit_test(test_http_receipt_and_block),
+		cmocka_unit_test(test_http_batches),
 		cmocka_unit_test(test_http_revert_reason),
 		cmocka_unit_test(test_http_transport_errors),
 		cmocka_unit_test(test_open_refuses),

@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/err.h"
 #include "common/log.h"
 #include "orchestratord/signer.h"
 #include "tests/policy/fixture.h"
@@ -178,9 +179,12 @@ test_rotation_moves_unsigned_payouts(void **state)
 	struct prt_status_rep st;
 	struct signer *s = NULL;
 	uint8_t addr[EVM_ADDR_LEN], want[EVM_ADDR_LEN];
+	uint8_t old[EVM_ADDR_LEN], neu[EVM_ADDR_LEN];
 	struct doc a, b;
 
 	(void)state;
+	fx_addr(old, ADDR_OLD);
+	fx_addr(neu, ADDR_NEW);
 	doc_make(&a, "v-1", NULL);
 	assert_int_equal(signer_new(&s, NULL), 0);
 	status_of(&st, &a, 0);
@@ -198,7 +202,7 @@ test_rotation_moves_unsigned_payouts(void **state)
 	assert_int_equal(signer_sender(signer_current(s),
 	    eth(signer_current(s)), addr), ERR_NOT_FOUND);
 	assert_int_equal(signer_move_of(signer_current(s),
-	    eth(signer_current(s)), ADDR_OLD, 0, 0), SIGNER_KEEP);
+	    eth(signer_current(s)), old, 0, 0), SIGNER_KEEP);
 	/* signerd restarted with the new key loaded: a new version. */
 	status_of(&st, &b, 1);
 	assert_true(signer_stale(s, &st));
@@ -209,17 +213,17 @@ test_rotation_moves_unsigned_payouts(void **state)
 	fx_addr(want, ADDR_NEW);
 	assert_memory_equal(addr, want, EVM_ADDR_LEN);
 	/* Under v2: old-sender payouts not signed move, or ask signerd. */
-	assert_int_equal(signer_move_of(v2, eth(v2), ADDR_OLD, 0, 0),
+	assert_int_equal(signer_move_of(v2, eth(v2), old, 0, 0),
 	    SIGNER_MOVE);
-	assert_int_equal(signer_move_of(v2, eth(v2), ADDR_OLD, 0, 1),
+	assert_int_equal(signer_move_of(v2, eth(v2), old, 0, 1),
 	    SIGNER_ASK);
 	/* Signed ones finish with the old key; new-sender ones stay. */
-	assert_int_equal(signer_move_of(v2, eth(v2), ADDR_OLD, 1, 1),
+	assert_int_equal(signer_move_of(v2, eth(v2), old, 1, 1),
 	    SIGNER_KEEP);
-	assert_int_equal(signer_move_of(v2, eth(v2), ADDR_NEW, 0, 0),
+	assert_int_equal(signer_move_of(v2, eth(v2), neu, 0, 0),
 	    SIGNER_KEEP);
 	/* Under v1 nothing moves. */
-	assert_int_equal(signer_move_of(v1, eth(v1), ADDR_OLD, 0, 0),
+	assert_int_equal(signer_move_of(v1, eth(v1), old, 0, 0),
 	    SIGNER_KEEP);
 	signer_close(s);
 	free(a.text);
@@ -285,10 +289,124 @@ test_readers_see_whole_versions(void **state)
 	free(race_docs[1].text);
 }
 
+/* --- outcomes (issue 13): done, refused, or retry after --------------- */
+
+/* The reasons that may pass when the same request is sent again. */
+static int
+transient(int reason)
+{
+	switch (reason) {
+	case POL_IN_FLIGHT:
+	case POL_TIMELOCK_PENDING:
+	case POL_PAUSED:
+	case POL_CLOCK_BEHIND_JOURNAL:
+	case POL_HSM_ERROR:
+	case POL_JOURNAL_ERROR:
+	case POL_INTERNAL:
+	case POL_RETRY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Every reason maps to exactly one outcome; unknown ones are final. */
+static void
+test_outcome_table(void **state)
+{
+	uint32_t def;
+	int reason;
+
+	assert_int_equal(signer_outcome_of(0, &def), SIGNER_DONE);
+	assert_int_equal(def, 0);
+	for (reason = 1; reason < POL_REASON_COUNT; reason++)
+		assert_int_equal(signer_outcome_of(reason, NULL),
+		    transient(reason) ? SIGNER_RETRY : SIGNER_REFUSED);
+	/* A conflict is final, in-flight is not: never the same outcome. */
+	assert_int_equal(signer_outcome_of(POL_REQUEST_ID_CONFLICT, NULL),
+	    SIGNER_REFUSED);
+	assert_int_equal(signer_outcome_of(POL_IN_FLIGHT, NULL), SIGNER_RETRY);
+	assert_int_equal(signer_outcome_of(POL_REQUEST_EXPIRED, NULL),
+	    SIGNER_REFUSED);
+	/* A reason newer than this build: final, never retried blindly. */
+	assert_int_equal(signer_outcome_of(POL_REASON_COUNT, &def),
+	    SIGNER_REFUSED);
+	assert_int_equal(def, 0);
+	assert_int_equal(signer_outcome_of(INT32_MAX, NULL), SIGNER_REFUSED);
+	/* signerd's own errors and ours (no reply): transient. */
+	assert_int_equal(signer_outcome_of(ERR_IO, NULL), SIGNER_RETRY);
+	assert_int_equal(signer_outcome_of(ERR_TIMEOUT, NULL), SIGNER_RETRY);
+	assert_int_equal(signer_outcome_of(ERR_BAD_VERSION, NULL),
+	    SIGNER_RETRY);
+	/* Waits signerd cannot know: long enough not to flood its journal. */
+	assert_int_equal(signer_outcome_of(POL_PAUSED, &def), SIGNER_RETRY);
+	assert_true(def >= 10000);
+}
+
+static void
+reply_of(struct prt_reply_hdr *h, int32_t result, uint32_t retry_after_s,
+    const char *msg)
+{
+	prt_reply_hdr_set(h, result, msg);
+	h->retry_after_s = retry_after_s;
+}
+
+/* signerd's advice is passed through; the words are never read. */
+static void
+test_answer_takes_retry_after(void **state)
+{
+	struct prt_reply_hdr h;
+	struct signer_answer a;
+
+	/* The message says 5 s; the header says 20: 20 it is. */
+	reply_of(&h, POL_TIMELOCK_PENDING, 20, "TIMELOCK_PENDING: 5 s "
+	    "remaining: signable from 1 (unix)");
+	assert_int_equal(signer_answer_of(&a, 0, &h), SIGNER_RETRY);
+	assert_int_equal(a.reason, POL_TIMELOCK_PENDING);
+	assert_int_equal(a.retry_after_ms, 20000);
+	assert_string_equal(a.message, h.message);
+	/* No advice (a signerd of protocol 4 would give none): the default. */
+	reply_of(&h, POL_TIMELOCK_PENDING, 0, "3 s remaining");
+	assert_int_equal(signer_answer_of(&a, 0, &h), SIGNER_RETRY);
+	assert_int_equal(a.retry_after_ms, 5000);
+	/* IN_FLIGHT with signerd's 1 s. */
+	reply_of(&h, POL_IN_FLIGHT, 1, "IN_FLIGHT: being signed right now");
+	assert_int_equal(signer_answer_of(&a, 0, &h), SIGNER_RETRY);
+	assert_int_equal(a.retry_after_ms, 1000);
+	assert_int_equal(signer_retry_after_s(&a), 1);
+	/* A long timelock: capped, so a shortened delay is seen in time. */
+	reply_of(&h, POL_TIMELOCK_PENDING, PRT_RETRY_AFTER_MAX, "long");
+	assert_int_equal(signer_answer_of(&a, 0, &h), SIGNER_RETRY);
+	assert_int_equal(a.retry_after_ms, SIGNER_RETRY_MAX_MS);
+	assert_int_equal(signer_retry_after_s(&a), SIGNER_RETRY_MAX_MS / 1000);
+	/* A final refusal keeps no wait, even if one came with it. */
+	reply_of(&h, POL_REQUEST_ID_CONFLICT, 9, "REQUEST_ID_CONFLICT: other");
+	assert_int_equal(signer_answer_of(&a, 0, &h), SIGNER_REFUSED);
+	assert_int_equal(a.reason, POL_REQUEST_ID_CONFLICT);
+	assert_int_equal(a.retry_after_ms, 0);
+	/* Unknown reason: final, with a text of its own when none came. */
+	reply_of(&h, 4711, 0, "");
+	assert_int_equal(signer_answer_of(&a, 0, &h), SIGNER_REFUSED);
+	assert_string_equal(a.message, "unknown reason");
+	/* Done. */
+	reply_of(&h, 0, 0, "signed");
+	assert_int_equal(signer_answer_of(&a, 0, &h), SIGNER_DONE);
+	assert_int_equal(a.reason, 0);
+	assert_int_equal(a.retry_after_ms, 0);
+	/* No reply at all: retry on the caller's backoff; hdr not read. */
+	assert_int_equal(signer_answer_of(&a, ERR_TIMEOUT, NULL),
+	    SIGNER_RETRY);
+	assert_int_equal(a.reason, ERR_TIMEOUT);
+	assert_int_equal(a.retry_after_ms, 0);
+	assert_int_equal(signer_retry_after_s(&a), 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_outcome_table),
+		cmocka_unit_test(test_answer_takes_retry_after),
 		cmocka_unit_test(test_publish_checks_hash_and_parse),
 		cmocka_unit_test(test_versions_kept_and_reused),
 		cmocka_unit_test(test_rotation_moves_unsigned_payouts),

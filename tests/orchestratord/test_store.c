@@ -56,13 +56,60 @@ make_new(struct payout_new *n, const char *id, const char *sender,
 	    id);
 	snprintf(n->asset, sizeof(n->asset), "ETH");
 	n->chain_id = 1337;
-	snprintf(n->sender, sizeof(n->sender), "%s", sender);
-	snprintf(n->recipient, sizeof(n->recipient),
-	    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
-	snprintf(n->amount, sizeof(n->amount), "1000");
+	assert_int_equal(evm_addr_from_str(n->sender, sender, 1), 0);
+	assert_int_equal(evm_addr_from_str(n->recipient,
+	    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", 0), 0);
+	u256_from_u64(&n->amount, 1000);
 	n->status = st;
 	n->approvals_required = required;
 	n->needs_timelock = timelock;
+}
+
+/*
+ * The tests name addresses as text (they go into SQL checks too); the
+ * store takes and gives bytes.
+ */
+static void
+addr_of(uint8_t out[EVM_ADDR_LEN], const char *s)
+{
+	assert_int_equal(evm_addr_from_str(out, s, 1), 0);
+}
+
+static int
+is_sender(const struct payout *p, const char *s)
+{
+	uint8_t a[EVM_ADDR_LEN];
+
+	addr_of(a, s);
+	return memcmp(p->sender, a, EVM_ADDR_LEN) == 0;
+}
+
+static int
+seed_nonce(struct db *d, const char *sender, uint64_t chain, uint64_t nonce)
+{
+	uint8_t a[EVM_ADDR_LEN];
+
+	addr_of(a, sender);
+	return store_seed_nonce(d, a, chain, nonce);
+}
+
+static int
+move_sender(struct db *d, struct payout *p, const char *sender,
+    int fill_after_ms, int *gap)
+{
+	uint8_t a[EVM_ADDR_LEN];
+
+	addr_of(a, sender);
+	return store_move_sender(d, p, a, fill_after_ms, gap);
+}
+
+static void
+assert_amount(const struct payout *p, uint64_t want)
+{
+	u256 w;
+
+	u256_from_u64(&w, want);
+	assert_int_equal(u256_cmp(&p->amount, &w), 0);
 }
 
 /* A sender address of this test's own, so nonce counters do not mix. */
@@ -127,17 +174,17 @@ test_create_idempotent_and_conflict(void **state)
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	assert_int_equal(created, 1);
 	assert_int_equal(p.status, PS_APPROVED);
-	assert_string_equal(p.amount, "1000");
+	assert_amount(&p, 1000);
 	assert_int_equal(p.nonce, -1);
 	/* The same body again: the same payout, not created again. */
 	assert_int_equal(store_create(d, &n, &q, &created), 0);
 	assert_int_equal(created, 0);
 	assert_int_equal(q.id, p.id);
 	/* Another body under the id: a conflict, nothing written. */
-	snprintf(n.amount, sizeof(n.amount), "1001");
+	u256_from_u64(&n.amount, 1001);
 	assert_int_equal(store_create(d, &n, &q, &created), STORE_CONFLICT);
 	assert_int_equal(created, 0);
-	assert_string_equal(q.amount, "1000");
+	assert_amount(&q, 1000);
 	/* Created + Approved, in that order, exactly once. */
 	snprintf(sql, sizeof(sql), "SELECT string_agg(event, ',' ORDER BY id) "
 	    "= 'PayoutRequestCreated,PayoutRequestApproved' FROM outbox "
@@ -164,11 +211,80 @@ test_create_idempotent_and_conflict(void **state)
 	db_close(d);
 }
 
+/*
+ * The binary model's SQL edge: addresses and amounts go in as bytes and
+ * u256, are stored as EIP-55 and decimal text, and come back equal; a
+ * stored value that does not parse is ERR_INTERNAL, never a payout.
+ */
+static void
+test_bad_stored_row(void **state)
+{
+	static const char *const bad[] = {
+		"0x70997970c51812dc3A010C7d01b50e0d17dc79C8",	/* checksum */
+		"0x7099",
+		"",
+		"0x70997970C51812dc3A010C7d01b50e0d17dc79C8'",
+	};
+	const char *cols[] = { "sender", "recipient" };
+	struct payout_new n;
+	struct payout p, q;
+	struct db *d = open_db();
+	char sql[400], sender[EVM_ADDR_STR], want[EVM_ADDR_STR];
+	PGresult *res;
+	size_t i, c;
+	int created;
+
+	(void)state;
+	sender_for(sender, 44);
+	/* REJECTED: no claim of another test takes it. */
+	make_new(&n, "bin-edge", sender, PS_REJECTED, 0, 0);
+	assert_int_equal(u256_from_dec(&n.amount, "11579208923731619542357098"
+	    "5008687907853269984665640564039457584007913129639935"), 0);
+	assert_int_equal(store_create(d, &n, &p, &created), 0);
+	assert_int_equal(created, 1);
+	assert_memory_equal(p.recipient, n.recipient, EVM_ADDR_LEN);
+	assert_memory_equal(p.sender, n.sender, EVM_ADDR_LEN);
+	assert_int_equal(u256_cmp(&p.amount, &n.amount), 0);
+	/* Stored as text, EIP-55 and decimal, as before the binary model. */
+	snprintf(sql, sizeof(sql), "SELECT recipient, amount::text FROM "
+	    "payouts WHERE id = %lld", (long long)p.id);
+	assert_int_equal(db_exec_sql(d, &res, sql), 0);
+	evm_addr_to_str(want, n.recipient);
+	assert_string_equal(PQgetvalue(res, 0, 0), want);
+	assert_string_equal(PQgetvalue(res, 0, 1), "11579208923731619542357098"
+	    "5008687907853269984665640564039457584007913129639935");
+	PQclear(res);
+	for (c = 0; c < 2; c++) {
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(sql, sizeof(sql), "UPDATE payouts SET %s = "
+			    "$q$%s$q$ WHERE id = %lld RETURNING 1", cols[c],
+			    bad[i], (long long)p.id);
+			assert_int_equal(sql_value(d, sql), 1);
+			assert_int_equal(store_get(d, n.request_id, &q),
+			    ERR_INTERNAL);
+		}
+		/* Put it back: other tests list every payout. */
+		evm_addr_to_str(want, c == 0 ? n.sender : n.recipient);
+		snprintf(sql, sizeof(sql), "UPDATE payouts SET %s = '%s' "
+		    "WHERE id = %lld RETURNING 1", cols[c], want,
+		    (long long)p.id);
+		assert_int_equal(sql_value(d, sql), 1);
+		assert_int_equal(store_get(d, n.request_id, &q), 0);
+	}
+	/* A lowercase address (no checksum) is still the same address. */
+	snprintf(sql, sizeof(sql), "UPDATE payouts SET recipient = "
+	    "lower(recipient) WHERE id = %lld RETURNING 1", (long long)p.id);
+	assert_int_equal(sql_value(d, sql), 1);
+	assert_int_equal(store_get(d, n.request_id, &q), 0);
+	assert_memory_equal(q.recipient, n.recipient, EVM_ADDR_LEN);
+	db_close(d);
+}
+
 static void
 test_approvals_threshold(void **state)
 {
 	struct payout_new n;
-	struct approval a;
+	struct pol_approval a;
 	struct payout p;
 	struct db *d = open_db();
 	char sender[EVM_ADDR_STR];
@@ -198,7 +314,7 @@ test_approvals_threshold(void **state)
 	assert_int_equal(store_add_approval(d, n.request_id, &a, &p),
 	    STORE_CONFLICT);
 	{
-		struct approval got[4];
+		struct pol_approval got[4];
 		int64_t id = p.id;
 		size_t k;
 
@@ -222,7 +338,7 @@ static void *
 vote_thread(void *p)
 {
 	struct vote_arg *va = p;
-	struct approval a;
+	struct pol_approval a;
 	struct payout out;
 	struct db *d = NULL;
 	char id[64];
@@ -290,9 +406,9 @@ test_claim_nonces_and_handback(void **state)
 
 	(void)state;
 	sender_for(sender, 4);
-	assert_int_equal(store_seed_nonce(d, sender, 1337, 7), 0);
+	assert_int_equal(seed_nonce(d, sender, 1337, 7), 0);
 	/* Seeding lower never lowers the counter. */
-	assert_int_equal(store_seed_nonce(d, sender, 1337, 3), 0);
+	assert_int_equal(seed_nonce(d, sender, 1337, 3), 0);
 	for (i = 0; i < 3; i++) {
 		snprintf(id, sizeof(id), "claim-%d", i);
 		make_new(&n, id, sender, PS_APPROVED, 0, 0);
@@ -301,7 +417,7 @@ test_claim_nonces_and_handback(void **state)
 	/* Other tests' rows may be claimable too: claim until ours are. */
 	for (i = 0; i < 3;) {
 		assert_int_equal(store_claim(d, "w1", 60000, NULL, 0, &p), 0);
-		if (strcmp(p.sender, sender) != 0)
+		if (!is_sender(&p, sender))
 			continue;
 		assert_int_equal(p.status, PS_SIGNING);
 		assert_int_equal(p.nonce, 7 + i);
@@ -326,7 +442,7 @@ test_claim_nonces_and_handback(void **state)
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	for (;;) {
 		assert_int_equal(store_claim(d, "w1", 60000, NULL, 0, &p), 0);
-		if (strcmp(p.sender, sender) == 0)
+		if (is_sender(&p, sender))
 			break;
 	}
 	assert_int_equal(p.nonce, 7);
@@ -351,22 +467,26 @@ test_epoch_fences_stale_worker(void **state)
 
 	(void)state;
 	sender_for(sender, 5);
-	assert_int_equal(store_seed_nonce(d, sender, 1337, 0), 0);
+	assert_int_equal(seed_nonce(d, sender, 1337, 0), 0);
 	make_new(&n, "fence", sender, PS_APPROVED, 0, 0);
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	for (;;) {
 		assert_int_equal(store_claim(d, "slow", 1, NULL, 0, &old), 0);
-		if (strcmp(old.sender, sender) == 0)
+		if (is_sender(&old, sender))
 			break;
 	}
 	u256_from_u64(&fee, 10);
+	/* The unsigned transaction stored sets the sign day with it. */
+	assert_int_equal(old.sign_day, 0);
 	assert_int_equal(store_set_unsigned(d, &old, tx, sizeof(tx), 21000,
 	    &fee, &fee), 0);
+	assert_int_equal(old.sign_day, (uint32_t)sql_value(d, "SELECT (now() "
+	    "AT TIME ZONE 'utc')::date - date '1970-01-01'"));
 	usleep(20000);		/* the 1 ms lease has expired */
 	for (;;) {
 		assert_int_equal(store_claim(d, "fast", 60000, NULL, 0,
 		    &again), 0);
-		if (strcmp(again.sender, sender) == 0)
+		if (is_sender(&again, sender))
 			break;
 	}
 	assert_int_equal(again.status, PS_SIGNING);
@@ -387,28 +507,57 @@ test_epoch_fences_stale_worker(void **state)
 	db_close(d);
 }
 
+/*
+ * The tracker's lease on request_id's SUBMITTED row into *out, giving
+ * every other row it leased back in one statement.
+ */
+static void
+lease_submitted(struct db *d, const char *request_id,
+    struct store_submitted *out)
+{
+	static struct store_submitted got[64];
+	int64_t ids[64], epochs[64];
+	size_t i, k, m;
+	int found = 0;
+
+	do {
+		assert_int_equal(store_claim_submitted(d, "t", 60000, got, 64,
+		    &k), 0);
+		for (i = m = 0; i < k; i++) {
+			if (strcmp(got[i].p.request_id, request_id) == 0) {
+				*out = got[i];
+				found = 1;
+			} else {
+				ids[m] = got[i].p.id;
+				epochs[m++] = got[i].p.lease_epoch;
+			}
+		}
+		assert_int_equal(store_unlease(d, ids, epochs, m), 0);
+	} while (!found && k > 0);
+	assert_true(found);
+}
+
 static void
 test_submitted_to_confirmed(void **state)
 {
+	static struct store_submitted row;
 	struct payout_new n;
-	struct payout p, got[64];
+	struct payout p;
 	struct store_receipt rc;
 	struct db *d = open_db();
 	char sender[EVM_ADDR_STR], hs[STORE_HASH_STR], sql[200];
-	char hashes[4][STORE_HASH_STR];
 	uint8_t tx[4] = { 2, 9, 9, 9 }, hash[32];
-	size_t k, i;
 	u256 fee;
-	int created, found = 0;
+	int created;
 
 	(void)state;
 	sender_for(sender, 6);
-	assert_int_equal(store_seed_nonce(d, sender, 1337, 0), 0);
+	assert_int_equal(seed_nonce(d, sender, 1337, 0), 0);
 	make_new(&n, "track", sender, PS_APPROVED, 0, 0);
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	for (;;) {
 		assert_int_equal(store_claim(d, "w", 60000, NULL, 0, &p), 0);
-		if (strcmp(p.sender, sender) == 0)
+		if (is_sender(&p, sender))
 			break;
 	}
 	memset(hash, 0xcd, sizeof(hash));
@@ -423,27 +572,15 @@ test_submitted_to_confirmed(void **state)
 	hs[0] = '0';
 	hs[1] = 'x';
 	util_hex_encode(hs + 2, hash, 32);
-	/* The tracker's lease. */
-	do {
-		assert_int_equal(store_claim_submitted(d, "t", 60000, got, 64,
-		    &k), 0);
-		for (i = 0; i < k; i++) {
-			if (strcmp(got[i].request_id, n.request_id) == 0) {
-				p = got[i];
-				found = 1;
-			} else {
-				assert_int_equal(store_unlease(d, &got[i]), 0);
-			}
-		}
-	} while (!found && k > 0);
-	assert_true(found);
+	/* The tracker's lease, with the versions' hashes. */
+	lease_submitted(d, n.request_id, &row);
+	p = row.p;
 	assert_int_equal(p.raw_len, sizeof(tx));
 	assert_string_equal(p.tx_hash, hs);
 	assert_int_equal(p.receipt.seq, 4242);
 	assert_memory_equal(p.receipt.hash, rc.hash, sizeof(rc.hash));
-	assert_int_equal(store_tx_hashes(d, p.id, hashes, 4, &k), 0);
-	assert_int_equal(k, 1);
-	assert_string_equal(hashes[0], hs);
+	assert_int_equal(row.nversions, 1);
+	assert_string_equal(row.versions[0], hs);
 	assert_int_equal(store_broadcast(d, &p), 0);
 	assert_int_equal(store_mined(d, &p, hs, 10, "0xbb", 1), 0);
 	assert_int_equal(store_reorged(d, &p), 0);
@@ -451,11 +588,17 @@ test_submitted_to_confirmed(void **state)
 	/* A hash that is not one of this payout's versions is refused. */
 	assert_int_equal(store_mined(d, &p, "0x00", 11, "0xcc", 2),
 	    STORE_CONFLICT);
-	assert_int_equal(store_confirmed(d, &p), 0);
-	assert_int_equal(store_confirmed(d, &p), STORE_CONFLICT);
+	/* Not a version of this payout: nothing changes. */
+	assert_int_equal(store_confirmed(d, &p, "0x00", 12, "0xdd", 3),
+	    STORE_CONFLICT);
+	assert_int_equal(store_confirmed(d, &p, hs, 12, "0xdd", 3), 0);
+	assert_int_equal(store_confirmed(d, &p, hs, 12, "0xdd", 3),
+	    STORE_CONFLICT);
 	assert_int_equal(store_get(d, n.request_id, &p), 0);
 	assert_int_equal(p.status, PS_CONFIRMED);
-	assert_int_equal(p.block_number, 11);
+	assert_int_equal(p.block_number, 12);
+	assert_string_equal(p.block_hash, "0xdd");
+	assert_int_equal(p.confirmations, 3);
 	snprintf(sql, sizeof(sql), "SELECT string_agg(event, ',' ORDER BY id) "
 	    "= 'PayoutRequestCreated,PayoutRequestApproved,PayoutSubmitted,"
 	    "PayoutReorged,PayoutConfirmed' FROM outbox WHERE payout_id = %lld",
@@ -481,12 +624,12 @@ test_timelock_queue_then_sign(void **state)
 
 	(void)state;
 	sender_for(sender, 7);
-	assert_int_equal(store_seed_nonce(d, sender, 1337, 3), 0);
+	assert_int_equal(seed_nonce(d, sender, 1337, 3), 0);
 	make_new(&n, "tl", sender, PS_APPROVED, 0, 1);
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	for (;;) {
 		assert_int_equal(store_claim(d, "w", 60000, NULL, 0, &p), 0);
-		if (strcmp(p.sender, sender) == 0)
+		if (is_sender(&p, sender))
 			break;
 	}
 	/* Needs the timelock: leased, still APPROVED, no nonce yet. */
@@ -497,7 +640,7 @@ test_timelock_queue_then_sign(void **state)
 	assert_int_equal(p.status, PS_QUEUED);
 	for (;;) {
 		assert_int_equal(store_claim(d, "w", 60000, NULL, 0, &p), 0);
-		if (strcmp(p.sender, sender) == 0)
+		if (is_sender(&p, sender))
 			break;
 	}
 	assert_int_equal(p.status, PS_SIGNING);
@@ -531,9 +674,60 @@ claim_own(struct db *d, const char *sender, int lease_ms, struct payout *p)
 {
 	for (;;) {
 		assert_int_equal(store_claim(d, "w", lease_ms, NULL, 0, p), 0);
-		if (strcmp(p->sender, sender) == 0)
+		if (is_sender(p, sender))
 			return;
 	}
+}
+
+/*
+ * Issue 13: one statement claims several payouts, each as a claim of one
+ * would (SIGNING, the sender's next nonces in order, its own lease); a
+ * batch never takes more than asked, and asking for 0 or more than
+ * STORE_CLAIM_MAX is refused before PostgreSQL sees it.
+ */
+static void
+test_claim_many(void **state)
+{
+	static struct payout got[STORE_CLAIM_MAX];
+	struct payout_new n;
+	struct payout p;
+	struct db *d = open_db();
+	char sender[EVM_ADDR_STR], id[16];
+	int64_t nonces[3];
+	size_t k, i, mine = 0;
+	int created, largest = 0;
+
+	(void)state;
+	sender_for(sender, 43);
+	assert_int_equal(seed_nonce(d, sender, 1337, 7), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(id, sizeof(id), "batch-%zu", i);
+		make_new(&n, id, sender, PS_APPROVED, 0, 0);
+		assert_int_equal(store_create(d, &n, &p, &created), 0);
+	}
+	assert_int_equal(store_claim_many(d, "b", 60000, NULL, 0, got, 0, &k),
+	    ERR_INVALID_ARG);
+	assert_int_equal(store_claim_many(d, "b", 60000, NULL, 0, got,
+	    STORE_CLAIM_MAX + 1, &k), ERR_INVALID_ARG);
+	while (mine < 3) {
+		assert_int_equal(store_claim_many(d, "b", 60000, NULL, 0, got,
+		    3, &k), 0);
+		assert_true(k >= 1 && k <= 3);
+		if ((int)k > largest)
+			largest = (int)k;
+		for (i = 0; i < k; i++) {
+			if (!is_sender(&got[i], sender))
+				continue;
+			assert_int_equal(got[i].status, PS_SIGNING);
+			nonces[mine++] = got[i].nonce;
+		}
+	}
+	assert_int_equal(largest, 3);
+	/* The counter's next three, in claim order. */
+	assert_int_equal(nonces[0], 7);
+	assert_int_equal(nonces[1], 8);
+	assert_int_equal(nonces[2], 9);
+	db_close(d);
 }
 
 /*
@@ -545,19 +739,19 @@ claim_own(struct db *d, const char *sender, int lease_ms, struct payout *p)
 static void
 test_sign_day_set_once(void **state)
 {
+	static struct store_submitted row;
 	struct payout_new n;
-	struct payout p, stale, got[64];
+	struct payout p, stale;
 	struct db *d = open_db();
 	char sender[EVM_ADDR_STR], sql[200];
 	uint8_t tx[3] = { 2, 4, 0 }, hash[32];
 	long long today;
-	size_t k, i;
 	u256 fee;
-	int created, found = 0;
+	int created;
 
 	(void)state;
 	sender_for(sender, 41);
-	assert_int_equal(store_seed_nonce(d, sender, 1337, 0), 0);
+	assert_int_equal(seed_nonce(d, sender, 1337, 0), 0);
 	make_new(&n, "sign-day", sender, PS_APPROVED, 0, 1);
 	assert_int_equal(store_create(d, &n, &p, &created), 0);
 	assert_int_equal(p.sign_day, 0);	/* the API row: none yet */
@@ -599,19 +793,8 @@ test_sign_day_set_once(void **state)
 	u256_from_u64(&fee, 5);
 	assert_int_equal(store_signed(d, &p, tx, sizeof(tx), hash, &fee, &fee,
 	    NULL), 0);
-	do {
-		assert_int_equal(store_claim_submitted(d, "t", 60000, got, 64,
-		    &k), 0);
-		for (i = 0; i < k; i++) {
-			if (strcmp(got[i].request_id, n.request_id) == 0) {
-				p = got[i];
-				found = 1;
-			} else {
-				assert_int_equal(store_unlease(d, &got[i]), 0);
-			}
-		}
-	} while (!found && k > 0);
-	assert_true(found);
+	lease_submitted(d, n.request_id, &row);
+	p = row.p;
 	assert_int_equal(p.sign_day, 20000);
 	assert_int_equal(store_sign_day(d, &p), 0);
 	assert_int_equal(p.sign_day, 20000);
@@ -642,7 +825,7 @@ test_end_fenced_by_queue(void **state)
 
 	(void)state;
 	sender_for(sender, 9);
-	assert_int_equal(store_seed_nonce(d, sender, 1337, 0), 0);
+	assert_int_equal(seed_nonce(d, sender, 1337, 0), 0);
 
 	/* Leased by a worker, not yet sent: BUSY, the worker goes on. */
 	make_new(&n, "fq-busy", sender, PS_APPROVED, 0, 1);
@@ -748,7 +931,7 @@ claim_thread(void *arg)
 			db_close(d);
 			return (void *)2;
 		}
-		if (strcmp(p.sender, race_sender) != 0) {
+		if (!is_sender(&p, race_sender)) {
 			if (store_release(d, &p, 0, "not ours") != 0)
 				break;
 			continue;
@@ -796,7 +979,7 @@ test_move_sender(void **state)
 	u256_from_u64(&fee, 5);
 	sender_for(old, 11);
 	sender_for(new, 12);
-	assert_int_equal(store_seed_nonce(d, old, 1337, 10), 0);
+	assert_int_equal(seed_nonce(d, old, 1337, 10), 0);
 	make_new(&n, "mv-a", old, PS_APPROVED, 0, 0);
 	assert_int_equal(store_create(d, &n, &a, &created), 0);
 	claim_own(d, old, 60000, &a);
@@ -806,23 +989,23 @@ test_move_sender(void **state)
 	/* The new address has no counter yet: nothing changes. */
 	stale = a;
 	stale.lease_epoch--;
-	assert_int_equal(store_move_sender(d, &a, new, 0, &gap), ERR_NOT_FOUND);
-	assert_string_equal(a.sender, old);
+	assert_int_equal(move_sender(d, &a, new, 0, &gap), ERR_NOT_FOUND);
+	assert_true(is_sender(&a, old));
 	assert_int_equal(a.nonce, 10);
 	snprintf(sql, sizeof(sql), "SELECT next_nonce FROM sender_nonces "
 	    "WHERE sender = '%s'", old);
 	assert_int_equal(sql_value(d, sql), 11);
 
 	/* Seeded: a moves, nonce 10 goes back (it was the newest). */
-	assert_int_equal(store_seed_nonce(d, new, 1337, 3), 0);
-	assert_int_equal(store_move_sender(d, &a, new, 0, &gap), 0);
+	assert_int_equal(seed_nonce(d, new, 1337, 3), 0);
+	assert_int_equal(move_sender(d, &a, new, 0, &gap), 0);
 	assert_int_equal(gap, 0);
-	assert_string_equal(a.sender, new);
+	assert_true(is_sender(&a, new));
 	assert_int_equal(a.nonce, 3);
 	assert_int_equal(a.unsigned_len, 0);
 	assert_int_equal(sql_value(d, sql), 10);
 	assert_int_equal(store_get(d, a.request_id, &p), 0);
-	assert_string_equal(p.sender, new);
+	assert_true(is_sender(&p, new));
 	assert_int_equal(p.nonce, 3);
 	assert_int_equal(p.status, PS_SIGNING);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM payouts WHERE id = "
@@ -830,7 +1013,7 @@ test_move_sender(void **state)
 	    (long long)a.id);
 	assert_int_equal(sql_value(d, sql), 1);
 	/* Again, or with the same sender: nothing to do. */
-	assert_int_equal(store_move_sender(d, &a, new, 0, &gap),
+	assert_int_equal(move_sender(d, &a, new, 0, &gap),
 	    STORE_CONFLICT);
 
 	/* b (10) and c (11): moving b leaves a gap below c. */
@@ -842,7 +1025,7 @@ test_move_sender(void **state)
 	claim_own(d, old, 60000, &c);
 	assert_int_equal(b.nonce, 10);
 	assert_int_equal(c.nonce, 11);
-	assert_int_equal(store_move_sender(d, &b, new, 0, &gap), 0);
+	assert_int_equal(move_sender(d, &b, new, 0, &gap), 0);
 	assert_int_equal(gap, 1);
 	assert_int_equal(b.nonce, 4);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM nonce_gaps WHERE "
@@ -852,7 +1035,7 @@ test_move_sender(void **state)
 	snprintf(sql, sizeof(sql), "INSERT INTO nonce_gaps VALUES ('%s', 1337, "
 	    "1) RETURNING 1", new);
 	assert_int_equal(sql_value(d, sql), 1);
-	assert_int_equal(store_move_sender(d, &c, new, 0, &gap), 0);
+	assert_int_equal(move_sender(d, &c, new, 0, &gap), 0);
 	assert_int_equal(gap, 0);
 	assert_int_equal(c.nonce, 1);
 	/* 11 was the newest: the counter goes back past 10 too. */
@@ -867,13 +1050,13 @@ test_move_sender(void **state)
 	assert_int_equal(sql_value(d, sql), 5);
 
 	/* Under an old epoch, or once signed: never. */
-	assert_int_equal(store_move_sender(d, &stale, old, 0, &gap),
+	assert_int_equal(move_sender(d, &stale, old, 0, &gap),
 	    STORE_CONFLICT);
 	memset(hash, 0xe1, sizeof(hash));
 	hash[0] = (uint8_t)test_round;
 	assert_int_equal(store_signed(d, &a, tx, sizeof(tx), hash, &fee, &fee,
 	    NULL), 0);
-	assert_int_equal(store_move_sender(d, &a, old, 0, &gap),
+	assert_int_equal(move_sender(d, &a, old, 0, &gap),
 	    STORE_CONFLICT);
 
 	/* Timelocked and APPROVED: no nonce to hand back or take. */
@@ -881,9 +1064,9 @@ test_move_sender(void **state)
 	assert_int_equal(store_create(d, &n, &t, &created), 0);
 	claim_own(d, old, 60000, &t);
 	assert_int_equal(t.status, PS_APPROVED);
-	assert_int_equal(store_move_sender(d, &t, new, 0, &gap), 0);
+	assert_int_equal(move_sender(d, &t, new, 0, &gap), 0);
 	assert_int_equal(t.nonce, -1);
-	assert_string_equal(t.sender, new);
+	assert_true(is_sender(&t, new));
 	assert_int_equal(sql_value(d, sql), 5);
 	db_close(d);
 }
@@ -896,8 +1079,14 @@ static void
 claim_chain(struct db *d, uint64_t chain, const char (*retired)[EVM_ADDR_STR],
     size_t nretired, struct payout *p)
 {
+	uint8_t bin[STORE_RETIRED_MAX][EVM_ADDR_LEN];
+	size_t i;
+
+	assert_true(nretired <= STORE_RETIRED_MAX);
+	for (i = 0; i < nretired; i++)
+		addr_of(bin[i], retired[i]);
 	for (;;) {
-		assert_int_equal(store_claim(d, "w", 60000, retired, nretired,
+		assert_int_equal(store_claim(d, "w", 60000, bin, nretired,
 		    p), 0);
 		if (p->chain_id == chain)
 			return;
@@ -952,15 +1141,15 @@ test_claim_fills_retired_gap(void **state)
 	struct db *d = open_db();
 	char old[1][EVM_ADDR_STR], new[EVM_ADDR_STR], sql[300], gaps[300];
 	char id[32];
-	const char bad[1][EVM_ADDR_STR] = { "0x1234'},{" };
+	static const uint8_t many[STORE_RETIRED_MAX + 1][EVM_ADDR_LEN];
 	uint64_t chain = 5000000 + (uint64_t)test_round;
 	int i, gap;
 
 	(void)state;
 	sender_for(old[0], 21);
 	sender_for(new, 22);
-	assert_int_equal(store_seed_nonce(d, old[0], chain, 0), 0);
-	assert_int_equal(store_seed_nonce(d, new, chain, 0), 0);
+	assert_int_equal(seed_nonce(d, old[0], chain, 0), 0);
+	assert_int_equal(seed_nonce(d, new, chain, 0), 0);
 	for (i = 0; i < 6; i++) {
 		snprintf(id, sizeof(id), "rg-o%d", i);
 		make_on(d, id, old[0], chain);
@@ -980,12 +1169,13 @@ test_claim_fills_retired_gap(void **state)
 	    "chain_id = %llu",
 	    old[0], (unsigned long long)chain);
 	assert_int_equal(sql_value(d, gaps), 0x14);
-	assert_int_equal(store_claim(d, "w", 1, bad, 1, &p), ERR_INVALID_ARG);
+	assert_int_equal(store_claim(d, "w", 1, many, STORE_RETIRED_MAX + 1,
+	    &p), ERR_INVALID_ARG);
 
 	/* The old key still named: a new sender's payout takes its own. */
 	make_on(d, "rg-n0", new, chain);
 	claim_chain(d, chain, NULL, 0, &z);
-	assert_string_equal(z.sender, new);
+	assert_true(is_sender(&z, new));
 	assert_int_equal(z.nonce, 0);
 	assert_int_equal(z.gap_fill, 0);
 
@@ -996,7 +1186,7 @@ test_claim_fills_retired_gap(void **state)
 	claim_chain(d, chain, old, 1, &p);
 	assert_string_equal(p.request_id, o[1].request_id);
 	assert_int_equal(p.nonce, 1);
-	assert_string_equal(p.sender, old[0]);
+	assert_true(is_sender(&p, old[0]));
 	assert_int_equal(p.gap_fill, 1);
 	claim_chain(d, chain, old, 1, &o[5]);
 	snprintf(id, sizeof(id), "r%d-rg-o5", test_round);
@@ -1008,25 +1198,25 @@ test_claim_fills_retired_gap(void **state)
 	make_on(d, "rg-n1", new, chain);
 	claim_chain(d, chain, old, 1, &z);
 	assert_int_equal(z.status, PS_SIGNING);
-	assert_string_equal(z.sender, old[0]);
+	assert_true(is_sender(&z, old[0]));
 	assert_int_equal(z.nonce, 2);
 	assert_int_equal(z.gap_fill, 1);
 	assert_int_equal(store_get(d, z.request_id, &p), 0);
-	assert_string_equal(p.sender, old[0]);
+	assert_true(is_sender(&p, old[0]));
 	assert_int_equal(p.nonce, 2);
 	assert_int_equal(p.gap_fill, 1);
 	assert_int_equal(sql_value(d, gaps), 0x10);
 	make_on(d, "rg-n2", new, chain);
 	claim_chain(d, chain, old, 1, &p);
-	assert_string_equal(p.sender, new);
+	assert_true(is_sender(&p, new));
 	assert_int_equal(p.nonce, 1);
 	assert_int_equal(p.gap_fill, 0);
 	assert_int_equal(sql_value(d, gaps), 0x10);
 
 	/* signerd refused z's fill: it moves, and hole 2 waits. */
-	assert_int_equal(store_move_sender(d, &z, new, 60000, &gap), 0);
+	assert_int_equal(move_sender(d, &z, new, 60000, &gap), 0);
 	assert_int_equal(gap, 1);
-	assert_string_equal(z.sender, new);
+	assert_true(is_sender(&z, new));
 	assert_int_equal(z.nonce, 2);
 	assert_int_equal(z.gap_fill, 0);
 	assert_int_equal(store_get(d, z.request_id, &p), 0);
@@ -1034,7 +1224,7 @@ test_claim_fills_retired_gap(void **state)
 	assert_int_equal(sql_value(d, gaps), 0x14);
 	make_on(d, "rg-n3", new, chain);
 	claim_chain(d, chain, old, 1, &p);
-	assert_string_equal(p.sender, new);
+	assert_true(is_sender(&p, new));
 	assert_int_equal(p.nonce, 3);
 	snprintf(sql, sizeof(sql), "UPDATE nonce_gaps SET fill_after = now() - "
 	    "interval '1 s' WHERE sender = '%s' AND chain_id = %llu AND "
@@ -1042,7 +1232,7 @@ test_claim_fills_retired_gap(void **state)
 	assert_int_equal(sql_value(d, sql), 1);
 	make_on(d, "rg-n4", new, chain);
 	claim_chain(d, chain, old, 1, &p);
-	assert_string_equal(p.sender, old[0]);
+	assert_true(is_sender(&p, old[0]));
 	assert_int_equal(p.nonce, 2);
 	assert_int_equal(p.gap_fill, 1);
 
@@ -1050,14 +1240,14 @@ test_claim_fills_retired_gap(void **state)
 	sign_it(d, &o[5], 5);
 	make_on(d, "rg-n5", new, chain);
 	claim_chain(d, chain, old, 1, &p);
-	assert_string_equal(p.sender, old[0]);
+	assert_true(is_sender(&p, old[0]));
 	assert_int_equal(p.nonce, 4);
 	assert_int_equal(p.gap_fill, 1);
 	assert_int_equal(sql_value(d, gaps), 0);
 	/* None left: the new sender's next nonce. */
 	make_on(d, "rg-n6", new, chain);
 	claim_chain(d, chain, old, 1, &p);
-	assert_string_equal(p.sender, new);
+	assert_true(is_sender(&p, new));
 	assert_int_equal(p.nonce, 4);
 	assert_int_equal(p.gap_fill, 0);
 	db_close(d);
@@ -1071,15 +1261,17 @@ static char hole_retired[1][EVM_ADDR_STR];
 static void *
 hole_thread(void *arg)
 {
+	uint8_t retired[1][EVM_ADDR_LEN];
 	struct payout p;
 	struct db *d = NULL;
 	int idle = 0, r;
 
 	(void)arg;
-	if (db_open(&d, conninfo, store_stmts, store_nstmts) != 0)
+	if (evm_addr_from_str(retired[0], hole_retired[0], 1) != 0 ||
+	    db_open(&d, conninfo, store_stmts, store_nstmts) != 0)
 		return (void *)1;
 	while (idle < 3) {
-		r = store_claim(d, "hw", 60000, hole_retired, 1, &p);
+		r = store_claim(d, "hw", 60000, retired, 1, &p);
 		if (r == ERR_NOT_FOUND) {
 			idle++;
 			usleep(10000);
@@ -1116,9 +1308,9 @@ test_concurrent_hole_claims(void **state)
 	hole_chain = 6000000 + (uint64_t)test_round;
 	sender_for(hole_retired[0], 31);
 	sender_for(new, 32);
-	assert_int_equal(store_seed_nonce(d, hole_retired[0], hole_chain, 0),
+	assert_int_equal(seed_nonce(d, hole_retired[0], hole_chain, 0),
 	    0);
-	assert_int_equal(store_seed_nonce(d, new, hole_chain, 0), 0);
+	assert_int_equal(seed_nonce(d, new, hole_chain, 0), 0);
 	for (i = 0; i < 40; i++) {
 		snprintf(id, sizeof(id), "hole-o%d", i);
 		make_on(d, id, hole_retired[0], hole_chain);
@@ -1181,7 +1373,7 @@ test_concurrent_claims(void **state)
 
 	(void)state;
 	sender_for(race_sender, 8);
-	assert_int_equal(store_seed_nonce(d, race_sender, 1337, 0), 0);
+	assert_int_equal(seed_nonce(d, race_sender, 1337, 0), 0);
 	for (i = 0; i < RACE_PAYOUTS; i++) {
 		snprintf(id, sizeof(id), "many-%d", i);
 		make_new(&n, id, race_sender, PS_APPROVED, 0, 0);
@@ -1210,6 +1402,7 @@ main(void)
 		cmocka_unit_test(test_migrate_idempotent),
 		cmocka_unit_test_setup(test_create_idempotent_and_conflict,
 		    setup),
+		cmocka_unit_test_setup(test_bad_stored_row, setup),
 		cmocka_unit_test_setup(test_approvals_threshold, setup),
 		cmocka_unit_test_setup(test_concurrent_approvals, setup),
 		cmocka_unit_test_setup(test_claim_nonces_and_handback, setup),
@@ -1217,6 +1410,7 @@ main(void)
 		cmocka_unit_test_setup(test_submitted_to_confirmed, setup),
 		cmocka_unit_test_setup(test_timelock_queue_then_sign, setup),
 		cmocka_unit_test_setup(test_sign_day_set_once, setup),
+		cmocka_unit_test_setup(test_claim_many, setup),
 		cmocka_unit_test_setup(test_concurrent_claims, setup),
 		cmocka_unit_test_setup(test_end_fenced_by_queue, setup),
 		cmocka_unit_test_setup(test_move_sender, setup),

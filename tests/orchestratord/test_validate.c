@@ -314,7 +314,7 @@ test_precheck(void **state)
 }
 
 static int
-approval(struct val_approval *a, struct val_err *e, const char *body)
+approval(struct pol_approval *a, struct val_err *e, const char *body)
 {
 	memset(e, 0, sizeof(*e));
 	return val_approval_body(a, e, (const uint8_t *)body, strlen(body));
@@ -323,7 +323,7 @@ approval(struct val_approval *a, struct val_err *e, const char *body)
 static void
 test_approval_body(void **state)
 {
-	struct val_approval a;
+	struct pol_approval a;
 	struct val_err e;
 	char body[512], hex[2 * 129 + 1];
 

@@ -63,6 +63,7 @@ static const struct {
 	{ 45, "POLICY_NO_PROPOSAL" },
 	{ 46, "POLICY_NO_GOVERNANCE" },
 	{ 47, "REQUEST_EXPIRED" },
+	{ 48, "IN_FLIGHT" },
 };
 
 static void

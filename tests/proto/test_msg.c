@@ -12,6 +12,8 @@
 
 /* A byte no decoder leaves behind, so "cleared on failure" is visible. */
 #define JUNK 0xa5
+/* A typed reply header's retry_after_s, after the message (version 5). */
+#define RETRY_LEN 4
 
 /* --- samples ---------------------------------------------------------- */
 
@@ -1173,7 +1175,7 @@ test_sign_req_round_trip(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_sign_req(&w, q), 0);
 	assert_int_equal(w.len, o.end);
-	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x01", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x05\x00\x01", PRT_HEADER_LEN);
 	/* Version 3: from right after chain_id; version 4: created_day
 	 * (big-endian u32) right after from, then to. */
 	assert_memory_equal(w.p + o.from, q->from, EVM_ADDR_LEN);
@@ -1460,7 +1462,7 @@ test_sign_rep_round_trip(void **state)
 		prt_writer_init(&w, PRT_MAX_MESSAGE);
 		assert_int_equal(prt_encode_sign_rep(&w, &h, &p), 0);
 		assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 +
-		    strlen(h.message));
+		    strlen(h.message) + RETRY_LEN);
 		memset(&d, JUNK, sizeof(d));
 		assert_int_equal(prt_decode_sign_rep(&dh, &d, w.p, w.len), 0);
 		assert_int_equal(dh.result, results[i]);
@@ -1477,7 +1479,7 @@ test_sign_rep_malformed(void **state)
 	struct prt_reply_hdr h;
 	struct prt_writer w;
 	size_t msg_off = PRT_HEADER_LEN + 4;	/* after the result */
-	size_t raw_len_off = msg_off + 4 + 2;	/* message is "ok" */
+	size_t raw_len_off = msg_off + 4 + 2 + RETRY_LEN;	/* "ok" */
 	size_t receipt_off = raw_len_off + 4 + 180 + PRT_HASH_LEN;
 	uint8_t *b;
 
@@ -1532,6 +1534,166 @@ test_sign_rep_malformed(void **state)
 	prt_writer_free(&w);
 }
 
+/*
+ * retry_after_s (version 5): a refusal's advice, as data.  Every value
+ * 1..PRT_RETRY_AFTER_MAX survives a round trip in every typed reply;
+ * above it is ERR_TOO_LARGE and advice on a success is ERR_MALFORMED,
+ * from the encoder and the decoder alike; a frame cut inside it is
+ * ERR_TRUNCATED; ERROR_REP's frozen layout cannot carry it.
+ */
+static const uint32_t retry_values[] = { 1, 2, 0x01020304,
+	PRT_RETRY_AFTER_MAX - 1, PRT_RETRY_AFTER_MAX };
+
+/* Encodes a refusal with advice as reply type type; 0 or the error. */
+static int
+enc_refusal(struct prt_writer *w, uint16_t type,
+    const struct prt_reply_hdr *h)
+{
+	switch (type) {
+	case PRT_SIGN_REP: return prt_encode_sign_rep(w, h, NULL);
+	case PRT_QUEUE_REP: return prt_encode_queue_rep(w, h, NULL);
+	case PRT_EXPOSURE_REP: return prt_encode_exposure_rep(w, h, NULL);
+	case PRT_STATUS_REP: return prt_encode_status_rep(w, h, NULL);
+	case PRT_POLICY_REP: return prt_encode_policy_rep(w, h, NULL);
+	case PRT_GOV_STATUS_REP:
+		return prt_encode_gov_rep(w, type, h, NULL);
+	default: return prt_encode_ack_rep(w, type, h);
+	}
+}
+
+/* Decodes a reply of type type into *h; 0 or the error. */
+static int
+dec_refusal(struct prt_reply_hdr *h, uint16_t type, const uint8_t *b,
+    size_t n)
+{
+	static struct prt_sign_rep sr;
+	static struct prt_status_rep st;
+	static struct prt_gov_state gs;
+	struct prt_queue_rep qr;
+	struct prt_exposure_rep xr;
+	struct prt_policy_rep pr;
+
+	switch (type) {
+	case PRT_SIGN_REP: return prt_decode_sign_rep(h, &sr, b, n);
+	case PRT_QUEUE_REP: return prt_decode_queue_rep(h, &qr, b, n);
+	case PRT_EXPOSURE_REP: return prt_decode_exposure_rep(h, &xr, b, n);
+	case PRT_STATUS_REP: return prt_decode_status_rep(h, &st, b, n);
+	case PRT_POLICY_REP: return prt_decode_policy_rep(h, &pr, b, n);
+	case PRT_GOV_STATUS_REP: return prt_decode_gov_rep(h, type, &gs, b, n);
+	default: return prt_decode_ack_rep(h, type, b, n);
+	}
+}
+
+static const uint16_t typed_reps[] = { PRT_SIGN_REP, PRT_QUEUE_REP,
+	PRT_EXPOSURE_REP, PRT_STATUS_REP, PRT_POLICY_REP, PRT_GOV_STATUS_REP,
+	PRT_CANCEL_REP, PRT_PAUSE_REP, PRT_UNPAUSE_REP };
+
+static void
+test_retry_after_round_trip(void **state)
+{
+	struct prt_reply_hdr h, dh;
+	struct prt_writer w, w2;
+	size_t i, j, off;
+
+	for (i = 0; i < ARRAY_LEN(typed_reps); i++) {
+		for (j = 0; j < ARRAY_LEN(retry_values); j++) {
+			prt_reply_hdr_set(&h, 29, "TIMELOCK_PENDING: wait");
+			h.retry_after_s = retry_values[j];
+			prt_writer_init(&w, PRT_MAX_MESSAGE);
+			assert_int_equal(enc_refusal(&w, typed_reps[i], &h), 0);
+			/* Big-endian, right after the message. */
+			off = PRT_HEADER_LEN + 4 + 4 + strlen(h.message);
+			assert_int_equal(w.len, off + RETRY_LEN);
+			assert_int_equal(w.p[off], retry_values[j] >> 24);
+			assert_int_equal(w.p[off + 3], retry_values[j] & 0xff);
+			memset(&dh, JUNK, sizeof(dh));
+			assert_int_equal(dec_refusal(&dh, typed_reps[i], w.p,
+			    w.len), 0);
+			assert_memory_equal(&dh, &h, sizeof(h));
+			prt_writer_init(&w2, PRT_MAX_MESSAGE);
+			assert_int_equal(enc_refusal(&w2, typed_reps[i], &dh),
+			    0);
+			assert_int_equal(w2.len, w.len);
+			assert_memory_equal(w2.p, w.p, w.len);
+			prt_writer_free(&w2);
+			prt_writer_free(&w);
+		}
+	}
+}
+
+static void
+test_retry_after_malformed(void **state)
+{
+	struct prt_reply_hdr h, dh;
+	struct prt_writer w;
+	size_t i, off, cut;
+	uint8_t *b;
+
+	for (i = 0; i < ARRAY_LEN(typed_reps); i++) {
+		prt_reply_hdr_set(&h, 48, "IN_FLIGHT: busy");
+		h.retry_after_s = 1;
+		prt_writer_init(&w, PRT_MAX_MESSAGE);
+		assert_int_equal(enc_refusal(&w, typed_reps[i], &h), 0);
+		off = PRT_HEADER_LEN + 4 + 4 + strlen(h.message);
+		b = dup_exact(w.p, w.len);
+		/* Over the range: the decoder refuses, outputs cleared. */
+		put_be32(b + off, PRT_RETRY_AFTER_MAX + 1);
+		memset(&dh, JUNK, sizeof(dh));
+		assert_int_equal(dec_refusal(&dh, typed_reps[i], b, w.len),
+		    ERR_TOO_LARGE);
+		assert_zero(&dh, sizeof(dh));
+		put_be32(b + off, UINT32_MAX);
+		assert_int_equal(dec_refusal(&dh, typed_reps[i], b, w.len),
+		    ERR_TOO_LARGE);
+		/* Cut inside the field, at each of its bytes. */
+		for (cut = off; cut < off + RETRY_LEN; cut++) {
+			free(b);
+			b = dup_exact(w.p, cut);
+			assert_int_equal(dec_refusal(&dh, typed_reps[i], b,
+			    cut), ERR_TRUNCATED);
+		}
+		free(b);
+		/* A version 4 refusal (no field) is short, whatever it says. */
+		b = dup_exact(w.p, off);
+		b[5] = 4;
+		assert_int_equal(dec_refusal(&dh, typed_reps[i], b, off),
+		    ERR_BAD_VERSION);
+		b[5] = PRT_VERSION & 0xff;
+		assert_int_equal(dec_refusal(&dh, typed_reps[i], b, off),
+		    ERR_TRUNCATED);
+		free(b);
+		/* Advice on a success: result 0 with retry_after_s 1. */
+		b = dup_exact(w.p, w.len);
+		memset(b + PRT_HEADER_LEN, 0, 4);
+		assert_int_equal(dec_refusal(&dh, typed_reps[i], b, w.len),
+		    ERR_MALFORMED);
+		free(b);
+		prt_writer_free(&w);
+
+		/* The encoder refuses both, and appends nothing. */
+		prt_writer_init(&w, PRT_MAX_MESSAGE);
+		h.retry_after_s = PRT_RETRY_AFTER_MAX + 1;
+		assert_int_equal(enc_refusal(&w, typed_reps[i], &h),
+		    ERR_TOO_LARGE);
+		h.result = 0;
+		h.retry_after_s = 1;
+		assert_int_equal(enc_refusal(&w, typed_reps[i], &h),
+		    ERR_MALFORMED);
+		assert_int_equal(w.len, 0);
+		prt_writer_free(&w);
+	}
+	/* ERROR_REP: frozen, no room for advice, so never silently lost. */
+	prt_reply_hdr_set(&h, ERR_BAD_VERSION, "speaks version 9");
+	h.retry_after_s = 5;
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	assert_int_equal(prt_encode_error_rep(&w, &h), ERR_INVALID_ARG);
+	assert_int_equal(w.len, 0);
+	h.retry_after_s = 0;
+	assert_int_equal(prt_encode_error_rep(&w, &h), 0);
+	assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 + strlen(h.message));
+	prt_writer_free(&w);
+}
+
 /* Runs of one byte value, to write 20- and 32-byte fields out in full. */
 #define R4(x) x, x, x, x
 #define R20(x) R4(x), R4(x), R4(x), R4(x), R4(x)
@@ -1542,9 +1704,10 @@ static void
 test_sign_rep_golden(void **state)
 {
 	static const uint8_t golden[] = {
-		'S', 'G', 'N', 'R', 0, 4, 0x80, 0x01,	/* header */
+		'S', 'G', 'N', 'R', 0, 5, 0x80, 0x01,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 2, 'o', 'k',			/* message */
+		0, 0, 0, 0,				/* retry_after_s */
 		0, 0, 0, 3, 0x02, 0xc0, 0x01,		/* raw */
 		R32(0x11),				/* tx_hash */
 		0, 0, 0, 0, 0, 0, 0x01, 0x2c,		/* receipt_seq 300 */
@@ -1581,7 +1744,7 @@ static void
 test_sign_req_golden(void **state)
 {
 	static const uint8_t golden[] = {
-		'S', 'G', 'N', 'R', 0, 4, 0, 0x01,	/* header */
+		'S', 'G', 'N', 'R', 0, 5, 0, 0x01,	/* header */
 		0, 0, 0, 1, 'r',			/* request_id */
 		0, 0, 0, 3, 'E', 'T', 'H',		/* asset */
 		0, 0, 0, 0, 0, 0, 0x05, 0x39,		/* chain_id 1337 */
@@ -1654,7 +1817,7 @@ test_sign_req_version3_refused(void **state)
 	assert_int_equal(dec_sign_req(v3, sizeof(v3)), ERR_BAD_VERSION);
 	v3[7] = PRT_QUEUE_REQ;
 	assert_int_equal(dec_queue_req(v3, sizeof(v3)), ERR_BAD_VERSION);
-	v3[5] = 4;
+	v3[5] = PRT_VERSION & 0xff;
 	assert_int_equal(dec_queue_req(v3, sizeof(v3)), ERR_TOO_LARGE);
 	v3[7] = PRT_SIGN_REQ;
 	assert_int_equal(dec_sign_req(v3, sizeof(v3)), ERR_TOO_LARGE);
@@ -1688,9 +1851,10 @@ static void
 test_status_rep_golden(void **state)
 {
 	static const uint8_t golden[] = {
-		'S', 'G', 'N', 'R', 0, 4, 0x80, 0x03,	/* header */
+		'S', 'G', 'N', 'R', 0, 5, 0x80, 0x03,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 2, 'o', 'k',			/* message */
+		0, 0, 0, 0,				/* retry_after_s */
 		0, 0, 0, 1, 'v',			/* version */
 		0, 0, 0, 1, 'p',			/* policy_id */
 		R32(0x33),				/* policy_hash */
@@ -1737,7 +1901,7 @@ test_status_rep_golden(void **state)
 static void
 test_exposure_req_round_trip(void **state)
 {
-	static const uint8_t golden[] = { 'S', 'G', 'N', 'R', 0, 4, 0, 2,
+	static const uint8_t golden[] = { 'S', 'G', 'N', 'R', 0, 5, 0, 2,
 		0, 0, 0, 4, 'U', 'S', 'D', 'C', 0, 0, 0x4e, 0x20 };
 	struct prt_exposure_req q, d;
 	struct prt_writer w;
@@ -1796,7 +1960,7 @@ test_exposure_rep_round_trip(void **state)
 	struct prt_exposure_rep p, d;
 	struct prt_reply_hdr h, dh;
 	struct prt_writer w, w2;
-	size_t u = PRT_HEADER_LEN + 4 + 4 + 2 + 4 + 3 + 4;
+	size_t u = PRT_HEADER_LEN + 4 + 4 + 2 + RETRY_LEN + 4 + 3 + 4;
 
 	ok_hdr(&h);
 	sample_exposure_rep(&p);
@@ -1823,7 +1987,7 @@ test_exposure_rep_malformed(void **state)
 	struct prt_exposure_rep p;
 	struct prt_reply_hdr h;
 	struct prt_writer w;
-	size_t asset_off = PRT_HEADER_LEN + 4 + 4 + 2;
+	size_t asset_off = PRT_HEADER_LEN + 4 + 4 + 2 + RETRY_LEN;
 	size_t date_off = asset_off + 4 + 3;
 	uint8_t *b;
 
@@ -1863,14 +2027,14 @@ test_empty_requests(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_status_req(&w), 0);
 	assert_int_equal(w.len, PRT_HEADER_LEN);
-	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x03", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x05\x00\x03", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_status_req(w.p, w.len), 0);
 	assert_int_equal(prt_decode_policy_req(w.p, w.len), ERR_MALFORMED);
 	prt_writer_free(&w);
 
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_policy_req(&w), 0);
-	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x04", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x05\x00\x04", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_policy_req(w.p, w.len), 0);
 	prt_writer_free(&w);
 }
@@ -1945,7 +2109,7 @@ test_status_rep_malformed(void **state)
 	struct prt_status_rep *p = malloc(sizeof(*p));
 	struct prt_reply_hdr h;
 	struct prt_writer w;
-	size_t ver_off = PRT_HEADER_LEN + 4 + 4 + 2;
+	size_t ver_off = PRT_HEADER_LEN + 4 + 4 + 2 + RETRY_LEN;
 	size_t pid_off = ver_off + 4 + strlen("signerd 0.1.0 (proto 1)");
 	size_t paused_off = pid_off + 4 + strlen("genesis-2024-11") + 32 + 8 +
 	    32;
@@ -2117,7 +2281,7 @@ test_error_rep(void **state)
 	prt_reply_hdr_set(&h, ERR_BAD_VERSION, "speaks version 1");
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_error_rep(&w, &h), 0);
-	assert_memory_equal(w.p, "SGNR\x00\x04\x80\x00", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x05\x80\x00", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_error_rep(&dh, &version, w.p, w.len), 0);
 	assert_int_equal(version, PRT_VERSION);
 	assert_int_equal(dh.result, ERR_BAD_VERSION);
@@ -2251,7 +2415,7 @@ test_queue_round_trip(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	ok_hdr(&h);
 	assert_int_equal(prt_encode_queue_rep(&w, &h, &p), 0);
-	assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 + 2 + 8);
+	assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 + 2 + RETRY_LEN + 8);
 	assert_int_equal(prt_decode_queue_rep(&dh, &dp, w.p, w.len), 0);
 	assert_int_equal(dp.earliest, 1795000030);
 	assert_string_equal(dh.message, "ok");
@@ -2419,7 +2583,7 @@ test_gov_propose_req(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_gov_propose_req(&w, &q), 0);
 	assert_int_equal(w.len, doc_off + n + PRT_HASH_LEN);
-	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x09", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x05\x00\x09", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_gov_propose_req(&d, w.p, w.len), 0);
 	/* The file is a view into the frame, not a copy. */
 	assert_ptr_equal(d.policy, w.p + doc_off);
@@ -2513,7 +2677,7 @@ test_gov_approve_req(void **state)
 	assert_int_equal(prt_encode_gov_approve_req(&w, q), 0);
 	assert_int_equal(w.len, count_off + 2 + (4 + 5 + 8 + 4 + 70) +
 	    (4 + 3 + 8 + 4 + 64));
-	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x0a", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x05\x00\x0a", PRT_HEADER_LEN);
 	assert_memory_equal(w.p + PRT_HEADER_LEN, q->proposed, PRT_HASH_LEN);
 	assert_int_equal(prt_decode_gov_approve_req(d, w.p, w.len), 0);
 	assert_memory_equal(d, q, sizeof(*q));
@@ -2597,7 +2761,7 @@ test_gov_cancel_status_req(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_gov_cancel_req(&w, &q), 0);
 	assert_int_equal(w.len, name_off + 4 + 5 + 8 + 4 + 71);
-	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x0b", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x05\x00\x0b", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_gov_cancel_req(&d, w.p, w.len), 0);
 	assert_memory_equal(&d, &q, sizeof(q));
 	/* Exactly one approval: no count on the wire. */
@@ -2625,7 +2789,7 @@ test_gov_cancel_status_req(void **state)
 	/* GOV_STATUS_REQ: the header alone. */
 	assert_int_equal(prt_encode_gov_status_req(&w), 0);
 	assert_int_equal(w.len, PRT_HEADER_LEN);
-	assert_memory_equal(w.p, "SGNR\x00\x04\x00\x0c", PRT_HEADER_LEN);
+	assert_memory_equal(w.p, "SGNR\x00\x05\x00\x0c", PRT_HEADER_LEN);
 	assert_int_equal(prt_decode_gov_status_req(w.p, w.len), 0);
 	assert_int_equal(prt_decode_status_req(w.p, w.len), ERR_MALFORMED);
 	prt_writer_free(&w);
@@ -2636,9 +2800,10 @@ static void
 test_gov_rep_golden(void **state)
 {
 	static const uint8_t pending[] = {
-		'S', 'G', 'N', 'R', 0, 4, 0x80, 0x0c,	/* header */
+		'S', 'G', 'N', 'R', 0, 5, 0x80, 0x0c,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 2, 'o', 'k',			/* message */
+		0, 0, 0, 0,				/* retry_after_s */
 		0, 0, 0, 1, 'g',			/* policy_id */
 		R32(0x33),				/* policy_hash */
 		0, 0, 0, 7,				/* version */
@@ -2655,9 +2820,10 @@ test_gov_rep_golden(void **state)
 	};
 	/* Nothing pending: the frame ends after the pending byte. */
 	static const uint8_t idle[] = {
-		'S', 'G', 'N', 'R', 0, 4, 0x80, 0x09,	/* header */
+		'S', 'G', 'N', 'R', 0, 5, 0x80, 0x09,	/* header */
 		0, 0, 0, 0,				/* result OK */
 		0, 0, 0, 0,				/* message */
+		0, 0, 0, 0,				/* retry_after_s */
 		0, 0, 0, 1, 'g',			/* policy_id */
 		R32(0x33),				/* policy_hash */
 		0, 0, 0, 1,				/* version */
@@ -2747,7 +2913,7 @@ test_gov_rep_round_trip(void **state)
 		prt_writer_init(&w, PRT_MAX_MESSAGE);
 		assert_int_equal(prt_encode_gov_rep(&w, types[i], &h, st), 0);
 		assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 +
-		    PRT_MESSAGE_MAX + 2 * (4 + PRT_POLICY_ID_MAX +
+		    PRT_MESSAGE_MAX + RETRY_LEN + 2 * (4 + PRT_POLICY_ID_MAX +
 		    PRT_HASH_LEN) + 4 + 8 + 1 + 1 + 8 + 2 + 8 + 2 +
 		    PRT_GOV_APPROVED_MAX * (4 + PRT_APPROVER_MAX));
 		assert_int_equal(w.p[7], types[i] & 0xff);
@@ -2768,7 +2934,8 @@ test_gov_rep_round_trip(void **state)
 	prt_writer_init(&w, PRT_MAX_MESSAGE);
 	assert_int_equal(prt_encode_gov_rep(&w, PRT_GOV_APPROVE_REP, &h, st),
 	    0);
-	assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 + strlen(h.message));
+	assert_int_equal(w.len, PRT_HEADER_LEN + 4 + 4 + strlen(h.message) +
+	    RETRY_LEN);
 	memset(d, JUNK, sizeof(*d));
 	assert_int_equal(prt_decode_gov_rep(&dh, PRT_GOV_APPROVE_REP, d, w.p,
 	    w.len), 0);
@@ -2801,7 +2968,7 @@ static void
 test_gov_rep_malformed(void **state)
 {
 	/* Offsets in sample_gov_state's frame, message "ok". */
-	const size_t id_off = PRT_HEADER_LEN + 4 + 4 + 2;
+	const size_t id_off = PRT_HEADER_LEN + 4 + 4 + 2 + RETRY_LEN;
 	const size_t version_off = id_off + 4 + 15 + PRT_HASH_LEN;
 	const size_t pending_off = version_off + 4 + 8;
 	const size_t pid_off = pending_off + 1;
@@ -3063,8 +3230,10 @@ test_type_numbers(void **state)
 	 * Version 2: SIGN_REP receipts, STATUS_REP can_sign and blocked.
 	 * Version 3: SIGN_REQ and QUEUE_REQ carry from.
 	 * Version 4: SIGN_REQ and QUEUE_REQ carry created_day.
+	 * Version 5: every typed reply header carries retry_after_s.
 	 */
-	assert_int_equal(PRT_VERSION, 4);
+	assert_int_equal(PRT_VERSION, 5);
+	assert_int_equal(PRT_RETRY_AFTER_MAX, 366 * 86400);
 }
 
 int
@@ -3086,6 +3255,8 @@ main(void)
 		cmocka_unit_test(test_sign_rep_round_trip),
 		cmocka_unit_test(test_sign_rep_malformed),
 		cmocka_unit_test(test_sign_rep_golden),
+		cmocka_unit_test(test_retry_after_round_trip),
+		cmocka_unit_test(test_retry_after_malformed),
 		cmocka_unit_test(test_sign_req_golden),
 		cmocka_unit_test(test_sign_req_version3_refused),
 		cmocka_unit_test(test_sign_req_created_day_truncated),

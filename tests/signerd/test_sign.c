@@ -248,8 +248,9 @@ test_in_flight_and_nonce(void **unused)
 	assert_int_equal(payout(sd, &job, "a", "1000", 5, 100), POL_OK);
 	assert_int_equal(decide(sd, &job, &repeat, 0), POL_OK);	/* in flight */
 	assert_int_equal(payout(sd, &job, "a", "1000", 5, 100), POL_OK);
-	/* Being signed right now: a transient answer, as data. */
-	assert_int_equal(decide(sd, &job, &repeat, 0), POL_RETRY);
+	/* Being signed right now: IN_FLIGHT, never a conflict (issue 13). */
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_IN_FLIGHT);
+	assert_int_equal(job.retry_after_s, 0);	/* the reason's default */
 	/* invariant 5: one payout per (key, chain, nonce), in flight too. */
 	assert_int_equal(payout(sd, &job, "b", "1000", 5, 100), POL_OK);
 	assert_int_equal(decide(sd, &job, &repeat, 0), POL_NONCE_REUSED);
@@ -368,10 +369,18 @@ test_queued_payout_waits_its_delay(void **unused)
 	assert_int_equal(payout(sd, &job, "tl", "1600000000000000000", 1,
 	    100), POL_OK);
 	assert_int_equal(decide(sd, &job, &repeat, 0), POL_TIMELOCK_PENDING);
+	/* The wait as data for the reply header: the seconds remaining. */
+	assert_int_equal(job.retry_after_s, 20);
+	assert_int_equal(payout(sd, &job, "tl", "1600000000000000000", 1,
+	    100), POL_OK);
+	job.now += 13;
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_TIMELOCK_PENDING);
+	assert_int_equal(job.retry_after_s, 7);
 	assert_int_equal(payout(sd, &job, "tl", "1600000000000000000", 1,
 	    100), POL_OK);
 	job.now += 20;
 	assert_int_equal(decide(sd, &job, &repeat, 0), POL_OK);
+	assert_int_equal(job.retry_after_s, 0);
 	assert_true(job.queued);
 	/* A queued id is bound to what was queued. */
 	assert_int_equal(payout(sd, &job, "tl", "1700000000000000000", 2,
@@ -379,6 +388,46 @@ test_queued_payout_waits_its_delay(void **unused)
 	job.now += 20;
 	assert_int_not_equal(decide(sd, &job, &repeat, 0), POL_OK);
 	ctx_free(sd);
+}
+
+/*
+ * A request id being queued right now (its QUEUE_REQ not yet durable) is
+ * IN_FLIGHT to a sign request, not a conflict: it may pass once the
+ * queue entry is committed (and its delay over).
+ */
+static void
+test_being_queued_is_in_flight(void **unused)
+{
+	struct sd_ctx *sd = ctx_new();
+	struct sd_sign_job job;
+	int repeat;
+
+	assert_int_equal(payout(sd, &job, "bq", "1600000000000000000", 1,
+	    100), POL_OK);
+	sd_state_lock(sd->state);
+	assert_int_equal(sd_queue_begin(sd_state_queue(sd->state), "bq",
+	    job.p.intent_hash, job.now, job.now + 30), 0);
+	sd_state_unlock(sd->state);
+	assert_int_equal(decide(sd, &job, &repeat, 0), POL_IN_FLIGHT);
+	ctx_free(sd);
+}
+
+/* The advice a refusal carries: defaults, and a wait kept in range. */
+static void
+test_retry_advice(void **unused)
+{
+	int reason;
+
+	for (reason = 0; reason < POL_REASON_COUNT + 2; reason++)
+		assert_int_equal(sd_retry_after_default(reason),
+		    reason == POL_IN_FLIGHT ? 1 : 0);
+	assert_int_equal(sd_retry_after_of(-5), 1);
+	assert_int_equal(sd_retry_after_of(0), 1);
+	assert_int_equal(sd_retry_after_of(1), 1);
+	assert_int_equal(sd_retry_after_of(20), 20);
+	assert_int_equal(sd_retry_after_of(PRT_RETRY_AFTER_MAX),
+	    PRT_RETRY_AFTER_MAX);
+	assert_int_equal(sd_retry_after_of(INT64_MAX), PRT_RETRY_AFTER_MAX);
 }
 
 static void
@@ -508,6 +557,8 @@ main(void)
 		cmocka_unit_test(test_pause_refuses_everything),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_queued_payout_waits_its_delay),
+		cmocka_unit_test(test_being_queued_is_in_flight),
+		cmocka_unit_test(test_retry_advice),
 		cmocka_unit_test(test_fee_bump),
 		cmocka_unit_test(test_intent_mismatch),
 		cmocka_unit_test(test_key_mismatch),

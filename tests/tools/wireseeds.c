@@ -5,11 +5,13 @@
  * field (not shipped).
  *   wireseeds FILE...    rewrites each FILE in place
  * What each version changed in a request the seeds hold (docs/protocol.md,
- * Versioning); every other frame of version 2 or 3 already has version
- * 4's layout, and only its version field changes:
+ * Versioning); every other frame of an older version already has the
+ * current layout, and only its version field changes:
  *   2 -> 3: SIGN_REQ and QUEUE_REQ gain from (20 bytes) after chain_id;
- *   3 -> 4: SIGN_REQ and QUEUE_REQ gain created_day (u32) after from.
- * Exits 1 naming the first file that is not a frame of version 2..4 or
+ *   3 -> 4: SIGN_REQ and QUEUE_REQ gain created_day (u32) after from;
+ *   4 -> 5: every typed reply (not ERROR_REP, whose layout is frozen)
+ *           gains retry_after_s (u32, 0: no advice) after its message.
+ * Exits 1 naming the first file that is not a frame of version 2..5 or
  * does not decode with its type's decoder once upgraded.
  */
 #include <stdio.h>
@@ -87,8 +89,34 @@ decode_as_typed(uint16_t type, const uint8_t *b, size_t n)
 }
 
 /*
- * Appends the upgraded frame to w: the header with PRT_VERSION, and for
- * a payout request the fields its version lacks, inserted after chain_id.
+ * A typed reply before version 5: copies result and message (from the
+ * frame's header on) to w and adds retry_after_s 0; *cut is where the
+ * rest of the frame starts.
+ */
+static int
+upgrade_reply_hdr(struct prt_writer *w, const uint8_t *b, size_t n,
+    size_t *cut)
+{
+	struct prt_reader r;
+	const uint8_t *skip;
+	uint32_t result;
+	size_t len;
+	int ret;
+
+	prt_reader_init(&r, b, n);
+	if ((ret = prt_get_view(&r, &skip, PRT_HEADER_LEN)) != 0 ||
+	    (ret = prt_get_u32(&r, &result)) != 0 ||
+	    (ret = prt_get_lv(&r, &skip, &len, PRT_MESSAGE_MAX)) != 0)
+		return ret;
+	(void)prt_put_bytes(w, b + *cut, r.off - *cut);
+	*cut = r.off;
+	return prt_put_u32(w, 0);
+}
+
+/*
+ * Appends the upgraded frame to w: the header with PRT_VERSION, for a
+ * payout request the fields its version lacks, inserted after chain_id,
+ * and for a typed reply the reply header's retry_after_s.
  */
 static int
 upgrade(struct prt_writer *w, const uint8_t *b, size_t n, uint16_t version,
@@ -105,7 +133,7 @@ upgrade(struct prt_writer *w, const uint8_t *b, size_t n, uint16_t version,
 	(void)prt_put_u16(w, PRT_VERSION);
 	(void)prt_put_u16(w, type);
 	cut = PRT_HEADER_LEN;
-	if (version < PRT_VERSION && (type == PRT_SIGN_REQ ||
+	if (version < 4 && (type == PRT_SIGN_REQ ||
 	    type == PRT_QUEUE_REQ)) {
 		/* request_id, asset, chain_id: where version 3 put from. */
 		prt_reader_init(&r, b, n);
@@ -125,6 +153,10 @@ upgrade(struct prt_writer *w, const uint8_t *b, size_t n, uint16_t version,
 		cut = r.off;
 		(void)prt_put_u32(w, SEED_CREATED_DAY);
 	}
+	if (version < 5 && (type & PRT_REPLY_BIT) != 0 &&
+	    type != PRT_ERROR_REP &&
+	    (ret = upgrade_reply_hdr(w, b, n, &cut)) != 0)
+		return ret;
 	(void)prt_put_bytes(w, b + cut, n - cut);
 	return prt_writer_error(w);
 }
