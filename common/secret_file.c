@@ -12,7 +12,7 @@
 
 /* The checks run on the opened file, not the name (no race with a rename). */
 static int
-check_fd(int fd, size_t cap, char *why, size_t whylen)
+check_fd(int fd, const char *path, size_t cap, char *why, size_t whylen)
 {
 	struct stat st;
 
@@ -30,8 +30,8 @@ check_fd(int fd, size_t cap, char *why, size_t whylen)
 		return ERR_PERMISSION;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		snprintf(why, whylen, "mode %04o; it must be 0600 or stricter",
-		    (unsigned)(st.st_mode & 07777));
+		snprintf(why, whylen, "mode %04o; it must be 0600 or stricter "
+		    "(chmod 600 %s)", (unsigned)(st.st_mode & 07777), path);
 		return ERR_PERMISSION;
 	}
 	if (st.st_size < 0 || (size_t)st.st_size > cap) {
@@ -66,7 +66,7 @@ util_read_secret_file(const char *path, void *out, size_t cap, size_t *len,
 		snprintf(why, whylen, "%s", strerror(errno));
 		return ERR_IO;
 	}
-	if ((r = check_fd(fd, cap, why, whylen)) != 0)
+	if ((r = check_fd(fd, path, cap, why, whylen)) != 0)
 		goto out;
 	r = ERR_IO;
 	while (n < cap) {

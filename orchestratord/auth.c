@@ -1,19 +1,16 @@
 /* auth.c: the tokens file, constant-time bearer token lookup, roles and token buckets. */
 #include "orchestratord/auth.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "common/secret_file.h"
 
 #define HASH_LEN 32
 #define LINE_MAX_LEN 512
@@ -325,83 +322,22 @@ int
 auth_load(struct auth **out, const char *path, int rate_per_second,
     int burst, char *err, size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL;
+	char *buf, why[160];
 	size_t n = 0;
-	ssize_t got;
-	int fd = -1, r = ERR_IO;
+	int r;
 
 	*out = NULL;
-	/*
-	 * O_NOFOLLOW: a symlink could point us at a file someone else
-	 * controls.  O_NONBLOCK: a FIFO must not hang start-up before fstat
-	 * refuses it.  The checks run on the opened file, not the name.
-	 */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ELOOP) {
-			auth_err(err, errlen, "tokens file %s is a symbolic "
-			    "link", path);
-			r = ERR_PERMISSION;
-		} else {
-			auth_err(err, errlen, "tokens file %s: %s", path,
-			    strerror(errno));
-		}
-		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		auth_err(err, errlen, "tokens file %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	r = ERR_PERMISSION;
-	if (!S_ISREG(st.st_mode)) {
-		auth_err(err, errlen, "tokens file %s is not a regular file",
-		    path);
-		goto out;
-	}
-	if (st.st_uid != geteuid()) {
-		auth_err(err, errlen, "tokens file %s is owned by uid %u, not "
-		    "%u (the user reading it)", path,
-		    (unsigned)st.st_uid, (unsigned)geteuid());
-		goto out;
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		auth_err(err, errlen, "tokens file %s has mode %04o; it must "
-		    "be 0600 or stricter (chmod 600 %s)", path,
-		    (unsigned)(st.st_mode & 07777), path);
-		goto out;
-	}
-	if (st.st_size > AUTH_FILE_MAX) {
-		auth_err(err, errlen, "tokens file %s is larger than %d bytes",
-		    path, AUTH_FILE_MAX);
-		r = ERR_TOO_LARGE;
-		goto out;
-	}
-	r = ERR_NOMEM;
-	/* One byte more than allowed, to see a file that grew meanwhile. */
-	if ((buf = malloc(AUTH_FILE_MAX + 1)) == NULL)
-		goto out;
-	r = ERR_IO;
-	while (n < AUTH_FILE_MAX + 1) {
-		got = read(fd, buf + n, AUTH_FILE_MAX + 1 - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			auth_err(err, errlen, "tokens file %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	r = auth_parse(out, buf, n, path, rate_per_second, burst, err, errlen);
-out:
+	if ((buf = malloc(AUTH_FILE_MAX)) == NULL)
+		return ERR_NOMEM;
+	/* The checks every secret file gets (common/secret_file.h). */
+	if ((r = util_read_secret_file(path, buf, AUTH_FILE_MAX, &n, why,
+	    sizeof(why))) != 0)
+		auth_err(err, errlen, "tokens file %s: %s", path, why);
+	else
+		r = auth_parse(out, buf, n, path, rate_per_second, burst, err,
+		    errlen);
+	util_wipe(buf, AUTH_FILE_MAX);
 	free(buf);
-	if (fd >= 0)
-		close(fd);
 	return r;
 }
 

@@ -569,6 +569,7 @@ for k in 2 4; do
 	OR[cpu$k]=$OB_CPU_US OR[cpu_node$k]=$OB_CPU_NODE_US
 	OR[cpu_pg$k]=$OB_CPU_PG_US OR[cpu_sd$k]=$OB_CPU_SD_US
 	OR[cpu_orch$k]=$OB_CPU_ORCH_US OR[count$k]=$OB_COUNT
+	OR[conf$k]=$OB_CONF_RATE OR[cpu_conf$k]=$OB_CPU_CONF_US
 	# anvil runs several threads: its CPU in cores (1.00 is one core's
 	# worth, over 1 when its threads run on both), from the ticks of all.
 	OR[node_core$k]=$(calc "$OB_CPU_NODE_US * $OB_RATE / 1e6" 2)
@@ -587,6 +588,13 @@ for c in 1 2 4; do
 	OR[claim$c]=$OB_CLAIM_RATE OR[claim_ms$c]=$OB_CLAIM_MS
 done
 ob_teardown
+# Round trips per payout, creation (POST) to CONFIRMED, 4 workers: counts,
+# not times (tests/bench/orch_counts.sh, servers of its own).
+say "orchestratord: statements, commits and calls per payout (orch_counts.sh)"
+BUILD=$BUILD timeout "$LONG_TIMEOUT" bash tests/bench/orch_counts.sh \
+	>"$WORK/counts.txt" 2>"$WORK/counts.err" ||
+	die "orch_counts.sh failed: $(tail -3 "$WORK/counts.err")"
+count_of() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/counts.txt"; }
 
 stop_signerd
 STOP_B=$STOP_S
@@ -679,7 +687,29 @@ for k in 2 4; do
 	row "CPU per payout, $k workers, the node's part" \
 		"${OR[cpu_node$k]}" us "node+PostgreSQL+signerd+orchestratord" \
 		"$((${OR[cpu_node$k]} + ${OR[cpu_pg$k]} + ${OR[cpu_sd$k]} + ${OR[cpu_orch$k]}))"
+	row "host CPU per payout, creation to CONFIRMED, $k workers" \
+		"${OR[cpu_conf$k]}" us "host CPU per payout to SUBMITTED" \
+		"${OR[cpu$k]}" - - "issue 13 goal: at most 4000 us (4 workers)"
+	row "orchestratord payouts CONFIRMED, $k workers" "${OR[conf$k]}" /s \
+		"APPROVED->SUBMITTED, $k workers" "${OR[rate$k]}" - - \
+		"issue 13 goal: CONFIRMED as fast as SUBMITTED (ratio 1)"
+	printf '%s\t%s\n' "${OR[claim$k]}" "claim_payout() alone, $k clients" \
+		"$(field "${SD[$k]}" rate)" "signerd sign, $k clients" \
+		"${OR[node$k]}" "the node alone, the same calls" | sort -g | head -1 | {
+		IFS=$'\t' read -r v name
+		row "orchestratord APPROVED->SUBMITTED, $k workers, vs its slowest baseline" \
+			"${OR[rate$k]}" /s "$name" "$v" - - \
+			"issue 13 goal: at least 0.8 (4 workers)"
+	}
 done
+row "PostgreSQL top-level statements (commits) per payout, to CONFIRMED" \
+	"$(count_of pg_top_statements_per_payout)" "" "-" - - - \
+	"and $(count_of pg_all_statements_per_payout) with nested ones; 4 workers, $(count_of payouts) payouts, idle workers' claims included"
+row "JSON-RPC calls per payout, to CONFIRMED" \
+	"$(count_of rpc_calls_per_payout)" "" "-" - - - \
+	"a batch counts once ($(count_of rpc_batch_total) batches in all)"
+row "signerd requests per payout" "$(count_of signerd_sign_per_payout)" "" \
+	"-" -
 
 # --- (c) journal appends and open time --------------------------------------
 say "journal: appends with 1 and 8 threads, open of $RECORDS records"

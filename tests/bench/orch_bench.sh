@@ -30,6 +30,10 @@
 #                          threads,
 #                          PostgreSQL's, signerd's and orchestratord's part)
 #                          and OB_BUSY (the host's CPU use, 0..1 of all cores)
+#                          up to the last SUBMITTED; OB_CONF_RATE (payouts
+#                          CONFIRMED / creation to the last confirmation)
+#                          and OB_CPU_CONF_US (host CPU per payout up to
+#                          that confirmation: creation to CONFIRMED)
 #   ob_claim_run C N       claim_payout() alone: pgbench runs the statement
 #                          with C clients on N pre-inserted APPROVED rows of
 #                          a seeded sender (in batches: see OB_CLAIM_BATCH);
@@ -127,7 +131,7 @@ _ob_snap() {
 
 ob_orch_run() {
 	local k=$1 n=$2 tag=$3 pid i c st ndone bad limit deadline clk
-	local w0 w1 cnt ms0 b0 h0 o0 s0 g0 p0 ms1 b1 h1 o1 s1 g1 p1
+	local w0 w1 w2 cnt ms0 b0 h0 o0 s0 g0 p0 ms1 b1 h1 o1 s1 g1 p1
 	clk=$(getconf CLK_TCK)
 	limit=$((OB_TIMEOUT_MIN + n / 10))
 	ORCH_WORKERS=$k orch_config 1 "evm.timeout_ms=$OB_EVM_TIMEOUT_MS"
@@ -200,8 +204,10 @@ ob_orch_run() {
 				"the next run confirms them before its clock starts"
 			break
 		fi
+		_ob_snap "$pid" >>"$WORK/snap.txt"
 		sleep 0.25
 	done
+	_ob_snap "$pid" >>"$WORK/snap.txt"
 	# The window: from the INSERT (its created_at) to the last SUBMITTED.
 	read -r w0 w1 < <(pgsql "SELECT
 		floor(extract(epoch FROM min(created_at)) * 1000)::bigint,
@@ -224,6 +230,22 @@ ob_orch_run() {
 	OB_CPU_NODE_US=$(calc "($g1 - $g0) / $clk * 1e6 / $cnt" 0)
 	OB_CPU_PG_US=$(calc "($p1 - $p0) / $clk * 1e6 / $cnt" 0)
 	OB_BUSY=$(calc "($b1 - $b0) / ($h1 - $h0)" 2)
+	# Creation to CONFIRMED: the rate, and the host's CPU per payout up to
+	# the first snapshot at or after the last confirmation (the tracker's
+	# work included).
+	read -r w2 cnt < <(pgsql "SELECT
+		ceil(extract(epoch FROM max(confirmed_at)) * 1000)::bigint,
+		count(*) FROM payouts WHERE request_id LIKE '$tag-%' AND
+		status = 'CONFIRMED'" | tr '|' ' ')
+	if [ "$cnt" -gt 0 ]; then
+		OB_CONF_RATE=$(calc "$cnt * 1000 / ($w2 - $w0)" 1)
+		read -r ms1 b1 h1 o1 s1 g1 p1 < <(awk -v w="$w2" '
+			$1 >= w { print; f = 1; exit } { l = $0 }
+			END { if (!f) print l }' "$WORK/snap.txt")
+		OB_CPU_CONF_US=$(calc "($b1 - $b0) / $clk * 1e6 / $cnt" 0)
+	else
+		OB_CONF_RATE=0 OB_CPU_CONF_US=0
+	fi
 	orch_stop 1 || die "orchestratord did not stop cleanly"
 }
 
