@@ -703,13 +703,13 @@ for k in 2 4; do
 	}
 done
 row "PostgreSQL top-level statements (commits) per payout, to CONFIRMED" \
-	"$(count_of pg_top_statements_per_payout)" "" "-" - - - \
+	"$(count_of pg_top_statements_per_payout)" /payout "-" - - - \
 	"and $(count_of pg_all_statements_per_payout) with nested ones; 4 workers, $(count_of payouts) payouts, idle workers' claims included"
 row "JSON-RPC calls per payout, to CONFIRMED" \
-	"$(count_of rpc_calls_per_payout)" "" "-" - - - \
+	"$(count_of rpc_calls_per_payout)" /payout "-" - - - \
 	"a batch counts once ($(count_of rpc_batch_total) batches in all)"
-row "signerd requests per payout" "$(count_of signerd_sign_per_payout)" "" \
-	"-" -
+row "signerd requests per payout" "$(count_of signerd_sign_per_payout)" \
+	/payout "-" -
 
 # --- (c) journal appends and open time --------------------------------------
 say "journal: appends with 1 and 8 threads, open of $RECORDS records"
