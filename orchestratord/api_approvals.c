@@ -56,6 +56,50 @@ reply_approval_refused(struct api_reply *rep, const struct api_request *req,
 	api_error(rep, req->request_id, 422, code, "%s", detail);
 }
 
+/*
+ * What an approver's signed request (approve or cancel) starts with: the
+ * policy version in force, the body as an approval with an acceptable
+ * lifetime, and the payout it names, read with a pooled connection left
+ * in *d.  Returns 0, or -1 with the error replied (*d then NULL).  The
+ * caller frees *pay and gives *d back.
+ */
+static int
+load_approved(struct app *app, const struct api_call *call,
+    const struct api_request *req, struct api_reply *rep,
+    const struct signer_version **sv, struct pol_approval *va,
+    struct payout **pay, struct db **d)
+{
+	struct val_err e;
+	int r;
+
+	*pay = NULL;
+	*d = NULL;
+	if ((*sv = api_version_of(app, req, rep)) == NULL)
+		return -1;
+	if (val_approval_body(va, &e, req->body, req->body_len) != 0 ||
+	    val_approval_lifetime(&e, va->expiry, (uint64_t)time(NULL),
+	    (uint64_t)app->cfg->approval_max_seconds) != 0) {
+		api_reply_val(rep, req, &e);
+		return -1;
+	}
+	if ((*pay = calloc(1, sizeof(**pay))) == NULL) {
+		api_error(rep, req->request_id, 500, "INTERNAL", "out of memory");
+		return -1;
+	}
+	if (api_db_get(app, d, req, rep) != 0)
+		return -1;
+	if ((r = store_get(*d, call->id, *pay)) != 0) {
+		api_db_put(app, d);
+		if (r == ERR_NOT_FOUND)
+			api_error(rep, req->request_id, 404, "NOT_FOUND", "no "
+			    "payout %s", call->id);
+		else
+			api_reply_db(rep, req, r, "store_get");
+		return -1;
+	}
+	return 0;
+}
+
 void
 api_approvals_add(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
@@ -65,35 +109,14 @@ api_approvals_add(struct app *app, const struct api_call *call,
 	struct pol_approval va;
 	struct pol_intent in;
 	struct payout *pay = NULL;
-	struct val_err e;
 	struct db *d = NULL;
 	enum pol_reason why;
 	char detail[256];
 	int r;
 
-	if ((sv = api_version_of(app, req, rep)) == NULL)
+	if (load_approved(app, call, req, rep, &sv, &va, &pay, &d) != 0)
 		goto out;
 	p = sv->policy;
-	if (val_approval_body(&va, &e, req->body, req->body_len) != 0 ||
-	    val_approval_lifetime(&e, va.expiry, (uint64_t)time(NULL),
-	    (uint64_t)app->cfg->approval_max_seconds) != 0) {
-		api_reply_val(rep, req, &e);
-		goto out;
-	}
-	if ((pay = calloc(1, sizeof(*pay))) == NULL) {
-		api_error(rep, req->request_id, 500, "INTERNAL", "out of memory");
-		goto out;
-	}
-	if (api_db_get(app, &d, req, rep) != 0)
-		goto out;
-	if ((r = store_get(d, call->id, pay)) != 0) {
-		if (r == ERR_NOT_FOUND)
-			api_error(rep, req->request_id, 404, "NOT_FOUND", "no "
-			    "payout %s", call->id);
-		else
-			api_reply_db(rep, req, r, "store_get");
-		goto out;
-	}
 	if (pay->status != PS_PENDING_APPROVAL) {
 		api_error(rep, req->request_id, 409, "CONFLICT", "payout %s is "
 		    "%s; approvals are taken only while it is PENDING_APPROVAL",
@@ -276,7 +299,6 @@ api_approvals_cancel(struct app *app, const struct api_call *call,
 	struct signer_answer ans;
 	struct pol_approval va;
 	struct payout *pay = NULL;
-	struct val_err e;
 	struct db *d = NULL;
 	enum store_end_refusal end_why;
 	enum pol_reason why;
@@ -284,32 +306,11 @@ api_approvals_cancel(struct app *app, const struct api_call *call,
 	char detail[256], reason[96];
 	int r;
 
-	if ((sv = api_version_of(app, req, rep)) == NULL)
+	if (load_approved(app, call, req, rep, &sv, &va, &pay, &d) != 0)
 		goto out;
-	p = sv->policy;
-	if (val_approval_body(&va, &e, req->body, req->body_len) != 0 ||
-	    val_approval_lifetime(&e, va.expiry, (uint64_t)time(NULL),
-	    (uint64_t)app->cfg->approval_max_seconds) != 0) {
-		api_reply_val(rep, req, &e);
-		goto out;
-	}
-	if ((pay = calloc(1, sizeof(*pay))) == NULL) {
-		api_error(rep, req->request_id, 500, "INTERNAL", "out of memory");
-		goto out;
-	}
-	if (api_db_get(app, &d, req, rep) != 0)
-		goto out;
-	r = store_get(d, call->id, pay);
 	/* No connection is held while signerd is asked below. */
 	api_db_put(app, &d);
-	if (r != 0) {
-		if (r == ERR_NOT_FOUND)
-			api_error(rep, req->request_id, 404, "NOT_FOUND", "no "
-			    "payout %s", call->id);
-		else
-			api_reply_db(rep, req, r, "store_get");
-		goto out;
-	}
+	p = sv->policy;
 	was = pay->status;
 	if (was != PS_PENDING_APPROVAL && was != PS_APPROVED &&
 	    was != PS_QUEUED) {
