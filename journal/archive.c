@@ -120,31 +120,6 @@ finish_leftovers(struct jnl_archive_result *res, struct jnl_error *err,
 	return jnl_dir_list(&a->ld, err, a->live);
 }
 
-/* Removes seg-*.tmp left in the archive by a copy a crash cut short. */
-static void
-remove_partial_copies(int dirfd)
-{
-	struct dirent *de;
-	DIR *dp;
-	size_t n;
-	int fd;
-
-	if ((fd = dup(dirfd)) < 0)
-		return;
-	if ((dp = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(dp)) != NULL) {
-		n = strlen(de->d_name);
-		if (strncmp(de->d_name, "seg-", 4) == 0 && n > 4 &&
-		    strcmp(de->d_name + n - 4, ".tmp") == 0 &&
-		    unlinkat(dirfd, de->d_name, 0) == 0)
-			log_warn("removed %s left by an interrupted archive "
-			    "copy", de->d_name);
-	}
-	closedir(dp);
-}
 
 /* The newest snapshot believe() accepts; *have 0 if none. */
 static int
@@ -444,7 +419,8 @@ jnl_archive(const char *live, const char *archive, EVP_PKEY *audit_pub,
 	if ((r = jnl_open_dir(&a.live, err, live)) != 0 ||
 	    (r = jnl_open_dir(&a.arch, err, archive)) != 0)
 		goto out;
-	remove_partial_copies(a.arch);
+	/* seg-*.tmp: a copy a crash cut short. */
+	jnl_remove_tmp(a.arch, "seg-", "archive copy");
 	if ((r = jnl_dir_list(&a.ld, err, a.live)) != 0 ||
 	    (r = jnl_dir_list(&a.ad, err, a.arch)) != 0 ||
 	    (r = jnl_dir_check_run(&a.ld, err)) != 0 ||

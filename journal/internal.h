@@ -195,6 +195,11 @@ int jnl_snapshot_read(struct jnl_snapshot *snap, struct jnl_error *err,
 void jnl_snapshot_free(struct jnl_snapshot *snap);
 
 /* Removes leftover snapshot temp files (a crash mid-write). */
+/*
+ * Removes PREFIX*.tmp from dirfd (files a crash left half written), each
+ * logged as left by an interrupted what.
+ */
+void jnl_remove_tmp(int dirfd, const char *prefix, const char *what);
 void jnl_snapshot_cleanup(int dirfd);
 
 /* --- checkpoint.c ------------------------------------------------------- */

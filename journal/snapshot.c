@@ -269,11 +269,11 @@ jnl_snapshot_free(struct jnl_snapshot *snap)
 }
 
 void
-jnl_snapshot_cleanup(int dirfd)
+jnl_remove_tmp(int dirfd, const char *prefix, const char *what)
 {
+	size_t n, plen = strlen(prefix);
 	struct dirent *de;
 	DIR *dp;
-	size_t n;
 	int fd;
 
 	if ((fd = dup(dirfd)) < 0)
@@ -285,11 +285,17 @@ jnl_snapshot_cleanup(int dirfd)
 	rewinddir(dp);
 	while ((de = readdir(dp)) != NULL) {
 		n = strlen(de->d_name);
-		if (strncmp(de->d_name, "snap-", 5) == 0 && n > 4 &&
+		if (n >= plen + 4 && strncmp(de->d_name, prefix, plen) == 0 &&
 		    strcmp(de->d_name + n - 4, ".tmp") == 0 &&
 		    unlinkat(dirfd, de->d_name, 0) == 0)
-			log_warn("removed %s left by an interrupted snapshot "
-			    "write", de->d_name);
+			log_warn("removed %s left by an interrupted %s",
+			    de->d_name, what);
 	}
 	closedir(dp);
+}
+
+void
+jnl_snapshot_cleanup(int dirfd)
+{
+	jnl_remove_tmp(dirfd, "snap-", "snapshot write");
 }
