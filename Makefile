@@ -239,7 +239,136 @@ fuzz: $(FUZZ_BINS)
 		grep -E '^#[0-9]+.*DONE' build-fuzz/$$n.log || true; \
 	done
 
+# fuzz-long: every harness for FUZZ_LONG_RUNS executions or
+# FUZZ_LONG_SECONDS, whichever comes first, FUZZ_JOBS at a time (each is
+# one single-threaded process: 2 fills a 2-core machine); then only the
+# inputs that add coverage are merged into fuzz/corpus (D67).  Per harness
+# figures go to build-fuzz/fuzz-long.tsv.  Takes about 30 minutes.
+FUZZ_LONG_RUNS ?= 10000000
+FUZZ_LONG_SECONDS ?= 1200
+FUZZ_JOBS ?= 2
+.PHONY: fuzz-long
+fuzz-long: $(FUZZ_BINS)
+	fuzz/long.sh $(FUZZ_JOBS) $(FUZZ_LONG_RUNS) $(FUZZ_LONG_SECONDS) \
+		$(FUZZ_BINS)
+
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- install and the Debian package -------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=$(PREFIX)/etc]
+# installs the programs (never the tests), the man pages, the systemd
+# units, the sysusers.d and tmpfiles.d entries and example configs from
+# dist/.  A config already in SYSCONFDIR is the operator's and is never
+# replaced: the new one goes beside it as NAME.example.  State stays in
+# /var/lib/signerd and /run/signerd whatever the prefix, where tmpfiles.d
+# and RuntimeDirectory= put it.  Without DESTDIR and as root, install also
+# creates the users and directories (systemd-sysusers, systemd-tmpfiles)
+# and gives the configs to their groups; with DESTDIR (a package) the
+# package's maintainer scripts do that.
+PREFIX ?= /usr/local
+EXEC_PREFIX ?= $(PREFIX)
+BINDIR ?= $(EXEC_PREFIX)/bin
+SBINDIR ?= $(EXEC_PREFIX)/sbin
+DATAROOTDIR ?= $(PREFIX)/share
+MANDIR ?= $(DATAROOTDIR)/man
+SYSCONFDIR ?= $(PREFIX)/etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL ?= install
+
+MANPAGES = $(wildcard man/*.1 man/*.5 man/*.8)
+DIST_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+# A real install on this machine (not into a DESTDIR), as root.
+REAL_INSTALL = $(if $(DESTDIR),,$(shell [ "$$(id -u)" = 0 ] && echo y))
+# Each config: daemon, file, and "example" for one installed only as
+# NAME.example (the genesis policy is the security team's to write).  A
+# real install gives them to the daemon's group: signerd's is signer,
+# orchestratord's orchestrator (the name without its "d").
+DIST_CONFS = signerd:signerd.conf signerd:softhsm2.conf \
+	signerd:policy.json:example orchestratord:orchestratord.conf
+
+.PHONY: programs install uninstall deb package
+programs: $(PROGRAMS)
+
+install: $(PROGRAMS)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(BUILD)/dist
+	$(INSTALL) -m 0755 $(BUILD)/signerctl $(DESTDIR)$(BINDIR)/signerctl
+	$(INSTALL) -m 0755 $(BUILD)/signerd $(DESTDIR)$(SBINDIR)/signerd
+	$(INSTALL) -m 0755 $(BUILD)/orchestratord $(DESTDIR)$(SBINDIR)/orchestratord
+	@set -e; for m in $(MANPAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; $(INSTALL) -d $$d; \
+		echo "$(INSTALL) -m 0644 $$m $$d/"; $(INSTALL) -m 0644 $$m $$d/; \
+	done
+	@set -e; for f in signerd.service orchestratord.service \
+	    signerd.tmpfiles; do \
+		$(DIST_SUBST) dist/$$f >$(BUILD)/dist/$$f; done
+	$(INSTALL) -m 0644 $(BUILD)/dist/signerd.service \
+		$(BUILD)/dist/orchestratord.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(INSTALL) -m 0644 dist/signerd.sysusers $(DESTDIR)$(SYSUSERSDIR)/signerd.conf
+	$(INSTALL) -m 0644 dist/orchestratord.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/orchestratord.conf
+	$(INSTALL) -m 0644 $(BUILD)/dist/signerd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/signerd.conf
+	@if [ -n "$(REAL_INSTALL)" ]; then set -ex; \
+		systemd-sysusers $(SYSUSERSDIR)/signerd.conf \
+			$(SYSUSERSDIR)/orchestratord.conf; \
+		systemd-tmpfiles --create $(TMPFILESDIR)/signerd.conf; \
+	fi
+	@set -e; for c in $(DIST_CONFS); do \
+		IFS=: read -r daemon f only <<<"$$c"; \
+		dir=$(DESTDIR)$(SYSCONFDIR)/$$daemon; \
+		grp=; [ -z "$(REAL_INSTALL)" ] || grp="-g $${daemon%d}"; \
+		$(INSTALL) -d -m 0750 $$grp $$dir; \
+		$(DIST_SUBST) dist/$$f >$(BUILD)/dist/$$f; \
+		$(INSTALL) -m 0640 $$grp $(BUILD)/dist/$$f $$dir/$$f.example; \
+		if [ -n "$$only" ]; then \
+			echo "install: $$dir/$$f.example (write $$f from it)"; \
+		elif [ -e $$dir/$$f ]; then \
+			echo "install: $$dir/$$f exists, kept; the new one is $$f.example"; \
+		else \
+			echo "install: $$dir/$$f"; \
+			$(INSTALL) -m 0640 $$grp $(BUILD)/dist/$$f $$dir/$$f; \
+		fi; \
+	done
+	@if [ -n "$(REAL_INSTALL)" ] && [ -d /run/systemd/system ]; then \
+		systemctl daemon-reload; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/signerctl $(DESTDIR)$(SBINDIR)/signerd \
+		$(DESTDIR)$(SBINDIR)/orchestratord \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/signerd.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/orchestratord.service \
+		$(DESTDIR)$(SYSUSERSDIR)/signerd.conf \
+		$(DESTDIR)$(SYSUSERSDIR)/orchestratord.conf \
+		$(DESTDIR)$(TMPFILESDIR)/signerd.conf \
+		$(DESTDIR)$(SYSCONFDIR)/signerd/*.example \
+		$(DESTDIR)$(SYSCONFDIR)/orchestratord/*.example \
+		$(foreach m,$(MANPAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $m))/$(notdir $m))
+	@echo "uninstall: kept the configs in $(SYSCONFDIR)/signerd and" \
+		"$(SYSCONFDIR)/orchestratord, /var/lib/signerd (journal and" \
+		"token) and the users"
+
+# make deb: the Debian packages signerd and orchestratord (debian/), built
+# by dpkg-buildpackage from a copy of the sources in $(DEB_DIR)/src, so the
+# tree stays clean; the objects stay in $(DEB_DIR)/obj between builds and
+# the .deb files land in $(DEB_DIR)/.  Programs only: no tests, sanitizers
+# or npm.
+DEB_DIR ?= build-deb
+DEB_SRCS = Makefile README.md common proto evm hsm policy journal sandbox \
+	signerd signerctl orchestratord scripts/embed_sql.sh man dist debian docs
+deb: deps
+	$(MAKE) package
+
+package:
+	rm -rf $(DEB_DIR)/src $(DEB_DIR)/*.deb $(DEB_DIR)/*.changes \
+		$(DEB_DIR)/*.buildinfo
+	mkdir -p $(DEB_DIR)/src
+	tar -cf - $(wildcard $(DEB_SRCS)) | tar -C $(DEB_DIR)/src -xf -
+	cd $(DEB_DIR)/src && SIGNER_DEB_OBJ=$(abspath $(DEB_DIR))/obj \
+		dpkg-buildpackage -us -uc -b -j2
+	@ls -1 $(DEB_DIR)/*.deb

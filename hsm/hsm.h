@@ -100,8 +100,10 @@ int hsm_key_find(struct hsm *h, struct hsm_key *out, const char *key_uri)
  * CKA_DERIVE false, a random CKA_ID and the given label.  ERR_EXISTS if a
  * private key with that label exists already.  The private key is also
  * CKA_MODIFIABLE false, so no usage can be switched on later; the public
- * key verifies only.  The label has 1..HSM_LABEL_MAX printable bytes
- * (ERR_INVALID_ARG).  Needs hsm_login (ERR_HSM_NOT_LOGGED_IN).
+ * key neither wraps nor derives (its CKA_VERIFY and CKA_ENCRYPT are the
+ * token's choice: tpm2-pkcs11 refuses any other).  The label has
+ * 1..HSM_LABEL_MAX printable bytes (ERR_INVALID_ARG).  Needs hsm_login
+ * (ERR_HSM_NOT_LOGGED_IN).
  */
 int hsm_key_generate(struct hsm *h, struct hsm_key *out, const char *label,
     enum hsm_key_type type) WARN_UNUSED;

@@ -141,15 +141,18 @@ hsm_key_generate(struct hsm *h, struct hsm_key *out, const char *label,
 	}
 	{
 		/*
-		 * Every usage is spelled out: SoftHSM turns DECRYPT, UNWRAP and
-		 * DERIVE on when the template is silent.  MODIFIABLE false keeps
-		 * anyone from turning them on later.
+		 * Every usage of the private key is spelled out: SoftHSM turns
+		 * DECRYPT, UNWRAP and DERIVE on when the template is silent.
+		 * MODIFIABLE false keeps anyone from turning them on later.
+		 * The public key's VERIFY and ENCRYPT are left to the token:
+		 * tpm2-pkcs11 derives them from the one TPM key (VERIFY is its
+		 * DECRYPT bit, ENCRYPT its SIGN bit) and fails
+		 * C_GenerateKeyPair when a template says otherwise.  They grant
+		 * only what anyone holding the public key can do anyway.
 		 */
 		CK_ATTRIBUTE pub_t[] = {
 			{ CKA_TOKEN, (void *)&yes, sizeof(yes) },
 			{ CKA_PRIVATE, (void *)&no, sizeof(no) },
-			{ CKA_VERIFY, (void *)&yes, sizeof(yes) },
-			{ CKA_ENCRYPT, (void *)&no, sizeof(no) },
 			{ CKA_WRAP, (void *)&no, sizeof(no) },
 			{ CKA_DERIVE, (void *)&no, sizeof(no) },
 			{ CKA_EC_PARAMS, (void *)params, nparams },

@@ -264,6 +264,15 @@ void jnl_head(struct jnl *j, uint64_t *seq, uint8_t hash[32]);
 void jnl_stats(struct jnl *j, struct jnl_stats *st);
 
 /*
+ * Optional: fn(arg, ns) after every fdatasync of a batch, failed or not,
+ * with its duration on CLOCK_MONOTONIC, in the thread that led the batch
+ * and without the journal's lock (signerd's fsync latency histogram).
+ * fn must not block or call into the journal.  NULL fn: none.
+ */
+typedef void (*jnl_sync_fn)(void *arg, uint64_t ns);
+void jnl_set_sync_observer(struct jnl *j, jnl_sync_fn fn, void *arg);
+
+/*
  * Writes blob (len bytes, at most JNL_SNAPSHOT_MAX) as the state that
  * replaying every record up to the current head produces: the caller must
  * keep appends from running (or from changing the state it serialised)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -64,6 +65,9 @@ struct jnl {
 	struct jnl_hasher h;
 	/* Immutable after open. */
 	EVP_PKEY *audit_pub;
+	/* Under mu: who hears each fdatasync's duration (signerd's metrics). */
+	jnl_sync_fn sync_fn;
+	void *sync_arg;
 };
 
 int
@@ -130,6 +134,15 @@ jnl_head(struct jnl *j, uint64_t *seq, uint8_t hash[32])
 		*seq = j->seq;
 	if (hash != NULL)
 		memcpy(hash, j->hash, 32);
+	pthread_mutex_unlock(&j->mu);
+}
+
+void
+jnl_set_sync_observer(struct jnl *j, jnl_sync_fn fn, void *arg)
+{
+	pthread_mutex_lock(&j->mu);
+	j->sync_fn = fn;
+	j->sync_arg = arg;
 	pthread_mutex_unlock(&j->mu);
 }
 
@@ -212,6 +225,9 @@ lead(struct jnl *j)
 	struct jnl_waiter *batch = j->qhead, *w, *next, *fin = NULL;
 	struct jnl_waiter **fin_tail = &fin;
 	struct prt_writer buf;
+	struct timespec t0, t1;
+	jnl_sync_fn sync_fn = j->sync_fn;
+	void *sync_arg = j->sync_arg;
 	uint64_t seq, count = 0;
 	uint8_t prev[32];
 	int r = 0, io = 0, rotated = 0;
@@ -252,12 +268,22 @@ lead(struct jnl *j)
 			r = ERR_IO;
 			io = 1;
 		}
-		if (r == 0 && fdatasync(j->segfd) != 0) {
-			/* After a failed fdatasync the page cache may claim
-			 * data the disk lost; only a reopen can tell. */
-			log_error("journal fdatasync: %s", strerror(errno));
-			r = ERR_IO;
-			io = 1;
+		if (r == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (fdatasync(j->segfd) != 0) {
+				/* After a failed fdatasync the page cache may
+				 * claim data the disk lost; only a reopen can
+				 * tell. */
+				log_error("journal fdatasync: %s",
+				    strerror(errno));
+				r = ERR_IO;
+				io = 1;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (sync_fn != NULL)
+				sync_fn(sync_arg, (uint64_t)((t1.tv_sec -
+				    t0.tv_sec) * 1000000000LL + (t1.tv_nsec -
+				    t0.tv_nsec)));
 		}
 	}
 

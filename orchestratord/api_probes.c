@@ -2,6 +2,7 @@
 #include "orchestratord/api_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -83,6 +84,8 @@ api_probes_metrics(struct app *app, const struct api_call *call,
     const struct api_request *req, struct api_reply *rep)
 {
 	int64_t counts[PS_COUNT];
+	struct signer_answer ans;
+	struct prt_metrics *sd;
 	struct db *d = NULL;
 	int have = 0, r;
 
@@ -91,9 +94,19 @@ api_probes_metrics(struct app *app, const struct api_call *call,
 		have = store_count_by_status(d, counts) == 0;
 		db_pool_put(app->pool, d);
 	}
+	/* signerd's families, asked now (docs/metrics.md); NULL: down. */
+	if ((sd = calloc(1, sizeof(*sd))) != NULL && (app->signer == NULL ||
+	    signer_metrics(app->signer, app->cfg->signer_url,
+	    app->cfg->signer_timeout_ms, sd, &ans) != SIGNER_DONE)) {
+		free(sd);
+		sd = NULL;
+	}
 	api_reply_free(rep);
 	if ((r = metrics_render(app->metrics, have ? counts : NULL, &rep->body,
-	    &rep->len)) != 0) {
+	    &rep->len)) == 0)
+		r = metrics_append_signerd(&rep->body, &rep->len, sd);
+	free(sd);
+	if (r != 0) {
 		api_error(rep, req->request_id, 500, "INTERNAL", "metrics: %s",
 		    err_str(r));
 		return;

@@ -15,6 +15,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "orchestratord/app.h"
 #include "orchestratord/auth.h"
 #include "orchestratord/config.h"
@@ -30,21 +31,43 @@
 #include "orchestratord/worker.h"
 #include "sandbox/sandbox.h"
 
+/* To stdout when asked for (-h, --help), else to stderr. */
 static void
-usage(void)
+usage(FILE *out)
 {
-	fprintf(stderr,
+	fprintf(out,
 	    "usage: orchestratord migrate -c FILE   apply the SQL schema\n"
-	    "       orchestratord serve -c FILE     run the API and workers\n");
+	    "       orchestratord serve -c FILE     run the API and workers\n"
+	    "       orchestratord -h | --help       print this help\n"
+	    "       orchestratord -V | --version    print the version\n"
+	    "  -c FILE  configuration file (INI, orchestratord.conf(5))\n"
+	    "Exit status: 0 done or stopped, 1 failed, 2 wrong command line "
+	    "or\nconfiguration (orchestratord(8)).\n");
 }
 
-/* Sleeps ms unless one of the blocked stop signals arrives (1 then). */
+static int
+is_arg(const char *arg, const char *short_opt, const char *long_opt)
+{
+	return strcmp(arg, short_opt) == 0 || strcmp(arg, long_opt) == 0;
+}
+
+/*
+ * Sleeps ms unless SIGTERM or SIGINT arrives (1 then).  SIGHUP is taken
+ * too, and only logged: there is nothing to reload (the policy follows
+ * signerd by itself, D54; the config is read at start-up), and a HUP
+ * that stopped the daemon with status 0 would leave it down under
+ * systemd's Restart=on-failure.
+ */
 static int
 wait_or_signal(const sigset_t *set, int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	int sig = sigtimedwait(set, NULL, &ts);
 
-	return sigtimedwait(set, NULL, &ts) > 0;
+	if (sig == SIGHUP)
+		log_info("SIGHUP ignored: the configuration is read at "
+		    "start-up; restart orchestratord to change it");
+	return sig == SIGTERM || sig == SIGINT;
 }
 
 /*
@@ -227,8 +250,16 @@ main(int argc, char **argv)
 
 	log_init("orchestratord", LOG_LEVEL_INFO);
 	if (argc < 2) {
-		usage();
+		usage(stderr);
 		return 2;
+	}
+	if (argc == 2 && is_arg(argv[1], "-h", "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && is_arg(argv[1], "-V", "--version")) {
+		printf("orchestratord %s\n", APP_VERSION);
+		return 0;
 	}
 	cmd = argv[1];
 	optind = 2;
@@ -237,14 +268,17 @@ main(int argc, char **argv)
 		case 'c':
 			path = optarg;
 			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
-			usage();
-			return c == 'h' ? 0 : 2;
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (path == NULL || optind != argc ||
 	    (strcmp(cmd, "migrate") != 0 && strcmp(cmd, "serve") != 0)) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	if (orch_config_load(&cfg, path, err, sizeof(err)) != 0) {

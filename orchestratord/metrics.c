@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "orchestratord/db.h"
 #include "orchestratord/rpc.h"
+#include "proto/metrics.h"
 
 /* Upper bounds in seconds, written as Prometheus shows them. */
 static const double bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -323,4 +324,30 @@ metrics_render(struct metrics *m, const int64_t counts[PS_COUNT], char **out,
 	*out = o.buf;
 	*len = o.len;
 	return 0;
+}
+
+/* Far above the largest rendering (every list at its wire maximum). */
+#define SIGNERD_TEXT_MAX (1024 * 1024)
+
+int
+metrics_append_signerd(char **out, size_t *len, const struct prt_metrics *sd)
+{
+	struct prt_writer w;
+	char *nb;
+	int r;
+
+	prt_writer_init(&w, SIGNERD_TEXT_MAX);
+	/* A reply the renderer refuses is no reply: signerd_up 0. */
+	if ((r = prt_metrics_text(&w, sd)) != 0 && r != ERR_NOMEM)
+		r = prt_metrics_text(&w, NULL);
+	if (r == 0 && (nb = realloc(*out, *len + w.len + 1)) == NULL)
+		r = ERR_NOMEM;
+	if (r == 0) {
+		memcpy(nb + *len, w.p, w.len);
+		*len += w.len;
+		nb[*len] = '\0';
+		*out = nb;
+	}
+	prt_writer_free(&w);
+	return r;
 }

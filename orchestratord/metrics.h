@@ -7,6 +7,7 @@
 
 #include "common/util.h"
 #include "orchestratord/fsm.h"
+#include "proto/msg.h"
 
 /* Latency histograms (seconds). */
 enum metric_hist {
@@ -64,5 +65,16 @@ void metrics_webhook(struct metrics *m, enum metric_webhook what,
 
 int metrics_render(struct metrics *m, const int64_t counts[PS_COUNT],
     char **out, size_t *len) WARN_UNUSED;
+
+/*
+ * Appends signerd's families to a page from metrics_render (*out, *len:
+ * grown, still NUL-terminated), rendered by the renderer signerctl
+ * metrics uses (proto/metrics.h) from sd, signerd's METRICS reply as
+ * signer_metrics decoded it; sd NULL (signerd did not answer in time):
+ * signerd_up 0 alone, no stale family.  Returns 0 or ERR_NOMEM (page
+ * unchanged).
+ */
+int metrics_append_signerd(char **out, size_t *len,
+    const struct prt_metrics *sd) WARN_UNUSED;
 
 #endif

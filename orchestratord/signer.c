@@ -23,6 +23,7 @@ signer_new(struct signer **out, struct prt_client *client)
 	s->client = client;
 	atomic_init(&s->cur, NULL);
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->metrics_mu, NULL);
 	*out = s;
 	return 0;
 }
@@ -78,6 +79,8 @@ signer_close(struct signer *s)
 	if (s == NULL)
 		return;
 	prt_client_close(s->client);
+	prt_client_close(s->metrics_client);
+	pthread_mutex_destroy(&s->metrics_mu);
 	for (v = s->versions; v != NULL; v = older) {
 		older = v->older;
 		pol_verifier_free(v->verifier);
@@ -544,4 +547,27 @@ void
 signer_probe_close(struct prt_client *c)
 {
 	prt_client_close(c);
+}
+
+enum signer_outcome
+signer_metrics(struct signer *s, const char *url, int timeout_ms,
+    struct prt_metrics *m, struct signer_answer *ans)
+{
+	struct prt_reply_hdr hdr;
+	int r;
+
+	if (timeout_ms <= 0 || timeout_ms > SIGNER_METRICS_TIMEOUT_MS)
+		timeout_ms = SIGNER_METRICS_TIMEOUT_MS;
+	pthread_mutex_lock(&s->metrics_mu);
+	/* The dial is synchronous: a signerd not listening fails here. */
+	if (s->metrics_client == NULL && (r = prt_client_open(
+	    &s->metrics_client, url, timeout_ms)) != 0) {
+		s->metrics_client = NULL;
+		pthread_mutex_unlock(&s->metrics_mu);
+		memset(m, 0, sizeof(*m));
+		return signer_answer_of(ans, r, NULL);
+	}
+	r = prt_client_metrics(s->metrics_client, m, &hdr);
+	pthread_mutex_unlock(&s->metrics_mu);
+	return signer_answer_of(ans, r, &hdr);
 }

@@ -59,6 +59,9 @@ struct signer {
 	pthread_mutex_t mu;
 	struct signer_version *versions;	/* under mu */
 	uint8_t bad_hash[PRT_HASH_LEN];	/* under mu: refused once, said once */
+	/* signer_metrics's own client, dialled on first use; metrics_mu. */
+	pthread_mutex_t metrics_mu;
+	struct prt_client *metrics_client;
 };
 
 /*
@@ -240,5 +243,17 @@ enum signer_outcome signer_probe_status(struct prt_client **c,
     const char *url, int timeout_ms, struct prt_status_rep *st,
     struct signer_answer *ans);
 void signer_probe_close(struct prt_client *c);
+
+/*
+ * METRICS_REQ, for GET /metrics (docs/metrics.md): on a client of its own
+ * (dialled to url on first use, and again while that fails), with a
+ * per-step timeout of SIGNER_METRICS_TIMEOUT_MS or timeout_ms if shorter,
+ * so that a scrape never waits behind a signature and a signerd that
+ * does not answer costs it at most two such steps.  Scrapes take turns.
+ * On SIGNER_DONE, *m (about 60 KiB: the caller allocates it) is filled.
+ */
+#define SIGNER_METRICS_TIMEOUT_MS 1000
+enum signer_outcome signer_metrics(struct signer *s, const char *url,
+    int timeout_ms, struct prt_metrics *m, struct signer_answer *ans);
 
 #endif

@@ -581,3 +581,24 @@ prt_client_gov_status(struct prt_client *c, struct prt_gov_state *st,
 	return gov_call(c, &w, prt_encode_gov_status_req(&w),
 	    PRT_GOV_STATUS_REP, "GOV_STATUS_REP", st, hdr);
 }
+
+int
+prt_client_metrics(struct prt_client *c, struct prt_metrics *m,
+    struct prt_reply_hdr *hdr)
+{
+	struct prt_writer w;
+	nng_msg *msg;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	memset(hdr, 0, sizeof(*hdr));
+	prt_writer_init(&w, PRT_MAX_MESSAGE);
+	ret = prt_encode_metrics_req(&w);
+	if ((ret = send_frame(c, &w, ret, &msg)) != 0)
+		return ret;
+	if (!error_reply(msg, hdr, &ret))
+		ret = note("METRICS_REP", prt_decode_metrics_rep(hdr, m,
+		    nng_msg_body(msg), nng_msg_len(msg)));
+	nng_msg_free(msg);
+	return ret;
+}

@@ -91,6 +91,13 @@ int prt_client_gov_status(struct prt_client *c, struct prt_gov_state *st,
     struct prt_reply_hdr *hdr) WARN_UNUSED;
 
 /*
+ * METRICS_REQ: signerd's counters, filled in *m when hdr->result is 0.
+ * struct prt_metrics is large (about 60 KiB): callers allocate it.
+ */
+int prt_client_metrics(struct prt_client *c, struct prt_metrics *m,
+    struct prt_reply_hdr *hdr) WARN_UNUSED;
+
+/*
  * Sends len raw bytes (not checked: tests use it for malformed frames) and
  * returns the raw reply as a malloc'd *rep of *replen bytes (free() it).
  */

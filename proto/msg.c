@@ -1445,3 +1445,318 @@ out:
 	}
 	return ret;
 }
+
+/* --- METRICS ------------------------------------------------------------ */
+
+#define METRICS_REP_MAX (PRT_HEADER_LEN + REPLY_HDR_MAX + 6 * 8 + 1 + \
+	2 + PRT_METRICS_ASSETS_MAX * (LV(PRT_ASSET_MAX) + 8 + 1 + 2 * 32) + \
+	2 + PRT_METRICS_REFUSALS_MAX * (LV(PRT_ASSET_MAX) + \
+	LV(PRT_METRICS_NAME_MAX) + 8) + \
+	2 + PRT_METRICS_HSM_ERRORS_MAX * (LV(PRT_METRICS_NAME_MAX) + 8) + \
+	PRT_MH_COUNT * (1 + PRT_METRICS_BOUNDS_MAX * 8 + \
+	(PRT_METRICS_BOUNDS_MAX + 1) * 8 + 8))
+_Static_assert(METRICS_REP_MAX <= PRT_MAX_MESSAGE,
+    "METRICS_REP can exceed a frame");
+/* Counts travel as u16 and nbounds as u8. */
+_Static_assert(PRT_METRICS_REFUSALS_MAX <= UINT16_MAX &&
+    PRT_METRICS_BOUNDS_MAX <= UINT8_MAX, "metrics counts above their type");
+
+/* Reason and error names, the Prometheus label values of those kinds. */
+static int
+is_name_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* proto/ sits below evm/: the u256 type only, none of its functions. */
+static int
+zero256(const u256 *v)
+{
+	return (v->w[0] | v->w[1] | v->w[2] | v->w[3]) == 0;
+}
+
+/*
+ * The rules of struct prt_metrics that are not about one field's bytes:
+ * order (so that no label set repeats), zero fields off the wire,
+ * histogram shape.  Encoder and decoder run the same checks.
+ */
+static int
+check_metrics_asset(const struct prt_metrics_asset *a,
+    const struct prt_metrics_asset *prev)
+{
+	if (a->in_policy > 1 || (a->in_policy == 0 &&
+	    (!zero256(&a->exposure_used) ||
+	    !zero256(&a->exposure_limit))))
+		return ERR_MALFORMED;
+	if (prev != NULL && strcmp(prev->asset, a->asset) >= 0)
+		return ERR_MALFORMED;
+	return 0;
+}
+
+static int
+check_metrics_refusal(const struct prt_metrics_refusal *f,
+    const struct prt_metrics_refusal *prev)
+{
+	int c;
+
+	if (prev == NULL)
+		return 0;
+	c = strcmp(prev->asset, f->asset);
+	if (c > 0 || (c == 0 && strcmp(prev->reason, f->reason) >= 0))
+		return ERR_MALFORMED;
+	return 0;
+}
+
+static int
+check_metrics_hist(const struct prt_metrics_hist *h)
+{
+	uint64_t total = 0;
+	uint8_t i;
+
+	if (h->nbounds == 0)
+		return ERR_MALFORMED;
+	if (h->nbounds > PRT_METRICS_BOUNDS_MAX)
+		return ERR_TOO_LARGE;
+	for (i = 0; i < h->nbounds; i++)
+		if (h->bound_ns[i] == 0 ||
+		    (i > 0 && h->bound_ns[i - 1] >= h->bound_ns[i]))
+			return ERR_MALFORMED;
+	/* Rendered cumulatively: every partial sum must fit. */
+	for (i = 0; i <= h->nbounds; i++) {
+		if (h->count[i] > UINT64_MAX - total)
+			return ERR_OVERFLOW;
+		total += h->count[i];
+	}
+	return 0;
+}
+
+static int
+check_metrics_head(const struct prt_metrics *m)
+{
+	if (m->paused > 1 || m->started > m->now ||
+	    m->last_checkpoint > m->now)
+		return ERR_MALFORMED;
+	return 0;
+}
+
+int
+prt_encode_metrics_req(struct prt_writer *w)
+{
+	return encode_empty(w, PRT_METRICS_REQ);
+}
+
+int
+prt_decode_metrics_req(const uint8_t *buf, size_t len)
+{
+	return decode_empty(PRT_METRICS_REQ, buf, len);
+}
+
+static int
+put_metrics_hist(struct prt_writer *w, const struct prt_metrics_hist *h)
+{
+	uint8_t i;
+	int ret;
+
+	if ((ret = check_metrics_hist(h)) != 0)
+		return ret;
+	(void)prt_put_u8(w, h->nbounds);
+	for (i = 0; i < h->nbounds; i++)
+		(void)prt_put_u64(w, h->bound_ns[i]);
+	for (i = 0; i <= h->nbounds; i++)
+		(void)prt_put_u64(w, h->count[i]);
+	return prt_put_u64(w, h->sum_ns);
+}
+
+int
+prt_encode_metrics_rep(struct prt_writer *w, const struct prt_reply_hdr *hdr,
+    const struct prt_metrics *m)
+{
+	size_t start = w->len;
+	const struct prt_metrics_asset *a;
+	const struct prt_metrics_refusal *f;
+	const struct prt_metrics_hsm_error *e;
+	uint16_t i;
+	int ret;
+
+	if ((ret = put_header(w, PRT_METRICS_REP)) != 0 ||
+	    (ret = put_reply_hdr(w, hdr, HDR_TYPED)) != 0 || hdr->result != 0)
+		goto out;
+	if ((ret = check_metrics_head(m)) != 0)
+		goto out;
+	if (m->nassets > PRT_METRICS_ASSETS_MAX ||
+	    m->nrefusals > PRT_METRICS_REFUSALS_MAX ||
+	    m->nhsm_errors > PRT_METRICS_HSM_ERRORS_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	(void)prt_put_u64(w, m->now);
+	(void)prt_put_u64(w, m->started);
+	(void)prt_put_u8(w, m->paused);
+	(void)prt_put_u64(w, m->head_seq);
+	(void)prt_put_u64(w, m->checkpoints);
+	(void)prt_put_u64(w, m->checkpoint_failures);
+	(void)prt_put_u64(w, m->last_checkpoint);
+	(void)prt_put_u16(w, m->nassets);
+	for (i = 0; i < m->nassets; i++) {
+		a = &m->assets[i];
+		if ((ret = put_str(w, a->asset, sizeof(a->asset), 1,
+		    is_asset_char)) != 0 || (ret = check_metrics_asset(a,
+		    i > 0 ? &m->assets[i - 1] : NULL)) != 0)
+			goto out;
+		(void)prt_put_u64(w, a->signatures);
+		(void)prt_put_u8(w, a->in_policy);
+		if (a->in_policy) {
+			(void)put_u256(w, &a->exposure_used);
+			(void)put_u256(w, &a->exposure_limit);
+		}
+	}
+	(void)prt_put_u16(w, m->nrefusals);
+	for (i = 0; i < m->nrefusals; i++) {
+		f = &m->refusals[i];
+		if ((ret = put_str(w, f->asset, sizeof(f->asset), 0,
+		    is_asset_char)) != 0 ||
+		    (ret = put_str(w, f->reason, sizeof(f->reason), 1,
+		    is_name_char)) != 0 || (ret = check_metrics_refusal(f,
+		    i > 0 ? &m->refusals[i - 1] : NULL)) != 0)
+			goto out;
+		(void)prt_put_u64(w, f->count);
+	}
+	(void)prt_put_u16(w, m->nhsm_errors);
+	for (i = 0; i < m->nhsm_errors; i++) {
+		e = &m->hsm_errors[i];
+		if ((ret = put_str(w, e->kind, sizeof(e->kind), 1,
+		    is_name_char)) != 0)
+			goto out;
+		if (i > 0 && strcmp(m->hsm_errors[i - 1].kind, e->kind) >= 0) {
+			ret = ERR_MALFORMED;
+			goto out;
+		}
+		(void)prt_put_u64(w, e->count);
+	}
+	for (i = 0; i < PRT_MH_COUNT; i++)
+		if ((ret = put_metrics_hist(w, &m->hist[i])) != 0)
+			goto out;
+	ret = 0;
+out:
+	return finish(w, start, ret);
+}
+
+static int
+get_metrics_hist(struct prt_reader *r, struct prt_metrics_hist *h)
+{
+	uint8_t i;
+	int ret;
+
+	if ((ret = prt_get_u8(r, &h->nbounds)) != 0)
+		return ret;
+	/* Shape before entries: no loop runs on an unchecked count. */
+	if (h->nbounds == 0)
+		return ERR_MALFORMED;
+	if (h->nbounds > PRT_METRICS_BOUNDS_MAX)
+		return ERR_TOO_LARGE;
+	for (i = 0; i < h->nbounds; i++)
+		if ((ret = prt_get_u64(r, &h->bound_ns[i])) != 0)
+			return ret;
+	for (i = 0; i <= h->nbounds; i++)
+		if ((ret = prt_get_u64(r, &h->count[i])) != 0)
+			return ret;
+	if ((ret = prt_get_u64(r, &h->sum_ns)) != 0)
+		return ret;
+	return check_metrics_hist(h);
+}
+
+int
+prt_decode_metrics_rep(struct prt_reply_hdr *hdr, struct prt_metrics *m,
+    const uint8_t *buf, size_t len)
+{
+	struct prt_reader r;
+	struct prt_metrics_asset *a;
+	struct prt_metrics_refusal *f;
+	struct prt_metrics_hsm_error *e;
+	uint16_t i;
+	int payload, ret;
+
+	memset(hdr, 0, sizeof(*hdr));
+	memset(m, 0, sizeof(*m));
+	if ((ret = open_reply(&r, PRT_METRICS_REP, hdr, &payload, buf,
+	    len)) != 0)
+		goto out;
+	if (!payload)
+		goto end;
+	if ((ret = prt_get_u64(&r, &m->now)) != 0 ||
+	    (ret = prt_get_u64(&r, &m->started)) != 0 ||
+	    (ret = prt_get_u8(&r, &m->paused)) != 0 ||
+	    (ret = prt_get_u64(&r, &m->head_seq)) != 0 ||
+	    (ret = prt_get_u64(&r, &m->checkpoints)) != 0 ||
+	    (ret = prt_get_u64(&r, &m->checkpoint_failures)) != 0 ||
+	    (ret = prt_get_u64(&r, &m->last_checkpoint)) != 0 ||
+	    (ret = check_metrics_head(m)) != 0)
+		goto out;
+	/* Each count before its entries: no loop on an unchecked count. */
+	if ((ret = prt_get_u16(&r, &m->nassets)) != 0)
+		goto out;
+	if (m->nassets > PRT_METRICS_ASSETS_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	for (i = 0; i < m->nassets; i++) {
+		a = &m->assets[i];
+		if ((ret = get_str(&r, a->asset, sizeof(a->asset), 1,
+		    is_asset_char)) != 0 ||
+		    (ret = prt_get_u64(&r, &a->signatures)) != 0 ||
+		    (ret = prt_get_u8(&r, &a->in_policy)) != 0)
+			goto out;
+		if (a->in_policy == 1 &&
+		    ((ret = get_u256(&r, &a->exposure_used)) != 0 ||
+		    (ret = get_u256(&r, &a->exposure_limit)) != 0))
+			goto out;
+		if ((ret = check_metrics_asset(a,
+		    i > 0 ? &m->assets[i - 1] : NULL)) != 0)
+			goto out;
+	}
+	if ((ret = prt_get_u16(&r, &m->nrefusals)) != 0)
+		goto out;
+	if (m->nrefusals > PRT_METRICS_REFUSALS_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	for (i = 0; i < m->nrefusals; i++) {
+		f = &m->refusals[i];
+		if ((ret = get_str(&r, f->asset, sizeof(f->asset), 0,
+		    is_asset_char)) != 0 ||
+		    (ret = get_str(&r, f->reason, sizeof(f->reason), 1,
+		    is_name_char)) != 0 ||
+		    (ret = prt_get_u64(&r, &f->count)) != 0 ||
+		    (ret = check_metrics_refusal(f,
+		    i > 0 ? &m->refusals[i - 1] : NULL)) != 0)
+			goto out;
+	}
+	if ((ret = prt_get_u16(&r, &m->nhsm_errors)) != 0)
+		goto out;
+	if (m->nhsm_errors > PRT_METRICS_HSM_ERRORS_MAX) {
+		ret = ERR_TOO_LARGE;
+		goto out;
+	}
+	for (i = 0; i < m->nhsm_errors; i++) {
+		e = &m->hsm_errors[i];
+		if ((ret = get_str(&r, e->kind, sizeof(e->kind), 1,
+		    is_name_char)) != 0 ||
+		    (ret = prt_get_u64(&r, &e->count)) != 0)
+			goto out;
+		if (i > 0 && strcmp(m->hsm_errors[i - 1].kind, e->kind) >= 0) {
+			ret = ERR_MALFORMED;
+			goto out;
+		}
+	}
+	for (i = 0; i < PRT_MH_COUNT; i++)
+		if ((ret = get_metrics_hist(&r, &m->hist[i])) != 0)
+			goto out;
+end:
+	ret = prt_end(&r);
+out:
+	if (ret != 0) {
+		memset(hdr, 0, sizeof(*hdr));
+		memset(m, 0, sizeof(*m));
+	}
+	return ret;
+}

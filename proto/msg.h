@@ -84,6 +84,8 @@ enum prt_msg_type {
 	PRT_GOV_APPROVE_REQ = 0x000A,
 	PRT_GOV_CANCEL_REQ = 0x000B,
 	PRT_GOV_STATUS_REQ = 0x000C,
+	/* signerd's counters for monitoring (docs/metrics.md). */
+	PRT_METRICS_REQ = 0x000D,
 
 	/*
 	 * The answer to a frame the server cannot attribute to a request type
@@ -104,6 +106,7 @@ enum prt_msg_type {
 	PRT_GOV_APPROVE_REP = 0x800A,
 	PRT_GOV_CANCEL_REP = 0x800B,
 	PRT_GOV_STATUS_REP = 0x800C,
+	PRT_METRICS_REP = 0x800D,
 };
 
 /* The reply type answering request type t. */
@@ -462,6 +465,98 @@ int prt_decode_error_rep(struct prt_reply_hdr *hdr, uint16_t *version,
  */
 void prt_reply_hdr_set(struct prt_reply_hdr *hdr, int32_t result,
     const char *message);
+
+/*
+ * METRICS_REP payload: signerd's counters, gauges and latency histograms,
+ * typed and without loss; proto/metrics.h renders them as Prometheus
+ * text (docs/metrics.md).  Names are label values there, so every list
+ * is bounded, sorted and free of duplicates (one meaning, one encoding):
+ *
+ * - assets: names strictly ascending (byte order).  in_policy is 0 or 1;
+ *   exposure_used and exposure_limit (today's, the signer's UTC day) are
+ *   on the wire only when it is 1, and zero when it is 0.
+ * - refusals: (asset, reason) strictly ascending; asset "" means the
+ *   request named no asset of the policy in force (a pause, a governance
+ *   request, an unknown asset, a frame that did not decode).
+ * - hsm_errors: kinds strictly ascending.
+ * - histograms: nbounds 1..PRT_METRICS_BOUNDS_MAX upper bounds in
+ *   nanoseconds, strictly ascending and non-zero; count[i] is the number
+ *   of observations in bucket i alone (not cumulative), count[nbounds]
+ *   those above the last bound; their total must fit a u64.
+ * - started and last_checkpoint are at most now; paused is 0 or 1.
+ * Names of reasons and error kinds are 1..PRT_METRICS_NAME_MAX of
+ * [A-Z0-9_] (policy/ reason names, common/err.h names).
+ */
+#define PRT_METRICS_NAME_MAX 32
+#define PRT_METRICS_ASSETS_MAX 128	/* twice POL_MAX_ASSETS: renames */
+#define PRT_METRICS_REFUSALS_MAX 640
+#define PRT_METRICS_HSM_ERRORS_MAX 32
+#define PRT_METRICS_BOUNDS_MAX 24
+
+/* The histograms, in wire order. */
+enum prt_mh_kind {
+	PRT_MH_SIGN = 0,	/* a sign request, taken to answered */
+	PRT_MH_HSM_SIGN,	/* one C_Sign */
+	PRT_MH_FSYNC,		/* one journal fdatasync */
+	PRT_MH_COUNT
+};
+
+struct prt_metrics_hist {
+	uint8_t nbounds;
+	uint64_t bound_ns[PRT_METRICS_BOUNDS_MAX];
+	uint64_t count[PRT_METRICS_BOUNDS_MAX + 1];
+	uint64_t sum_ns;
+};
+
+struct prt_metrics_asset {
+	char asset[PRT_ASSET_MAX + 1];
+	uint64_t signatures;	/* made and answered since signerd started */
+	uint8_t in_policy;	/* an asset of the policy in force */
+	u256 exposure_used;	/* base units, today (sign path's reckoning) */
+	u256 exposure_limit;	/* the policy's daily limit */
+};
+
+struct prt_metrics_refusal {
+	char asset[PRT_ASSET_MAX + 1];
+	char reason[PRT_METRICS_NAME_MAX + 1];
+	uint64_t count;
+};
+
+struct prt_metrics_hsm_error {
+	char kind[PRT_METRICS_NAME_MAX + 1];
+	uint64_t count;
+};
+
+struct prt_metrics {
+	uint64_t now;		/* signer's clock, unix seconds */
+	uint64_t started;	/* when this signerd began serving */
+	uint8_t paused;
+	uint64_t head_seq;	/* the journal's newest durable record */
+	uint64_t checkpoints;	/* signed checkpoints made since started */
+	uint64_t checkpoint_failures;
+	uint64_t last_checkpoint;	/* unix s; 0: none since started */
+	uint16_t nassets;
+	struct prt_metrics_asset assets[PRT_METRICS_ASSETS_MAX];
+	uint16_t nrefusals;
+	struct prt_metrics_refusal refusals[PRT_METRICS_REFUSALS_MAX];
+	uint16_t nhsm_errors;
+	struct prt_metrics_hsm_error hsm_errors[PRT_METRICS_HSM_ERRORS_MAX];
+	struct prt_metrics_hist hist[PRT_MH_COUNT];
+};
+
+/*
+ * METRICS_REQ carries nothing after the header.  The reply decoder and
+ * encoder apply the rules above: a rule broken is ERR_MALFORMED, a count
+ * above its maximum ERR_TOO_LARGE (before any entry is read), histogram
+ * counts whose total overflows ERR_OVERFLOW.
+ */
+int prt_encode_metrics_req(struct prt_writer *w) WARN_UNUSED;
+int prt_decode_metrics_req(const uint8_t *buf, size_t len) WARN_UNUSED;
+int prt_encode_metrics_rep(struct prt_writer *w,
+    const struct prt_reply_hdr *hdr, const struct prt_metrics *m)
+    WARN_UNUSED;
+int prt_decode_metrics_rep(struct prt_reply_hdr *hdr, struct prt_metrics *m,
+    const uint8_t *buf, size_t len) WARN_UNUSED;
 
 /*
  * Server dispatch (OpenSSH monitor.c mon_table): one row per request type.

@@ -17,7 +17,7 @@
 int cmd_signer(int argc, char **argv);
 int cmd_govern(int argc, char **argv);
 
-#define CTL_DEFAULT_SOCKET "ipc:///run/signer/signerd.sock"
+#define CTL_DEFAULT_SOCKET "ipc:///run/signerd/signerd.sock"
 #define CTL_TIMEOUT_MS 30000
 
 /* The options of every command that talks to signerd. */

@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/version.h"
 #include "signerctl/cmd_approve.h"
 #include "signerctl/cmd_audit.h"
 #include "signerctl/cmd_journal.h"
+#include "signerctl/cmd_metrics.h"
 #include "signerctl/cmd_policy.h"
 #include "signerctl/cmd_signer.h"
 #include "signerctl/ctl.h"
@@ -68,6 +70,10 @@ static const struct {
 	{ "status", cmd_signer,
 	    "signerctl status [--socket URL] [--json]\n"
 	    "      signerd's version, policy, journal head and keys" },
+	{ "metrics", cmd_metrics,
+	    "signerctl metrics [--socket URL]\n"
+	    "      signerd's metrics in Prometheus text format (for "
+	    "node_exporter's\n      textfile collector)" },
 	{ "policy", cmd_policy,
 	    "signerctl policy [show|status|propose|approve|cancel|text|diff|"
 	    "history] ...\n"
@@ -95,7 +101,8 @@ help(FILE *out, const char *group)
 {
 	size_t i;
 
-	fprintf(out, "usage: signerctl COMMAND [options]\n\ncommands:\n");
+	fprintf(out, "usage: signerctl COMMAND [options]\n"
+	    "       signerctl --help | --version\n\ncommands:\n");
 	for (i = 0; i < ctl_ncmds; i++) {
 		if (group != NULL && strcmp(group, ctl_cmds[i].group) != 0)
 			continue;
@@ -147,6 +154,10 @@ main(int argc, char **argv)
 	}
 	if (is_help(argv[1])) {
 		help(stdout, NULL);
+		return CTL_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("signerctl %s\n", APP_VERSION);
 		return CTL_EXIT_OK;
 	}
 	for (i = 0; i < ARRAY_LEN(own_parsers); i++)

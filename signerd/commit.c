@@ -277,6 +277,9 @@ sd_commit_leader_main(void *arg)
 	int64_t t0, flush_ns = 0;
 	unsigned last = 1;
 
+	/* Serving starts with this thread: the metrics' start and their
+	 * fdatasync timer (metrics.h). */
+	sd_metrics_start(sd);
 	/*
 	 * One batch at a time: every record queued while the last one was
 	 * written and fdatasync'ed goes in the next, so a slow disk makes

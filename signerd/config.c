@@ -1,7 +1,9 @@
 /* config.c: signerd's config: its table of fields and [keys], read by common/ini.c (D14, D60). */
 #include "signerd/config.h"
 
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,12 +81,61 @@ parse_mode(void *base, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
-/* "0, 998": 1..SD_CONFIG_MAX_UIDS distinct uids. */
+/* Debian's NAME_REGEX: [a-z_][a-z0-9_-]*, at most 32. */
+static int
+is_name(const char *v)
+{
+	return strlen(v) <= USER_NAME_MAX && v[0] != '\0' &&
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(v) &&
+	    v[0] != '-' && !(v[0] >= '0' && v[0] <= '9');
+}
+
+/*
+ * A uid or gid as a number, or a user or group name looked up now (as
+ * root, at start-up): the socket's peers and group are fixed for the
+ * process's life.  (uid_t)-1 means "no change" to the kernel: never one.
+ */
+static int
+parse_id(uint64_t *id, const char *v, int group, char *why, size_t whylen)
+{
+	const struct passwd *pw;
+	const struct group *gr;
+
+	if (v[0] >= '0' && v[0] <= '9')
+		return ini_parse_u64(id, v, 0, 4294967294u, why, whylen);
+	if (!is_name(v)) {
+		snprintf(why, whylen, "'%.40s' is neither a number nor a %s "
+		    "name", v, group ? "group" : "user");
+		return -1;
+	}
+	if (group ? (gr = getgrnam(v)) == NULL : (pw = getpwnam(v)) == NULL) {
+		snprintf(why, whylen, "no %s named '%s'", group ? "group" :
+		    "user", v);
+		return -1;
+	}
+	*id = group ? (uint64_t)gr->gr_gid : (uint64_t)pw->pw_uid;
+	return 0;
+}
+
+/* socket_group: the group of the ipc:// socket, a name or a number. */
+static int
+parse_group(void *base, const char *v, char *why, size_t whylen)
+{
+	struct sd_config *cfg = base;
+	uint64_t gid;
+
+	if (parse_id(&gid, v, 1, why, whylen) != 0)
+		return -1;
+	cfg->socket_gid = (gid_t)gid;
+	return 0;
+}
+
+/* "0, 998, orchestrator": 1..SD_CONFIG_MAX_UIDS distinct uids or names. */
 static int
 parse_uids(void *base, const char *v, char *why, size_t whylen)
 {
 	struct sd_config *cfg = base;
-	char item[24];
+	char item[USER_NAME_MAX + 1];
 	const char *p = v, *end;
 	uint64_t uid;
 	size_t n, i, k = 0;
@@ -102,8 +153,7 @@ parse_uids(void *base, const char *v, char *why, size_t whylen)
 		}
 		memcpy(item, p, n);
 		item[n] = '\0';
-		/* (uid_t)-1 means "no change" to the kernel: never a peer. */
-		if (ini_parse_u64(&uid, item, 0, 4294967294u, why, whylen) != 0)
+		if (parse_id(&uid, item, 0, why, whylen) != 0)
 			return -1;
 		if (k == SD_CONFIG_MAX_UIDS) {
 			snprintf(why, whylen, "more than %d uids",
@@ -125,13 +175,10 @@ parse_uids(void *base, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
-/* Debian's NAME_REGEX: [a-z_][a-z0-9_-]*, at most 32. */
 static int
 check_user(void *base, const char *v, char *why, size_t whylen)
 {
-	if (strlen(v) > USER_NAME_MAX ||
-	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v) ||
-	    v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+	if (!is_name(v)) {
 		snprintf(why, whylen, "'%.40s' is not a user name", v);
 		return -1;
 	}
@@ -191,6 +238,7 @@ static const struct ini_field fields[] = {
 	STR("policy", "genesis", genesis, check_path, 1),
 	STR("server", "listen", listen, check_listen, 1),
 	CUSTOM("server", "socket_mode", socket_mode, parse_mode, 0),
+	CUSTOM("server", "socket_group", socket_gid, parse_group, 0),
 	CUSTOM("server", "allowed_uids", uids, parse_uids, 1),
 	STR("server", "user", user, check_user, 1),
 	NUM("server", "workers", workers, 1, MAX_WORKERS),
@@ -264,6 +312,7 @@ defaults(struct sd_config *cfg)
 	cfg->snapshot_interval = 10000;
 	cfg->retention_days = SD_RETENTION_DAYS_DEFAULT;
 	cfg->socket_mode = 0660;
+	cfg->socket_gid = (gid_t)-1;	/* the group signerd creates it with */
 	cfg->workers = 4;
 	cfg->contexts = 64;
 	cfg->max_message = PRT_MAX_MESSAGE;

@@ -16,7 +16,10 @@
  *   [policy]   genesis*
  *   [server]   listen* (ipc:///absolute/path or tcp://127.0.0.1:PORT),
  *              socket_mode (octal with a leading 0, nothing for others,
- *              0660), allowed_uids* (comma-separated, 1..16), user*,
+ *              0660), socket_group (a group name or gid: the ipc://
+ *              socket's group, so its members may connect; none: the
+ *              group signerd runs as), allowed_uids* (comma-separated
+ *              uids or user names, 1..16), user*,
  *              workers (1..64, 4), contexts (1..1024, 64: requests
  *              outstanding at once), max_message (1024..PRT_MAX_MESSAGE,
  *              PRT_MAX_MESSAGE)
@@ -69,6 +72,7 @@ struct sd_config {
 	/* [server] */
 	char *listen;
 	unsigned int socket_mode;
+	gid_t socket_gid;	/* (gid_t)-1: not set */
 	uid_t uids[SD_CONFIG_MAX_UIDS];
 	size_t nuids;
 	char *user;

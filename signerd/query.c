@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "proto/msg.h"
 #include "signerd/badpeer.h"
+#include "signerd/health.h"
 
 /*
  * A refusal is a reply of the request's own type with no payload.  A
@@ -109,19 +110,8 @@ sd_handle_status(struct sd_ctx *sd, unsigned peer_uid, const uint8_t *buf,
 		out->blocked = POL_JOURNAL_ERROR;
 		snprintf(why, sizeof(why), "the journal failed a write: "
 		    "nothing can be made durable until signerd restarts");
-	} else if ((r = hsm_probe(sd->hsm)) != 0) {
+	} else if (sd_hsm_usable(sd, why, sizeof(why)) != 0) {
 		out->blocked = POL_HSM_ERROR;
-		snprintf(why, sizeof(why), "the HSM is not usable: %s (%s)",
-		    err_str(r), hsm_last_error());
-	} else {
-		/* A token re-initialised under us keeps sessions but not keys. */
-		for (i = 0; i < sd->nkeys && out->blocked == 0; i++)
-			if ((r = hsm_key_probe(sd->hsm, &sd->keys[i].key)) != 0) {
-				out->blocked = POL_HSM_ERROR;
-				snprintf(why, sizeof(why), "key %s is not usable: "
-				    "%s (%s)", sd->keys[i].name, err_str(r),
-				    hsm_last_error());
-			}
 	}
 	out->can_sign = out->blocked == 0;
 	for (i = 0; i < sd->nkeys && i < PRT_KEYS_MAX; i++) {

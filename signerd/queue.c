@@ -40,8 +40,9 @@ static int
 qrefuse(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
     const struct queue_job *job, int reason, const char *detail)
 {
-	return sd_refuse(sd, rep, PRT_QUEUE_REP, "queue", job->p.req.request_id,
-	    peer_uid, reason, detail);
+	return sd_refuse_after(sd, rep, PRT_QUEUE_REP, "queue",
+	    job->p.req.request_id, job->p.req.asset, peer_uid, reason, detail,
+	    sd_retry_after_default(reason));
 }
 
 /*

@@ -165,18 +165,19 @@ sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
     const char *action, const char *request_id, unsigned peer_uid,
     int reason, const char *detail)
 {
-	return sd_refuse_after(sd, rep, reply_type, action, request_id,
+	return sd_refuse_after(sd, rep, reply_type, action, request_id, NULL,
 	    peer_uid, reason, detail, sd_retry_after_default(reason));
 }
 
 int
 sd_refuse_after(struct sd_ctx *sd, struct prt_writer *rep,
     uint16_t reply_type, const char *action, const char *request_id,
-    unsigned peer_uid, int reason, const char *detail,
+    const char *asset, unsigned peer_uid, int reason, const char *detail,
     uint32_t retry_after_s)
 {
 	char msg[PRT_MESSAGE_MAX + 1];
 
+	sd_metrics_refusal(sd, asset, reason);	/* every refusal sent */
 	snprintf(msg, sizeof(msg), "%s: %s", pol_reason_name(reason), detail);
 	/* A frame that does not decode (no request id) is no decision:
 	 * counted, logged at a bounded rate, journaled in aggregate. */

@@ -9,11 +9,14 @@
  */
 #include "signerd/server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -81,6 +84,7 @@ static const struct {
 	{ PRT_GOV_APPROVE_REQ, sd_handle_gov_approve, "policy-approve" },
 	{ PRT_GOV_CANCEL_REQ, sd_handle_gov_cancel, "policy-cancel" },
 	{ PRT_GOV_STATUS_REQ, sd_handle_gov_status, "policy-status" },
+	{ PRT_METRICS_REQ, sd_handle_metrics, "metrics" },
 };
 
 static int
@@ -360,7 +364,8 @@ sd_gate_open(struct sd_gate *g)
 
 int
 sd_server_listen(struct sd_server **out, struct sd_ctx *sd, const char *url,
-    unsigned mode, size_t nworkers, size_t ncontexts)
+    unsigned mode, gid_t gid, size_t max_message, size_t nworkers,
+    size_t ncontexts)
 {
 	struct sd_server *srv;
 	int r;
@@ -381,9 +386,11 @@ sd_server_listen(struct sd_server **out, struct sd_ctx *sd, const char *url,
 	pthread_cond_init(&srv->idle, NULL);
 	if ((r = nng_rep0_open(&srv->sock)) != 0)
 		goto fail;
-	/* Oversize frames are dropped by NNG before any allocation. */
+	/* Oversize frames are dropped by NNG before any allocation: the
+	 * config's max_message, never above the protocol's own limit. */
 	if ((r = nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ,
-	    PRT_MAX_MESSAGE)) != 0 ||
+	    max_message < PRT_MAX_MESSAGE ? max_message : PRT_MAX_MESSAGE)) !=
+	    0 ||
 	    (r = nng_listener_create(&srv->listener, srv->sock, url)) != 0)
 		goto fail;
 	if (strncmp(url, "ipc://", 6) == 0 &&
@@ -392,11 +399,31 @@ sd_server_listen(struct sd_server **out, struct sd_ctx *sd, const char *url,
 		goto fail;
 	if ((r = nng_listener_start(srv->listener, 0)) != 0)
 		goto fail;
+	/*
+	 * Until this chown the socket has signerd's own group: the mode
+	 * already shuts others out, so the window only admits fewer.  The
+	 * path is signerd's own directory's (RuntimeDirectory=); a symlink
+	 * there is not followed.
+	 */
+	if (strncmp(url, "ipc://", 6) == 0 && gid != (gid_t)-1 &&
+	    fchownat(AT_FDCWD, url + 6, (uid_t)-1, gid,
+	    AT_SYMLINK_NOFOLLOW) != 0) {
+		log_error("cannot give %s to group %lu: %s (signerd must be "
+		    "root or a member of socket_group)", url + 6,
+		    (unsigned long)gid, strerror(errno));
+		nng_close(srv->sock);
+		free(srv);
+		return ERR_PERMISSION;
+	}
 	srv->nworkers = nworkers;
 	/* At least one context per worker, or a worker could never work. */
 	srv->nreqs = ncontexts > nworkers ? ncontexts : nworkers;
 	*out = srv;
-	log_info("listening on %s (mode %04o)", url, mode);
+	if (gid != (gid_t)-1)
+		log_info("listening on %s (mode %04o, group %lu)", url, mode,
+		    (unsigned long)gid);
+	else
+		log_info("listening on %s (mode %04o)", url, mode);
 	return 0;
  fail:
 	log_error("cannot listen on %s: %s", url, nng_strerror(r));

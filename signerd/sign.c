@@ -44,7 +44,7 @@ refuse(struct sd_ctx *sd, struct prt_writer *rep, unsigned peer_uid,
     const struct sd_sign_job *job, int reason, const char *detail)
 {
 	return sd_refuse_after(sd, rep, PRT_SIGN_REP, "sign",
-	    job->p.req.request_id, peer_uid, reason, detail,
+	    job->p.req.request_id, job->p.req.asset, peer_uid, reason, detail,
 	    job->retry_after_s != 0 ? job->retry_after_s :
 	    sd_retry_after_default(reason));
 }
@@ -116,18 +116,27 @@ hsm_sign_tx(struct sd_ctx *sd, struct sd_sign_job *job)
 	const struct sd_key *k = &sd->keys[job->p.key];
 	uint8_t digest[32], rs[64];
 	struct prt_writer w;
+	uint64_t t0;
 	int r;
 
 	if ((r = evm_tx_signing_hash(digest, &job->p.tx)) != 0)
 		return r;
-	if ((r = hsm_sign(sd->hsm, rs, &k->key, digest)) != 0) {
+	t0 = sd_metrics_now_ns();
+	r = hsm_sign(sd->hsm, rs, &k->key, digest);
+	sd_metrics_hsm_sign(sd, sd_metrics_now_ns() - t0, r);
+	if (r != 0) {
 		log_error("C_Sign with key %s failed: %s (%s)", k->name,
 		    err_str(r), hsm_last_error());
+		/* The main thread asks the token whether it still works. */
+		atomic_store(&sd->hsm_failed, 1);
 		return r;
 	}
+	/* A signature that does not recover to the key: the HSM's fault. */
 	if ((r = evm_sig_finish(job->p.tx.r, job->p.tx.s,
-	    &job->p.tx.y_parity, digest, rs, k->key.pub)) != 0)
+	    &job->p.tx.y_parity, digest, rs, k->key.pub)) != 0) {
+		sd_metrics_hsm_error(sd, r);
 		return r;
+	}
 	job->p.tx.is_signed = 1;
 	prt_writer_init(&w, PRT_TX_MAX);
 	/* The tx hash is keccak256 of exactly these bytes: hash them here
@@ -227,6 +236,7 @@ undo_signed(struct sd_ctx *sd, void *arg)
 struct sign_call {
 	struct sd_sign_job job;	/* first: the commit callbacks get &job */
 	struct sd_rpc *req;
+	uint64_t t0_ns;		/* a worker took it (sd_metrics_now_ns) */
 };
 
 /*
@@ -250,6 +260,8 @@ signed_done(struct sd_ctx *sd, void *arg, enum pol_reason why, uint64_t seq,
 		    "signed", job->p.intent.asset_name, job->p.intent.nonce,
 		    job->receipt_seq);
 		(void)reply(&rep, job->bump ? "fee bump signed" : "signed", job);
+		sd_metrics_signature(sd, job->p.intent.asset_name,
+		    call->t0_ns);
 	} else {
 		/* Durable but not remembered, or nothing durable: either
 		 * way the signature does not leave (D10). */
@@ -259,6 +271,7 @@ signed_done(struct sd_ctx *sd, void *arg, enum pol_reason why, uint64_t seq,
 		util_wipe(job->raw, sizeof(job->raw));
 		log_error("sign %s refused after queueing: %s: %s",
 		    job->p.req.request_id, pol_reason_name(why), detail);
+		sd_metrics_refusal(sd, job->p.req.asset, why);
 		(void)sd_refusal_encode(&rep, PRT_SIGN_REP, why, detail,
 		    sd_retry_after_default(why));
 	}
@@ -331,6 +344,7 @@ sd_handle_sign(struct sd_ctx *sd, struct sd_rpc *req, unsigned peer_uid,
 	if ((call = calloc(1, sizeof(*call))) == NULL)
 		return ERR_NOMEM;
 	call->req = req;
+	call->t0_ns = sd_metrics_now_ns();
 	job = &call->job;
 	why = sd_payout_decode(sd, &job->p, PRT_SIGN_REQ, buf, len, detail,
 	    sizeof(detail));

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -13,6 +14,7 @@
 #include "policy/policy.h"
 #include "proto/buf.h"
 #include "proto/msg.h"
+#include "signerd/metrics.h"
 #include "signerd/state.h"
 #include "signerd/versions.h"
 
@@ -91,6 +93,10 @@ struct sd_ctx {
 	 */
 	struct sd_gate reply_gate;
 	atomic_int journal_failed;	/* an append failed: nothing can sign */
+	/* An HSM call failed: the main thread probes the token and leaves
+	 * (exit 69) if it no longer works (health.c, D63). */
+	atomic_int hsm_failed;
+	time_t hsm_probed;	/* the last probe; main thread */
 	uint64_t anchor_seq;	/* the HSM's anchor (anchor.c); main thread */
 	uint64_t snapshot_interval;
 
@@ -121,6 +127,9 @@ struct sd_ctx {
 	unsigned batch_queued;
 	unsigned batch_target;	/* wake the leader when queued reaches it */
 	/* --- end of issue 12 (helper C) --- */
+
+	/* Counters for METRICS_REQ (metrics.h); valid zeroed. */
+	struct sd_metrics metrics;
 };
 
 /* Called by the server for each request after the peer check. */
@@ -165,10 +174,12 @@ int sd_refuse(struct sd_ctx *sd, struct prt_writer *rep, uint16_t reply_type,
  * sd_retry_after_default(reason); a decision that knows the wait (a
  * timelock's remaining seconds) passes it here.  The frozen ERROR_REP
  * carries no advice: for the types it answers, retry_after_s is dropped.
+ * asset: the asset the request named, for the refusal counters
+ * (metrics.h); NULL when it named none (sd_refuse() passes NULL).
  */
 int sd_refuse_after(struct sd_ctx *sd, struct prt_writer *rep,
     uint16_t reply_type, const char *action, const char *request_id,
-    unsigned peer_uid, int reason, const char *detail,
+    const char *asset, unsigned peer_uid, int reason, const char *detail,
     uint32_t retry_after_s);
 
 /*

@@ -343,6 +343,62 @@ test_list(void **state)
 	assert_true(seen_k1 && seen_p1 && seen_weak);
 }
 
+/* Reads one CK_BBOOL of obj through the raw list: 1, 0, or -1 unreadable. */
+static int
+raw_bool(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+    CK_ATTRIBUTE_TYPE type)
+{
+	CK_BBOOL v = CK_FALSE;
+	CK_ATTRIBUTE a = { type, &v, sizeof(v) };
+
+	if (f->C_GetAttributeValue(s, obj, &a, 1) != CKR_OK ||
+	    a.ulValueLen != sizeof(v))
+		return -1;
+	return v != CK_FALSE;
+}
+
+/*
+ * The public template leaves CKA_VERIFY and CKA_ENCRYPT to the token (so
+ * tpm2-pkcs11 can make the key: tests/integration/approver_tpm.sh); what
+ * protects the key is still spelled out and still holds on SoftHSM.
+ */
+static void
+test_generated_objects(void **state)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE find[2] = { { CKA_CLASS, &cls, sizeof(cls) } };
+	CK_OBJECT_HANDLE pub;
+	CK_ULONG n = 0;
+	CK_FUNCTION_LIST *f = fx_raw();
+	CK_SESSION_HANDLE s;
+	struct hsm_key k;
+
+	assert_int_equal(hsm_key_generate(h, &k, "objs", HSM_KEY_P256), 0);
+	assert_non_null(f);
+	s = fx_raw_session(f, "keys");
+	assert_int_not_equal(s, CK_INVALID_HANDLE);
+	assert_int_equal(raw_bool(f, s, k.priv, CKA_SIGN), 1);
+	assert_int_equal(raw_bool(f, s, k.priv, CKA_SENSITIVE), 1);
+	assert_int_equal(raw_bool(f, s, k.priv, CKA_EXTRACTABLE), 0);
+	assert_int_equal(raw_bool(f, s, k.priv, CKA_MODIFIABLE), 0);
+	assert_int_equal(raw_bool(f, s, k.priv, CKA_DECRYPT), 0);
+	assert_int_equal(raw_bool(f, s, k.priv, CKA_UNWRAP), 0);
+	assert_int_equal(raw_bool(f, s, k.priv, CKA_DERIVE), 0);
+	find[1].type = CKA_ID;
+	find[1].pValue = k.id;
+	find[1].ulValueLen = k.id_len;
+	assert_int_equal(f->C_FindObjectsInit(s, find, 2), CKR_OK);
+	assert_int_equal(f->C_FindObjects(s, &pub, 1, &n), CKR_OK);
+	assert_int_equal(f->C_FindObjectsFinal(s), CKR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(raw_bool(f, s, pub, CKA_PRIVATE), 0);
+	assert_int_equal(raw_bool(f, s, pub, CKA_WRAP), 0);
+	assert_int_equal(raw_bool(f, s, pub, CKA_DERIVE), 0);
+	/* SoftHSM's own default: a public key it makes verifies. */
+	assert_int_equal(raw_bool(f, s, pub, CKA_VERIFY), 1);
+	f->C_CloseSession(s);
+}
+
 static void
 test_not_logged_in(void **state)
 {
@@ -381,6 +437,7 @@ main(void)
 		cmocka_unit_test(test_decrypt_key_refused),
 		cmocka_unit_test(test_silent_template_is_weak),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_generated_objects),
 		cmocka_unit_test(test_not_logged_in),
 	};
 

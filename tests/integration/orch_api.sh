@@ -187,6 +187,11 @@ expect 422 UNKNOWN_ASSET GET "/v1/exposure?asset=DOGE" "" "$TOK_VIEW"
 m=$(api GET /metrics "" "$TOK_VIEW")
 check "metrics: payouts by status" grep -q 'status="REJECTED"} 3' <<<"$m"
 check "metrics: http responses by code" grep -q 'code="422"' <<<"$m"
+check "metrics: signerd's families, fetched now (signerd_up 1)" \
+	grep -q '^signerd_up 1$' <<<"$m"
+check "metrics: signerd's counters by asset" \
+	grep -q '^signerd_signatures_total{asset="ETH"} [0-9]' <<<"$m"
+check "metrics: promtool check metrics accepts the page" promtool check metrics <<<"$m"
 
 # --- framing, control bytes and NULs (issue 15) -------------------------------------
 P=${ORCH_PORT[1]}
@@ -285,6 +290,11 @@ check "readyz 200" wait_readyz 200
 signerd_stop
 check "readyz 503 while signerd is down" wait_readyz 503
 check "naming signerd unreachable" [ "$(jq -r .reason "$WORK/readyz.json")" = SIGNERD_UNREACHABLE ]
+m=$(api GET /metrics "" "$TOK_VIEW")
+check "metrics while signerd is down: signerd_up 0 and no stale signerd family" \
+	[ "$(grep '^signerd_' <<<"$m")" = "signerd_up 0" ]
+check "... the rest of the page stays" grep -q '^orchestratord_database_up 1$' <<<"$m"
+check "... and promtool check metrics accepts it" promtool check metrics <<<"$m"
 api GET /healthz "" - >/dev/null
 check "healthz still 200" [ "$(api_status)" = 200 ]
 check "signerd back" signerd_start

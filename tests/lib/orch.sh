@@ -118,7 +118,9 @@ orch_stop() {
 	( sleep 40; kill -KILL "$pid" 2>/dev/null ) &
 	guard=$!
 	wait "$pid"; rc=$?
-	kill "$guard" 2>/dev/null; wait "$guard" 2>/dev/null
+	# SIGKILL: a TERM that reached the guard before it reset the traps
+	# it inherited would run this script's whole on_exit list in it.
+	kill -KILL "$guard" 2>/dev/null; wait "$guard" 2>/dev/null
 	ORCH_PID[$n]=
 	return $rc
 }

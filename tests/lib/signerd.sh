@@ -135,7 +135,9 @@ signerd_stop() {
 	( sleep 30; kill -KILL "$SD_PID" 2>/dev/null ) &
 	local guard=$!
 	wait "$SD_PID"; rc=$?
-	kill "$guard" 2>/dev/null; wait "$guard" 2>/dev/null
+	# SIGKILL: a TERM that reached the guard before it reset the traps
+	# it inherited would run this script's whole on_exit list in it.
+	kill -KILL "$guard" 2>/dev/null; wait "$guard" 2>/dev/null
 	SD_PID=
 	return $rc
 }

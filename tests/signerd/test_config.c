@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,11 +201,42 @@ test_defaults(void **state)
 	assert_int_equal(cfg.checkpoint_interval, 60);
 	assert_int_equal(cfg.snapshot_interval, 10000);
 	assert_int_equal(cfg.socket_mode, 0660);
+	assert_int_equal(cfg.socket_gid, (gid_t)-1);	/* not changed */
 	assert_int_equal(cfg.workers, 4);
 	assert_int_equal(cfg.max_message, 65536);
 	assert_int_equal(cfg.nuids, 1);
 	assert_int_equal(cfg.uids[0], 5);
 	assert_string_equal(cfg.listen, "tcp://127.0.0.1:7000");
+	sd_config_free(&cfg);
+}
+
+/* Users and the socket's group by name, looked up at load (D63). */
+static void
+test_names_resolved(void **state)
+{
+	static const char text[] =
+	    "[hsm]\ntoken = pkcs11:token=t\npin_file = /p\n"
+	    "audit_key = pkcs11:token=t;object=a\n"
+	    "[keys]\nk = pkcs11:token=t;object=k\n"
+	    "[journal]\ndir = /j\n[policy]\ngenesis = /g.json\n"
+	    "[server]\nlisten = ipc:///run/s.sock\n"
+	    "allowed_uids = root, 7, nobody\nsocket_group = nogroup\n"
+	    "user = nobody\n";
+	struct fixture *fx = *state;
+	struct sd_config cfg;
+	const struct passwd *pw;
+	const struct group *gr;
+	char err[256];
+
+	assert_non_null(pw = getpwnam("nobody"));
+	assert_non_null(gr = getgrnam("nogroup"));
+	write_raw(fx, text, strlen(text), 0644);
+	assert_int_equal(sd_config_load(&cfg, fx->path, err, sizeof(err)), 0);
+	assert_int_equal(cfg.nuids, 3);
+	assert_int_equal(cfg.uids[0], 0);
+	assert_int_equal(cfg.uids[1], 7);
+	assert_int_equal(cfg.uids[2], pw->pw_uid);
+	assert_int_equal(cfg.socket_gid, gr->gr_gid);
 	sd_config_free(&cfg);
 }
 
@@ -385,9 +418,21 @@ test_bad_mode_uids_user(void **state)
 	expect_sub_error(fx, "allowed_uids = 0, 998", "allowed_uids = 1, 1",
 	    ":21: bad value for 'allowed_uids' in [server]: uid 1 listed "
 	    "twice");
-	expect_sub_error(fx, "allowed_uids = 0, 998", "allowed_uids = root",
-	    ":21: bad value for 'allowed_uids' in [server]: 'root' is not a "
-	    "decimal number");
+	expect_sub_error(fx, "allowed_uids = 0, 998",
+	    "allowed_uids = no-such-user-x", ":21: bad value for "
+	    "'allowed_uids' in [server]: no user named 'no-such-user-x'");
+	expect_sub_error(fx, "allowed_uids = 0, 998", "allowed_uids = Root!",
+	    ":21: bad value for 'allowed_uids' in [server]: 'Root!' is "
+	    "neither a number nor a user name");
+	expect_sub_error(fx, "allowed_uids = 0, 998", "allowed_uids = 0, root",
+	    ":21: bad value for 'allowed_uids' in [server]: uid root listed "
+	    "twice");
+	expect_sub_error(fx, "socket_mode = 0640",
+	    "socket_group = no-such-group-x", ":20: bad value for "
+	    "'socket_group' in [server]: no group named 'no-such-group-x'");
+	expect_sub_error(fx, "socket_mode = 0640", "socket_group = 4294967295",
+	    ":20: bad value for 'socket_group' in [server]: 4294967295 is out "
+	    "of range 0..4294967294");
 	expect_sub_error(fx, "allowed_uids = 0, 998",
 	    "allowed_uids = 4294967295", ":21: bad value for 'allowed_uids' "
 	    "in [server]: 4294967295 is out of range 0..4294967294");
@@ -624,6 +669,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_syntax, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_bytes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_names_resolved, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_empty_file, setup,
 		    teardown),
