@@ -125,6 +125,8 @@ tampered() {
 	local desc=$1 want=$2 sd_seq au_seq
 	fresh_log
 	fails "$desc: signerd refuses to start" signerd_start
+	check "$desc: with status 65, which its unit does not restart (${SD_EXIT:-})" \
+		[ "${SD_EXIT:-}" = 65 ]
 	sd_seq=$(sd_fail_seq "$(cat "$WORK/signerd.log")")
 	checkd "$desc: start-up names a seq ($sd_seq) and the reason ($want)" show_log \
 		grep -q "seq ${sd_seq:-none}: .*$want" "$WORK/signerd.log"
@@ -288,6 +290,7 @@ check "the seq named is the forged record's ($seq)" [ "${TAMPER_SEQ:-}" = "$seq"
 rm -rf "$J" && mkdir "$J" && chown "$SD_USER" "$J"
 fresh_log
 fails "an emptied journal directory does not start" signerd_start
+check "with status 65 (a person must look)" [ "${SD_EXIT:-}" = 65 ]
 checkd "the error names the HSM's anchor" show_log grep -q "HSM's anchor" "$WORK/signerd.log"
 check "and nothing was written into it" [ -z "$(ls "$J")" ]
 put_journal "$WORK/j.base1"

@@ -65,4 +65,18 @@ rc=$?
 check "started as nobody with socket_group = daemon, it does not start (status $rc)" \
 	[ "$rc" -eq 1 ]
 check "and names the group" grep -q 'cannot give .* to group 1' "$WORK/nogroup.err"
+
+# What a restart cannot mend is not restarted (RestartPreventExitStatus=).
+sed -i 's/^socket_group = .*/socket_group = nogroup/' "$SD_CONF"
+sed 's/^workers = .*/workers = 0/' "$SD_CONF" >"$WORK/bad.conf"
+"$SIGNERD" -c "$WORK/bad.conf" -f 2>/dev/null
+check "a config value out of range: status 78" [ $? -eq 78 ]
+make_pin "$WORK/wrong.pin" "not-the-pin"
+chown nobody "$WORK/wrong.pin"
+sed "s|^pin_file = .*|pin_file = $WORK/wrong.pin|" "$SD_CONF" >"$WORK/bad.conf"
+"$SIGNERD" -c "$WORK/bad.conf" -f 2>"$WORK/wrongpin.err"
+check "a wrong PIN: status 78, not retried into a locked token" [ $? -eq 78 ]
+check "named as such" grep -q 'PIN' "$WORK/wrongpin.err"
+"$SIGNERD" -c "$SD_CONF" -f -x 2>/dev/null
+check "a wrong command line: status 2" [ $? -eq 2 ]
 tap_done

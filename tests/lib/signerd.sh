@@ -3,7 +3,8 @@
 #   signerd_provision        token "signer", keys payout (secp256k1) and
 #                            audit (P-256), policy, config; sets PAYOUT_ADDR,
 #                            AUDIT_PEM, SD_CONF, SD_SOCK, SD_JOURNAL
-#   signerd_start            starts signerd -f, waits for its socket
+#   signerd_start            starts signerd -f, waits for its socket; when
+#                            it leaves instead, SD_EXIT is its exit status
 #   signerd_stop             SIGTERM, waits; returns signerd's exit status
 #   signerd_kill9            SIGKILL, waits
 # Limits in the test policy (base units): ETH per tx 300000, per day
@@ -122,7 +123,13 @@ signerd_start() {
 	SD_PID=$!
 	for i in $(seq 1 100); do
 		[ -S "$SD_SOCK" ] && grep -q '"ready' "$WORK/signerd.log" && return 0
-		kill -0 "$SD_PID" 2>/dev/null || { SD_PID=; return 1; }
+		# SD_EXIT: the status it left with (signerd(8), D63).
+		kill -0 "$SD_PID" 2>/dev/null || {
+			wait "$SD_PID"
+			SD_EXIT=$?
+			SD_PID=
+			return 1
+		}
 		sleep 0.1
 	done
 	return 1
