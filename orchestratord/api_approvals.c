@@ -32,6 +32,20 @@ stored_intent(struct pol_intent *in, const struct pol_policy *p,
 	return 0;
 }
 
+/*
+ * Whether a refusal may be the version in force here being older than
+ * signerd's: a new version can name other approvers, other keys, or
+ * another policy id in the signed text.  GET /v1/policy asks signerd
+ * live, so an approver may sign a version the poller has not loaded yet;
+ * such a refusal is checked once more under signer_refresh's version.
+ */
+static int
+maybe_stale(enum pol_reason why)
+{
+	return why == POL_APPROVAL_BAD_SIGNATURE ||
+	    why == POL_APPROVAL_UNKNOWN_APPROVER;
+}
+
 /* An advisory refusal of an approval: 422 with a code naming it. */
 static void
 reply_approval_refused(struct api_reply *rep, const struct api_request *req,
@@ -112,26 +126,31 @@ api_approvals_add(struct app *app, const struct api_call *call,
 	struct db *d = NULL;
 	enum pol_reason why;
 	char detail[256];
-	int r;
+	int r, tries;
 
 	if (load_approved(app, call, req, rep, &sv, &va, &pay, &d) != 0)
 		goto out;
-	p = sv->policy;
 	if (pay->status != PS_PENDING_APPROVAL) {
 		api_error(rep, req->request_id, 409, "CONFLICT", "payout %s is "
 		    "%s; approvals are taken only while it is PENDING_APPROVAL",
 		    call->id, fsm_status_name(pay->status));
 		goto out;
 	}
-	if (stored_intent(&in, p, pay) != 0) {
-		api_error(rep, req->request_id, 422, "UNKNOWN_ASSET", "payout "
-		    "%s: asset %s is not in signerd's policy", call->id,
-		    pay->asset);
-		goto out;
-	}
 	/* Advisory, for fast feedback: signerd checks it again when signing. */
-	why = ac_check_sign_with(sv->verifier, p, pay->request_id, &in, &va,
-	    (uint64_t)time(NULL), detail, sizeof(detail));
+	for (tries = 0;; tries++) {
+		p = sv->policy;
+		if (stored_intent(&in, p, pay) != 0) {
+			api_error(rep, req->request_id, 422, "UNKNOWN_ASSET",
+			    "payout %s: asset %s is not in signerd's policy",
+			    call->id, pay->asset);
+			goto out;
+		}
+		why = ac_check_sign_with(sv->verifier, p, pay->request_id, &in,
+		    &va, (uint64_t)time(NULL), detail, sizeof(detail));
+		if (why == POL_OK || !maybe_stale(why) || tries > 0 ||
+		    (sv = signer_refresh(app->signer)) == NULL)
+			break;
+	}
 	if (why != POL_OK) {
 		reply_approval_refused(rep, req, why, detail);
 		goto out;
@@ -295,7 +314,6 @@ api_approvals_cancel(struct app *app, const struct api_call *call,
 	static const enum payout_status from[] = { PS_PENDING_APPROVAL,
 	    PS_APPROVED, PS_QUEUED };
 	const struct signer_version *sv;
-	const struct pol_policy *p;
 	struct signer_answer ans;
 	struct pol_approval va;
 	struct payout *pay = NULL;
@@ -304,13 +322,12 @@ api_approvals_cancel(struct app *app, const struct api_call *call,
 	enum pol_reason why;
 	enum payout_status was;
 	char detail[256], reason[96];
-	int r;
+	int r, tries;
 
 	if (load_approved(app, call, req, rep, &sv, &va, &pay, &d) != 0)
 		goto out;
 	/* No connection is held while signerd is asked below. */
 	api_db_put(app, &d);
-	p = sv->policy;
 	was = pay->status;
 	if (was != PS_PENDING_APPROVAL && was != PS_APPROVED &&
 	    was != PS_QUEUED) {
@@ -319,8 +336,13 @@ api_approvals_cancel(struct app *app, const struct api_call *call,
 		    "be cancelled", call->id, fsm_status_name(was));
 		goto out;
 	}
-	why = ac_check_cancel_with(sv->verifier, p, call->id, &va,
-	    (uint64_t)time(NULL), detail, sizeof(detail));
+	for (tries = 0;; tries++) {
+		why = ac_check_cancel_with(sv->verifier, sv->policy, call->id,
+		    &va, (uint64_t)time(NULL), detail, sizeof(detail));
+		if (why == POL_OK || !maybe_stale(why) || tries > 0 ||
+		    (sv = signer_refresh(app->signer)) == NULL)
+			break;
+	}
 	if (why != POL_OK) {
 		reply_approval_refused(rep, req, why, detail);
 		goto out;

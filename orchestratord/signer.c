@@ -92,6 +92,23 @@ signer_close(struct signer *s)
 }
 
 const struct signer_version *
+signer_refresh(struct signer *s)
+{
+	const struct signer_version *before = signer_current(s);
+	struct prt_status_rep *st;
+	struct prt_reply_hdr hdr;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return NULL;
+	/* Failures leave the version as it is: the poller tries again. */
+	if (prt_client_status(s->client, st, &hdr) == 0 && hdr.result == 0 &&
+	    signer_follow(s, s->client, st) != 0)
+		log_debug("policy not followed on a refusal's recheck");
+	free(st);
+	return signer_current(s) != before ? signer_current(s) : NULL;
+}
+
+const struct signer_version *
 signer_current(struct signer *s)
 {
 	/* Pairs with the release store in publish: the version is whole. */

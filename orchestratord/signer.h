@@ -87,6 +87,16 @@ void signer_close(struct signer *s);
 const struct signer_version *signer_current(struct signer *s);
 
 /*
+ * Asks signerd (STATUS on the shared client) whether its policy moved past
+ * the version in force here, and follows it now if so, instead of at the
+ * poller's next tick.  For a refusal that may be the stale version's: an
+ * approval over a version a client was just shown (GET /v1/policy asks
+ * signerd live) is checked again under it.  Returns the new version, or
+ * NULL when it did not change (or signerd did not answer).
+ */
+const struct signer_version *signer_refresh(struct signer *s);
+
+/*
  * 1 when signerd's STATUS st names another policy hash, or other keys, than
  * the version in force here (or none is loaded yet), else 0.
  */
