@@ -300,6 +300,10 @@ approve bob after-change
 wait_for after-change CONFIRMED 60 || die "after-change did not confirm"
 api GET "/v1/exposure?asset=ETH" "" "$TOK_VIEW" |
 	jq -r '"      signerd exposure today: " + .signed_total + " of " + .limit + " wei (carried over)"'
+# signerd has no network socket: its counters reach Prometheus through
+# orchestratord's /metrics, or signerctl metrics for a textfile collector.
+say "signerd's counters, as orchestratord's GET /metrics shows them (signerctl metrics prints the same):"
+api GET /metrics "" "$TOK_VIEW" | grep -E '^signerd_(signatures|refusals)_total' | sed 's/^/        /'
 
 # -----------------------------------------------------------------------------
 step "Stopping orchestratord and signerd (signerd signs a final checkpoint)"
