@@ -167,6 +167,19 @@ static const struct bad_case bad_cases[] = {
 	{ "approvers.carol", PEM_JSON("-----BEGIN PUBLIC KEY-----\\nAAAA\\n"
 	    "-----END PUBLIC KEY-----\\n"),
 	    "approvers.carol.public_key_pem: not a PEM public key" },
+	/* Carol's DER and one byte more: a key has one spelling. */
+	{ "approvers.carol", PEM_JSON("-----BEGIN PUBLIC KEY-----\\n"
+	    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAExfN78uaWh/eKniiezlNlyUlfhmHV"
+	    "\\nuTE2WW0tv57nt+YMlZalG3HNBSNAZV434ZiUny2yZJVS7IrLqrrz1DbDuAA="
+	    "\\n-----END PUBLIC KEY-----\\n"),
+	    "approvers.carol.public_key_pem: not a PEM public key" },
+	{ "approvers.carol", PEM_JSON("-----BEGIN PUBLIC KEY-----\\n"
+	    "Proc-Type: 4,ENCRYPTED\\nDEK-Info: AES-128-CBC,"
+	    "00000000000000000000000000000000\\n\\n"
+	    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAExfN78uaWh/eKniiezlNlyUlfhmHV"
+	    "\\nuTE2WW0tv57nt+YMlZalG3HNBSNAZV434ZiUny2yZJVS7IrLqrrz1DbDuA=="
+	    "\\n-----END PUBLIC KEY-----\\n"),
+	    "approvers.carol.public_key_pem: not a PEM public key" },
 	{ "approvers.carol", PEM_JSON(PEM_CAROL "x"),
 	    "approvers.carol.public_key_pem: text after the PEM block" },
 	{ "approvers.carol", PEM_JSON(PEM_CAROL PEM_DAVE),
