@@ -3,8 +3,18 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
+
+uint64_t
+util_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 void
 util_wipe(void *p, size_t n)

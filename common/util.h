@@ -35,6 +35,9 @@ void util_hex_encode_0x(char *out, const uint8_t *in, size_t n);
 int util_hex_decode_var(uint8_t *out, size_t cap, size_t *outlen,
     const char *hex) WARN_UNUSED;
 
+/* CLOCK_MONOTONIC in nanoseconds: durations, never dates. */
+uint64_t util_mono_ns(void);
+
 /* Copies s into out (cap bytes, always NUL-terminated) escaped for JSON. */
 void util_json_escape(char *out, size_t cap, const char *s);
 

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "journal/internal.h"
 
 /*
@@ -225,7 +225,7 @@ lead(struct jnl *j)
 	struct jnl_waiter *batch = j->qhead, *w, *next, *fin = NULL;
 	struct jnl_waiter **fin_tail = &fin;
 	struct prt_writer buf;
-	struct timespec t0, t1;
+	uint64_t t0 = 0;
 	jnl_sync_fn sync_fn = j->sync_fn;
 	void *sync_arg = j->sync_arg;
 	uint64_t seq, count = 0;
@@ -269,7 +269,8 @@ lead(struct jnl *j)
 			io = 1;
 		}
 		if (r == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (sync_fn != NULL)
+				t0 = util_mono_ns();
 			if (fdatasync(j->segfd) != 0) {
 				/* After a failed fdatasync the page cache may
 				 * claim data the disk lost; only a reopen can
@@ -279,11 +280,8 @@ lead(struct jnl *j)
 				r = ERR_IO;
 				io = 1;
 			}
-			clock_gettime(CLOCK_MONOTONIC, &t1);
 			if (sync_fn != NULL)
-				sync_fn(sync_arg, (uint64_t)((t1.tv_sec -
-				    t0.tv_sec) * 1000000000LL + (t1.tv_nsec -
-				    t0.tv_nsec)));
+				sync_fn(sync_arg, util_mono_ns() - t0);
 		}
 	}
 

@@ -33,17 +33,25 @@ stored_intent(struct pol_intent *in, const struct pol_policy *p,
 }
 
 /*
- * Whether a refusal may be the version in force here being older than
- * signerd's: a new version can name other approvers, other keys, or
- * another policy id in the signed text.  GET /v1/policy asks signerd
- * live, so an approver may sign a version the poller has not loaded yet;
- * such a refusal is checked once more under signer_refresh's version.
+ * After the check of an approval under *sv refused why (the first time:
+ * tries 0): 1 with *sv the newer version signerd has moved to, to check
+ * once more under, else 0.  Only refusals a new version can change (other
+ * approvers, other keys, another policy id in the signed text): GET
+ * /v1/policy asks signerd live, so an approver may sign a version the
+ * poller has not loaded yet (D69).
  */
 static int
-maybe_stale(enum pol_reason why)
+newer_version(struct app *app, enum pol_reason why, int tries,
+    const struct signer_version **sv)
 {
-	return why == POL_APPROVAL_BAD_SIGNATURE ||
-	    why == POL_APPROVAL_UNKNOWN_APPROVER;
+	const struct signer_version *nv;
+
+	if (tries > 0 || (why != POL_APPROVAL_BAD_SIGNATURE &&
+	    why != POL_APPROVAL_UNKNOWN_APPROVER) ||
+	    (nv = signer_refresh(app->signer)) == NULL)
+		return 0;
+	*sv = nv;
+	return 1;
 }
 
 /* An advisory refusal of an approval: 422 with a code naming it. */
@@ -147,8 +155,7 @@ api_approvals_add(struct app *app, const struct api_call *call,
 		}
 		why = ac_check_sign_with(sv->verifier, p, pay->request_id, &in,
 		    &va, (uint64_t)time(NULL), detail, sizeof(detail));
-		if (why == POL_OK || !maybe_stale(why) || tries > 0 ||
-		    (sv = signer_refresh(app->signer)) == NULL)
+		if (!newer_version(app, why, tries, &sv))
 			break;
 	}
 	if (why != POL_OK) {
@@ -339,8 +346,7 @@ api_approvals_cancel(struct app *app, const struct api_call *call,
 	for (tries = 0;; tries++) {
 		why = ac_check_cancel_with(sv->verifier, sv->policy, call->id,
 		    &va, (uint64_t)time(NULL), detail, sizeof(detail));
-		if (why == POL_OK || !maybe_stale(why) || tries > 0 ||
-		    (sv = signer_refresh(app->signer)) == NULL)
+		if (!newer_version(app, why, tries, &sv))
 			break;
 	}
 	if (why != POL_OK) {

@@ -28,12 +28,30 @@ signer_new(struct signer **out, struct prt_client *client)
 	return 0;
 }
 
-/* STATUS, then signer_follow on the shared client: the first version. */
+/*
+ * STATUS, then signer_follow, on the shared client: the version in force
+ * now.  Returns 0, ERR_IO (no STATUS answer, logged) or signer_follow's
+ * error.
+ */
+static int
+follow_status(struct signer *s, struct prt_status_rep *st)
+{
+	struct prt_reply_hdr hdr;
+	int r;
+
+	if ((r = prt_client_status(s->client, st, &hdr)) != 0 ||
+	    (r = hdr.result) != 0) {
+		log_warn("signerd status: %s", r < 0 ? err_str(r) : hdr.message);
+		return ERR_IO;
+	}
+	return signer_follow(s, s->client, st);
+}
+
+/* The first version: follow_status on a new client. */
 int
 signer_open(struct signer **out, const char *url, int timeout_ms)
 {
 	struct prt_status_rep *st = NULL;
-	struct prt_reply_hdr hdr;
 	struct prt_client *c = NULL;
 	struct signer *s = NULL;
 	int r;
@@ -47,14 +65,8 @@ signer_open(struct signer **out, const char *url, int timeout_ms)
 	}
 	if ((r = signer_new(&s, c)) != 0)
 		goto out;
-	if ((r = prt_client_status(s->client, st, &hdr)) != 0 ||
-	    (r = hdr.result) != 0) {
-		log_warn("signerd status: %s", r < 0 ? err_str(r) : hdr.message);
-		r = ERR_IO;
-		goto out;
-	}
 	/* A policy switched between STATUS and POLICY_REQ: the caller retries. */
-	if ((r = signer_follow(s, s->client, st)) != 0) {
+	if ((r = follow_status(s, st)) != 0) {
 		if (r == ERR_BAD_CHECKSUM)
 			r = ERR_IO;
 		goto out;
@@ -96,13 +108,11 @@ signer_refresh(struct signer *s)
 {
 	const struct signer_version *before = signer_current(s);
 	struct prt_status_rep *st;
-	struct prt_reply_hdr hdr;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
 	/* Failures leave the version as it is: the poller tries again. */
-	if (prt_client_status(s->client, st, &hdr) == 0 && hdr.result == 0 &&
-	    signer_follow(s, s->client, st) != 0)
+	if (follow_status(s, st) != 0)
 		log_debug("policy not followed on a refusal's recheck");
 	free(st);
 	return signer_current(s) != before ? signer_current(s) : NULL;

@@ -6,7 +6,6 @@
  */
 #include "signerctl/cmd_metrics.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,13 +16,12 @@
 #include "signerctl/cmd_signer.h"
 #include "signerctl/ctl.h"
 
-/* A scrape: a signerd that does not answer in time counts as down. */
-#define METRICS_TIMEOUT_MS 5000
 /* Far above the largest rendering (every list at its wire maximum). */
 #define METRICS_TEXT_MAX (1024 * 1024)
 
+/* The verbs' shared parser calls it for --help (cmd: "metrics"). */
 static void
-help(void)
+help(const char *cmd)
 {
 	printf("usage: signerctl metrics [--socket URL]\n\n"
 	    "Prints signerd's metrics in the Prometheus text format "
@@ -40,45 +38,20 @@ help(void)
 int
 cmd_metrics(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct prt_client *c = NULL;
 	struct prt_metrics *m = NULL;
 	struct prt_reply_hdr hdr;
 	struct prt_writer w;
-	const char *url;
-	int ch, r, rc = CTL_EXIT_FAIL;
+	struct sopts o;
+	int r, rc = CTL_EXIT_FAIL;
 
-	url = getenv("SIGNERD_SOCKET") != NULL ? getenv("SIGNERD_SOCKET") :
-	    CTL_DEFAULT_SOCKET;
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			url = optarg;
-			break;
-		case 'h':
-			help();
-			return CTL_EXIT_OK;
-		case ':':
-			return ctl_signer_usage("metrics",
-			    "an option needs a value");
-		default:
-			return ctl_signer_usage("metrics", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return ctl_signer_usage("metrics", "unexpected argument");
-
+	/* The signerd verbs' one parser: --socket, $SIGNERD_SOCKET, --help. */
+	if ((r = ctl_signer_parse(&o, argc, argv, help)) != 0)
+		return r < 0 ? CTL_EXIT_OK : r;
 	prt_writer_init(&w, METRICS_TEXT_MAX);
-	if ((r = prt_client_open(&c, url, METRICS_TIMEOUT_MS)) != 0) {
-		rc = ctl_signer_fail("metrics", url, r);
+	if ((rc = ctl_signer_connect(&c, "metrics", o.socket)) != 0)
 		goto out;
-	}
+	rc = CTL_EXIT_FAIL;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		rc = ctl_signer_fail("metrics", "METRICS", ERR_NOMEM);
 		goto out;

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/util.h"
 
 /* Reasons whose uids did not fit the table, each one entry (uid null). */
 #define REST_SLOTS 16
@@ -39,13 +39,11 @@ struct sd_badpeer {
 	int64_t last_log;
 };
 
+/* Whole monotonic seconds: the windows below are minutes. */
 static int64_t
 mono_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
+	return (int64_t)(util_mono_ns() / 1000000000u);
 }
 
 int

@@ -13,6 +13,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "signerd/policy_change.h"
 
 int64_t
@@ -142,15 +143,6 @@ sd_commit(struct sd_ctx *sd, const struct sd_commit *c, uint64_t *seq,
 	if (hash != NULL)
 		memcpy(hash, h, 32);
 	return why;
-}
-
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* The longest the leader holds a queued record back for the others. */
@@ -290,9 +282,9 @@ sd_commit_leader_main(void *arg)
 		if ((last = gather(sd, last, flush_ns / 2)) == 0)
 			last = 1;	/* only sync appenders' records */
 		pthread_rwlock_rdlock(&sd->commit_lock);
-		t0 = mono_ns();
+		t0 = (int64_t)util_mono_ns();
 		jnl_lead(sd->journal);
-		flush_ns = mono_ns() - t0;
+		flush_ns = (int64_t)util_mono_ns() - t0;
 		pthread_rwlock_unlock(&sd->commit_lock);
 	}
 	return NULL;

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "signerd/badpeer.h"
 #include "signerd/signerd.h"
 
@@ -49,15 +49,6 @@ _Static_assert(-ERR_HSM_TOKEN_EXISTS < SD_METRICS_ERR_CODES,
     "an error code has no HSM error counter");
 
 enum { SLOT_FREE = 0, SLOT_NAMING, SLOT_NAMED };
-
-uint64_t
-sd_metrics_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void
 observe(struct sd_metrics *m, int h, uint64_t ns)
@@ -181,7 +172,7 @@ void
 sd_metrics_signature(struct sd_ctx *sd, const char *asset, uint64_t t0_ns)
 {
 	struct sd_metrics_asset *a;
-	uint64_t now = sd_metrics_now_ns();
+	uint64_t now = util_mono_ns();
 
 	if ((a = slot_get(&sd->metrics, asset)) != NULL)
 		atomic_fetch_add_explicit(&a->signatures, 1,

@@ -65,12 +65,9 @@ struct sd_metrics {
  */
 void sd_metrics_start(struct sd_ctx *sd);
 
-/* Monotonic nanoseconds, the clock every duration here is taken on. */
-uint64_t sd_metrics_now_ns(void);
-
 /*
  * A signature answered: asset (a policy asset's name) and the request's
- * time from a worker taking it (t0_ns, sd_metrics_now_ns) to now.
+ * time from a worker taking it (t0_ns, util_mono_ns) to now.
  */
 void sd_metrics_signature(struct sd_ctx *sd, const char *asset,
     uint64_t t0_ns);

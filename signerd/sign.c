@@ -121,9 +121,9 @@ hsm_sign_tx(struct sd_ctx *sd, struct sd_sign_job *job)
 
 	if ((r = evm_tx_signing_hash(digest, &job->p.tx)) != 0)
 		return r;
-	t0 = sd_metrics_now_ns();
+	t0 = util_mono_ns();
 	r = hsm_sign(sd->hsm, rs, &k->key, digest);
-	sd_metrics_hsm_sign(sd, sd_metrics_now_ns() - t0, r);
+	sd_metrics_hsm_sign(sd, util_mono_ns() - t0, r);
 	if (r != 0) {
 		log_error("C_Sign with key %s failed: %s (%s)", k->name,
 		    err_str(r), hsm_last_error());
@@ -236,7 +236,7 @@ undo_signed(struct sd_ctx *sd, void *arg)
 struct sign_call {
 	struct sd_sign_job job;	/* first: the commit callbacks get &job */
 	struct sd_rpc *req;
-	uint64_t t0_ns;		/* a worker took it (sd_metrics_now_ns) */
+	uint64_t t0_ns;		/* a worker took it (util_mono_ns) */
 };
 
 /*
@@ -344,7 +344,7 @@ sd_handle_sign(struct sd_ctx *sd, struct sd_rpc *req, unsigned peer_uid,
 	if ((call = calloc(1, sizeof(*call))) == NULL)
 		return ERR_NOMEM;
 	call->req = req;
-	call->t0_ns = sd_metrics_now_ns();
+	call->t0_ns = util_mono_ns();
 	job = &call->job;
 	why = sd_payout_decode(sd, &job->p, PRT_SIGN_REQ, buf, len, detail,
 	    sizeof(detail));

@@ -59,6 +59,15 @@ good() { jq -cn --arg id "$1" --arg a "${2:-ETH}" --arg to "${3:-$R}" --arg amt 
 # --- health ------------------------------------------------------------------
 api GET /healthz "" - >/dev/null
 check "healthz 200 without a token" [ "$(api_status)" = 200 ]
+# SIGHUP reloads nothing, so it must not stop the daemon either: under
+# Restart=on-failure a stop with status 0 would leave it down.
+kill -HUP "${ORCH_PID[1]}"
+hup_logged() { grep -q '"SIGHUP ignored' "$WORK/orch-1.log"; }
+for i in $(seq 1 50); do hup_logged && break; sleep 0.1; done
+check "SIGHUP is logged and ignored: orchestratord stays up" \
+	hup_logged && kill -0 "${ORCH_PID[1]}"
+api GET /healthz "" - >/dev/null
+check "and answers after it" [ "$(api_status)" = 200 ]
 r=$(api GET /readyz "" -)
 check "readyz 200 with PostgreSQL and signerd up" [ "$(api_status)" = 200 ]
 
