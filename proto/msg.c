@@ -167,6 +167,20 @@ put_lv_checked(struct prt_writer *w, const uint8_t *p, size_t n, size_t max)
 	return prt_put_lv(w, p, n);
 }
 
+/*
+ * A list's u16 count, refused above max before any entry is read: no
+ * loop ever runs on an unchecked count.
+ */
+static int
+get_count(struct prt_reader *r, uint16_t *n, uint16_t max)
+{
+	int ret;
+
+	if ((ret = prt_get_u16(r, n)) != 0)
+		return ret;
+	return *n > max ? ERR_TOO_LARGE : 0;
+}
+
 /* u256 travels as 32 big-endian bytes; u256 limbs are little-endian. */
 static int
 get_u256(struct prt_reader *r, u256 *v)
@@ -826,12 +840,8 @@ prt_decode_status_rep(struct prt_reply_hdr *hdr,
 	rep->blocked = (int32_t)blocked;
 	if ((ret = check_status_flags(rep)) != 0)
 		goto out;
-	if ((ret = prt_get_u16(&r, &rep->nkeys)) != 0)
+	if ((ret = get_count(&r, &rep->nkeys, PRT_KEYS_MAX)) != 0)
 		goto out;
-	if (rep->nkeys > PRT_KEYS_MAX) {
-		ret = ERR_TOO_LARGE;
-		goto out;
-	}
 	for (i = 0; i < rep->nkeys; i++) {
 		k = &rep->keys[i];
 		if ((ret = get_str(&r, k->name, sizeof(k->name), 1,
@@ -1422,13 +1432,8 @@ prt_decode_gov_rep(struct prt_reply_hdr *hdr, uint16_t type,
 	    (ret = prt_get_u64(&r, &st->proposed_at)) != 0 ||
 	    (ret = prt_get_u16(&r, &st->needed)) != 0 ||
 	    (ret = prt_get_u64(&r, &st->effective_at)) != 0 ||
-	    (ret = prt_get_u16(&r, &st->napproved)) != 0)
+	    (ret = get_count(&r, &st->napproved, PRT_GOV_APPROVED_MAX)) != 0)
 		goto out;
-	/* Count before entries: no loop runs on an unchecked count. */
-	if (st->napproved > PRT_GOV_APPROVED_MAX) {
-		ret = ERR_TOO_LARGE;
-		goto out;
-	}
 	for (i = 0; i < st->napproved; i++)
 		if ((ret = get_str(&r, st->approved[i],
 		    sizeof(st->approved[i]), 1, is_id_char)) != 0)
@@ -1692,13 +1697,8 @@ prt_decode_metrics_rep(struct prt_reply_hdr *hdr, struct prt_metrics *m,
 	    (ret = prt_get_u64(&r, &m->last_checkpoint)) != 0 ||
 	    (ret = check_metrics_head(m)) != 0)
 		goto out;
-	/* Each count before its entries: no loop on an unchecked count. */
-	if ((ret = prt_get_u16(&r, &m->nassets)) != 0)
+	if ((ret = get_count(&r, &m->nassets, PRT_METRICS_ASSETS_MAX)) != 0)
 		goto out;
-	if (m->nassets > PRT_METRICS_ASSETS_MAX) {
-		ret = ERR_TOO_LARGE;
-		goto out;
-	}
 	for (i = 0; i < m->nassets; i++) {
 		a = &m->assets[i];
 		if ((ret = get_str(&r, a->asset, sizeof(a->asset), 1,
@@ -1714,12 +1714,9 @@ prt_decode_metrics_rep(struct prt_reply_hdr *hdr, struct prt_metrics *m,
 		    i > 0 ? &m->assets[i - 1] : NULL)) != 0)
 			goto out;
 	}
-	if ((ret = prt_get_u16(&r, &m->nrefusals)) != 0)
+	if ((ret = get_count(&r, &m->nrefusals, PRT_METRICS_REFUSALS_MAX)) !=
+	    0)
 		goto out;
-	if (m->nrefusals > PRT_METRICS_REFUSALS_MAX) {
-		ret = ERR_TOO_LARGE;
-		goto out;
-	}
 	for (i = 0; i < m->nrefusals; i++) {
 		f = &m->refusals[i];
 		if ((ret = get_str(&r, f->asset, sizeof(f->asset), 0,
@@ -1731,12 +1728,9 @@ prt_decode_metrics_rep(struct prt_reply_hdr *hdr, struct prt_metrics *m,
 		    i > 0 ? &m->refusals[i - 1] : NULL)) != 0)
 			goto out;
 	}
-	if ((ret = prt_get_u16(&r, &m->nhsm_errors)) != 0)
+	if ((ret = get_count(&r, &m->nhsm_errors,
+	    PRT_METRICS_HSM_ERRORS_MAX)) != 0)
 		goto out;
-	if (m->nhsm_errors > PRT_METRICS_HSM_ERRORS_MAX) {
-		ret = ERR_TOO_LARGE;
-		goto out;
-	}
 	for (i = 0; i < m->nhsm_errors; i++) {
 		e = &m->hsm_errors[i];
 		if ((ret = get_str(&r, e->kind, sizeof(e->kind), 1,
